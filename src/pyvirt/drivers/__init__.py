@@ -1,0 +1,1 @@
+"""Built-in hypervisor drivers, one package each (test, qemu, remote)."""
