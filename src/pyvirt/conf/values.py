@@ -1,0 +1,203 @@
+"""Value syntaxes shared by libvirt's formats: UUIDs, MAC addresses, integers, enums, booleans.
+
+Each parser accepts exactly what libvirt accepts and raises libvirt's error (code, domain and
+wording, naming the attribute and element) for anything else, so a bad value in a hand-written
+document never surfaces as a Python traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid as _uuid
+from collections.abc import Iterable
+
+from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
+
+__all__ = [
+    "parse_uuid",
+    "format_uuid",
+    "generate_uuid",
+    "parse_mac",
+    "format_mac",
+    "generate_mac",
+    "normalize_mac",
+    "is_multicast_mac",
+    "MAC_PREFIX_QEMU",
+    "prop_uint",
+    "prop_int",
+    "prop_enum",
+    "prop_bool",
+    "invalid_prop",
+]
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+# ---------------------------------------------------------------------------------------------
+# UUID
+
+
+def parse_uuid(text: str) -> bytes | None:
+    """libvirt's virUUIDParse: 32 hex digits, '-' or ' ' allowed between bytes; else None."""
+    s = text.lstrip()
+    out = bytearray()
+    i = 0
+    n = len(s)
+    while len(out) < 16:
+        if i >= n:
+            return None
+        ch = s[i]
+        if ch in "- ":
+            i += 1
+            continue
+        if ch not in _HEX or i + 1 >= n or s[i + 1] not in _HEX:
+            return None
+        out.append(int(s[i : i + 2], 16))
+        i += 2
+    if s[i:].strip():
+        return None
+    return bytes(out)
+
+
+def format_uuid(raw: bytes) -> str:
+    """Canonical lowercase 8-4-4-4-12 text."""
+    return str(_uuid.UUID(bytes=bytes(raw)))
+
+
+def generate_uuid() -> str:
+    """A random (version 4) UUID, as libvirt generates for a definition without one."""
+    return str(_uuid.uuid4())
+
+
+def canonical_uuid(text: str, *, domain: int = ErrorDomain.DOMAIN) -> str:
+    """Parse and reformat a UUID; libvirt's "malformed uuid element" when it is not one."""
+    raw = parse_uuid(text)
+    if raw is None:
+        raise virt_error(ErrorNumber.INTERNAL_ERROR, "malformed uuid element", domain=domain)
+    return format_uuid(raw)
+
+
+# ---------------------------------------------------------------------------------------------
+# MAC addresses
+
+#: libvirt's (QEMU/KVM) prefix for generated addresses
+MAC_PREFIX_QEMU = (0x52, 0x54, 0x00)
+
+
+def parse_mac(text: str) -> bytes | None:
+    """libvirt's virMacAddrParse: six 1-2 digit hex groups joined by ':'; else None."""
+    groups = text.split(":")
+    if len(groups) != 6:
+        # libvirt stops at the sixth group when the rest starts with a blank/control char
+        if len(groups) < 6:
+            return None
+        return None
+    out = bytearray()
+    for index, group in enumerate(groups):
+        if index == 5:
+            # trailing whitespace/control characters end the address
+            cut = 0
+            while cut < len(group) and group[cut] in _HEX:
+                cut += 1
+            if group[cut:] and group[cut] > " ":
+                return None
+            group = group[:cut]
+        if not 1 <= len(group) <= 2 or any(c not in _HEX for c in group):
+            return None
+        out.append(int(group, 16))
+    return bytes(out)
+
+
+def format_mac(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def is_multicast_mac(raw: bytes) -> bool:
+    return bool(raw[0] & 1)
+
+
+def normalize_mac(text: str, *, domain: int = ErrorDomain.DOMAIN) -> str:
+    """Parse and reformat a guest MAC with libvirt's errors (bad syntax, multicast)."""
+    raw = parse_mac(text)
+    if raw is None:
+        raise virt_error(ErrorNumber.XML_ERROR, f"unable to parse mac address '{text}'", domain=domain)
+    if is_multicast_mac(raw):
+        raise virt_error(
+            ErrorNumber.XML_ERROR, f"expected unicast mac address, found multicast '{text}'", domain=domain
+        )
+    return format_mac(raw)
+
+
+def generate_mac(prefix: Iterable[int] = MAC_PREFIX_QEMU) -> str:
+    """A random address under ``prefix`` (libvirt's 52:54:00 for QEMU guests)."""
+    head = bytes(prefix)
+    return format_mac(head + os.urandom(6 - len(head)))
+
+
+# ---------------------------------------------------------------------------------------------
+# attribute values, with libvirt's virXMLProp* error wording
+
+
+def invalid_prop(attr: str, element: str, value: str, hint: str = "") -> VirtError:
+    """VIR_ERR_XML_ERROR (XML domain) "Invalid value for attribute 'a' in element 'e': 'v'."."""
+    text = f"Invalid value for attribute '{attr}' in element '{element}': '{value}'."
+    if hint:
+        text += " " + hint
+    return virt_error(ErrorNumber.XML_ERROR, text, domain=ErrorDomain.XML)
+
+
+def missing_prop(attr: str, element: str) -> VirtError:
+    return virt_error(
+        ErrorNumber.XML_ERROR,
+        f"Missing required attribute '{attr}' in element '{element}'",
+        domain=ErrorDomain.XML,
+    )
+
+
+def _to_int(value: str) -> int | None:
+    s = value.strip()
+    try:
+        if s[:2].lower() in ("0x",) or s[:3].lower() in ("-0x", "+0x"):
+            return int(s, 16)
+        return int(s, 10)
+    except ValueError:
+        return None
+
+
+def prop_int(value: str, attr: str, element: str) -> int:
+    """A signed integer attribute (virXMLPropInt)."""
+    v = _to_int(value)
+    if v is None:
+        raise invalid_prop(attr, element, value, "Expected integer value")
+    return v
+
+
+def prop_uint(value: str, attr: str, element: str, *, nonzero: bool = False) -> int:
+    """A non-negative integer attribute (virXMLPropUInt), libvirt's two distinct errors."""
+    v = _to_int(value)
+    if v is None:
+        raise invalid_prop(attr, element, value, "Expected integer value")
+    if v < 0:
+        raise invalid_prop(attr, element, value, "Expected non-negative value")
+    if nonzero and v == 0:
+        raise invalid_prop(attr, element, value, "Expected non-zero value")
+    return v
+
+
+def prop_enum(value: str, attr: str, element: str, allowed: Iterable[str]) -> str:
+    """An enumerated attribute (virXMLPropEnum)."""
+    if value not in allowed:
+        raise invalid_prop(attr, element, value)
+    return value
+
+
+_BOOLS = {"yes": True, "no": False}
+_SWITCH = {"on": True, "off": False}
+
+
+def prop_bool(value: str, attr: str, element: str, *, onoff: bool = False) -> bool:
+    """A yes/no (or on/off) attribute (virXMLPropTristateBool / Switch)."""
+    table = _SWITCH if onoff else _BOOLS
+    if value not in table:
+        raise invalid_prop(attr, element, value)
+    return table[value]
