@@ -1,0 +1,455 @@
+"""libvirt's domain snapshot format (``<domainsnapshot>``), as libvirt 9.0 parses and writes it.
+
+A snapshot document is written by two kinds of people: a user asking for a new snapshot (only
+name, description, memory and disks count; libvirt fills in the name and creation time and
+the driver fills in the state and the domain), and a management tool *redefining* snapshot
+metadata it saved earlier (``redefine=True``: state, parent, creation time and the embedded
+``<domain>``/``<inactiveDomain>`` are then taken from the document and required).
+
+The embedded domains are adopted as :class:`~pyvirt.conf.domain.DomainDef` models, so a
+revert can restore them (``<domain>`` is the definition that ran, ``<inactiveDomain>`` the
+persistent one of a running persistent domain). ``<cookie>`` is driver-private and kept as is.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lxml import etree
+
+from ..errors import ErrorDomain, ErrorNumber, virt_error
+from ._shape import TEXT, VERBATIM, Shape, canonicalize, leaf
+from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
+
+__all__ = ["SnapshotDef", "SnapshotDisk", "SNAPSHOT_STATES", "SNAPSHOT_LOCATIONS"]
+
+_E = ErrorDomain.DOMAIN_SNAPSHOT
+
+#: libvirt's virDomainSnapshotState names (domain states plus disk-snapshot)
+SNAPSHOT_STATES = (
+    "nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended",
+    "disk-snapshot",
+)
+#: where a memory image or a disk goes (virDomainSnapshotLocation)
+SNAPSHOT_LOCATIONS = ("default", "no", "internal", "external", "manual")
+_DISK_FORMATS = (
+    "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow",
+    "qcow", "qcow2", "qed", "vmdk", "luks",
+)
+_STORAGE_TYPES = ("file", "block", "dir", "network", "volume", "nvme", "vhostuser")
+
+_DRIVER = Shape(
+    attrs={"type": None},
+    children=(("metadata_cache", Shape(children=(("max_size", Shape(attrs={"unit": None}, keep_text=True)),))),),
+)
+_DISK = Shape(
+    attrs={"name": None, "snapshot": None, "type": None},
+    children=(("driver", _DRIVER), ("source", VERBATIM)),
+)
+SNAPSHOT_SHAPE = Shape(
+    children=(
+        ("name", TEXT),
+        ("description", Shape(keep_text=True)),
+        ("state", TEXT),
+        ("parent", Shape(children=(("name", TEXT),))),
+        ("creationTime", TEXT),
+        ("memory", leaf("snapshot", "file")),
+        ("disks", Shape(children=(("disk", _DISK),))),
+        ("domain", VERBATIM),
+        ("inactiveDomain", VERBATIM),
+        ("cookie", VERBATIM),
+        ("active", TEXT),
+    )
+)
+_OFFLINE_STATES = ("shutoff", "disk-snapshot")
+
+
+class SnapshotDisk(XMLView):
+    """One ``<disk>`` of a snapshot: what happens to that disk and where its overlay goes."""
+
+    TAG = "disk"
+    __slots__ = ()
+    name = Attr[str]("name")
+    snapshot = Attr[str]("snapshot")
+    type = Attr[str]("type")
+
+    @property
+    def source_file(self) -> str | None:
+        src = self._el.find("source")
+        if src is None:
+            return None
+        return src.get("file") or src.get("dev") or src.get("dir") or src.get("name")
+
+    @source_file.setter
+    def source_file(self, path: str | None) -> None:
+        src = self._el.find("source")
+        if path is None:
+            if src is not None:
+                self._el.remove(src)
+            return
+        if src is None:
+            src = etree.SubElement(self._el, "source")
+        src.attrib.clear()
+        src.set("dev" if self.type == "block" else "file", path)
+        if self.type is None:
+            self.type = "file"
+
+    @property
+    def driver_type(self) -> str | None:
+        drv = self._el.find("driver")
+        return None if drv is None else drv.get("type")
+
+    @driver_type.setter
+    def driver_type(self, fmt: str | None) -> None:
+        drv = self._el.find("driver")
+        if fmt is None:
+            if drv is not None:
+                self._el.remove(drv)
+            return
+        if drv is None:
+            drv = etree.Element("driver")
+            self._el.insert(0, drv)
+        drv.set("type", fmt)
+
+
+class SnapshotDef(XMLDef):
+    """A domain snapshot definition (libvirt's ``<domainsnapshot>``).
+
+    ``from_xml(text, redefine=False, internal=False, creation_time=None)``: ``redefine``
+    parses saved metadata (libvirt's REDEFINE flag); ``internal`` reads and writes the
+    ``<active>`` current-snapshot marker of libvirt's on-disk metadata; ``creation_time``
+    overrides "now" for a new snapshot.
+    """
+
+    TAG = "domainsnapshot"
+    SOURCE = "domainsnapshot"
+    ERROR_DOMAIN = ErrorDomain.DOMAIN_SNAPSHOT
+    __slots__ = ()
+
+    name = ChildText[str]("name")
+    description = ChildText[str]("description")
+    state = ChildText[str]("state")
+    creation_time = ChildText[int]("creationTime", int)
+    disks = ChildList(SnapshotDisk, "disks/disk")
+
+    # -- simple fields ---------------------------------------------------------------------
+
+    @property
+    def parent(self) -> str | None:
+        """Name of the parent snapshot (``<parent><name>``)."""
+        return self._el.findtext("parent/name")
+
+    @parent.setter
+    def parent(self, value: str | None) -> None:
+        el = self._el.find("parent")
+        if value is None:
+            if el is not None:
+                self._el.remove(el)
+            return
+        if el is None:
+            el = etree.SubElement(self._el, "parent")
+        name = el.find("name")
+        if name is None:
+            name = etree.SubElement(el, "name")
+        name.text = value
+        canonicalize(self._el, SNAPSHOT_SHAPE)
+
+    @property
+    def memory(self) -> str | None:
+        """The memory snapshot mode (``no``/``internal``/``external``/``manual``)."""
+        el = self._el.find("memory")
+        return None if el is None else el.get("snapshot")
+
+    @memory.setter
+    def memory(self, mode: str | None) -> None:
+        self._set_memory(mode, self.memory_file)
+
+    @property
+    def memory_file(self) -> str | None:
+        el = self._el.find("memory")
+        return None if el is None else el.get("file")
+
+    @memory_file.setter
+    def memory_file(self, path: str | None) -> None:
+        self._set_memory(self.memory or ("external" if path else None), path)
+
+    def _set_memory(self, mode: str | None, path: str | None) -> None:
+        el = self._el.find("memory")
+        if mode is None and path is None:
+            if el is not None:
+                self._el.remove(el)
+            return
+        if el is None:
+            el = etree.SubElement(self._el, "memory")
+        el.attrib.clear()
+        if mode:
+            el.set("snapshot", mode)
+        if path:
+            el.set("file", path)
+        canonicalize(self._el, SNAPSHOT_SHAPE)
+
+    @property
+    def current(self) -> bool:
+        """libvirt's ``<active>`` marker (the current snapshot), kept in internal metadata."""
+        return self._el.findtext("active") == "1"
+
+    @current.setter
+    def current(self, value: bool) -> None:
+        el = self._el.find("active")
+        if el is None:
+            el = etree.SubElement(self._el, "active")
+        el.text = "1" if value else "0"
+
+    # -- embedded domains --------------------------------------------------------------------
+
+    def _domain(self, tag: str) -> Any:
+        el = self._el.find(tag)
+        if el is None:
+            return None
+        return _domain_view(el)
+
+    @property
+    def domain(self) -> Any:
+        """The definition the domain ran with (a DomainDef view), or None."""
+        return self._domain("domain")
+
+    @domain.setter
+    def domain(self, dom: Any) -> None:
+        self._set_domain("domain", dom)
+
+    @property
+    def inactive_domain(self) -> Any:
+        """For a running persistent domain: its persistent definition, or None."""
+        return self._domain("inactiveDomain")
+
+    @inactive_domain.setter
+    def inactive_domain(self, dom: Any) -> None:
+        self._set_domain("inactiveDomain", dom)
+
+    def _set_domain(self, tag: str, dom: Any) -> None:
+        old = self._el.find(tag)
+        if old is not None:
+            self._el.remove(old)
+        if dom is None:
+            return
+        element = dom if isinstance(dom, etree._Element) else etree.fromstring(dom.to_xml()) if hasattr(dom, "to_xml") else dom
+        element = _copy(element)
+        element.tag = tag
+        self._el.append(element)
+        canonicalize(self._el, SNAPSHOT_SHAPE)
+
+    @property
+    def domain_uuid(self) -> str | None:
+        return self._el.findtext("domain/uuid")
+
+    def to_xml(self, *, internal: bool | None = None, domain_uuid: str | None = None) -> str:  # type: ignore[override]
+        """Write the document; ``internal`` keeps ``<active>``; ``domain_uuid`` writes a bare
+        ``<domain><uuid>`` when no domain is embedded (as libvirt does for its listing)."""
+        el = self._el
+        extra: list[etree._Element] = []
+        active = el.find("active")
+        if internal is False and active is not None:
+            el.remove(active)
+            extra.append(active)
+        stub = None
+        if domain_uuid is not None and el.find("domain") is None:
+            stub = etree.Element("domain")
+            etree.SubElement(stub, "uuid").text = domain_uuid
+            anchor = el.find("inactiveDomain")
+            if anchor is None:
+                anchor = el.find("cookie")
+            if anchor is None:
+                anchor = el.find("active")
+            if anchor is not None:
+                anchor.addprevious(stub)
+            else:
+                el.append(stub)
+        try:
+            return super().to_xml()
+        finally:
+            if stub is not None:
+                el.remove(stub)
+            for item in extra:
+                el.append(item)
+
+    # -- pipeline ----------------------------------------------------------------------------
+
+    def _post_parse(
+        self,
+        *,
+        redefine: bool = False,
+        internal: bool = False,
+        creation_time: int | None = None,
+        state: str | None = None,
+        offline: bool = False,
+        **options: Any,
+    ) -> None:
+        root = self._el
+        canonicalize(root, SNAPSHOT_SHAPE)
+        name = root.findtext("name")
+        if redefine:
+            if not name:
+                raise xml_error("a redefined snapshot must have a name", domain=_E)
+            ctime = root.findtext("creationTime")
+            if ctime is None:
+                raise virt_error(
+                    ErrorNumber.INTERNAL_ERROR, "missing creationTime from existing snapshot", domain=_E
+                )
+            try:
+                int(ctime)
+            except ValueError:
+                raise virt_error(
+                    ErrorNumber.INTERNAL_ERROR, "missing creationTime from existing snapshot", domain=_E
+                ) from None
+            st = root.findtext("state")
+            if st is None:
+                raise xml_error("missing state from existing snapshot", domain=_E)
+            if st not in SNAPSHOT_STATES:
+                raise xml_error(f"Invalid state '{st}' in domain snapshot XML", domain=_E)
+            offline = st in _OFFLINE_STATES
+            for tag in ("domain", "inactiveDomain"):
+                dom = root.find(tag)
+                if dom is not None:
+                    self._adopt_domain(dom)
+        else:
+            for tag in ("state", "parent", "creationTime", "domain", "inactiveDomain", "cookie"):
+                for el in root.findall(tag):
+                    root.remove(el)
+            now = int(time.time()) if creation_time is None else int(creation_time)
+            if not name:
+                name_el = root.find("name")
+                if name_el is None:
+                    name_el = etree.Element("name")
+                    root.insert(0, name_el)
+                name_el.text = str(now)
+            if now:
+                ctel = etree.SubElement(root, "creationTime")
+                ctel.text = str(now)
+            if state is not None:
+                etree.SubElement(root, "state").text = state
+            canonicalize(root, SNAPSHOT_SHAPE)
+        if internal:
+            active = root.find("active")
+            if active is not None:
+                try:
+                    flag = int((active.text or "").strip())
+                except ValueError:
+                    raise virt_error(
+                        ErrorNumber.INTERNAL_ERROR, "Could not find 'active' element", domain=_E
+                    ) from None
+                active.text = "1" if flag else "0"
+        else:
+            for el in root.findall("active"):
+                root.remove(el)
+        self._parse_memory(offline)
+        for disk in root.findall("disks/disk"):
+            self._parse_disk(disk)
+
+    def _adopt_domain(self, dom: etree._Element) -> None:
+        """Run the embedded domain through the domain model's parse (inactive, no validate)."""
+        if dom.get("type") is None:
+            # older metadata holds only <domain><uuid>: libvirt keeps no domain then
+            return
+        try:
+            from .domain import DomainDef
+        except ImportError:  # domain model not available: keep the subtree as written
+            return
+        tag = dom.tag
+        dom.tag = "domain"
+        try:
+            DomainDef.from_element(dom)
+        finally:
+            dom.tag = tag
+
+    def _parse_memory(self, offline: bool) -> None:
+        mem = self._el.find("memory")
+        if mem is None:
+            return
+        mode = mem.get("snapshot")
+        path = mem.get("file")
+        if mode is not None and mode not in SNAPSHOT_LOCATIONS:
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED, f"unknown memory snapshot setting '{mode}'", domain=_E
+            )
+        if mode == "default":
+            mode = None
+            del mem.attrib["snapshot"]
+        if path is not None:
+            if mode is None:
+                mem.set("snapshot", "external")
+                mode = "external"
+            elif mode != "external":
+                raise xml_error(f"memory filename '{path}' requires external snapshot", domain=_E)
+        elif mode == "external":
+            raise xml_error("external memory snapshots require a filename", domain=_E)
+        if offline and mode not in (None, "no"):
+            raise xml_error("memory state cannot be saved with offline or disk-only snapshot", domain=_E)
+
+    def _parse_disk(self, disk: etree._Element) -> None:
+        name = disk.get("name")
+        if not name:
+            raise xml_error("missing name from disk snapshot element", domain=_E)
+        mode = disk.get("snapshot")
+        if mode is not None:
+            if mode not in SNAPSHOT_LOCATIONS or mode == "default":
+                raise virt_error(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"unknown disk snapshot setting '{mode}'",
+                    domain=_E,
+                )
+        stype = disk.get("type")
+        if stype is not None and stype not in _STORAGE_TYPES:
+            raise xml_error(f"unknown disk snapshot type '{stype}'", domain=_E)
+        src = disk.find("source")
+        drv = disk.find("driver")
+        fmt = None
+        if drv is not None:
+            fmt = drv.get("type")
+            if fmt is not None and fmt not in _DISK_FORMATS:
+                raise virt_error(
+                    ErrorNumber.CONFIG_UNSUPPORTED, f"unknown disk snapshot driver '{fmt}'", domain=_E
+                )
+            if fmt is None:
+                disk.remove(drv)
+                drv = None
+        has_path = False
+        if src is not None:
+            kind = stype or "file"
+            attr = {"file": "file", "block": "dev", "dir": "dir", "network": "name"}.get(kind)
+            if kind == "network":
+                has_path = src.get("name") is not None or src.get("protocol") is not None
+            elif attr is not None:
+                has_path = src.get(attr) is not None
+            else:
+                has_path = bool(len(src.attrib))
+            if not has_path:
+                disk.remove(src)
+                src = None
+            elif kind == "file":
+                for key in list(src.attrib):
+                    if key not in ("file", "index"):
+                        del src.attrib[key]
+            if mode is None and src is not None:
+                disk.set("snapshot", "external")
+                mode = "external"
+        if has_path or fmt is not None:
+            if stype is None:
+                disk.set("type", "file")
+        elif stype is not None and src is None and drv is None:
+            del disk.attrib["type"]
+        canonicalize(disk, _DISK)
+
+
+def _domain_view(el: etree._Element) -> Any:
+    try:
+        from .domain import DomainDef
+    except ImportError:
+        return XMLView(el)
+    return DomainDef(el)
+
+
+def _copy(el: etree._Element) -> etree._Element:
+    import copy
+
+    return copy.deepcopy(el)

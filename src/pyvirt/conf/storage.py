@@ -1,0 +1,586 @@
+"""libvirt's storage pool (``<pool>``) and volume (``<volume>``) formats, as libvirt 9.0 has them.
+
+What a pool needs depends on its type (a ``netfs`` pool needs a source host, a ``logical`` one
+a volume-group name, a ``dir`` one a target path ...), so each type carries its options here,
+as libvirt's storage_conf.c does. A volume is parsed in the context of its pool: the pool
+type decides which ``<format type=...>`` values are allowed and which is the default.
+
+Sizes are stored in bytes and written with ``unit='bytes'``; libvirt's inactive format writes
+a pool's capacity/allocation/available as 0 (they are runtime values).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from ..errors import ErrorDomain, ErrorNumber, virt_error
+from ._shape import TEXT, VERBATIM, Shape, canonicalize, leaf
+from .base import ChildText, XMLDef, XMLView, xml_error
+from .units import parse_scaled
+from .values import format_uuid, generate_uuid, invalid_prop, missing_prop, parse_uuid
+
+__all__ = ["StoragePoolDef", "StorageVolDef", "POOL_TYPES", "sanitize_path"]
+
+_E = ErrorDomain.STORAGE
+RBD_NS = "http://libvirt.org/schemas/storagepool/rbd/1.0"
+FS_NS = "http://libvirt.org/schemas/storagepool/fs/1.0"
+
+# source requirements, as libvirt's per-type pool options
+HOST, DEVICE, DIR, ADAPTER, NAME, INITIATOR, NETWORK = 1, 2, 4, 8, 16, 32, 64
+
+_FILE_FORMATS = (
+    "none", "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop",
+    "cow", "qcow", "qcow2", "qed", "vmdk",
+)
+_PART_FORMATS = ("none", "linux", "fat16", "fat32", "linux-swap", "linux-lvm", "linux-raid", "extended")
+
+
+@dataclass(frozen=True)
+class PoolKind:
+    """What libvirt knows about one pool type: source needs and formats."""
+
+    flags: int = 0
+    formats: tuple[str, ...] = ()
+    default_format: str | None = None
+    vol_formats: tuple[str, ...] = ()
+    vol_default_format: str | None = None
+    vol_type: str = "file"
+
+
+POOL_TYPES: dict[str, PoolKind] = {
+    "dir": PoolKind(vol_formats=_FILE_FORMATS, vol_default_format="raw"),
+    "fs": PoolKind(
+        DEVICE,
+        ("auto", "ext2", "ext3", "ext4", "ufs", "iso9660", "udf", "gfs", "gfs2", "vfat", "hfs+", "xfs", "ocfs2", "vmfs"),
+        "auto",
+        _FILE_FORMATS,
+        "raw",
+    ),
+    "netfs": PoolKind(HOST | DIR, ("auto", "nfs", "glusterfs", "cifs"), "auto", _FILE_FORMATS, "raw"),
+    "logical": PoolKind(NAME | DEVICE, ("unknown", "lvm2"), "lvm2", vol_type="block"),
+    "disk": PoolKind(
+        DEVICE,
+        ("unknown", "dos", "dvh", "gpt", "mac", "bsd", "pc98", "sun", "lvm2"),
+        "unknown",
+        _PART_FORMATS,
+        "none",
+        vol_type="block",
+    ),
+    "iscsi": PoolKind(HOST | DEVICE | INITIATOR, vol_type="block"),
+    "iscsi-direct": PoolKind(HOST | DEVICE | NETWORK | INITIATOR, vol_type="network"),
+    "scsi": PoolKind(ADAPTER, vol_type="block"),
+    "mpath": PoolKind(vol_type="block"),
+    "rbd": PoolKind(HOST | NETWORK | NAME, vol_formats=("raw",), vol_type="network"),
+    "sheepdog": PoolKind(HOST | NETWORK | NAME, vol_type="network"),
+    "gluster": PoolKind(HOST | NETWORK | NAME | DIR, vol_formats=_FILE_FORMATS, vol_default_format="raw", vol_type="network"),
+    "zfs": PoolKind(NAME | DEVICE, vol_type="block"),
+    "vstorage": PoolKind(NAME, vol_formats=_FILE_FORMATS, vol_default_format="raw"),
+}
+
+
+def sanitize_path(path: str) -> str:
+    """libvirt's virFileSanitizePath: collapse '//' runs and drop a trailing '/'."""
+    leading_double = path.startswith("//") and not path.startswith("///")
+    clean = re.sub("/+", "/", path)
+    if len(clean) > 1 and clean.endswith("/"):
+        clean = clean[:-1]
+    if leading_double:
+        clean = "/" + clean
+    return clean
+
+
+# ---------------------------------------------------------------------------------------------
+# shapes
+
+SIZE = Shape(attrs={"unit": None}, keep_text=True)
+_PERMS = Shape(children=(("mode", TEXT), ("owner", TEXT), ("group", TEXT), ("label", TEXT)))
+_AUTH = Shape(attrs={"type": None, "username": None}, children=(("secret", leaf("uuid", "usage")),))
+_ADAPTER = Shape(
+    attrs={"type": None, "name": None, "parent": None, "managed": None, "parent_wwnn": None,
+           "parent_wwpn": None, "parent_fabric_wwn": None, "wwnn": None, "wwpn": None},
+    children=(("parentaddr", Shape(attrs={"unique_id": None}, children=(
+        ("address", leaf("type", "domain", "bus", "slot", "function")),))),),
+)
+_POOL_SOURCE = Shape(
+    children=(
+        ("host", leaf("name", "port")),
+        ("device", leaf("path", "part_separator")),
+        ("dir", leaf("path")),
+        ("adapter", _ADAPTER),
+        ("name", TEXT),
+        ("initiator", Shape(children=(("iqn", leaf("name")),))),
+        ("auth", _AUTH),
+        ("vendor", leaf("name")),
+        ("product", leaf("name")),
+        ("format", leaf("type")),
+        ("protocol", leaf("ver")),
+    )
+)
+POOL_SHAPE = Shape(
+    attrs={"type": None},
+    children=(
+        ("name", TEXT),
+        ("uuid", TEXT),
+        ("capacity", SIZE),
+        ("allocation", SIZE),
+        ("available", SIZE),
+        ("features", Shape(children=(("cow", leaf("state")),))),
+        ("source", _POOL_SOURCE),
+        ("target", Shape(children=(("path", TEXT), ("permissions", _PERMS)))),
+        ("refresh", Shape(children=(("volume", leaf("allocation")),))),
+    ),
+)
+_VOL_TARGET = Shape(
+    children=(
+        ("path", TEXT),
+        ("format", leaf("type")),
+        ("permissions", _PERMS),
+        ("encryption", VERBATIM),
+        ("compat", TEXT),
+        ("clusterSize", SIZE),
+        ("nocow", None),
+        ("features", Shape(children=(("lazy_refcounts", None), ("extended_l2", None)))),
+    )
+)
+VOL_SHAPE = Shape(
+    attrs={"type": None},
+    children=(
+        ("name", TEXT),
+        ("key", TEXT),
+        ("source", Shape()),
+        ("capacity", SIZE),
+        ("allocation", SIZE),
+        ("physical", SIZE),
+        ("target", _VOL_TARGET),
+        ("backingStore", Shape(children=(("path", TEXT), ("format", leaf("type")), ("permissions", _PERMS)))),
+    ),
+)
+
+
+def _set_child(parent: etree._Element, tag: str, text: str | None, before: tuple[str, ...] = ()) -> etree._Element:
+    el = parent.find(tag)
+    if el is None:
+        el = etree.Element(tag)
+        for name in before:
+            anchor = parent.find(name)
+            if anchor is not None:
+                anchor.addprevious(el)
+                break
+        else:
+            parent.append(el)
+    el.text = text
+    return el
+
+
+def _parse_perms(perms: etree._Element | None, *, dir_default: bool = False) -> None:
+    """Normalise <permissions>: octal mode, decimal owner/group (-1 = unset, dropped)."""
+    if perms is None:
+        return
+    mode = perms.find("mode")
+    if mode is not None:
+        text = (mode.text or "").strip()
+        try:
+            value = int(text, 8)
+        except ValueError:
+            value = -1
+        if value < 0 or value & ~0o777:
+            raise xml_error("malformed octal mode", domain=_E)
+        mode.text = f"0{value:o}"
+    for tag in ("owner", "group"):
+        el = perms.find(tag)
+        if el is None:
+            continue
+        text = (el.text or "").strip()
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise xml_error(f"malformed {tag} element", domain=_E) from None
+        if value == -1:
+            perms.remove(el)
+        elif value < -1 or value > 2**32 - 1:
+            raise xml_error(f"malformed {tag} element", domain=_E)
+        else:
+            el.text = str(value)
+    if not len(perms):
+        perms.getparent().remove(perms)
+
+
+def _size(el: etree._Element, what: str) -> int:
+    return parse_scaled(el.text, el.get("unit"), what=what, domain=_E)
+
+
+# ---------------------------------------------------------------------------------------------
+# pools
+
+
+class PoolSource(XMLView):
+    TAG = "source"
+    __slots__ = ()
+    name = ChildText[str]("name")
+
+    @property
+    def hosts(self) -> list[tuple[str, int | None]]:
+        return [(h.get("name", ""), int(h.get("port")) if h.get("port") else None) for h in self._el.findall("host")]
+
+    @property
+    def devices(self) -> list[str]:
+        return [d.get("path", "") for d in self._el.findall("device")]
+
+    @property
+    def dir(self) -> str | None:
+        d = self._el.find("dir")
+        return None if d is None else d.get("path")
+
+    @property
+    def format(self) -> str | None:
+        f = self._el.find("format")
+        return None if f is None else f.get("type")
+
+
+class StoragePoolDef(XMLDef):
+    """A storage pool definition (libvirt's ``<pool type=...>``)."""
+
+    TAG = "pool"
+    SOURCE = "pool_definition"
+    ERROR_DOMAIN = ErrorDomain.STORAGE
+    __slots__ = ()
+
+    name = ChildText[str]("name")
+    uuid = ChildText[str]("uuid")
+
+    @property
+    def type(self) -> str:
+        return self._el.get("type", "")
+
+    @property
+    def kind(self) -> PoolKind:
+        return POOL_TYPES[self.type]
+
+    @property
+    def source(self) -> PoolSource:
+        return PoolSource(self._el.find("source"))
+
+    @property
+    def target_path(self) -> str | None:
+        el = self._el.find("target/path")
+        return None if el is None else el.text
+
+    @target_path.setter
+    def target_path(self, value: str) -> None:
+        target = self._el.find("target")
+        if target is None:
+            target = etree.SubElement(self._el, "target")
+        _set_child(target, "path", sanitize_path(value), ("permissions",))
+
+    def _size_get(self, tag: str) -> int:
+        el = self._el.find(tag)
+        return 0 if el is None else int(el.text or 0)
+
+    def _size_set(self, tag: str, value: int) -> None:
+        el = _set_child(self._el, tag, str(int(value)), ("available", "features", "source", "target"))
+        el.set("unit", "bytes")
+        canonicalize(self._el, POOL_SHAPE)
+
+    capacity = property(lambda self: self._size_get("capacity"), lambda self, v: self._size_set("capacity", v))
+    allocation = property(lambda self: self._size_get("allocation"), lambda self, v: self._size_set("allocation", v))
+    available = property(lambda self: self._size_get("available"), lambda self, v: self._size_set("available", v))
+
+    def _post_parse(self, **options: Any) -> None:
+        root = self._el
+        ptype = root.get("type")
+        if ptype is None:
+            raise missing_prop("type", "pool")
+        kind = POOL_TYPES.get(ptype)
+        if kind is None:
+            raise invalid_prop("type", "pool", ptype)
+        canonicalize(root, POOL_SHAPE)
+        for ns_el in list(root):
+            if isinstance(ns_el.tag, str) and ns_el.tag.startswith("{") and not (
+                (ptype == "rbd" and ns_el.tag.startswith("{" + RBD_NS))
+                or (ptype in ("fs", "netfs") and ns_el.tag.startswith("{" + FS_NS))
+            ):
+                root.remove(ns_el)
+        source = root.find("source")
+        if source is None:
+            source = etree.Element("source")
+            anchor = root.find("target")
+            if anchor is not None:
+                anchor.addprevious(source)
+            else:
+                root.append(source)
+        self._parse_source(source, kind, ptype)
+        name_el = root.find("name")
+        if name_el is None or not (name_el.text or "").strip():
+            src_name = source.findtext("name")
+            if kind.flags & NAME and src_name:
+                name_el = _set_child(root, "name", src_name)
+                root.insert(0, name_el)
+            else:
+                raise xml_error("missing pool source name element", domain=_E)
+        if "/" in name_el.text:
+            raise virt_error(ErrorNumber.XML_DETAIL, "invalid char in name: /", domain=ErrorDomain.XML)
+        if kind.flags & NAME and source.find("name") is None:
+            src_name_el = etree.SubElement(source, "name")
+            src_name_el.text = name_el.text
+            canonicalize(source, _POOL_SOURCE)
+        uuid_el = root.find("uuid")
+        if uuid_el is None:
+            uuid_el = etree.Element("uuid")
+            name_el.addnext(uuid_el)
+            uuid_el.text = generate_uuid()
+        else:
+            raw = parse_uuid(uuid_el.text or "")
+            if raw is None:
+                raise xml_error("malformed uuid element", domain=_E)
+            uuid_el.text = format_uuid(raw)
+        # sizes are runtime values: the inactive definition always shows zero
+        for tag in ("capacity", "allocation", "available"):
+            el = _set_child(root, tag, "0", ("features", "source", "target"))
+            el.attrib.clear()
+            el.set("unit", "bytes")
+        canonicalize(root, POOL_SHAPE)
+        self._parse_target(kind, ptype)
+
+    def _parse_source(self, source: etree._Element, kind: PoolKind, ptype: str) -> None:
+        for host in source.findall("host"):
+            if not host.get("name"):
+                raise xml_error("missing storage pool host name", domain=_E)
+            port = host.get("port")
+            if port is not None and (not port.isdigit() or int(port) > 65535):
+                raise xml_error(f"Invalid port number: {port}", domain=_E)
+        for dev in source.findall("device"):
+            if dev.get("path") is None:
+                raise xml_error("missing storage pool source device path", domain=_E)
+            for fe in dev.findall("freeExtent"):
+                dev.remove(fe)
+            ps = dev.get("part_separator")
+            if ps is not None and ps not in ("yes", "no"):
+                raise invalid_prop("part_separator", "device", ps)
+        fmt = source.find("format")
+        if kind.formats:
+            if fmt is None:
+                fmt = etree.SubElement(source, "format", type=kind.default_format or "")
+                canonicalize(source, _POOL_SOURCE)
+            if fmt.get("type") not in kind.formats:
+                raise xml_error(f"unknown pool format type {fmt.get('type')}", domain=_E)
+            if fmt.get("type") == "unknown":
+                source.remove(fmt)
+        elif fmt is not None:
+            source.remove(fmt)
+        auth = source.find("auth")
+        if auth is not None:
+            atype = auth.get("type")
+            if atype is None:
+                raise xml_error("missing auth type attribute", domain=_E)
+            if atype not in ("chap", "ceph"):
+                raise xml_error(f"unknown auth type '{atype}'", domain=_E)
+            if not auth.get("username"):
+                raise xml_error("missing username for auth", domain=_E)
+            secret = auth.find("secret")
+            if secret is None:
+                raise xml_error("Missing <secret> element in auth", domain=_E)
+            if secret.get("uuid") is not None:
+                raw = parse_uuid(secret.get("uuid", ""))
+                if raw is None:
+                    raise xml_error("invalid auth secret uuid", domain=_E)
+                secret.set("uuid", format_uuid(raw))
+        if kind.flags & HOST and not source.findall("host"):
+            raise xml_error("missing storage pool source host name", domain=_E)
+        if kind.flags & DIR and ptype == "netfs" and source.find("dir") is None:
+            raise xml_error("missing storage pool source path", domain=_E)
+        if ptype == "netfs" and fmt is not None and fmt.get("type") == "glusterfs":
+            path = source.find("dir").get("path", "")
+            if not path.startswith("/"):
+                raise xml_error(
+                    f"Source path '{path}' must start with '/'".replace(
+                        "Source path", "Source path"), domain=_E
+                )
+        if kind.flags & DEVICE and ptype not in ("logical", "zfs", "iscsi", "iscsi-direct") and not source.findall("device"):
+            raise xml_error("missing storage pool source device path", domain=_E)
+        if kind.flags & ADAPTER:
+            adapter = source.find("adapter")
+            if adapter is None or adapter.get("type") is None:
+                raise xml_error("missing storage pool source adapter", domain=_E)
+        if kind.flags & NAME and ptype in ("rbd", "sheepdog", "gluster", "vstorage") and source.find("name") is None:
+            raise xml_error("missing storage pool source name", domain=_E)
+        dir_el = source.find("dir")
+        if dir_el is not None and dir_el.get("path") is None:
+            raise xml_error("missing storage pool source path", domain=_E)
+
+    def _parse_target(self, kind: PoolKind, ptype: str) -> None:
+        root = self._el
+        target = root.find("target")
+        if kind.flags & NETWORK:
+            if target is not None:
+                root.remove(target)
+            return
+        src_name = root.findtext("source/name")
+        if ptype == "logical":
+            path = f"/dev/{src_name}"
+        elif ptype == "zfs":
+            path = f"/dev/zvol/{src_name}"
+        else:
+            path = None if target is None else target.findtext("path")
+            if not path:
+                raise xml_error("missing storage pool target path", domain=_E)
+        if target is None:
+            target = etree.SubElement(root, "target")
+        _set_child(target, "path", sanitize_path(path), ("permissions",))
+        _parse_perms(target.find("permissions"))
+
+
+# ---------------------------------------------------------------------------------------------
+# volumes
+
+_VOL_TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
+
+
+class StorageVolDef(XMLDef):
+    """A storage volume definition; parse it with the pool it belongs to (``pool=``)."""
+
+    TAG = "volume"
+    SOURCE = "volume_definition"
+    ERROR_DOMAIN = ErrorDomain.STORAGE
+    __slots__ = ()
+
+    name = ChildText[str]("name")
+    key = ChildText[str]("key")
+
+    @property
+    def type(self) -> str:
+        return self._el.get("type", "file")
+
+    @property
+    def capacity(self) -> int | None:
+        el = self._el.find("capacity")
+        return None if el is None else int(el.text or 0)
+
+    @capacity.setter
+    def capacity(self, value: int) -> None:
+        _set_child(self._el, "capacity", str(int(value)), ("allocation", "physical", "target")).set("unit", "bytes")
+        canonicalize(self._el, VOL_SHAPE)
+
+    @property
+    def allocation(self) -> int | None:
+        el = self._el.find("allocation")
+        return None if el is None else int(el.text or 0)
+
+    @allocation.setter
+    def allocation(self, value: int) -> None:
+        _set_child(self._el, "allocation", str(int(value)), ("physical", "target")).set("unit", "bytes")
+        canonicalize(self._el, VOL_SHAPE)
+
+    @property
+    def target_path(self) -> str | None:
+        return self._el.findtext("target/path")
+
+    @target_path.setter
+    def target_path(self, value: str) -> None:
+        target = self._el.find("target")
+        if target is None:
+            target = etree.SubElement(self._el, "target")
+        _set_child(target, "path", value, ("format", "permissions"))
+        canonicalize(self._el, VOL_SHAPE)
+
+    @property
+    def format(self) -> str | None:
+        el = self._el.find("target/format")
+        return None if el is None else el.get("type")
+
+    @property
+    def backing_path(self) -> str | None:
+        return self._el.findtext("backingStore/path")
+
+    @classmethod
+    def from_xml(cls, text: str | bytes, *, validate: bool = False, pool: StoragePoolDef | str | None = None, **options: Any) -> StorageVolDef:  # type: ignore[override]
+        """Parse a volume for ``pool`` (a pool definition or a pool type; default ``dir``)."""
+        return super().from_xml(text, validate=validate, pool=pool, **options)
+
+    def _post_parse(self, *, pool: StoragePoolDef | str | None = None, **options: Any) -> None:
+        ptype = pool.type if isinstance(pool, StoragePoolDef) else (pool or "dir")
+        kind = POOL_TYPES.get(ptype, POOL_TYPES["dir"])
+        root = self._el
+        canonicalize(root, VOL_SHAPE)
+        name = root.findtext("name")
+        if not name:
+            raise xml_error("missing volume name element", domain=_E)
+        vtype = root.get("type")
+        if vtype is None:
+            root.set("type", "file")
+        elif vtype not in _VOL_TYPES:
+            raise xml_error(f"unknown volume type '{vtype}'", domain=_E)
+        src = root.find("source")
+        if src is not None:
+            root.remove(src)
+        cap = root.find("capacity")
+        has_backing = root.find("backingStore") is not None
+        if cap is None:
+            if not (has_backing and options.get("allow_no_capacity")):
+                raise xml_error("missing capacity element", domain=_E)
+        else:
+            cap.text = str(_size(cap, "capacity"))
+            cap.attrib.clear()
+            cap.set("unit", "bytes")
+        alloc = root.find("allocation")
+        if alloc is not None:
+            alloc.text = str(_size(alloc, "allocation"))
+            alloc.attrib.clear()
+            alloc.set("unit", "bytes")
+        elif cap is not None:
+            alloc = _set_child(root, "allocation", cap.text, ("physical", "target", "backingStore"))
+            alloc.set("unit", "bytes")
+        phys = root.find("physical")
+        if phys is not None:
+            root.remove(phys)
+        target = root.find("target")
+        if target is None:
+            target = etree.SubElement(root, "target")
+        self._parse_target(target, kind, name)
+        backing = root.find("backingStore")
+        if backing is not None:
+            if not backing.findtext("path"):
+                raise xml_error("missing backing store path", domain=_E)
+            self._parse_format(backing, kind, default=True)
+            _parse_perms(backing.find("permissions"))
+        canonicalize(root, VOL_SHAPE)
+
+    def _parse_format(self, parent: etree._Element, kind: PoolKind, *, default: bool) -> None:
+        fmt = parent.find("format")
+        if not kind.vol_formats:
+            if fmt is not None:
+                parent.remove(fmt)
+            return
+        if fmt is None:
+            if default and kind.vol_default_format:
+                fmt = etree.SubElement(parent, "format", type=kind.vol_default_format)
+            return
+        ftype = fmt.get("type")
+        if ftype is None:
+            raise xml_error("format type is required", domain=_E)
+        if ftype not in kind.vol_formats:
+            raise xml_error(f"unknown volume format type {ftype}", domain=_E)
+
+    def _parse_target(self, target: etree._Element, kind: PoolKind, name: str) -> None:
+        timestamps = target.find("timestamps")
+        if timestamps is not None:
+            target.remove(timestamps)
+        nocow = target.find("nocow")
+        if nocow is not None:
+            target.remove(nocow)
+        self._parse_format(target, kind, default=True)
+        _parse_perms(target.find("permissions"))
+        compat = target.find("compat")
+        if compat is not None and not re.fullmatch(r"\d+\.\d+", compat.text or ""):
+            raise xml_error(f"Invalid target compat value '{compat.text}'", domain=_E)
+        cluster = target.find("clusterSize")
+        if cluster is not None:
+            cluster.text = str(_size(cluster, "clusterSize"))
+            cluster.attrib.clear()
+            cluster.set("unit", "B")
+        if target.find("features") is not None and compat is None:
+            etree.SubElement(target, "compat").text = "1.1"
+        canonicalize(target, _VOL_TARGET)
