@@ -1,0 +1,527 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Locks and job slots for pyvirt's object model, waiting without the GIL.
+
+libvirt guards every domain with a short-lived object mutex, guards the domain list with a
+read/write lock, and serialises modifying API calls on one domain through a *job*: a caller
+that finds another job running waits on a condition with a deadline and fails when it passes.
+This module provides those three primitives on top of POSIX threads:
+
+* :class:`Mutex` -- exclusive, FIFO-fair, with an optional timeout.
+* :class:`RWLock` -- many readers or one writer; a waiting writer holds off new readers
+  (writer preference), so a stream of lookups cannot starve a define.
+* :class:`JobSlot` -- one named job at a time; waiters are served in arrival order.
+
+Every wait happens inside ``with nogil`` so other Python threads keep running, and every
+deadline is measured on ``CLOCK_MONOTONIC`` (the condition variables are created with
+``pthread_condattr_setclock``), so changing the wall clock neither shortens nor stretches a
+wait. The uncontended path never releases the GIL: it takes the internal mutex with
+``pthread_mutex_trylock`` while holding it, which is safe because no code ever holds an internal
+mutex while it needs the GIL.
+
+FIFO fairness comes from direct hand-off: a releasing thread gives ownership to the oldest
+waiter (each waiter sleeps on its own condition variable, in a node on its own stack), so a
+newcomer can never barge in front of a queue. A waiter whose deadline passes removes itself
+from the queue; if ownership reached it at the same moment it keeps it and reports success.
+
+Nothing here knows about libvirt errors: a timeout is reported as ``False`` and the caller
+raises the error it needs. The locks are not re-entrant: a thread that takes one twice waits
+on itself (for a timed wait that means a timeout, for an untimed one a deadlock).
+"""
+
+from libc.errno cimport ETIMEDOUT, EBUSY
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from posix.types cimport clockid_t
+
+
+cdef extern from "<pthread.h>" nogil:
+    ctypedef struct pthread_mutex_t:
+        pass
+    ctypedef struct pthread_mutexattr_t:
+        pass
+    ctypedef struct pthread_cond_t:
+        pass
+    ctypedef struct pthread_condattr_t:
+        pass
+
+    int pthread_mutex_init(pthread_mutex_t *mutex, const pthread_mutexattr_t *attr)
+    int pthread_mutex_destroy(pthread_mutex_t *mutex)
+    int pthread_mutex_lock(pthread_mutex_t *mutex)
+    int pthread_mutex_trylock(pthread_mutex_t *mutex)
+    int pthread_mutex_unlock(pthread_mutex_t *mutex)
+
+    int pthread_condattr_init(pthread_condattr_t *attr)
+    int pthread_condattr_setclock(pthread_condattr_t *attr, clockid_t clock_id)
+    int pthread_cond_init(pthread_cond_t *cond, const pthread_condattr_t *attr)
+    int pthread_cond_destroy(pthread_cond_t *cond)
+    int pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
+    int pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
+                               const timespec *abstime)
+    int pthread_cond_signal(pthread_cond_t *cond)
+    int pthread_cond_broadcast(pthread_cond_t *cond)
+
+
+# Every condition variable in this module measures deadlines on the monotonic clock.
+cdef pthread_condattr_t _monotonic_attr
+pthread_condattr_init(&_monotonic_attr)
+if pthread_condattr_setclock(&_monotonic_attr, CLOCK_MONOTONIC) != 0:
+    raise ImportError("pthread_condattr_setclock(CLOCK_MONOTONIC) is not supported")
+
+
+cdef inline double _now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
+
+
+cdef inline void _deadline(timespec *ts, double timeout) noexcept nogil:
+    """Absolute CLOCK_MONOTONIC time ``timeout`` seconds from now."""
+    cdef long long sec = <long long>timeout
+    cdef long nsec = <long>((timeout - <double>sec) * 1e9)
+    clock_gettime(CLOCK_MONOTONIC, ts)
+    ts.tv_sec += sec
+    ts.tv_nsec += nsec
+    if ts.tv_nsec >= 1000000000:
+        ts.tv_sec += 1
+        ts.tv_nsec -= 1000000000
+
+
+cdef inline void _lock_internal(pthread_mutex_t *mu) noexcept:
+    """Take an internal mutex, dropping the GIL only if it is contended."""
+    if pthread_mutex_trylock(mu) == EBUSY:
+        with nogil:
+            pthread_mutex_lock(mu)
+
+
+# ---------------------------------------------------------------------------------------------
+# The FIFO gate: exclusive ownership handed from one thread to the next in arrival order.
+
+cdef struct Waiter:
+    Waiter *next
+    pthread_cond_t cond
+    bint granted
+
+
+cdef struct Gate:
+    pthread_mutex_t mu
+    bint held
+    Waiter *head
+    Waiter *tail
+    int waiting
+
+
+cdef void _gate_init(Gate *g) noexcept:
+    pthread_mutex_init(&g.mu, NULL)
+    g.held = False
+    g.head = NULL
+    g.tail = NULL
+    g.waiting = 0
+
+
+cdef void _gate_destroy(Gate *g) noexcept:
+    pthread_mutex_destroy(&g.mu)
+
+
+cdef bint _gate_try(Gate *g) noexcept:
+    """Take the gate if it is free right now (never waits for the gate; GIL held)."""
+    cdef bint got = False
+    _lock_internal(&g.mu)
+    if not g.held:
+        g.held = True
+        got = True
+    pthread_mutex_unlock(&g.mu)
+    return got
+
+
+cdef bint _gate_wait(Gate *g, double timeout) noexcept nogil:
+    """Queue behind the current owner and sleep until ownership is handed over.
+
+    ``timeout < 0`` waits forever. Returns True when the caller now owns the gate.
+    """
+    cdef Waiter w
+    cdef Waiter *p
+    cdef timespec until
+    cdef int rc
+    cdef bint got
+    pthread_mutex_lock(&g.mu)
+    if not g.held:
+        g.held = True
+        pthread_mutex_unlock(&g.mu)
+        return True
+    if timeout == 0:
+        pthread_mutex_unlock(&g.mu)
+        return False
+    pthread_cond_init(&w.cond, &_monotonic_attr)
+    w.granted = False
+    w.next = NULL
+    if g.tail == NULL:
+        g.head = &w
+    else:
+        g.tail.next = &w
+    g.tail = &w
+    g.waiting += 1
+    if timeout > 0:
+        _deadline(&until, timeout)
+    while not w.granted:
+        if timeout < 0:
+            pthread_cond_wait(&w.cond, &g.mu)
+        else:
+            rc = pthread_cond_timedwait(&w.cond, &g.mu, &until)
+            if rc == ETIMEDOUT and not w.granted:
+                # Leave the queue; nobody can hand us the gate once we are out of it.
+                if g.head == &w:
+                    g.head = w.next
+                    if g.head == NULL:
+                        g.tail = NULL
+                else:
+                    p = g.head
+                    while p.next != &w:
+                        p = p.next
+                    p.next = w.next
+                    if g.tail == &w:
+                        g.tail = p
+                g.waiting -= 1
+                break
+    got = w.granted
+    pthread_mutex_unlock(&g.mu)
+    pthread_cond_destroy(&w.cond)
+    return got
+
+
+cdef int _gate_release(Gate *g) noexcept nogil:
+    """Hand the gate to the oldest waiter, or open it. -1 if it was not held."""
+    cdef Waiter *w
+    pthread_mutex_lock(&g.mu)
+    if not g.held:
+        pthread_mutex_unlock(&g.mu)
+        return -1
+    w = g.head
+    if w == NULL:
+        g.held = False
+    else:
+        g.head = w.next
+        if g.head == NULL:
+            g.tail = NULL
+        g.waiting -= 1
+        w.granted = True
+        # Signalled under g.mu: the waiter's node (and its condition) lives until it has
+        # re-acquired g.mu and seen ``granted``.
+        pthread_cond_signal(&w.cond)
+    pthread_mutex_unlock(&g.mu)
+    return 0
+
+
+cdef inline bint _gate_acquire(Gate *g, double timeout):
+    cdef bint got
+    if _gate_try(g):
+        return True
+    if timeout == 0:
+        return False
+    with nogil:
+        got = _gate_wait(g, timeout)
+    return got
+
+
+# ---------------------------------------------------------------------------------------------
+
+cdef class Mutex:
+    """An exclusive lock with FIFO hand-off and an optional timeout.
+
+    ``acquire(timeout=-1.0)`` waits forever, ``0`` only tries, a positive value waits at most
+    that many seconds; it returns whether the lock was taken. ``with mutex:`` waits forever.
+    As with :class:`threading.Lock`, any thread may release it.
+    """
+
+    cdef Gate _gate
+
+    def __cinit__(self):
+        _gate_init(&self._gate)
+
+    def __dealloc__(self):
+        _gate_destroy(&self._gate)
+
+    def acquire(self, double timeout=-1.0):
+        return _gate_acquire(&self._gate, timeout)
+
+    def release(self):
+        if _gate_release(&self._gate) < 0:
+            raise RuntimeError("release of an unlocked Mutex")
+
+    def __enter__(self):
+        _gate_acquire(&self._gate, -1.0)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        _gate_release(&self._gate)
+        return False
+
+    @property
+    def locked(self):
+        """Whether some thread holds the lock (a snapshot, for diagnostics)."""
+        return self._gate.held
+
+    @property
+    def waiting(self):
+        """How many threads are queued for the lock (a snapshot, for diagnostics and tests)."""
+        return self._gate.waiting
+
+
+# ---------------------------------------------------------------------------------------------
+
+cdef class RWLock
+
+
+cdef class _ReadGuard:
+    cdef RWLock _lock
+
+    def __enter__(self):
+        self._lock._acquire_read(-1.0)
+        return self._lock
+
+    def __exit__(self, exc_type, exc, tb):
+        self._lock._release_read()
+        return False
+
+
+cdef class _WriteGuard:
+    cdef RWLock _lock
+
+    def __enter__(self):
+        self._lock._acquire_write(-1.0)
+        return self._lock
+
+    def __exit__(self, exc_type, exc, tb):
+        self._lock._release_write()
+        return False
+
+
+cdef class RWLock:
+    """Many readers or one writer, writer-preferring, with optional timeouts.
+
+    A writer that is waiting blocks new readers, so writers are never starved by a steady
+    stream of readers (the domain list is read far more often than it is changed). Readers
+    that are already inside finish normally. Not re-entrant: a thread holding the read side
+    must not take it again while a writer may be waiting.
+    """
+
+    cdef pthread_mutex_t _mu
+    cdef pthread_cond_t _readers_ok
+    cdef pthread_cond_t _writers_ok
+    cdef int _readers
+    cdef int _writers_waiting
+    cdef bint _writer
+    cdef _ReadGuard _read_guard
+    cdef _WriteGuard _write_guard
+
+    def __cinit__(self):
+        pthread_mutex_init(&self._mu, NULL)
+        pthread_cond_init(&self._readers_ok, &_monotonic_attr)
+        pthread_cond_init(&self._writers_ok, &_monotonic_attr)
+        self._readers = 0
+        self._writers_waiting = 0
+        self._writer = False
+
+    def __init__(self):
+        self._read_guard = _ReadGuard.__new__(_ReadGuard)
+        self._read_guard._lock = self
+        self._write_guard = _WriteGuard.__new__(_WriteGuard)
+        self._write_guard._lock = self
+
+    def __dealloc__(self):
+        pthread_cond_destroy(&self._readers_ok)
+        pthread_cond_destroy(&self._writers_ok)
+        pthread_mutex_destroy(&self._mu)
+
+    cdef bint _acquire_read(self, double timeout):
+        cdef bint got
+        _lock_internal(&self._mu)
+        if not self._writer and self._writers_waiting == 0:
+            self._readers += 1
+            pthread_mutex_unlock(&self._mu)
+            return True
+        if timeout == 0:
+            pthread_mutex_unlock(&self._mu)
+            return False
+        with nogil:
+            got = self._wait_read(timeout)
+            pthread_mutex_unlock(&self._mu)
+        return got
+
+    cdef bint _wait_read(self, double timeout) noexcept nogil:
+        # Called with _mu held; returns with _mu held.
+        cdef timespec until
+        if timeout > 0:
+            _deadline(&until, timeout)
+        while self._writer or self._writers_waiting > 0:
+            if timeout < 0:
+                pthread_cond_wait(&self._readers_ok, &self._mu)
+            elif pthread_cond_timedwait(&self._readers_ok, &self._mu, &until) == ETIMEDOUT:
+                if self._writer or self._writers_waiting > 0:
+                    return False
+        self._readers += 1
+        return True
+
+    cdef int _release_read(self) except -1:
+        _lock_internal(&self._mu)
+        if self._readers <= 0:
+            pthread_mutex_unlock(&self._mu)
+            raise RuntimeError("release_read of an RWLock not held for reading")
+        self._readers -= 1
+        if self._readers == 0 and self._writers_waiting > 0:
+            pthread_cond_signal(&self._writers_ok)
+        pthread_mutex_unlock(&self._mu)
+        return 0
+
+    cdef bint _acquire_write(self, double timeout):
+        cdef bint got
+        _lock_internal(&self._mu)
+        if not self._writer and self._readers == 0:
+            self._writer = True
+            pthread_mutex_unlock(&self._mu)
+            return True
+        if timeout == 0:
+            pthread_mutex_unlock(&self._mu)
+            return False
+        with nogil:
+            got = self._wait_write(timeout)
+            pthread_mutex_unlock(&self._mu)
+        return got
+
+    cdef bint _wait_write(self, double timeout) noexcept nogil:
+        # Called with _mu held; returns with _mu held.
+        cdef timespec until
+        if timeout > 0:
+            _deadline(&until, timeout)
+        self._writers_waiting += 1
+        while self._writer or self._readers > 0:
+            if timeout < 0:
+                pthread_cond_wait(&self._writers_ok, &self._mu)
+            elif pthread_cond_timedwait(&self._writers_ok, &self._mu, &until) == ETIMEDOUT:
+                if self._writer or self._readers > 0:
+                    self._writers_waiting -= 1
+                    if self._writers_waiting == 0 and not self._writer:
+                        # Readers held back only by this writer may go now.
+                        pthread_cond_broadcast(&self._readers_ok)
+                    return False
+        self._writers_waiting -= 1
+        self._writer = True
+        return True
+
+    cdef int _release_write(self) except -1:
+        _lock_internal(&self._mu)
+        if not self._writer:
+            pthread_mutex_unlock(&self._mu)
+            raise RuntimeError("release_write of an RWLock not held for writing")
+        self._writer = False
+        if self._writers_waiting > 0:
+            pthread_cond_signal(&self._writers_ok)
+        else:
+            pthread_cond_broadcast(&self._readers_ok)
+        pthread_mutex_unlock(&self._mu)
+        return 0
+
+    def acquire_read(self, double timeout=-1.0):
+        return self._acquire_read(timeout)
+
+    def release_read(self):
+        self._release_read()
+
+    def acquire_write(self, double timeout=-1.0):
+        return self._acquire_write(timeout)
+
+    def release_write(self):
+        self._release_write()
+
+    def read(self):
+        """Context manager holding the read side (waits as long as needed)."""
+        return self._read_guard
+
+    def write(self):
+        """Context manager holding the write side (waits as long as needed)."""
+        return self._write_guard
+
+    @property
+    def readers(self):
+        """How many readers are inside (a snapshot, for diagnostics and tests)."""
+        return self._readers
+
+    @property
+    def writer(self):
+        """Whether a writer is inside (a snapshot)."""
+        return self._writer
+
+    @property
+    def writers_waiting(self):
+        """How many writers are queued (a snapshot)."""
+        return self._writers_waiting
+
+
+# ---------------------------------------------------------------------------------------------
+
+cdef class JobSlot:
+    """libvirt's job condition for one object: at most one named job at a time.
+
+    ``begin(name, timeout)`` waits (queued in arrival order, without the GIL) until the slot
+    is free, then records the job's ``name`` and ``started`` time (``time.monotonic()``
+    seconds) and returns True; it returns False when ``timeout`` seconds pass first
+    (``timeout < 0`` waits forever, ``0`` only tries). ``end()`` frees the slot and hands it
+    to the oldest waiter. ``request_abort()`` raises a flag that a long-running job polls
+    (libvirt's abortJob); the flag is cleared when the next job begins.
+    """
+
+    cdef Gate _gate
+    cdef object _name
+    cdef double _started
+    cdef bint _abort
+
+    def __cinit__(self):
+        _gate_init(&self._gate)
+        self._name = None
+        self._started = 0.0
+        self._abort = False
+
+    def __dealloc__(self):
+        _gate_destroy(&self._gate)
+
+    def begin(self, str name, double timeout):
+        if not _gate_acquire(&self._gate, timeout):
+            return False
+        self._name = name
+        self._started = _now()
+        self._abort = False
+        return True
+
+    def end(self):
+        if not self._gate.held:
+            raise RuntimeError("JobSlot.end() without an active job")
+        self._name = None
+        self._started = 0.0
+        self._abort = False
+        _gate_release(&self._gate)
+
+    def request_abort(self):
+        """Ask the running job to stop; no effect when the slot is idle."""
+        if self._gate.held:
+            self._abort = True
+
+    @property
+    def active(self):
+        return self._gate.held
+
+    @property
+    def name(self):
+        """The running job's name, or None when idle."""
+        return self._name
+
+    @property
+    def started(self):
+        """``time.monotonic()`` at which the running job began (0.0 when idle)."""
+        return self._started
+
+    @property
+    def abort_requested(self):
+        return self._abort
+
+    @property
+    def waiting(self):
+        """How many callers are queued for the slot (a snapshot)."""
+        return self._gate.waiting
