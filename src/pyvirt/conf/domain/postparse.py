@@ -14,12 +14,22 @@ from lxml import etree
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
 from ..values import canonical_uuid, generate_mac, generate_uuid, normalize_mac
-from .tables import insert_child
+from .devices import post_parse_devices
+from .address import normalize_all
+from .tables import DEVICE_ORDER, DOMAIN_RANK, insert_child, reorder
 
 D = ErrorDomain.DOMAIN
 
 VIRT_TYPES = frozenset(
-    "none qemu kqemu kvm xen lxc uml openvz test vmware hyperv vbox phyp parallels bhyve vz".split()
+    "none qemu kqemu kvm xen lxc uml openvz test vmware hyperv vbox phyp parallels bhyve vz hvf".split()
+)
+OS_TYPES = frozenset("hvm xen exe uml xenpvh".split())
+#: the test driver's capabilities list i686 first: libvirt's default guest arch there
+DEFAULT_ARCH = "i686"
+ARCHES = frozenset(
+    "none alpha armv6l armv7l armv7b aarch64 cris i686 ia64 lm32 loongarch64 m68k microblaze "
+    "microblazeel mips mipsel mips64 mips64el openrisc parisc parisc64 ppc ppc64 ppc64le ppcemb "
+    "riscv32 riscv64 s390 s390x sh4 sh4eb sparc sparc64 unicore32 x86_64 xtensa xtensaeb".split()
 )
 LIFECYCLE = {
     "on_poweroff": ("destroy", frozenset("destroy restart rename-restart preserve".split())),
@@ -41,11 +51,18 @@ def post_parse(root: etree._Element, **options: Any) -> None:
     _identity(root)
     _memory(root)
     _vcpus(root)
-    _os(root)
+    os_type = _os(root)
     _lifecycle(root)
+    _clock(root)
     devices = root.find("devices")
-    if devices is not None:
-        _interfaces(devices)
+    if devices is None:
+        devices = etree.Element("devices")
+        insert_child(root, devices)
+    post_parse_devices(root, devices, os_type)
+    normalize_all(devices)
+    _boot(root, os_type, devices)
+    reorder(root, DOMAIN_RANK)
+    reorder(devices, DEVICE_ORDER)
 
 
 def _domain_type(root: etree._Element) -> None:
@@ -104,11 +121,45 @@ def _vcpus(root: etree._Element) -> None:
         el.set("placement", "static")
 
 
-def _os(root: etree._Element) -> None:
+def _os(root: etree._Element) -> str:
     os_el = root.find("os")
     type_el = os_el.find("type") if os_el is not None else None
     if type_el is None or not (type_el.text or "").strip():
         raise err(ErrorNumber.XML_ERROR, "an os <type> must be specified")
+    os_type = type_el.text.strip()
+    if os_type == "linux":
+        os_type = "xen"
+    if os_type not in OS_TYPES:
+        raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown OS type '{os_type}'")
+    type_el.text = os_type
+    arch = type_el.get("arch")
+    if arch is None:
+        type_el.attrib.clear()
+        items = dict(type_el.attrib)
+        type_el.set("arch", DEFAULT_ARCH)
+        for k, v in items.items():
+            type_el.set(k, v)
+    elif arch not in ARCHES:
+        raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Unknown architecture {arch}")
+    return os_type
+
+
+def _boot(root: etree._Element, os_type: str, devices: etree._Element) -> None:
+    if os_type != "hvm" or root.find("bootloader") is not None:
+        return
+    os_el = root.find("os")
+    if os_el.find("boot") is not None:
+        return
+    for dev in devices:
+        if dev.find("boot") is not None:
+            return
+    boot = etree.Element("boot", dev="hd")
+    insert_child(os_el, boot)
+
+
+def _clock(root: etree._Element) -> None:
+    if root.find("clock") is None:
+        insert_child(root, etree.Element("clock", offset="utc"))
 
 
 def _lifecycle(root: etree._Element) -> None:

@@ -56,3 +56,56 @@ def insert_child(parent: etree._Element, child: etree._Element) -> None:
             existing.addprevious(child)
             return
     parent.append(child)
+
+#: disk bus implied by a target name prefix when <target bus> is absent (first match wins)
+DISK_BUS_BY_PREFIX: tuple[tuple[str, str], ...] = (
+    ("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ub", "usb"),
+)  # fmt: skip
+
+#: generic drive address layout per bus: (units per controller, units per bus)
+DRIVE_LAYOUT: dict[str, tuple[int, int]] = {
+    "ide": (4, 2),
+    "fdc": (2, 2),
+    "scsi": (7, 7),
+    "sata": (6, 6),
+}
+
+#: controllers libvirt adds for disks on a bus, in the order it adds them
+IMPLICIT_DISK_CONTROLLERS: tuple[tuple[str, str], ...] = (
+    ("scsi", "scsi"), ("fdc", "fdc"), ("ide", "ide"), ("sata", "sata"),
+)  # fmt: skip
+
+#: video model attributes libvirt fills in when absent, per model type
+VIDEO_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cirrus": (("vram", "16384"),),
+    "vga": (("vram", "16384"),),
+    "vmvga": (("vram", "16384"),),
+    "bochs": (("vram", "16384"),),
+    "xen": (("vram", "16384"),),
+    "qxl": (("ram", "65536"), ("vram", "65536")),
+}
+
+DOMAIN_RANK: dict[str, int] = {tag: i for i, tag in enumerate(DOMAIN_ORDER)}
+
+
+def reorder(parent: etree._Element, rank: dict[str, int], prune: bool = True) -> None:
+    """Sort ``parent``'s children into libvirt's order (stable); drop unknown ones if ``prune``."""
+    kids = list(parent)
+    keyed = []
+    last = -1
+    in_order = True
+    for child in kids:
+        r = rank.get(child.tag) if isinstance(child.tag, str) else None
+        if r is None:
+            if prune:
+                parent.remove(child)
+                continue
+            r = last
+        if r < last:
+            in_order = False
+        last = max(last, r)
+        keyed.append((r, child))
+    if in_order:
+        return
+    keyed.sort(key=lambda item: item[0])
+    parent[:] = [child for _, child in keyed]

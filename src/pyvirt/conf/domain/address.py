@@ -1,0 +1,110 @@
+"""Device addresses (``<address type='pci' .../>`` and friends): parse, check, and respell.
+
+libvirt reads address numbers in any C base (``0x12``, ``18``, ``022``) and writes each type
+with its own fixed spelling (pci slot as ``0x12``, ccw devno as ``0x000a``, drive units in
+decimal, ...). The per-type spelling lives in :data:`ADDRESS_FORMATS`.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ...errors import ErrorDomain, ErrorNumber, virt_error
+
+
+def c_uint(text: str) -> int | None:
+    """strtoul with base 0 (hex with 0x, octal with a leading 0, else decimal); None if bad."""
+    s = text.strip()
+    if not s or s[0] in "+-":
+        return None
+    try:
+        if s[:2].lower() == "0x":
+            return int(s[2:], 16)
+        if len(s) > 1 and s[0] == "0":
+            return int(s[1:], 8)
+        return int(s, 10)
+    except ValueError:
+        return None
+
+
+# per type: attribute name -> (printf format, default when absent or None to leave out, limit)
+ADDRESS_FORMATS: dict[str, tuple[tuple[str, str, int | None, int | None], ...]] = {
+    "pci": (
+        ("domain", "0x%04x", 0, 0xFFFF),
+        ("bus", "0x%02x", 0, 0xFF),
+        ("slot", "0x%02x", 0, 0x1F),
+        ("function", "0x%x", 0, 7),
+    ),
+    "drive": (
+        ("controller", "%d", 0, None),
+        ("bus", "%d", 0, None),
+        ("target", "%d", 0, None),
+        ("unit", "%d", 0, None),
+    ),
+    "virtio-serial": (
+        ("controller", "%d", 0, None),
+        ("bus", "%d", 0, None),
+        ("port", "%d", 0, None),
+    ),
+    "ccw": (
+        ("cssid", "0x%x", None, 0xFF),
+        ("ssid", "0x%x", None, 0x3),
+        ("devno", "0x%04x", None, 0xFFFF),
+    ),
+    "spapr-vio": (("reg", "0x%08x", None, None),),
+    "ccid": (("controller", "%d", 0, None), ("slot", "%d", 0, None)),
+    "isa": (("iobase", "0x%x", None, None), ("irq", "0x%x", None, None)),
+    "dimm": (("slot", "%d", 0, None), ("base", "0x%x", None, None)),
+}
+
+PCI_NAMES = {"domain": "domain", "bus": "bus", "slot": "slot", "function": "function"}
+
+
+def normalize_address(addr: etree._Element) -> None:
+    """Rewrite one address element in libvirt's spelling, checking ranges as libvirt does."""
+    atype = addr.get("type")
+    spec = ADDRESS_FORMATS.get(atype or "")
+    if spec is None:
+        return
+    values: list[tuple[str, str]] = []
+    for name, fmt, default, limit in spec:
+        raw = addr.get(name)
+        if raw is None:
+            if default is None:
+                continue
+            value = default
+        else:
+            value = c_uint(raw)
+            if value is None:
+                raise _bad(atype, name, raw)
+            if limit is not None and value > limit and atype == "pci":
+                raise virt_error(
+                    ErrorNumber.XML_ERROR,
+                    f"Invalid PCI address {name}='{raw}', must be <= 0x{limit:X}",
+                    domain=ErrorDomain.DOMAIN,
+                )
+        values.append((name, fmt % value))
+    extra = [(k, v) for k, v in addr.attrib.items() if k != "type" and k not in {s[0] for s in spec}]
+    addr.attrib.clear()
+    addr.set("type", atype or "")
+    for k, v in values:
+        addr.set(k, v)
+    for k, v in extra:
+        addr.set(k, v)
+
+
+def _bad(atype: str | None, name: str, raw: str) -> Exception:
+    if atype == "pci":
+        detail = f"Cannot parse <address> '{name}' attribute"
+    else:
+        detail = f"Cannot parse <address> '{name}' attribute"
+    return virt_error(ErrorNumber.INTERNAL_ERROR, detail, domain=ErrorDomain.DOMAIN)
+
+
+def normalize_all(devices: etree._Element) -> None:
+    """Respell every device address below ``devices``."""
+    for addr in devices.iter("address"):
+        parent = addr.getparent()
+        if parent is not None and parent.tag in ("source", "adapter", "host"):
+            continue
+        normalize_address(addr)

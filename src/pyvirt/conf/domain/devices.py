@@ -1,0 +1,528 @@
+"""The generic post-parse of ``<devices>``: defaults, addresses and implicit devices.
+
+Each function mirrors one step libvirt's generic parse takes for a device kind (disk bus and
+drive address, controller index, serial port numbers and the console alias of the first
+serial port, graphics ports and listens, the implicit video and its model defaults, ...).
+Values that depend on a model are looked up in :mod:`.tables`.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from ...errors import ErrorDomain, ErrorNumber, virt_error
+from ..values import generate_mac, normalize_mac
+from .tables import (
+    DEVICE_ORDER,
+    DISK_BUS_BY_PREFIX,
+    DRIVE_LAYOUT,
+    IMPLICIT_DISK_CONTROLLERS,
+    VIDEO_DEFAULTS,
+)
+
+D = ErrorDomain.DOMAIN
+E = etree.Element
+
+
+def err(code: int, detail: str | None = None, domain: int = D) -> Exception:
+    return virt_error(code, detail, domain=domain)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def disk_name_index(name: str | None) -> int:
+    """libvirt's virDiskNameToIndex: 'hda' -> 0, 'sdaa' -> 26; -1 when not a disk name."""
+    if not name:
+        return -1
+    for prefix in ("fd", "hd", "vd", "sd", "xvd", "ubd"):
+        if name.startswith(prefix):
+            rest = name[len(prefix) :]
+            break
+    else:
+        return -1
+    idx = 0
+    i = 0
+    while i < len(rest) and "a" <= rest[i] <= "z":
+        idx = (idx + (1 if i else 0)) * 26 + (ord(rest[i]) - 97)
+        i += 1
+    if i == 0 or not rest[i:].isdigit() and rest[i:] != "":
+        return -1
+    return idx
+
+
+def sorted_insert(items: list, key_same, key_index) -> list:  # type: ignore[no-untyped-def]
+    """Re-create libvirt's insertion order (virDomainDiskInsert / ControllerInsert).
+
+    Each item goes after the last earlier item of the same group, or before the first
+    later-positioned item of that group whose index is greater; unrelated items keep order.
+    """
+    out: list = []
+    for item in items:
+        at = -1
+        group = key_same(item)
+        index = key_index(item)
+        for pos in range(len(out) - 1, -1, -1):
+            other = out[pos]
+            if key_same(other) != group:
+                continue
+            if index is None:
+                at = pos + 1
+                break
+            other_index = key_index(other)
+            if other_index is not None and other_index > index:
+                at = pos
+            elif at == -1:
+                at = pos + 1
+        if at == -1:
+            out.append(item)
+        else:
+            out.insert(at, item)
+    return out
+
+
+def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
+    raw = el.get(name)
+    if raw is None:
+        return None
+    from ..values import prop_uint
+
+    return prop_uint(raw, name, element)
+
+
+# ---------------------------------------------------------------------------------------------
+# the device pass
+
+
+def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: str) -> None:
+    hvm = os_type == "hvm"
+    _disks(devices)
+    _controllers(devices)
+    _interfaces(devices)
+    _chardevs(devices, hvm)
+    _inputs(devices, hvm)
+    _graphics(devices)
+    _videos(devices)
+    _implicit_controllers(devices)
+
+
+# -- disks ------------------------------------------------------------------------------------
+
+
+def _disks(devices: etree._Element) -> None:
+    disks = list(devices.iterchildren("disk"))
+    if not disks:
+        return
+    # libvirt inserts each parsed disk by (bus as written, drive index)
+    def bus_of(d: etree._Element) -> str | None:
+        t = d.find("target")
+        return None if t is None else t.get("bus")
+
+    def idx_of(d: etree._Element) -> int:
+        t = d.find("target")
+        return disk_name_index(None if t is None else t.get("dev"))
+
+    ordered = sorted_insert(disks, bus_of, idx_of)
+    if ordered != disks:
+        anchor = disks[0].getprevious()
+        for d in disks:
+            devices.remove(d)
+        for d in reversed(ordered):
+            if anchor is None:
+                devices.insert(0, d)
+            else:
+                anchor.addnext(d)
+    for disk in ordered:
+        _disk(disk)
+
+
+def _disk(disk: etree._Element) -> None:
+    device = disk.get("device")
+    if device is None:
+        device = "disk"
+        disk.set("device", device)
+    target = disk.find("target")
+    if target is None:
+        raise err(ErrorNumber.NO_TARGET, _disk_source_name(disk))
+    dev = target.get("dev")
+    bus = target.get("bus")
+    if bus is None:
+        if device == "floppy":
+            bus = "fdc"
+        else:
+            for prefix, name in DISK_BUS_BY_PREFIX:
+                if dev and dev.startswith(prefix):
+                    bus = name
+                    break
+            else:
+                bus = "ide"
+        target.set("bus", bus)
+    if device == "cdrom" and disk.find("readonly") is None:
+        ro = E("readonly")
+        _place(disk, ro, DISK_CHILDREN)
+    layout = DRIVE_LAYOUT.get(bus)
+    addr = disk.find("address")
+    if layout is not None and addr is None:
+        idx = disk_name_index(dev)
+        if idx < 0:
+            raise err(ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified")
+        per_ctrl, per_bus = layout
+        addr = E("address", type="drive", controller=str(idx // per_ctrl),
+                 bus=str((idx % per_ctrl) // per_bus), target="0", unit=str(idx % per_bus))
+        _place(disk, addr, DISK_CHILDREN)
+    elif addr is not None and addr.get("type") == "drive":
+        for name in ("controller", "bus", "target", "unit"):
+            if addr.get(name) is None:
+                addr.set(name, "0")
+
+
+def _disk_source_name(disk: etree._Element) -> str:
+    src = disk.find("source")
+    if src is None:
+        return ""
+    return src.get("file") or src.get("dev") or src.get("dir") or src.get("name") or ""
+
+
+DISK_CHILDREN = (
+    "driver", "source", "backingStore", "backenddomain", "geometry", "blockio", "throttlefilters",
+    "iotune", "target", "mirror", "auth", "encryption", "readonly", "shareable", "transient",
+    "serial", "wwn", "vendor", "product", "iotune", "boot", "alias", "address",
+)  # fmt: skip
+
+
+def _place(parent: etree._Element, child: etree._Element, order: tuple[str, ...]) -> None:
+    rank = order.index(child.tag)
+    for existing in parent:
+        tag = existing.tag
+        if isinstance(tag, str) and tag in order and order.index(tag) > rank:
+            existing.addprevious(child)
+            return
+    parent.append(child)
+
+
+# -- controllers -----------------------------------------------------------------------------
+
+
+def _controllers(devices: etree._Element) -> None:
+    ctrls = list(devices.iterchildren("controller"))
+    if not ctrls:
+        return
+    parsed: dict[int, int | None] = {}
+    for c in ctrls:
+        parsed[id(c)] = _int_attr(c, "index", "controller")
+    ordered = sorted_insert(ctrls, lambda c: c.get("type"), lambda c: parsed[id(c)])
+    if ordered != ctrls:
+        anchor = ctrls[0].getprevious()
+        for c in ctrls:
+            devices.remove(c)
+        for c in reversed(ordered):
+            if anchor is None:
+                devices.insert(0, c)
+            else:
+                anchor.addnext(c)
+    used: dict[str | None, set[int]] = {}
+    for c in ordered:
+        i = parsed[id(c)]
+        if i is not None:
+            used.setdefault(c.get("type"), set()).add(i)
+    for c in ordered:
+        if parsed[id(c)] is None:
+            taken = used.setdefault(c.get("type"), set())
+            i = 0
+            while i in taken:
+                i += 1
+            taken.add(i)
+            _set_after(c, "index", str(i), "type")
+
+
+def _set_after(el: etree._Element, name: str, value: str, after: str) -> None:
+    """Set an attribute right after another (libvirt's attribute order in the output)."""
+    if el.get(name) is not None or el.get(after) is None:
+        el.set(name, value)
+        return
+    items = list(el.attrib.items())
+    el.attrib.clear()
+    for k, v in items:
+        el.set(k, v)
+        if k == after:
+            el.set(name, value)
+
+
+def _add_controller(devices: etree._Element, ctype: str, index: int) -> None:
+    for c in devices.iterchildren("controller"):
+        if c.get("type") == ctype and c.get("index") == str(index):
+            return
+    new = E("controller", type=ctype, index=str(index))
+    same = [c for c in devices.iterchildren("controller") if c.get("type") == ctype]
+    if same:
+        at = None
+        for c in same:
+            if int(c.get("index", "0")) > index:
+                at = c
+                break
+        if at is not None:
+            at.addprevious(new)
+        else:
+            same[-1].addnext(new)
+        return
+    _insert_device(devices, new)
+
+
+def _insert_device(devices: etree._Element, el: etree._Element) -> None:
+    """Append a device after the last one of its kind (libvirt's per-kind arrays)."""
+    rank = DEVICE_ORDER.get(el.tag, 999)
+    for existing in devices:
+        if DEVICE_ORDER.get(existing.tag, 999) > rank:
+            existing.addprevious(el)
+            return
+    devices.append(el)
+
+
+def _implicit_controllers(devices: etree._Element) -> None:
+    for ctype, bus in IMPLICIT_DISK_CONTROLLERS:
+        highest = -1
+        for disk in devices.iterchildren("disk"):
+            t = disk.find("target")
+            if t is None or t.get("bus") != bus:
+                continue
+            a = disk.find("address")
+            if a is not None and a.get("type") == "drive":
+                highest = max(highest, int(a.get("controller", "0")))
+        for i in range(highest + 1):
+            _add_controller(devices, ctype, i)
+    if _needs_virtio_serial(devices):
+        _add_controller(devices, "virtio-serial", 0)
+    if devices.find("smartcard") is not None:
+        _add_controller(devices, "ccid", 0)
+
+
+def _needs_virtio_serial(devices: etree._Element) -> bool:
+    for tag in ("channel", "console"):
+        for chr_ in devices.iterchildren(tag):
+            t = chr_.find("target")
+            if t is not None and t.get("type") == "virtio":
+                return True
+    return False
+
+
+# -- interfaces -------------------------------------------------------------------------------
+
+
+def _interfaces(devices: etree._Element) -> None:
+    for nic in devices.iterchildren("interface"):
+        mac = nic.find("mac")
+        if mac is None:
+            mac = E("mac")
+            nic.insert(0, mac)
+        address = mac.get("address")
+        mac.set("address", generate_mac() if address is None else normalize_mac(address))
+
+
+# -- serial, parallel, console, channel -------------------------------------------------------
+
+
+def _target(chr_: etree._Element) -> etree._Element:
+    t = chr_.find("target")
+    if t is None:
+        t = E("target")
+        src = chr_.find("source")
+        if src is not None:
+            src.addnext(t)
+        else:
+            chr_.insert(0, t) if not len(chr_) else _after_sources(chr_, t)
+    return t
+
+
+def _after_sources(chr_: etree._Element, t: etree._Element) -> None:
+    last = None
+    for child in chr_:
+        if child.tag in ("source", "protocol", "log"):
+            last = child
+    if last is not None:
+        last.addnext(t)
+    else:
+        chr_.insert(0, t)
+
+
+def _assign_ports(items: list[etree._Element]) -> None:
+    ports = []
+    for el in items:
+        t = el.find("target")
+        raw = None if t is None else t.get("port")
+        ports.append(int(raw) if raw is not None else -1)
+    for i, el in enumerate(items):
+        if ports[i] == -1:
+            ports[i] = max(ports) + 1
+            _target(el).set("port", str(ports[i]))
+
+
+def _chardevs(devices: etree._Element, hvm: bool) -> None:
+    serials = list(devices.iterchildren("serial"))
+    consoles = list(devices.iterchildren("console"))
+    if hvm:
+        if consoles and (_target_type(consoles[0]) in (None, "serial")):
+            if not serials:
+                serial = copy.deepcopy(consoles[0])
+                serial.tag = "serial"
+                t = serial.find("target")
+                if t is not None:
+                    serial.remove(t)
+                    t.attrib.pop("type", None)
+                    if t.get("port") is not None:
+                        _target(serial).set("port", t.get("port"))
+                _insert_device(devices, serial)
+                serials = [serial]
+        elif serials and _target_type(serials[0]) in (None, "isa-serial", "isa", "serial"):
+            stub = E("console", type="pty")
+            if consoles:
+                consoles[0].addprevious(stub)
+            else:
+                _insert_device(devices, stub)
+            consoles.insert(0, stub)
+    _assign_ports(serials)
+    _assign_ports(list(devices.iterchildren("parallel")))
+    for i, con in enumerate(consoles):
+        if hvm and i < len(serials) and _target_type(con) in (None, "serial"):
+            alias = copy.deepcopy(serials[i])
+            alias.tag = "console"
+            t = _target(alias)
+            port = t.get("port")
+            t.attrib.clear()
+            t.set("type", "serial")
+            t.set("port", port or "0")
+            for child in list(t):
+                t.remove(child)
+            con.addprevious(alias)
+            devices.remove(con)
+            consoles[i] = alias
+    rest = [c for c in consoles if _target_type(c) != "serial"]
+    _assign_ports_console(consoles, rest)
+
+
+def _assign_ports_console(consoles: list[etree._Element], rest: list[etree._Element]) -> None:
+    ports = []
+    for el in consoles:
+        t = el.find("target")
+        raw = None if t is None else t.get("port")
+        ports.append(int(raw) if raw is not None else -1)
+    for i, el in enumerate(consoles):
+        if ports[i] == -1:
+            ports[i] = max(ports) + 1
+            t = _target(el)
+            if t.get("type") is None:
+                t.set("type", "serial")
+            t.set("port", str(ports[i]))
+
+
+def _target_type(chr_: etree._Element) -> str | None:
+    t = chr_.find("target")
+    return None if t is None else t.get("type")
+
+
+# -- inputs, graphics, video ------------------------------------------------------------------
+
+
+def _inputs(devices: etree._Element, hvm: bool) -> None:
+    for inp in devices.iterchildren("input"):
+        if inp.get("bus") is None:
+            itype = inp.get("type")
+            if itype == "tablet":
+                bus = "usb"
+            elif itype in ("passthrough",):
+                bus = "virtio"
+            elif itype == "evdev":
+                continue
+            else:
+                bus = "ps2" if hvm else "xen"
+            inp.set("bus", bus)
+
+
+def _graphics(devices: etree._Element) -> None:
+    for g in devices.iterchildren("graphics"):
+        gtype = g.get("type")
+        if gtype not in ("vnc", "spice", "rdp"):
+            continue
+        listens = g.findall("listen")
+        attr_listen = g.get("listen")
+        socket = g.get("socket")
+        if not listens:
+            if socket is not None:
+                g.append(E("listen", type="socket", socket=socket))
+            elif attr_listen is not None:
+                g.append(E("listen", type="address", address=attr_listen))
+            elif gtype == "spice" and not (g.get("port") or g.get("tlsPort")) and g.get("autoport") != "yes":
+                g.append(E("listen", type="none"))
+            else:
+                g.append(E("listen", type="address"))
+        elif attr_listen is None:
+            first = listens[0]
+            if first.get("type") == "address" and first.get("address"):
+                g.set("listen", first.get("address"))
+        if socket is not None:
+            continue
+        port = g.get("port")
+        autoport = g.get("autoport")
+        if gtype == "vnc" or gtype == "rdp":
+            auto = autoport == "yes" or port is None or port == "-1"
+            for name in ("port", "autoport"):
+                g.attrib.pop(name, None)
+            if auto:
+                _reinsert_after_type(g, [("port", "-1" if gtype == "vnc" else "0"), ("autoport", "yes")])
+            else:
+                _reinsert_after_type(g, [("port", port or "0"), ("autoport", "no")])
+        elif gtype == "spice":
+            tls = g.get("tlsPort")
+            for name in ("port", "tlsPort", "autoport"):
+                g.attrib.pop(name, None)
+            if autoport == "yes":
+                _reinsert_after_type(g, [("autoport", "yes")])
+            elif (port and port != "0") or (tls and tls != "0"):
+                pairs = []
+                if port and port != "0":
+                    pairs.append(("port", port))
+                if tls and tls != "0":
+                    pairs.append(("tlsPort", tls))
+                pairs.append(("autoport", "no"))
+                _reinsert_after_type(g, pairs)
+
+
+def _reinsert_after_type(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
+    items = list(el.attrib.items())
+    el.attrib.clear()
+    for k, v in items:
+        el.set(k, v)
+        if k == "type":
+            for pk, pv in pairs:
+                el.set(pk, pv)
+
+
+def _videos(devices: etree._Element) -> None:
+    videos = list(devices.iterchildren("video"))
+    if not videos and devices.find("graphics") is not None:
+        v = E("video")
+        _insert_device(devices, v)
+        videos = [v]
+    for n, video in enumerate(videos):
+        model = video.find("model")
+        if model is None:
+            model = E("model")
+            video.insert(0, model)
+        vtype = model.get("type")
+        if vtype is None:
+            vtype = "cirrus"
+            model.attrib.clear()
+            items = dict(model.attrib)
+            model.set("type", vtype)
+            for k, v in items.items():
+                model.set(k, v)
+        defaults = VIDEO_DEFAULTS.get(vtype, ())
+        for name, value in defaults:
+            if model.get(name) is None:
+                model.set(name, value)
+        if vtype != "none" and model.get("heads") is None:
+            model.set("heads", "1")
+        if n == 0 and vtype != "none" and model.get("primary") is None:
+            model.set("primary", "yes")
