@@ -1,0 +1,408 @@
+"""QMP client: one connection to one QEMU's monitor socket, shared by many threads.
+
+Why this shape: the driver issues commands from any API thread while QEMU pushes events at any
+time. A reader thread owns the receiving side of the socket; each ``execute`` sends a command with
+a fresh id and sleeps on its own lock until the reader hands it the reply with that id, so
+commands from several threads may be in flight at once. Framing and JSON decoding happen in the
+compiled core (``pyvirt._core.qmp``).
+
+Stable API (relied on by the QEMU driver):
+
+``Monitor.connect(path, *, on_event=None, on_eof=None, timeout=30.0, name=None) -> Monitor``
+    Connect to the Unix socket ``path`` (retrying while QEMU has not created it yet, up to
+    ``timeout`` seconds), read the greeting, negotiate ``qmp_capabilities``, start the reader.
+``monitor.execute(name, arguments=None, timeout=DEFAULT_TIMEOUT) -> dict | list | ...``
+    Run a command and return its ``return`` value. A QMP error raises ``InternalError``
+    ("internal error: unable to execute QEMU command 'x': <desc>") with ``.qmp_class`` set to
+    QEMU's error class. No reply within ``timeout`` raises ``OperationTimeoutError``; the caller
+    never hangs (sending is time-boxed too). After EOF every call raises ``InternalError``
+    "End of file from qemu monitor".
+``monitor.command_passthrough(json_text, timeout=...) -> str``
+    libvirt's ``qemu-monitor-command``: send a raw JSON command, return QEMU's reply as compact
+    JSON text (an error reply is returned, not raised). ``human_passthrough(text) -> str`` runs
+    an HMP command through ``human-monitor-command``.
+``monitor.flush_events(timeout=...) -> bool``
+    Wait until every event received so far has been handed to ``on_event``.
+``monitor.close()``
+    Idempotent; does not call ``on_eof``.
+
+Events: ``on_event(name: str, data: dict, timestamp: float | None)`` is called from a dispatcher
+thread, one event at a time, in the order QEMU sent them. QEMU sends the events a command causes
+before that command's reply (``STOP`` before ``stop``'s return), but the callback runs on its own
+thread, so it may still be running when ``execute`` returns: call ``flush_events()`` when the
+caller needs the callback to have seen them. ``on_eof()`` is called once, on the same thread,
+after the last event, as soon as the peer closes the socket (QEMU exited or was killed). Callbacks
+may call ``execute`` (they do not run on the reader thread).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import json
+import os
+import queue
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pyvirt._core import qmp
+from pyvirt.errors import ErrorDomain, ErrorNumber, VirtError, virt_error
+
+__all__ = ["DEFAULT_TIMEOUT", "Monitor", "EventCallback", "EofCallback"]
+
+DEFAULT_TIMEOUT = 30.0
+_RECV_SIZE = 256 * 1024
+
+EventCallback = Callable[[str, dict, "float | None"], None]
+EofCallback = Callable[[], None]
+
+_KIND_RETURN = qmp.KIND_RETURN
+_KIND_ERROR = qmp.KIND_ERROR
+_KIND_EVENT = qmp.KIND_EVENT
+_FLUSH = object()
+_EOF = object()
+
+
+def _qemu_error(code: int, detail: str) -> VirtError:
+    return virt_error(code, detail, domain=ErrorDomain.QEMU)
+
+
+class _Pending:
+    """A command waiting for its reply: the caller sleeps on ``lock`` until the reader releases it."""
+
+    __slots__ = ("lock", "reply", "error")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        self.reply: qmp.Message | None = None
+        self.error: VirtError | None = None
+
+
+class Monitor:
+    """A connected QMP monitor; build it with :meth:`connect`."""
+
+    def __init__(self, sock: socket.socket, *, name: str | None,
+                 on_event: EventCallback | None, on_eof: EofCallback | None) -> None:
+        self._sock = sock
+        self._fd = sock.fileno()
+        self.name = name or "unknown"
+        self._on_event = on_event
+        self._on_eof = on_eof
+        self._decoder = qmp.Decoder()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, _Pending] = {}
+        self._state = threading.Lock()   # guards _pending insertion vs. EOF
+        self._send_lock = threading.Lock()
+        self._eof_error: VirtError | None = None
+        self._closing = False
+        self._closed = False
+        self._events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.greeting: dict = {}
+        self._reader: threading.Thread | None = None
+        self._dispatcher: threading.Thread | None = None
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    @classmethod
+    def connect(cls, path: str | os.PathLike[str], *, on_event: EventCallback | None = None,
+                on_eof: EofCallback | None = None, timeout: float = DEFAULT_TIMEOUT,
+                name: str | None = None) -> Monitor:
+        """Connect, read the greeting, enter command mode and start the reader."""
+        deadline = time.monotonic() + timeout
+        path = os.fspath(path)
+        delay = 0.005
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+            try:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
+                sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError) as exc:
+                sock.close()
+                if time.monotonic() + delay >= deadline:
+                    raise virt_error(ErrorNumber.SYSTEM_ERROR,
+                                     f"monitor socket did not show up: {exc.strerror}",
+                                     domain=ErrorDomain.QEMU) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+            except OSError as exc:
+                sock.close()
+                raise virt_error(ErrorNumber.SYSTEM_ERROR,
+                                 f"failed to connect to monitor socket: {exc.strerror or exc}",
+                                 domain=ErrorDomain.QEMU) from None
+        mon = cls(sock, name=name, on_event=on_event, on_eof=on_eof)
+        try:
+            mon._handshake(deadline)
+        except BaseException:
+            mon._closing = True
+            sock.close()
+            raise
+        sock.settimeout(None)
+        mon._start_threads()
+        return mon
+
+    def _read_one(self, deadline: float, early: list[qmp.Message]) -> qmp.Message:
+        """Synchronous read used during the handshake, before the reader thread exists."""
+        while not early:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _qemu_error(ErrorNumber.OPERATION_TIMEOUT,
+                                  "QEMU monitor did not send its greeting")
+            self._sock.settimeout(remaining)
+            try:
+                data = self._sock.recv(_RECV_SIZE)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                                  f"Unable to read from monitor: {exc.strerror or exc}") from None
+            if not data:
+                raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                                  "qemu unexpectedly closed the monitor")
+            early.extend(self._decoder.feed(data))
+        return early.pop(0)
+
+    def _handshake(self, deadline: float) -> None:
+        early: list[qmp.Message] = []
+        greeting = self._read_one(deadline, early)
+        if greeting.kind != qmp.KIND_GREETING:
+            raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                              f"unexpected QMP greeting: {greeting.obj!r}")
+        self.greeting = greeting.value
+        self._sock.sendall(qmp.encode_command("qmp_capabilities", None, 0))
+        while True:
+            msg = self._read_one(deadline, early)
+            if msg.kind == _KIND_EVENT:
+                self._events.put(msg)
+                continue
+            if msg.kind == _KIND_ERROR:
+                raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                                  f"unable to execute QEMU command 'qmp_capabilities': {msg.desc}")
+            if msg.kind == _KIND_RETURN:
+                break
+        for msg in early:  # events that raced in behind the capabilities reply
+            if msg.kind == _KIND_EVENT:
+                self._events.put(msg)
+
+    def _start_threads(self) -> None:
+        self._dispatcher = threading.Thread(target=self._dispatch_loop, daemon=True,
+                                            name=f"qmp-events-{self.name}")
+        self._reader = threading.Thread(target=self._read_loop, daemon=True,
+                                        name=f"qmp-reader-{self.name}")
+        self._dispatcher.start()
+        self._reader.start()
+
+    # --- properties -----------------------------------------------------------------------------
+
+    @property
+    def qemu_version(self) -> tuple[int, int, int]:
+        v = self.greeting.get("version", {}).get("qemu", {})
+        return (v.get("major", 0), v.get("minor", 0), v.get("micro", 0))
+
+    @property
+    def closed(self) -> bool:
+        """True once the monitor was closed locally or the peer hung up."""
+        return self._closed or self._eof_error is not None
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def execute(self, name: str, arguments: dict | None = None,
+                timeout: float | None = DEFAULT_TIMEOUT) -> Any:
+        """Run QMP command ``name``; return its ``return`` value or raise a VirtError."""
+        msg = self._roundtrip(name, arguments, timeout, None)
+        if msg.kind == _KIND_ERROR:
+            err = _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                              f"unable to execute QEMU command '{name}': {msg.desc}")
+            err.qmp_class = msg.error_class  # type: ignore[attr-defined]
+            raise err
+        return msg.value
+
+    def command_passthrough(self, json_text: str, timeout: float | None = DEFAULT_TIMEOUT) -> str:
+        """Send a raw JSON command (libvirt's qemu-monitor-command); return the raw reply."""
+        try:
+            cmd = json.loads(json_text)
+        except ValueError as exc:
+            raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                              f"cannot parse json {json_text}: {exc}") from None
+        if not isinstance(cmd, dict) or not isinstance(cmd.get("execute"), str):
+            raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                              f"cannot parse json {json_text}: not a QMP command object")
+        msg = self._roundtrip(cmd["execute"], None, timeout, cmd)
+        return json.dumps(msg.obj, separators=(",", ":"))
+
+    def human_passthrough(self, text: str, timeout: float | None = DEFAULT_TIMEOUT) -> str:
+        """Run an HMP command line and return its text output."""
+        out = self.execute("human-monitor-command", {"command-line": text}, timeout)
+        return out if isinstance(out, str) else ""
+
+    def _roundtrip(self, name: str, arguments: dict | None, timeout: float | None,
+                   raw: dict | None) -> qmp.Message:
+        cid = next(self._ids)
+        if raw is None:
+            data = qmp.encode_command(name, arguments, cid)
+        else:
+            raw = dict(raw)
+            raw["id"] = cid
+            data = (json.dumps(raw, separators=(",", ":")) + "\r\n").encode()
+        pending = _Pending()
+        with self._state:
+            if self._closed:
+                raise _qemu_error(ErrorNumber.INTERNAL_ERROR, "QEMU monitor was closed")
+            if self._eof_error is not None:
+                raise self._eof_error
+            self._pending[cid] = pending
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            self._send(data, deadline, name)
+            if timeout is None:
+                pending.lock.acquire()
+            elif not pending.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise _qemu_error(
+                    ErrorNumber.OPERATION_TIMEOUT,
+                    f"QEMU monitor did not reply to '{name}' within {timeout:g} seconds")
+        finally:
+            self._pending.pop(cid, None)
+        if pending.error is not None:
+            raise pending.error
+        assert pending.reply is not None
+        return pending.reply
+
+    def _send(self, data: bytes, deadline: float | None, name: str) -> None:
+        """Write all of ``data``; a peer that stops reading cannot block us past ``deadline``."""
+        view = memoryview(data)
+        with self._send_lock:
+            while view:
+                try:
+                    sent = self._sock.send(view, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+                    view = view[sent:]
+                    continue
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    if self._eof_error is not None:
+                        raise self._eof_error from None
+                    raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                                      f"Unable to write to monitor: {exc.strerror or exc}") from None
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise _qemu_error(
+                        ErrorNumber.OPERATION_TIMEOUT,
+                        f"QEMU monitor did not accept '{name}' within the timeout")
+                poller = select.poll()
+                poller.register(self._fd, select.POLLOUT)
+                poller.poll(None if remaining is None else max(1, int(remaining * 1000)))
+
+    # --- reader and dispatcher -----------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        sock = self._sock
+        decoder = self._decoder
+        pending = self._pending
+        events = self._events
+        reason = f"End of file from qemu monitor (vm='{self.name}')"
+        try:
+            while True:
+                try:
+                    data = sock.recv(_RECV_SIZE)
+                except InterruptedError:
+                    continue
+                except OSError as exc:
+                    if exc.errno not in (errno.ECONNRESET, errno.EBADF, errno.ENOTCONN):
+                        reason = f"Unable to read from monitor: {exc.strerror or exc}"
+                    break
+                if not data:
+                    break
+                try:
+                    msgs = decoder.feed(data)
+                except qmp.QMPProtocolError as exc:
+                    reason = f"QEMU monitor protocol error: {exc}"
+                    break
+                for msg in msgs:
+                    kind = msg.kind
+                    if kind == _KIND_RETURN or kind == _KIND_ERROR:
+                        waiter = pending.pop(msg.id, None)
+                        if waiter is not None:
+                            waiter.reply = msg
+                            waiter.lock.release()
+                    elif kind == _KIND_EVENT:
+                        events.put(msg)
+        finally:
+            self._hang_up(reason)
+
+    def _hang_up(self, reason: str) -> None:
+        err = _qemu_error(ErrorNumber.INTERNAL_ERROR, reason)
+        with self._state:
+            self._eof_error = err
+            waiters = list(self._pending.values())
+            self._pending.clear()
+        for waiter in waiters:
+            waiter.error = err
+            waiter.lock.release()
+        self._events.put(_EOF)
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            item = self._events.get()
+            if item is _EOF:
+                if not self._closing and self._on_eof is not None:
+                    try:
+                        self._on_eof()
+                    except Exception:  # noqa: BLE001 - a callback bug must not kill dispatch
+                        pass
+                return
+            if isinstance(item, tuple):  # flush marker: (_FLUSH, lock)
+                item[1].release()
+                continue
+            if self._on_event is not None and not self._closing:
+                try:
+                    self._on_event(item.name, item.value, item.timestamp)
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def flush_events(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
+        """Block until every event received so far was dispatched; False on timeout."""
+        if self._dispatcher is None or not self._dispatcher.is_alive():
+            return True
+        if threading.current_thread() is self._dispatcher:
+            return True
+        done = threading.Lock()
+        done.acquire()
+        self._events.put((_FLUSH, done))
+        if done.acquire(timeout=timeout):
+            return True
+        return not self._dispatcher.is_alive()
+
+    # --- teardown ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Disconnect. Pending commands fail with the EOF error; ``on_eof`` is not called."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            self._closing = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        current = threading.current_thread()
+        for thread in (self._reader, self._dispatcher):
+            if thread is not None and thread is not current:
+                thread.join(timeout=5)
+        if self._reader is None or not self._reader.is_alive():
+            self._sock.close()
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<Monitor {self.name} {state}>"
