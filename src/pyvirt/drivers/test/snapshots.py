@@ -1,0 +1,439 @@
+"""Domain snapshots in the test driver: create, list, look up, revert, delete.
+
+Behaviour, flags and error wording follow libvirt 9.0's test driver, with three deliberate
+differences, all taken from libvirt's QEMU driver because applications test against this
+driver and then run on QEMU:
+
+* a snapshot of a running persistent domain records the persistent configuration as
+  ``<inactiveDomain>`` next to the live ``<domain>``, and revert restores each to its own
+  place (libvirt's test driver drops the persistent configuration on revert);
+* ``no_metadata`` and ``disk_only`` are accepted (libvirt's test driver refuses both);
+* a revert from paused to running reports RESUMED with detail FROM_SNAPSHOT.
+
+The tree (links, current marker, filters) is :mod:`pyvirt.objects.snapshots`; the snapshot
+document each snapshot keeps is :class:`pyvirt.objects.snapshots.SnapshotDoc`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...driver.refs import DomainRef, SnapshotRef
+from ...driver.snapshot import (
+    check_create_flags,
+    check_delete_flags,
+    check_revert_flags,
+    snapshot_error,
+)
+from ...enums import (
+    DomainEventResumedDetail,
+    DomainEventStartedDetail,
+    DomainEventStoppedDetail,
+    DomainEventSuspendedDetail,
+    DomainEventType,
+    DomainPausedReason,
+    DomainRunningReason,
+    DomainShutoffReason,
+    DomainState,
+)
+from ...enums import DomainSnapshotCreateFlags as C
+from ...enums import DomainSnapshotDeleteFlags as D
+from ...enums import DomainSnapshotListFlags as L
+from ...enums import DomainSnapshotRevertFlags as R
+from ...enums import DomainSnapshotXMLFlags as X
+from ...errors import ErrorDomain, ErrorNumber
+from ...objects.snapshots import SnapshotDoc, SnapshotNode, SnapshotTree
+from .state import check_flags, raise_no_domain_uuid, test_error
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+    from ...objects.domain import DomainObject
+    from .state import TestState
+
+__all__ = ["TestSnapshots", "init_domain", "load_domain_snapshots"]
+
+_LIST_FILTERS = (
+    L.METADATA | L.NO_METADATA | L.LEAVES | L.NO_LEAVES | L.INACTIVE | L.ACTIVE | L.DISK_ONLY
+    | L.INTERNAL | L.EXTERNAL
+)
+_CREATE_ALLOWED = (
+    C.REDEFINE | C.CURRENT | C.NO_METADATA | C.HALT | C.DISK_ONLY | C.QUIESCE | C.ATOMIC | C.LIVE
+    | C.VALIDATE
+)
+_RUNNING_STATES = ("running", "paused")
+
+
+# -- state hooks (called by TestState) ---------------------------------------------------------
+
+
+def init_domain(state: TestState, obj: DomainObject) -> None:
+    """Every domain object gets an empty snapshot tree."""
+    obj.snapshots = SnapshotTree()
+
+
+def load_domain_snapshots(
+    state: TestState, obj: DomainObject, elements: list[etree._Element], base_dir: str
+) -> None:
+    """Predefined ``<test:domainsnapshot>`` elements of one domain from a node file.
+
+    As libvirt: each is parsed as a redefinition with its internal fields (``<active>``
+    marks the current one); then parent links are resolved all at once.
+    """
+    tree = _tree(obj)
+    parents: dict[str, str | None] = {}
+    for el in elements:
+        doc, is_current = SnapshotDoc.parse_element(el, redefine=True, internal=True)
+        node = tree.add(doc.name, doc, state=doc.state, external=doc.is_external())
+        parents[doc.name] = doc.parent_name
+        if is_current:
+            if tree.current is not None:
+                raise test_error(ErrorNumber.INTERNAL_ERROR, "more than one snapshot claims to be active")
+            tree.current = node
+    try:
+        tree.relink_all(parents)
+    except Exception:
+        raise test_error(
+            ErrorNumber.INTERNAL_ERROR,
+            f"Snapshots have inconsistent relations for domain {obj.name}",
+        ) from None
+
+
+def _tree(obj: DomainObject) -> SnapshotTree:
+    tree = getattr(obj, "snapshots", None)
+    if tree is None:
+        tree = obj.snapshots = SnapshotTree()
+    return tree  # type: ignore[no-any-return]
+
+
+def _domain_ref(obj: DomainObject) -> DomainRef:
+    return DomainRef(obj.name, obj.uuid, obj.id)
+
+
+class TestSnapshots:
+    """The snapshot half of the test driver (mixed into its driver class).
+
+    The host class provides ``state`` (the :class:`TestState`) and ``_check_writable(api,
+    domain)`` for read-only connections.
+    """
+
+    _state: TestState
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _snap_vm(self, dom: DomainRef) -> DomainObject:
+        obj = self._state.domains.by_uuid(dom.uuid)
+        if obj is None:
+            raise raise_no_domain_uuid(dom.uuid, dom.name)
+        return obj
+
+    def _snap_node(self, obj: DomainObject, name: str) -> SnapshotNode:
+        node = _tree(obj).get(name)
+        if node is None:
+            raise test_error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"no domain snapshot with matching name '{name}'")
+        return node
+
+    def _snap_ref(self, obj: DomainObject, name: str) -> SnapshotRef:
+        return SnapshotRef(_domain_ref(obj), name)
+
+    def _snap_writable(self, api: str) -> None:
+        check = getattr(self, "_check_writable", None)
+        if check is not None:
+            check(api, ErrorDomain.DOMAIN_SNAPSHOT)
+
+    def _emit_lifecycle(self, obj: DomainObject, event: int, detail: int) -> None:
+        from ...events import DomainLifecycleEvent
+
+        self._state.events.emit(DomainLifecycleEvent(_domain_ref(obj), DomainEventType(event), int(detail)))
+
+    # -- create ----------------------------------------------------------------------------------
+    def domain_snapshot_create_xml(self, dom: DomainRef, xml: str, flags: int = 0) -> SnapshotRef:
+        self._snap_writable("virDomainSnapshotCreateXML")
+        check_create_flags(flags)
+        check_flags(flags, _CREATE_ALLOWED, "testDomainSnapshotCreateXML")
+        redefine = bool(flags & C.REDEFINE)
+        obj = self._snap_vm(dom)
+        if not obj.persistent and flags & C.HALT:
+            raise test_error(ErrorNumber.OPERATION_INVALID, "cannot halt after transient domain snapshot")
+        doc = SnapshotDoc.parse(xml, redefine=redefine, validate=bool(flags & C.VALIDATE))
+        events: list[tuple[int, int]] = []
+        with obj.job("snapshot"):
+            with obj.lock:
+                tree = _tree(obj)
+                if redefine:
+                    node = self._redefine(obj, tree, doc, flags)
+                    if flags & C.CURRENT:
+                        tree.current = node
+                    name = node.name
+                else:
+                    if doc.name in tree:
+                        raise snapshot_error(
+                            ErrorNumber.OPERATION_FAILED, f"domain moment {doc.name} already exists",
+                            domain=ErrorDomain.DOMAIN,
+                        )
+                    doc.capture(obj.definition, obj.new_definition, obj.state, obj.is_active(),
+                                disk_only=bool(flags & C.DISK_ONLY))
+                    doc.parent_name = tree.current_name
+                    name = doc.name
+                    if not flags & C.NO_METADATA:
+                        node = tree.add(name, doc, parent_name=doc.parent_name, state=doc.state,
+                                        external=doc.is_external())
+                        tree.current = node
+                    if flags & C.HALT and obj.is_active():
+                        _stop(obj, DomainShutoffReason.FROM_SNAPSHOT)
+                        events.append((DomainEventType.STOPPED, DomainEventStoppedDetail.FROM_SNAPSHOT))
+                ref = self._snap_ref(obj, name)
+        for ev in events:
+            self._emit_lifecycle(obj, *ev)
+        return ref
+
+    def _redefine(self, obj: DomainObject, tree: SnapshotTree, doc: SnapshotDoc, flags: int) -> SnapshotNode:
+        """libvirt's virDomainSnapshotRedefinePrep: validate, then add or replace."""
+        tree.check_parent(doc.name, doc.parent_name)
+        if flags & C.DISK_ONLY and doc.state != "disk-snapshot":
+            raise snapshot_error(
+                ErrorNumber.INVALID_ARG, f"disk-only flag for snapshot {doc.name} requires disk-snapshot state"
+            )
+        if doc.domain_uuid is not None and doc.domain_uuid != obj.uuid:
+            raise snapshot_error(
+                ErrorNumber.INVALID_ARG, f"definition for snapshot {doc.name} must use uuid {obj.uuid}"
+            )
+        other = tree.get(doc.name)
+        if other is not None:
+            old: SnapshotDoc = other.definition
+            if (old.state in _RUNNING_STATES) != (doc.state in _RUNNING_STATES):
+                raise snapshot_error(
+                    ErrorNumber.INVALID_ARG,
+                    f"cannot change between online and offline snapshot state in snapshot {doc.name}",
+                )
+            if (old.state == "disk-snapshot") != (doc.state == "disk-snapshot"):
+                raise snapshot_error(
+                    ErrorNumber.INVALID_ARG,
+                    f"cannot change between disk only and full system in snapshot {doc.name}",
+                )
+            if doc.domain is None and old.domain is not None:
+                doc.domain = old.domain
+                doc.inactive_domain = doc.inactive_domain or old.inactive_domain
+        if doc.domain is None:
+            raise snapshot_error(ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot")
+        doc.align_disks()
+        if other is not None:
+            tree.replace(other, doc, state=doc.state, external=doc.is_external())
+            tree.set_parent(other, doc.parent_name)
+            return other
+        return tree.add(doc.name, doc, parent_name=doc.parent_name, state=doc.state, external=doc.is_external())
+
+    # -- queries ---------------------------------------------------------------------------------
+    def domain_snapshot_get_xml_desc(self, snap: SnapshotRef, flags: int = 0) -> str:
+        check_flags(flags, X.SECURE, "testDomainSnapshotGetXMLDesc")
+        obj = self._snap_vm(snap.domain)
+        with obj.lock:
+            node = self._snap_node(obj, snap.name)
+            doc: SnapshotDoc = node.definition
+            return doc.to_xml(parent_name=node.parent_name, secure=bool(flags & X.SECURE))
+
+    def _select(self, obj: DomainObject, flags: int, start: str | None, function: str, descendants_ok: bool) -> list[SnapshotNode]:
+        allowed = _LIST_FILTERS | L.TOPOLOGICAL | (L.DESCENDANTS if descendants_ok else L.ROOTS)
+        check_flags(flags, allowed, function)
+        with obj.lock:
+            tree = _tree(obj)
+            node = self._snap_node(obj, start) if start is not None else None
+            return tree.select(flags, node)
+
+    def domain_snapshot_num(self, dom: DomainRef, flags: int = 0) -> int:
+        obj = self._snap_vm(dom)
+        return len(self._select(obj, flags, None, "testDomainSnapshotNum", False))
+
+    def domain_snapshot_list_names(self, dom: DomainRef, flags: int = 0) -> list[str]:
+        obj = self._snap_vm(dom)
+        return [n.name for n in self._select(obj, flags, None, "testDomainSnapshotListNames", False)]
+
+    def domain_list_all_snapshots(self, dom: DomainRef, flags: int = 0) -> list[SnapshotRef]:
+        obj = self._snap_vm(dom)
+        ref = _domain_ref(obj)
+        return [SnapshotRef(ref, n.name) for n in self._select(obj, flags, None, "testDomainListAllSnapshots", False)]
+
+    def domain_snapshot_num_children(self, snap: SnapshotRef, flags: int = 0) -> int:
+        obj = self._snap_vm(snap.domain)
+        return len(self._select(obj, flags, snap.name, "testDomainSnapshotNumChildren", True))
+
+    def domain_snapshot_list_children_names(self, snap: SnapshotRef, flags: int = 0) -> list[str]:
+        obj = self._snap_vm(snap.domain)
+        nodes = self._select(obj, flags, snap.name, "testDomainSnapshotListChildrenNames", True)
+        return [n.name for n in nodes]
+
+    def domain_snapshot_list_all_children(self, snap: SnapshotRef, flags: int = 0) -> list[SnapshotRef]:
+        obj = self._snap_vm(snap.domain)
+        ref = _domain_ref(obj)
+        nodes = self._select(obj, flags, snap.name, "testDomainSnapshotListAllChildren", True)
+        return [SnapshotRef(ref, n.name) for n in nodes]
+
+    def domain_snapshot_lookup_by_name(self, dom: DomainRef, name: str, flags: int = 0) -> SnapshotRef:
+        check_flags(flags, 0, "testDomainSnapshotLookupByName")
+        obj = self._snap_vm(dom)
+        with obj.lock:
+            return self._snap_ref(obj, self._snap_node(obj, name).name)
+
+    def domain_has_current_snapshot(self, dom: DomainRef, flags: int = 0) -> bool:
+        check_flags(flags, 0, "testDomainHasCurrentSnapshot")
+        obj = self._snap_vm(dom)
+        with obj.lock:
+            return _tree(obj).current is not None
+
+    def domain_snapshot_get_parent(self, snap: SnapshotRef, flags: int = 0) -> SnapshotRef:
+        check_flags(flags, 0, "testDomainSnapshotGetParent")
+        obj = self._snap_vm(snap.domain)
+        with obj.lock:
+            node = self._snap_node(obj, snap.name)
+            if node.parent is None:
+                raise test_error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"snapshot '{node.name}' does not have a parent")
+            return self._snap_ref(obj, node.parent.name)
+
+    def domain_snapshot_current(self, dom: DomainRef, flags: int = 0) -> SnapshotRef:
+        check_flags(flags, 0, "testDomainSnapshotCurrent")
+        obj = self._snap_vm(dom)
+        with obj.lock:
+            current = _tree(obj).current
+            if current is None:
+                raise test_error(ErrorNumber.NO_DOMAIN_SNAPSHOT, "the domain does not have a current snapshot")
+            return self._snap_ref(obj, current.name)
+
+    def domain_snapshot_is_current(self, snap: SnapshotRef, flags: int = 0) -> bool:
+        check_flags(flags, 0, "testDomainSnapshotIsCurrent")
+        obj = self._snap_vm(snap.domain)
+        with obj.lock:
+            return _tree(obj).current is self._snap_node(obj, snap.name)
+
+    def domain_snapshot_has_metadata(self, snap: SnapshotRef, flags: int = 0) -> bool:
+        check_flags(flags, 0, "testDomainSnapshotHasMetadata")
+        obj = self._snap_vm(snap.domain)
+        with obj.lock:
+            self._snap_node(obj, snap.name)
+            return True
+
+    # -- delete ----------------------------------------------------------------------------------
+    def domain_snapshot_delete(self, snap: SnapshotRef, flags: int = 0) -> None:
+        self._snap_writable("virDomainSnapshotDelete")
+        check_delete_flags(flags)
+        check_flags(flags, D.CHILDREN | D.CHILDREN_ONLY | D.METADATA_ONLY, "testDomainSnapshotDelete")
+        obj = self._snap_vm(snap.domain)
+        with obj.job("snapshot-delete"):
+            with obj.lock:
+                tree = _tree(obj)
+                node = self._snap_node(obj, snap.name)
+                if flags & (D.CHILDREN | D.CHILDREN_ONLY):
+                    tree.remove_descendants(node)
+                if not flags & D.CHILDREN_ONLY:
+                    tree.remove(node)
+
+    # -- revert ----------------------------------------------------------------------------------
+    def domain_revert_to_snapshot(self, snap: SnapshotRef, flags: int = 0) -> None:
+        """Put the domain back as the snapshot recorded it.
+
+        The run-state transitions and their events are libvirt's (inactive/running/paused to
+        inactive/running/paused); the definitions follow libvirt's QEMU driver: the live one
+        from ``<domain>``, the persistent one from ``<inactiveDomain>``, or, for a snapshot
+        without it, from ``<domain>`` too.
+        """
+        self._snap_writable("virDomainRevertToSnapshot")
+        check_revert_flags(flags)
+        check_flags(flags, R.RUNNING | R.PAUSED | R.FORCE, "testDomainRevertToSnapshot")
+        obj = self._snap_vm(snap.domain)
+        events: list[tuple[int, int]] = []
+        with obj.job("snapshot-revert"):
+            with obj.lock:
+                tree = _tree(obj)
+                node = self._snap_node(obj, snap.name)
+                doc: SnapshotDoc = node.definition
+                online = doc.state in _RUNNING_STATES
+                want_run = bool(flags & (R.RUNNING | R.PAUSED))
+                if not obj.persistent and not online and not want_run:
+                    raise test_error(
+                        ErrorNumber.OPERATION_INVALID,
+                        "transient domain needs to request run or pause to revert to inactive snapshot",
+                    )
+                if not flags & R.FORCE:
+                    if doc.domain is None:
+                        raise test_error(
+                            ErrorNumber.SNAPSHOT_REVERT_RISKY,
+                            f"snapshot '{doc.name}' lacks domain '{obj.name}' rollback info",
+                        )
+                    if obj.is_active() and not online and want_run:
+                        raise test_error(ErrorNumber.SNAPSHOT_REVERT_RISKY, "must respawn guest to start inactive snapshot")
+                if doc.domain is None:
+                    raise test_error(
+                        ErrorNumber.SNAPSHOT_REVERT_RISKY,
+                        f"snapshot '{doc.name}' lacks domain '{obj.name}' rollback info",
+                    )
+                tree.current = None
+                live = doc.domain.copy()
+                if doc.inactive_domain is not None:
+                    persistent = doc.inactive_domain.copy()
+                elif online:
+                    persistent = doc.domain.copy()
+                else:
+                    persistent = None  # an offline snapshot's <domain> is the configuration
+                if online:
+                    self._revert_online(obj, doc, live, persistent, flags, events)
+                else:
+                    self._revert_offline(obj, live, flags, events)
+                tree.current = node
+        for ev in events:
+            self._emit_lifecycle(obj, *ev)
+
+    def _revert_online(
+        self, obj: DomainObject, doc: SnapshotDoc, live: Any, persistent: Any, flags: int,
+        events: list[tuple[int, int]],
+    ) -> None:
+        was_running = False
+        was_stopped = not obj.is_active()
+        pause = not flags & R.RUNNING and (doc.state == "paused" or bool(flags & R.PAUSED))
+        if was_stopped:
+            obj.definition = live
+            obj.new_definition = None
+            self._start_from_snapshot(obj)
+            events.append((DomainEventType.STARTED, DomainEventStartedDetail.FROM_SNAPSHOT))
+            if pause:
+                obj.set_state(DomainState.PAUSED, DomainPausedReason.FROM_SNAPSHOT)
+                events.append((DomainEventType.SUSPENDED, DomainEventSuspendedDetail.FROM_SNAPSHOT))
+        else:
+            was_running = obj.state == DomainState.RUNNING
+            obj.definition = live
+            if pause:
+                obj.set_state(DomainState.PAUSED, DomainPausedReason.FROM_SNAPSHOT)
+                if was_running:
+                    events.append((DomainEventType.SUSPENDED, DomainEventSuspendedDetail.FROM_SNAPSHOT))
+            else:
+                obj.set_state(DomainState.RUNNING, DomainRunningReason.FROM_SNAPSHOT)
+                if not was_running:
+                    events.append((DomainEventType.RESUMED, DomainEventResumedDetail.FROM_SNAPSHOT))
+        if obj.persistent:
+            obj.new_definition = persistent
+        else:
+            obj.new_definition = None
+
+    def _revert_offline(self, obj: DomainObject, live: Any, flags: int, events: list[tuple[int, int]]) -> None:
+        if obj.is_active():
+            _stop(obj, DomainShutoffReason.FROM_SNAPSHOT)
+            events.append((DomainEventType.STOPPED, DomainEventStoppedDetail.FROM_SNAPSHOT))
+        obj.definition = live
+        obj.new_definition = None
+        if flags & (R.RUNNING | R.PAUSED):
+            self._start_from_snapshot(obj)
+            events.append((DomainEventType.STARTED, DomainEventStartedDetail.FROM_SNAPSHOT))
+            if flags & R.PAUSED:
+                obj.set_state(DomainState.PAUSED, DomainPausedReason.FROM_SNAPSHOT)
+                events.append((DomainEventType.SUSPENDED, DomainEventSuspendedDetail.FROM_SNAPSHOT))
+
+    def _start_from_snapshot(self, obj: DomainObject) -> None:
+        """libvirt's testDomainStartState with reason FROM_SNAPSHOT."""
+        obj.set_state(DomainState.RUNNING, DomainRunningReason.FROM_SNAPSHOT)
+        obj.id = self._state.domains.allocate_id()
+        obj.prepare_live_change()
+        obj.has_managed_save = False
+
+
+def _stop(obj: DomainObject, reason: int) -> None:
+    """libvirt's testDomainShutdownState: the persistent config becomes the definition."""
+    obj.finish_stop()
+    obj.set_state(DomainState.SHUTOFF, reason)
+
