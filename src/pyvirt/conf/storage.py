@@ -392,13 +392,6 @@ class StoragePoolDef(XMLDef):
             raise xml_error("missing storage pool source host name", domain=_E)
         if kind.flags & DIR and ptype == "netfs" and source.find("dir") is None:
             raise xml_error("missing storage pool source path", domain=_E)
-        if ptype == "netfs" and fmt is not None and fmt.get("type") == "glusterfs":
-            path = source.find("dir").get("path", "")
-            if not path.startswith("/"):
-                raise xml_error(
-                    f"Source path '{path}' must start with '/'".replace(
-                        "Source path", "Source path"), domain=_E
-                )
         if kind.flags & DEVICE and ptype not in ("logical", "zfs", "iscsi", "iscsi-direct") and not source.findall("device"):
             raise xml_error("missing storage pool source device path", domain=_E)
         if kind.flags & ADAPTER:
