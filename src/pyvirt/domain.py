@@ -1,9 +1,385 @@
-"""The public ``Domain`` object (libvirt's virDomain)."""
+"""The public ``Domain`` object (libvirt's virDomain).
+
+A ``Domain`` is a name for a domain on one connection: it holds the connection and the
+domain's identity (:class:`~pyvirt.driver.refs.DomainRef`) and asks the driver for everything
+else, so it never shows stale state and works the same over any driver. Changing calls are
+refused on read-only connections before the driver is asked, as libvirt's public API does.
+"""
 
 from __future__ import annotations
 
+import uuid as _uuid
+from typing import TYPE_CHECKING, NamedTuple
+
+from .driver.refs import DomainRef
+from .enums import (
+    DomainMemoryModFlags,
+    DomainMetadataType,
+    DomainModificationImpact,
+    DomainState,
+    DomainUndefineFlags,
+    DomainVcpuFlags,
+    DomainXMLFlags,
+)
+from .errors import ErrorDomain, ErrorNumber, virt_error
 from .snapshot import DomainSnapshotAPI
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+__all__ = ["Domain", "DomainInfo"]
+
+
+class DomainInfo(NamedTuple):
+    """virDomainGetInfo: state, max/current memory in KiB, vCPU count, CPU time in ns."""
+
+    state: DomainState
+    max_memory: int
+    memory: int
+    vcpus: int
+    cpu_time: int
+
+
+def _impact(live: bool, config: bool) -> int:
+    """Modification impact flags from keywords: neither means "current" (libvirt's 0)."""
+    return (DomainModificationImpact.LIVE if live else 0) | (DomainModificationImpact.CONFIG if config else 0)
+
+
+_REASON_ENUMS: dict[DomainState, type] = {}
+
+
+def _reason_enum(state: DomainState) -> type | None:
+    if not _REASON_ENUMS:
+        from . import enums as e
+
+        _REASON_ENUMS.update(
+            {
+                DomainState.NOSTATE: e.DomainNostateReason,
+                DomainState.RUNNING: e.DomainRunningReason,
+                DomainState.BLOCKED: e.DomainBlockedReason,
+                DomainState.PAUSED: e.DomainPausedReason,
+                DomainState.SHUTDOWN: e.DomainShutdownReason,
+                DomainState.SHUTOFF: e.DomainShutoffReason,
+                DomainState.CRASHED: e.DomainCrashedReason,
+                DomainState.PMSUSPENDED: e.DomainPMSuspendedReason,
+            }
+        )
+    return _REASON_ENUMS.get(state)
 
 
 class Domain(DomainSnapshotAPI):
     """A domain seen through a connection; holds only its identity (DomainRef)."""
+
+    __slots__ = ("_conn", "_ref")
+
+    def __init__(self, conn: Connection, ref: DomainRef) -> None:
+        self._conn = conn
+        self._ref = ref
+
+    # -- identity --------------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
+
+    @property
+    def ref(self) -> DomainRef:
+        """The identity the driver knows this domain by (name, uuid, id when looked up)."""
+        return self._ref
+
+    @property
+    def name(self) -> str:
+        return self._ref.name
+
+    @property
+    def uuid(self) -> str:
+        """The UUID as canonical lowercase text."""
+        return self._ref.uuid
+
+    @property
+    def uuid_bytes(self) -> bytes:
+        return _uuid.UUID(self._ref.uuid).bytes
+
+    @property
+    def id(self) -> int:
+        """The current id of the running domain, -1 when it is shut off (asked afresh)."""
+        fresh = self._conn.driver.domain_lookup_by_uuid(self._ref.uuid)
+        self._ref = fresh
+        return fresh.id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Domain) and other._conn is self._conn and other._ref.uuid == self._ref.uuid
+
+    def __hash__(self) -> int:
+        return hash(self._ref.uuid)
+
+    def __repr__(self) -> str:
+        return f"<pyvirt.Domain {self._ref.name!r} {self._ref.uuid}>"
+
+    def _write(self, api: str) -> None:
+        self._conn._check_writable(api)
+
+    @property
+    def _driver(self):  # type: ignore[no-untyped-def]
+        return self._conn.driver
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, paused: bool = False, *, flags: int = 0) -> None:
+        """Boot a defined domain (virDomainCreateWithFlags)."""
+        self._write("virDomainCreateWithFlags" if paused or flags else "virDomainCreate")
+        self._ref = self._driver.domain_create(self._ref, (1 if paused else 0) | int(flags))
+
+    def shutdown(self, *, flags: int = 0) -> None:
+        """Ask the guest to power off (virDomainShutdownFlags)."""
+        self._write("virDomainShutdownFlags" if flags else "virDomainShutdown")
+        self._driver.domain_shutdown(self._ref, int(flags))
+
+    def reboot(self, *, flags: int = 0) -> None:
+        self._write("virDomainReboot")
+        self._driver.domain_reboot(self._ref, int(flags))
+
+    def reset(self) -> None:
+        """Hard reset, like pressing the reset button (virDomainReset)."""
+        self._write("virDomainReset")
+        self._driver.domain_reset(self._ref, 0)
+
+    def destroy(self, graceful: bool = False) -> None:
+        """Stop the domain at once (virDomainDestroyFlags); a transient domain disappears."""
+        self._write("virDomainDestroyFlags" if graceful else "virDomainDestroy")
+        self._driver.domain_destroy(self._ref, 1 if graceful else 0)
+
+    def suspend(self) -> None:
+        self._write("virDomainSuspend")
+        self._driver.domain_suspend(self._ref)
+
+    def resume(self) -> None:
+        self._write("virDomainResume")
+        self._driver.domain_resume(self._ref)
+
+    def undefine(
+        self,
+        managed_save: bool = False,
+        snapshots_metadata: bool = False,
+        nvram: bool = False,
+        keep_nvram: bool = False,
+        checkpoints_metadata: bool = False,
+    ) -> None:
+        """Remove the persistent config (virDomainUndefineFlags); a running domain turns transient."""
+        flags = (
+            (DomainUndefineFlags.MANAGED_SAVE if managed_save else 0)
+            | (DomainUndefineFlags.SNAPSHOTS_METADATA if snapshots_metadata else 0)
+            | (DomainUndefineFlags.NVRAM if nvram else 0)
+            | (DomainUndefineFlags.KEEP_NVRAM if keep_nvram else 0)
+            | (DomainUndefineFlags.CHECKPOINTS_METADATA if checkpoints_metadata else 0)
+        )
+        self._write("virDomainUndefineFlags" if flags else "virDomainUndefine")
+        if nvram and keep_nvram:
+            raise virt_error(
+                ErrorNumber.INVALID_ARG,
+                "flags 'nvram' and 'keep-nvram' are mutually exclusive",
+                domain=ErrorDomain.DOMAIN,
+            )
+        self._driver.domain_undefine(self._ref, int(flags))
+
+    # -- description and state -----------------------------------------------------------------
+
+    def xml(self, inactive: bool = False, secure: bool = False, *, flags: int = 0) -> str:
+        """The domain XML: what runs now, or with ``inactive`` the config for the next boot."""
+        f = int(flags) | (DomainXMLFlags.INACTIVE if inactive else 0) | (DomainXMLFlags.SECURE if secure else 0)
+        if f & DomainXMLFlags.SECURE and self._conn.readonly:
+            raise virt_error(
+                ErrorNumber.OPERATION_DENIED, "virDomainGetXMLDesc with secure flag", domain=ErrorDomain.DOMAIN
+            )
+        return self._driver.domain_get_xml_desc(self._ref, int(f))
+
+    def info(self) -> DomainInfo:
+        raw = self._driver.domain_get_info(self._ref)
+        return DomainInfo(DomainState(raw[0]), raw[1], raw[2], raw[3], raw[4])
+
+    def state(self) -> tuple[DomainState, int]:
+        """(state, reason); the reason is an IntEnum of the state's reason kind when known."""
+        state, reason = self._driver.domain_get_state(self._ref, 0)
+        st = DomainState(state)
+        kind = _reason_enum(st)
+        if kind is not None:
+            try:
+                return st, kind(reason)
+            except ValueError:
+                pass
+        return st, reason
+
+    @property
+    def os_type(self) -> str:
+        return self._driver.domain_get_os_type(self._ref)
+
+    @property
+    def max_memory(self) -> int:
+        """Maximum memory in KiB (virDomainGetMaxMemory)."""
+        return self._driver.domain_get_max_memory(self._ref)
+
+    def hostname(self) -> str:
+        return self._driver.domain_get_hostname(self._ref, 0)
+
+    def is_active(self) -> bool:
+        return self._driver.domain_is_active(self._ref)
+
+    def is_persistent(self) -> bool:
+        return self._driver.domain_is_persistent(self._ref)
+
+    def is_updated(self) -> bool:
+        return self._driver.domain_is_updated(self._ref)
+
+    # -- memory and vCPUs ----------------------------------------------------------------------
+
+    def set_memory(self, kib: int, *, live: bool = False, config: bool = False) -> None:
+        """Set the current (balloon) memory in KiB; neither flag means "current state"."""
+        self._write("virDomainSetMemoryFlags")
+        self._driver.domain_set_memory_flags(self._ref, int(kib), _impact(live, config))
+
+    def set_max_memory(self, kib: int, *, live: bool = False, config: bool = False) -> None:
+        """Set the maximum memory in KiB (virDomainSetMemoryFlags with MEM_MAXIMUM)."""
+        self._write("virDomainSetMemoryFlags")
+        flags = _impact(live, config) | DomainMemoryModFlags.MAXIMUM
+        self._driver.domain_set_memory_flags(self._ref, int(kib), int(flags))
+
+    def set_vcpus(self, count: int, *, live: bool = False, config: bool = False, maximum: bool = False) -> None:
+        """Set the vCPU count (or with ``maximum`` the maximum) -- virDomainSetVcpusFlags."""
+        self._write("virDomainSetVcpusFlags")
+        if count == 0:
+            raise virt_error(
+                ErrorNumber.INVALID_ARG,
+                "nvcpus in virDomainSetVcpusFlags must not be zero",
+                domain=ErrorDomain.DOMAIN,
+            )
+        flags = _impact(live, config) | (DomainVcpuFlags.MAXIMUM if maximum else 0)
+        self._driver.domain_set_vcpus_flags(self._ref, int(count), int(flags))
+
+    def vcpus(self, *, live: bool = False, config: bool = False, maximum: bool = False) -> int:
+        """The vCPU count (or maximum) of the live or persistent definition."""
+        flags = _impact(live, config) | (DomainVcpuFlags.MAXIMUM if maximum else 0)
+        return self._driver.domain_get_vcpus_flags(self._ref, int(flags))
+
+    def max_vcpus(self) -> int:
+        return self._driver.domain_get_max_vcpus(self._ref)
+
+    # -- autostart ------------------------------------------------------------------------------
+
+    @property
+    def autostart(self) -> bool:
+        return self._driver.domain_get_autostart(self._ref)
+
+    @autostart.setter
+    def autostart(self, value: bool) -> None:
+        self._write("virDomainSetAutostart")
+        self._driver.domain_set_autostart(self._ref, bool(value))
+
+    # -- metadata -------------------------------------------------------------------------------
+
+    def metadata(
+        self,
+        type: DomainMetadataType | int,
+        uri: str | None = None,
+        *,
+        live: bool = False,
+        config: bool = False,
+    ) -> str:
+        """Title, description, or the custom element of namespace ``uri`` (virDomainGetMetadata).
+
+        Missing metadata is VIR_ERR_NO_DOMAIN_METADATA, as in libvirt.
+        """
+        _check_metadata_args("virDomainGetMetadata", int(type), uri)
+        return self._driver.domain_get_metadata(self._ref, int(type), uri, _impact(live, config))
+
+    def set_metadata(
+        self,
+        type: DomainMetadataType | int,
+        value: str | None,
+        key: str | None = None,
+        uri: str | None = None,
+        *,
+        live: bool = False,
+        config: bool = False,
+    ) -> None:
+        """Set (``value``) or remove (``None``) title, description or a namespaced element.
+
+        For ``ELEMENT`` the element is stored in namespace ``uri`` with prefix ``key``; there is
+        at most one element per namespace, as in libvirt.
+        """
+        self._write("virDomainSetMetadata")
+        t = int(type)
+        _check_metadata_args("virDomainSetMetadata", t, uri)
+        if t == DomainMetadataType.ELEMENT and value is not None and not key:
+            raise virt_error(
+                ErrorNumber.INVALID_ARG, "key in virDomainSetMetadata must not be NULL", domain=ErrorDomain.DOMAIN
+            )
+        if t != DomainMetadataType.ELEMENT and key is not None:
+            raise virt_error(
+                ErrorNumber.INVALID_ARG, "key in virDomainSetMetadata must be NULL", domain=ErrorDomain.DOMAIN
+            )
+        self._driver.domain_set_metadata(self._ref, t, value, key, uri, _impact(live, config))
+
+    @property
+    def title(self) -> str | None:
+        return self._optional_metadata(DomainMetadataType.TITLE)
+
+    @title.setter
+    def title(self, value: str | None) -> None:
+        self.set_metadata(DomainMetadataType.TITLE, value)
+
+    @property
+    def description(self) -> str | None:
+        return self._optional_metadata(DomainMetadataType.DESCRIPTION)
+
+    @description.setter
+    def description(self, value: str | None) -> None:
+        self.set_metadata(DomainMetadataType.DESCRIPTION, value)
+
+    def _optional_metadata(self, type: DomainMetadataType) -> str | None:
+        try:
+            return self.metadata(type)
+        except Exception as exc:  # noqa: BLE001
+            if getattr(exc, "code", None) == ErrorNumber.NO_DOMAIN_METADATA:
+                return None
+            raise
+
+    # -- save / managed save ------------------------------------------------------------------
+
+    def save(self, path: str, xml: str | None = None) -> None:
+        """Save the running domain's memory to ``path`` and stop it (virDomainSaveFlags)."""
+        self._write("virDomainSave" if xml is None else "virDomainSaveFlags")
+        self._driver.domain_save(self._ref, path, xml, 0)
+
+    def managed_save(self, *, flags: int = 0) -> None:
+        """Save to a place the driver manages; the next start resumes from it."""
+        self._write("virDomainManagedSave")
+        self._driver.domain_managed_save(self._ref, int(flags))
+
+    @property
+    def has_managed_save(self) -> bool:
+        return self._driver.domain_has_managed_save_image(self._ref, 0)
+
+    def managed_save_remove(self) -> None:
+        self._write("virDomainManagedSaveRemove")
+        self._driver.domain_managed_save_remove(self._ref, 0)
+
+    # -- rename ---------------------------------------------------------------------------------
+
+    def rename(self, new_name: str) -> None:
+        """Rename a shut-off persistent domain (virDomainRename)."""
+        self._write("virDomainRename")
+        if not new_name:
+            raise virt_error(
+                ErrorNumber.INVALID_ARG, "new_name in virDomainRename must not be NULL", domain=ErrorDomain.DOMAIN
+            )
+        self._ref = self._driver.domain_rename(self._ref, new_name, 0)
+
+
+def _check_metadata_args(api: str, type: int, uri: str | None) -> None:
+    """libvirt's argument checks in virDomainGet/SetMetadata (before the driver is asked)."""
+    if type == DomainMetadataType.ELEMENT:
+        if not uri:
+            raise virt_error(ErrorNumber.INVALID_ARG, f"uri in {api} must not be NULL", domain=ErrorDomain.DOMAIN)
+    elif type in (DomainMetadataType.TITLE, DomainMetadataType.DESCRIPTION):
+        if uri is not None:
+            raise virt_error(ErrorNumber.INVALID_ARG, f"uri in {api} must be NULL", domain=ErrorDomain.DOMAIN)

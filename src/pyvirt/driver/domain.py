@@ -1,9 +1,193 @@
-"""Driver interface for domains; every method defaults to VIR_ERR_NO_SUPPORT."""
+"""Driver interface for domains; every method defaults to VIR_ERR_NO_SUPPORT.
+
+One method per libvirt entry point, snake_case without the ``vir`` prefix: a domain is named
+by its :class:`DomainRef`, flags are plain ints (the values of :mod:`pyvirt.enums`), results
+are refs, tuples for C structs, or XML text. Where libvirt has a plain and a ``Flags``
+variant (virDomainCreate / virDomainCreateWithFlags) only the flags variant exists here: the
+plain one is the flags one with 0.
+"""
 
 from __future__ import annotations
 
-from .unsupported import unsupported  # noqa: F401
+from typing import NamedTuple
+
+from .refs import DomainRef
+from .unsupported import unsupported
+
+
+class DomainInfo(NamedTuple):
+    """libvirt's virDomainInfo: state, max/current memory in KiB, vCPUs, CPU time in ns."""
+
+    state: int
+    max_memory: int
+    memory: int
+    vcpus: int
+    cpu_time: int
 
 
 class DomainDriver:
     """Methods for domains, named after libvirt's C API in snake_case."""
+
+    # -- lookup ------------------------------------------------------------------------------------
+
+    def domain_lookup_by_name(self, name: str) -> DomainRef:
+        unsupported("virDomainLookupByName")
+
+    def domain_lookup_by_uuid(self, uuid: str) -> DomainRef:
+        unsupported("virDomainLookupByUUID")
+
+    def domain_lookup_by_id(self, id: int) -> DomainRef:
+        unsupported("virDomainLookupByID")
+
+    # -- define / create / undefine -----------------------------------------------------------
+
+    def domain_define_xml(self, xml: str, flags: int = 0) -> DomainRef:
+        """virDomainDefineXMLFlags."""
+        unsupported("virDomainDefineXMLFlags")
+
+    def domain_create_xml(self, xml: str, flags: int = 0) -> DomainRef:
+        """virDomainCreateXML: a transient domain, started."""
+        unsupported("virDomainCreateXML")
+
+    def domain_undefine(self, dom: DomainRef, flags: int = 0) -> None:
+        """virDomainUndefineFlags."""
+        unsupported("virDomainUndefineFlags")
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def domain_create(self, dom: DomainRef, flags: int = 0) -> DomainRef:
+        """virDomainCreateWithFlags; returns the ref with its new id."""
+        unsupported("virDomainCreateWithFlags")
+
+    def domain_shutdown(self, dom: DomainRef, flags: int = 0) -> None:
+        unsupported("virDomainShutdownFlags")
+
+    def domain_reboot(self, dom: DomainRef, flags: int = 0) -> None:
+        unsupported("virDomainReboot")
+
+    def domain_reset(self, dom: DomainRef, flags: int = 0) -> None:
+        unsupported("virDomainReset")
+
+    def domain_destroy(self, dom: DomainRef, flags: int = 0) -> None:
+        unsupported("virDomainDestroyFlags")
+
+    def domain_suspend(self, dom: DomainRef) -> None:
+        unsupported("virDomainSuspend")
+
+    def domain_resume(self, dom: DomainRef) -> None:
+        unsupported("virDomainResume")
+
+    # -- state and description -----------------------------------------------------------------
+
+    def domain_get_xml_desc(self, dom: DomainRef, flags: int = 0) -> str:
+        unsupported("virDomainGetXMLDesc")
+
+    def domain_get_info(self, dom: DomainRef) -> DomainInfo:
+        unsupported("virDomainGetInfo")
+
+    def domain_get_state(self, dom: DomainRef, flags: int = 0) -> tuple[int, int]:
+        unsupported("virDomainGetState")
+
+    def domain_get_os_type(self, dom: DomainRef) -> str:
+        unsupported("virDomainGetOSType")
+
+    def domain_get_hostname(self, dom: DomainRef, flags: int = 0) -> str:
+        unsupported("virDomainGetHostname")
+
+    def domain_is_active(self, dom: DomainRef) -> bool:
+        unsupported("virDomainIsActive")
+
+    def domain_is_persistent(self, dom: DomainRef) -> bool:
+        unsupported("virDomainIsPersistent")
+
+    def domain_is_updated(self, dom: DomainRef) -> bool:
+        unsupported("virDomainIsUpdated")
+
+    # -- resources ----------------------------------------------------------------------------------
+
+    def domain_get_max_memory(self, dom: DomainRef) -> int:
+        unsupported("virDomainGetMaxMemory")
+
+    def domain_set_memory_flags(self, dom: DomainRef, kib: int, flags: int = 0) -> None:
+        """virDomainSetMemoryFlags (virDomainSetMemory = LIVE, SetMaxMemory = MEM_MAXIMUM)."""
+        unsupported("virDomainSetMemoryFlags")
+
+    def domain_get_vcpus_flags(self, dom: DomainRef, flags: int = 0) -> int:
+        unsupported("virDomainGetVcpusFlags")
+
+    def domain_set_vcpus_flags(self, dom: DomainRef, nvcpus: int, flags: int = 0) -> None:
+        unsupported("virDomainSetVcpusFlags")
+
+    def domain_get_max_vcpus(self, dom: DomainRef) -> int:
+        unsupported("virDomainGetMaxVcpus")
+
+    # -- autostart and metadata ----------------------------------------------------------------
+
+    def domain_get_autostart(self, dom: DomainRef) -> bool:
+        unsupported("virDomainGetAutostart")
+
+    def domain_set_autostart(self, dom: DomainRef, autostart: bool) -> None:
+        unsupported("virDomainSetAutostart")
+
+    def domain_get_metadata(self, dom: DomainRef, type: int, uri: str | None, flags: int = 0) -> str:
+        unsupported("virDomainGetMetadata")
+
+    def domain_set_metadata(
+        self,
+        dom: DomainRef,
+        type: int,
+        metadata: str | None,
+        key: str | None,
+        uri: str | None,
+        flags: int = 0,
+    ) -> None:
+        unsupported("virDomainSetMetadata")
+
+    # -- save / restore / managed save -----------------------------------------------------------
+
+    def domain_save(self, dom: DomainRef, path: str, dxml: str | None = None, flags: int = 0) -> None:
+        """virDomainSaveFlags."""
+        unsupported("virDomainSaveFlags")
+
+    def domain_restore(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
+        """virDomainRestoreFlags."""
+        unsupported("virDomainRestoreFlags")
+
+    def domain_save_image_get_xml_desc(self, path: str, flags: int = 0) -> str:
+        unsupported("virDomainSaveImageGetXMLDesc")
+
+    def domain_save_image_define_xml(self, path: str, dxml: str, flags: int = 0) -> None:
+        unsupported("virDomainSaveImageDefineXML")
+
+    def domain_managed_save(self, dom: DomainRef, flags: int = 0) -> None:
+        unsupported("virDomainManagedSave")
+
+    def domain_has_managed_save_image(self, dom: DomainRef, flags: int = 0) -> bool:
+        unsupported("virDomainHasManagedSaveImage")
+
+    def domain_managed_save_remove(self, dom: DomainRef, flags: int = 0) -> None:
+        unsupported("virDomainManagedSaveRemove")
+
+    # -- misc ------------------------------------------------------------------------------------
+
+    def domain_rename(self, dom: DomainRef, new_name: str, flags: int = 0) -> DomainRef:
+        """virDomainRename; returns the ref under its new name."""
+        unsupported("virDomainRename")
+
+    def domain_core_dump(self, dom: DomainRef, to: str, dumpformat: int = 0, flags: int = 0) -> None:
+        """virDomainCoreDumpWithFormat."""
+        unsupported("virDomainCoreDumpWithFormat")
+
+    def domain_get_time(self, dom: DomainRef, flags: int = 0) -> tuple[int, int]:
+        unsupported("virDomainGetTime")
+
+    def domain_set_time(self, dom: DomainRef, seconds: int, nseconds: int, flags: int = 0) -> None:
+        unsupported("virDomainSetTime")
+
+    def domain_attach_device(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        """virDomainAttachDeviceFlags."""
+        unsupported("virDomainAttachDeviceFlags")
+
+    def domain_detach_device(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        """virDomainDetachDeviceFlags."""
+        unsupported("virDomainDetachDeviceFlags")

@@ -1,0 +1,80 @@
+"""Which driver answers a URI: built-ins plus whatever is installed under ``pyvirt.drivers``.
+
+A third-party driver ships a package with an entry point in the group ``pyvirt.drivers``
+(``name = "module:Class"``, the name being the URI's driver part), so ``pip install`` is all
+it takes. The built-ins are listed here as well, so a source checkout that was never
+installed still opens ``test:///default``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+from .errors import ErrorDomain, ErrorNumber, virt_error
+from .uri import URI
+
+if TYPE_CHECKING:
+    from .driver import Driver
+
+__all__ = ["driver_class", "register", "available", "open_driver"]
+
+#: drivers that come with pyvirt, by URI driver name
+BUILTIN: dict[str, str] = {
+    "test": "pyvirt.drivers.test:TestDriver",
+}
+
+#: what handles URIs with a transport or a host (a daemon connection)
+REMOTE = "remote"
+
+_lock = threading.Lock()
+_targets: dict[str, str | type[Driver]] | None = None
+
+
+def _load_targets() -> dict[str, str | type[Driver]]:
+    global _targets
+    with _lock:
+        if _targets is None:
+            targets: dict[str, str | type[Driver]] = dict(BUILTIN)
+            for ep in entry_points(group="pyvirt.drivers"):
+                targets.setdefault(ep.name, ep.value)
+            _targets = targets
+        return _targets
+
+
+def register(name: str, driver: type[Driver] | str) -> None:
+    """Add or replace a driver at run time (tests, embedding); ``driver`` may be "mod:Class"."""
+    _load_targets()[name] = driver
+
+
+def available() -> list[str]:
+    """Names of every known driver (the URI driver parts it can open)."""
+    return sorted(_load_targets())
+
+
+def driver_class(name: str) -> type[Driver] | None:
+    """The driver class registered under ``name``, imported on first use; None if unknown."""
+    targets = _load_targets()
+    target = targets.get(name)
+    if target is None or isinstance(target, type):
+        return target
+    module_name, _, attr = target.partition(":")
+    cls: type[Driver] = getattr(importlib.import_module(module_name), attr)
+    targets[name] = cls
+    return cls
+
+
+def open_driver(uri: URI, flags: int = 0, auth: object = None) -> Driver:
+    """A driver instance connected to ``uri`` (libvirt's virConnectOpen driver probing)."""
+    name = REMOTE if uri.is_remote else uri.driver
+    cls = driver_class(name)
+    if cls is None:
+        raise virt_error(ErrorNumber.NO_CONNECT, str(uri), domain=ErrorDomain.NONE)
+    driver = cls()
+    if auth is None:
+        driver.connect_open(uri, flags)
+    else:
+        driver.connect_open(uri, flags, auth=auth)  # type: ignore[call-arg]
+    return driver
