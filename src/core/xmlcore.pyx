@@ -41,8 +41,20 @@ class ParseFailure(Exception):
         self.context = context
 
 
+class _DenyExternal(etree.Resolver):
+    """Answers every external entity / DTD / parameter-entity load with nothing.
+
+    libxml2 opens ``file://`` SYSTEM ids of external parameter entities and DTD subsets even
+    with DTD loading off (only the network is barred by no_network); lxml routes every such
+    load through the parser's resolvers, so this keeps the parser from reading any file.
+    """
+
+    def resolve(self, url, pubid, context):
+        return self.resolve_string("", context)
+
+
 def _new_parser():
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -53,6 +65,8 @@ def _new_parser():
         remove_blank_text=True,
         collect_ids=False,
     )
+    parser.resolvers.add(_DenyExternal())
+    return parser
 
 
 
