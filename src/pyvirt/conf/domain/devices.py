@@ -103,10 +103,15 @@ def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: s
     _controllers(devices)
     _interfaces(devices)
     _chardevs(devices, hvm)
+    _chr_sources(devices)
     _inputs(devices, hvm)
     _graphics(devices)
     _videos(devices)
+    _hostdevs(devices)
+    _filesystems(devices)
+    _drop_empty(devices, "panic")
     _implicit_controllers(devices)
+    _usb_masters(devices)
 
 
 # -- disks ------------------------------------------------------------------------------------
@@ -293,19 +298,111 @@ def _implicit_controllers(devices: etree._Element) -> None:
                 highest = max(highest, int(a.get("controller", "0")))
         for i in range(highest + 1):
             _add_controller(devices, ctype, i)
-    if _needs_virtio_serial(devices):
-        _add_controller(devices, "virtio-serial", 0)
+    for index in _virtio_serial_users(devices):
+        _add_controller(devices, "virtio-serial", index)
     if devices.find("smartcard") is not None:
         _add_controller(devices, "ccid", 0)
+    for hd in devices.iterchildren("hostdev"):
+        if hd.get("type") == "scsi":
+            a = hd.find("address")
+            if a is not None and a.get("type") == "drive":
+                _add_controller(devices, "scsi", int(a.get("controller", "0")))
 
 
-def _needs_virtio_serial(devices: etree._Element) -> bool:
+def _virtio_serial_users(devices: etree._Element) -> list[int]:
+    out = []
     for tag in ("channel", "console"):
         for chr_ in devices.iterchildren(tag):
             t = chr_.find("target")
             if t is not None and t.get("type") == "virtio":
-                return True
-    return False
+                a = chr_.find("address")
+                index = 0
+                if a is not None and a.get("type") == "virtio-serial":
+                    index = int(a.get("controller") or 0)
+                out.append(index)
+    return out
+
+
+#: companion USB controllers and the first port each takes on its EHCI master
+USB_COMPANION_PORTS = {"ich9-uhci1": "0", "ich9-uhci2": "2", "ich9-uhci3": "4"}
+
+
+def _usb_masters(devices: etree._Element) -> None:
+    for c in devices.iterchildren("controller"):
+        if c.get("type") != "usb":
+            continue
+        start = USB_COMPANION_PORTS.get(c.get("model") or "")
+        if start is not None and c.find("master") is None:
+            m = E("master", startport=start)
+            a = c.find("address")
+            if a is not None:
+                a.addprevious(m)
+            else:
+                c.append(m)
+
+
+def _drop_empty(devices: etree._Element, tag: str) -> None:
+    for el in list(devices.iterchildren(tag)):
+        if not el.attrib and not len(el):
+            devices.remove(el)
+
+
+def _chr_sources(devices: etree._Element) -> None:
+    for tag in ("serial", "parallel", "console", "channel"):
+        for chr_ in devices.iterchildren(tag):
+            if chr_.get("type") == "unix":
+                src = chr_.find("source")
+                if src is not None and src.get("path") is None and not len(src):
+                    chr_.remove(src)
+
+
+def _hostdevs(devices: etree._Element) -> None:
+    used_units: set[tuple[int, int]] = set()
+    for d in devices.iterchildren("disk"):
+        t = d.find("target")
+        a = d.find("address")
+        if t is not None and t.get("bus") == "scsi" and a is not None and a.get("type") == "drive":
+            used_units.add((int(a.get("controller", "0")), int(a.get("unit", "0"))))
+    for hd in devices.iterchildren("hostdev"):
+        if hd.get("mode", "subsystem") == "subsystem" and hd.get("managed") is None:
+            _insert_attr_after(hd, "managed", "no", ("type", "mode"))
+        src = hd.find("source")
+        if src is not None and hd.get("type") == "pci":
+            sa = src.find("address")
+            if sa is not None:
+                from .address import normalize_address
+
+                sa.set("type", "pci")
+                normalize_address(sa)
+                del sa.attrib["type"]
+        if hd.get("type") == "scsi" and hd.find("address") is None:
+            unit = 0
+            while (0, unit) in used_units:
+                unit += 1
+            used_units.add((0, unit))
+            hd.append(E("address", type="drive", controller="0", bus="0", target="0", unit=str(unit)))
+
+
+def _insert_attr_after(el: etree._Element, name: str, value: str, after: tuple[str, ...]) -> None:
+    items = list(el.attrib.items())
+    last = -1
+    for i, (k, _) in enumerate(items):
+        if k in after:
+            last = i
+    items.insert(last + 1, (name, value))
+    el.attrib.clear()
+    for k, v in items:
+        el.set(k, v)
+
+
+def _filesystems(devices: etree._Element) -> None:
+    for fs in devices.iterchildren("filesystem"):
+        if fs.get("type") is None:
+            fs.set("type", "mount")
+        if fs.get("type") == "mount" and fs.get("accessmode") is None:
+            drv = fs.find("driver")
+            if drv is None or drv.get("type") in (None, "path", "handle"):
+                _insert_attr_after(fs, "accessmode", "passthrough", ("type",))
 
 
 # -- interfaces -------------------------------------------------------------------------------
@@ -362,59 +459,47 @@ def _assign_ports(items: list[etree._Element]) -> None:
 def _chardevs(devices: etree._Element, hvm: bool) -> None:
     serials = list(devices.iterchildren("serial"))
     consoles = list(devices.iterchildren("console"))
+    # libvirt ignores console port numbers as written and numbers consoles in order
+    for i, con in enumerate(consoles):
+        t = _target(con)
+        t.set("port", str(i))
+    _assign_ports(serials)
+    _assign_ports(list(devices.iterchildren("parallel")))
     if hvm:
-        if consoles and (_target_type(consoles[0]) in (None, "serial")):
+        if consoles and _target_type(consoles[0]) in (None, "serial"):
             if not serials:
                 serial = copy.deepcopy(consoles[0])
                 serial.tag = "serial"
-                t = serial.find("target")
-                if t is not None:
-                    serial.remove(t)
-                    t.attrib.pop("type", None)
-                    if t.get("port") is not None:
-                        _target(serial).set("port", t.get("port"))
+                t = _target(serial)
+                t.attrib.clear()
+                t.set("port", "0")
                 _insert_device(devices, serial)
                 serials = [serial]
-        elif serials and _target_type(serials[0]) in (None, "isa-serial", "isa", "serial"):
+        elif serials and _target_type(serials[0]) not in ("pci-serial", "usb-serial"):
             stub = E("console", type="pty")
             if consoles:
                 consoles[0].addprevious(stub)
             else:
                 _insert_device(devices, stub)
             consoles.insert(0, stub)
-    _assign_ports(serials)
-    _assign_ports(list(devices.iterchildren("parallel")))
     for i, con in enumerate(consoles):
-        if hvm and i < len(serials) and _target_type(con) in (None, "serial"):
+        ttype = _target_type(con)
+        if ttype is None:
+            _target(con).set("type", "serial")
+            ttype = "serial"
+        if hvm and i < len(serials) and ttype == "serial":
             alias = copy.deepcopy(serials[i])
             alias.tag = "console"
             t = _target(alias)
-            port = t.get("port")
+            port = t.get("port") or "0"
             t.attrib.clear()
             t.set("type", "serial")
-            t.set("port", port or "0")
+            t.set("port", port)
             for child in list(t):
                 t.remove(child)
             con.addprevious(alias)
             devices.remove(con)
             consoles[i] = alias
-    rest = [c for c in consoles if _target_type(c) != "serial"]
-    _assign_ports_console(consoles, rest)
-
-
-def _assign_ports_console(consoles: list[etree._Element], rest: list[etree._Element]) -> None:
-    ports = []
-    for el in consoles:
-        t = el.find("target")
-        raw = None if t is None else t.get("port")
-        ports.append(int(raw) if raw is not None else -1)
-    for i, el in enumerate(consoles):
-        if ports[i] == -1:
-            ports[i] = max(ports) + 1
-            t = _target(el)
-            if t.get("type") is None:
-                t.set("type", "serial")
-            t.set("port", str(ports[i]))
 
 
 def _target_type(chr_: etree._Element) -> str | None:
@@ -448,6 +533,10 @@ def _graphics(devices: etree._Element) -> None:
         listens = g.findall("listen")
         attr_listen = g.get("listen")
         socket = g.get("socket")
+        if socket is None and listens and listens[0].get("type") == "socket" and gtype == "vnc":
+            socket = listens[0].get("socket")
+            if socket is not None:
+                g.set("socket", socket)
         if not listens:
             if socket is not None:
                 g.append(E("listen", type="socket", socket=socket))

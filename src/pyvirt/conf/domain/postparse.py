@@ -14,9 +14,9 @@ from lxml import etree
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
 from ..values import canonical_uuid, generate_mac, generate_uuid, normalize_mac
-from .devices import post_parse_devices
 from .address import normalize_all
-from .tables import DEVICE_ORDER, DOMAIN_RANK, insert_child, reorder
+from .devices import post_parse_devices
+from .tables import canonical_order, insert_child
 
 D = ErrorDomain.DOMAIN
 
@@ -61,8 +61,7 @@ def post_parse(root: etree._Element, **options: Any) -> None:
     post_parse_devices(root, devices, os_type)
     normalize_all(devices)
     _boot(root, os_type, devices)
-    reorder(root, DOMAIN_RANK)
-    reorder(devices, DEVICE_ORDER)
+    canonical_order(root)
 
 
 def _domain_type(root: etree._Element) -> None:

@@ -13,7 +13,7 @@ from lxml import etree
 DOMAIN_ORDER: tuple[str, ...] = (
     "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
     "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
-    "iothreadids", "cputune", "numatune", "resource", "sysinfo", "bootloader",
+    "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo", "bootloader",
     "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff", "on_reboot",
     "on_crash", "on_lockfailure", "pm", "perf", "devices", "seclabel", "keywrap",
     "launchSecurity",
@@ -32,9 +32,42 @@ DEVICE_ORDER: dict[str, int] = {tag: i for i, tag in enumerate(DEVICE_KINDS)}
 #: children of <os>
 OS_ORDER: tuple[str, ...] = (
     "type", "firmware", "init", "initarg", "initenv", "initdir", "inituser", "initgroup",
-    "loader", "nvram", "kernel", "initrd", "cmdline", "dtb", "acpi", "shim", "boot",
-    "bootmenu", "smbios", "bios",
+    "loader", "nvram", "kernel", "initrd", "cmdline", "dtb", "root", "acpi", "boot",
+    "bootmenu", "bios", "smbios",
 )  # fmt: skip
+
+_DEVICE_INFO = ("boot", "alias", "master", "rom", "acpi", "address")
+_CHR = ("source", "protocol", "log", "target", "alias", "address")
+
+#: hand-written child orders (libvirt's formatters) per element path; they are merged with
+#: the orders observed in libvirt-written documents by :mod:`.order_gen` (these win)
+HAND_ORDER: dict[str, tuple[str, ...]] = {
+    ".": DOMAIN_ORDER,
+    "devices": DEVICE_KINDS,
+    "os": OS_ORDER,
+    "cpu": ("model", "vendor", "topology", "cache", "maxphysaddr", "feature", "numa"),
+    "devices/disk": (
+        "driver", "auth", "source", "backingStore", "backenddomain", "geometry", "blockio",
+        "mirror", "target", "iotune", "readonly", "shareable", "transient", "serial", "wwn",
+        "vendor", "product", "encryption",
+    ) + _DEVICE_INFO,
+    "devices/interface": (
+        "mac", "source", "vlan", "virtualport", "bandwidth", "port", "ip", "route", "script",
+        "downscript", "backenddomain", "target", "guest", "model", "driver", "backend",
+        "filterref", "tune", "teaming", "link", "mtu", "coalesce",
+    ) + _DEVICE_INFO,
+    "devices/controller": ("model", "driver", "target", "pcihole64") + _DEVICE_INFO,
+    "devices/serial": _CHR,
+    "devices/parallel": _CHR,
+    "devices/console": _CHR,
+    "devices/channel": _CHR,
+    "devices/video": ("driver", "model") + _DEVICE_INFO,
+    "devices/graphics": ("listen", "channel", "image", "streaming", "clipboard", "mouse",
+                         "filetransfer", "gl", "audio"),
+    "devices/hostdev": ("driver", "source", "origstates", "readonly", "shareable") + _DEVICE_INFO,
+    "devices/filesystem": ("driver", "binary", "idmap", "source", "target", "readonly",
+                           "space_hard_limit", "space_soft_limit") + _DEVICE_INFO,
+}  # fmt: skip
 
 CHILD_ORDER: dict[str, tuple[str, ...]] = {
     "domain": DOMAIN_ORDER,
@@ -109,3 +142,31 @@ def reorder(parent: etree._Element, rank: dict[str, int], prune: bool = True) ->
         return
     keyed.sort(key=lambda item: item[0])
     parent[:] = [child for _, child in keyed]
+
+
+def _rank_tables() -> dict[str, dict[str, int]]:
+    from .order_data import CHILD_ORDER_BY_PATH
+
+    return {path: {tag: i for i, tag in enumerate(order)} for path, order in CHILD_ORDER_BY_PATH.items()}
+
+
+#: path ('.' for <domain>, 'devices/disk', ...) -> tag -> position in libvirt's output
+RANK_BY_PATH: dict[str, dict[str, int]] = _rank_tables()
+
+#: paths whose children libvirt knows completely: anything else there is dropped
+PRUNED_PATHS = frozenset({".", "devices"})
+
+
+def canonical_order(root: etree._Element) -> None:
+    """Put every element's children in libvirt's order; drop unknown ones where complete."""
+    _order_walk(root, ".")
+
+
+def _order_walk(el: etree._Element, path: str) -> None:
+    rank = RANK_BY_PATH.get(path)
+    if rank is not None:
+        reorder(el, rank, prune=path in PRUNED_PATHS)
+    prefix = "" if path == "." else path + "/"
+    for child in el:
+        if len(child) and isinstance(child.tag, str):
+            _order_walk(child, prefix + child.tag)
