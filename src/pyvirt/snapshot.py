@@ -86,6 +86,16 @@ def _snapshot_xml(name: str | None, description: str | None) -> str:
     return xmlcore.format(root)
 
 
+def _check_writable(domain: Any, api: str) -> None:
+    """Read-only connections refuse snapshot changes (libvirt's snapshot error domain)."""
+    from .errors import ErrorDomain
+
+    conn = getattr(domain, "_conn", None)
+    check = getattr(conn, "_check_writable", None)
+    if check is not None:
+        check(api, ErrorDomain.DOMAIN_SNAPSHOT)
+
+
 class DomainSnapshot:
     """One snapshot of a domain (libvirt's virDomainSnapshot): a handle, not a copy.
 
@@ -129,6 +139,9 @@ class DomainSnapshot:
     @property
     def _driver(self) -> Any:
         return self._domain._driver
+
+    def _writable(self, api: str) -> None:
+        _check_writable(self._domain, api)
 
     def _wrap(self, ref: SnapshotRef) -> DomainSnapshot:
         return DomainSnapshot(self._domain, ref)
@@ -176,6 +189,7 @@ class DomainSnapshot:
         ``running``/``paused`` override the run state recorded in the snapshot; ``force``
         accepts risky reverts (respawning the guest, an incompatible definition).
         """
+        self._writable("virDomainRevertToSnapshot")
         bits = flags | _bits({_R.RUNNING: running, _R.PAUSED: paused, _R.FORCE: force, _R.RESET_NVRAM: reset_nvram})
         self._driver.domain_revert_to_snapshot(self._ref, bits)
 
@@ -191,6 +205,7 @@ class DomainSnapshot:
         (``children_only``); ``metadata_only`` forgets the snapshot without touching data.
         Children of a deleted snapshot move up to its parent; so does the current marker.
         """
+        self._writable("virDomainSnapshotDelete")
         bits = flags | _bits({_D.CHILDREN: children, _D.CHILDREN_ONLY: children_only, _D.METADATA_ONLY: metadata_only})
         self._driver.domain_snapshot_delete(self._ref, bits)
 
@@ -235,6 +250,7 @@ class DomainSnapshotAPI:
         the current snapshot); ``halt`` stops the domain afterwards; ``disk_only`` takes
         disks only; ``no_metadata`` takes it without keeping it in the snapshot list.
         """
+        _check_writable(self, "virDomainSnapshotCreateXML")
         if xml is None:
             xml = _snapshot_xml(name, description)
         elif name is not None or description is not None:
