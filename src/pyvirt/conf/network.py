@@ -258,7 +258,7 @@ class NetworkDef(XMLDef):
         canonicalize(root, NETWORK_SHAPE)
         name = self.name
         if not name:
-            raise virt_error(ErrorNumber.NO_NAME, "missing name information", domain=_E)
+            raise virt_error(ErrorNumber.NO_NAME, domain=_E)
         check_object_name(name)
         for extra in root.findall("name")[1:] + root.findall("uuid")[1:]:
             root.remove(extra)

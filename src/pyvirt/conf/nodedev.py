@@ -107,7 +107,7 @@ class NodeDeviceDef(XMLDef):
         if not name:
             name = "new device"
             if not create:
-                raise virt_error(ErrorNumber.NO_NAME, "missing name information", domain=_E)
+                raise virt_error(ErrorNumber.NO_NAME, domain=_E)
         caps = root.findall("capability")
         for cap in root.iter("capability"):
             ctype = cap.get("type")
