@@ -1,0 +1,729 @@
+"""Domain management and monitoring commands (virsh's 'domain' and 'monitor' groups)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+
+from pyvirt.errors import VirtError
+
+from ..control import CommandError, Control
+from ..format import table
+from ..options import ParsedCommand
+from ..util import int_option, lib_message, lookup_domain, opt_string, parse_scaled, read_file
+from . import command
+
+STATE_NAMES = {
+    0: "no state", 1: "running", 2: "idle", 3: "paused",
+    4: "in shutdown", 5: "shut off", 6: "crashed", 7: "pmsuspended",
+}
+
+REASONS = {
+    0: ["unknown"],
+    1: ["unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
+        "migration canceled", "save canceled", "event wakeup", "crashed", "post-copy",
+        "post-copy failed"],
+    2: ["unknown"],
+    3: ["unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
+        "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up",
+        "post-copy", "post-copy failed", "api error"],
+    4: ["unknown", "user"],
+    5: ["unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
+        "from snapshot", "daemon"],
+    6: ["unknown", "panicked"],
+    7: ["unknown"],
+}
+
+
+def state_name(state: int) -> str:
+    return STATE_NAMES.get(int(state), "no state")
+
+
+def reason_name(state: int, reason: int) -> str:
+    names = REASONS.get(int(state), ["unknown"])
+    reason = int(reason)
+    return names[reason] if 0 <= reason < len(names) else "unknown"
+
+
+def _fail(message: str, exc: BaseException) -> CommandError:
+    return CommandError(message, lib_message(exc))
+
+
+# -- list ----------------------------------------------------------------------------------
+
+
+@command("list")
+def cmd_list(ctl: Control, cmd: ParsedCommand) -> bool:
+    f = cmd.flag
+    if f("table") and f("name"):
+        raise CommandError("Options --table and --name are mutually exclusive")
+    if f("table") and f("uuid"):
+        raise CommandError("Options --table and --uuid are mutually exclusive")
+    if f("table") and f("id"):
+        raise CommandError("Options --table and --id are mutually exclusive")
+    active: bool | None = True
+    if f("inactive"):
+        active = False
+    if f("all"):
+        active = None
+    states = [s for s in ("running", "paused", "shutoff", "other") if f(f"state-{s}")]
+    if states and not f("inactive"):
+        active = None
+    kwargs: dict = {}
+    for yes, no, key in (
+        ("persistent", "transient", "persistent"),
+        ("with-managed-save", "without-managed-save", "managed_save"),
+        ("autostart", "no-autostart", "autostart"),
+        ("with-snapshot", "without-snapshot", "has_snapshot"),
+        ("with-checkpoint", "without-checkpoint", "has_checkpoint"),
+    ):
+        if f(yes) != f(no):
+            kwargs[key] = f(yes)
+    try:
+        doms = ctl.conn.list_domains(active=active, state=states or None, **kwargs)
+    except VirtError as exc:
+        raise _fail("Failed to list domains", exc) from None
+    doms = _sorted(doms)
+    rows = []
+    for dom in doms:
+        rows.append(dom)
+    if f("name") or f("uuid") or f("id"):
+        lines = []
+        for dom in doms:
+            parts = []
+            if f("uuid"):
+                parts.append(dom.uuid)
+            if f("id"):
+                parts.append(str(dom.id) if dom.id >= 0 else "-")
+            if f("name"):
+                parts.append(dom.name)
+            lines.append(" ".join(parts))
+        ctl.print("".join(line + "\n" for line in lines))
+        return True
+    header = ["Id", "Name", "State"] + (["Title"] if f("title") else [])
+    body = []
+    for dom in doms:
+        state, _ = dom.state()
+        text = state_name(state)
+        if f("managed-save") and int(state) == 5:
+            try:
+                if dom.has_managed_save:
+                    text = "saved"
+            except VirtError:
+                pass
+        row = [str(dom.id) if dom.id >= 0 else "-", dom.name, text]
+        if f("title"):
+            row.append(_title(dom))
+        body.append(row)
+    ctl.print(table(header, body, show_header=not ctl.quiet))
+    return True
+
+
+def _title(dom) -> str:
+    try:
+        return dom.title or ""
+    except VirtError:
+        return ""
+
+
+def _sorted(doms):
+    active = sorted((d for d in doms if d.id >= 0), key=lambda d: d.id)
+    inactive = sorted((d for d in doms if d.id < 0), key=lambda d: d.name.lower())
+    return active + inactive
+
+
+# -- information ----------------------------------------------------------------------------
+
+
+@command("dominfo")
+def cmd_dominfo(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    out = []
+
+    def kv(key: str, value: object) -> None:
+        out.append(f"{key:<15} {value}\n")
+
+    kv("Id:", dom.id if dom.id >= 0 else "-")
+    kv("Name:", dom.name)
+    kv("UUID:", dom.uuid)
+    try:
+        kv("OS Type:", dom.os_type)
+    except VirtError:
+        pass
+    ok = True
+    try:
+        info = dom.info()
+    except VirtError:
+        info = None
+        ok = False
+    if info is not None:
+        kv("State:", state_name(info.state))
+        kv("CPU(s):", info.vcpus)
+        if info.cpu_time:
+            kv("CPU time:", f"{info.cpu_time / 1e9:.1f}s")
+        kv("Max memory:", "no limit" if info.max_memory == (1 << 64) - 1 else f"{info.max_memory} KiB")
+        kv("Used memory:", f"{info.memory} KiB")
+    for key, getter in (("Persistent:", dom.is_persistent),):
+        try:
+            kv(key, "yes" if getter() else "no")
+        except VirtError:
+            kv(key, "unknown")
+    try:
+        kv("Autostart:", "enable" if dom.autostart else "disable")
+    except VirtError:
+        pass
+    try:
+        kv("Managed save:", "yes" if dom.has_managed_save else "no")
+    except VirtError:
+        kv("Managed save:", "unknown")
+    model, doi = _security_model(ctl)
+    if model:
+        kv("Security model:", model)
+        kv("Security DOI:", doi)
+        label = getattr(dom, "security_label", None)
+        if dom.id >= 0 and callable(label):
+            try:
+                text, enforcing = label()
+                if text:
+                    kv("Security label:", f"{text} ({'enforcing' if enforcing else 'permissive'})")
+            except VirtError:
+                pass
+    ctl.print("".join(out))
+    return ok
+
+
+def _security_model(ctl: Control) -> tuple[str, str]:
+    """The host's primary security model and DOI (what virNodeGetSecurityModel reports)."""
+    getter = getattr(ctl.conn, "security_model", None)
+    if callable(getter):
+        try:
+            result = getter()
+            return result[0], result[1]
+        except VirtError:
+            return "", ""
+    try:
+        from lxml import etree
+
+        root = etree.fromstring(ctl.conn.capabilities().encode())
+    except Exception:  # noqa: BLE001 - no model is not an error for dominfo
+        return "", ""
+    sec = root.find("host/secmodel")
+    if sec is None:
+        return "", ""
+    return sec.findtext("model") or "", sec.findtext("doi") or ""
+
+
+@command("domstate")
+def cmd_domstate(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    state, reason = dom.state()
+    if cmd.flag("reason"):
+        ctl.print(f"{state_name(state)} ({reason_name(state, reason)})\n")
+    else:
+        ctl.print(f"{state_name(state)}\n")
+    return True
+
+
+@command("domid")
+def cmd_domid(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd, by_id=False)
+    ctl.print(f"{dom.id}\n" if dom.id >= 0 else "-\n")
+    return True
+
+
+@command("domuuid")
+def cmd_domuuid(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    ctl.print(f"{dom.uuid}\n")
+    return True
+
+
+@command("domname")
+def cmd_domname(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    ctl.print(f"{dom.name}\n")
+    return True
+
+
+@command("dumpxml")
+def cmd_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    xml = dom.xml(inactive=cmd.flag("inactive"), secure=cmd.flag("security-info"))
+    return print_xml(ctl, cmd, xml)
+
+
+def print_xml(ctl: Control, cmd: ParsedCommand, xml: str) -> bool:
+    """Print an XML document, or with ``--xpath`` the matching nodes (``--wrap``: in <nodes>)."""
+    xpath = opt_string(cmd, "xpath") if cmd.cmd.option("xpath") else None
+    wrap = cmd.flag("wrap")
+    if xpath is None:
+        ctl.print(xml)
+        return True
+    from lxml import etree
+
+    from pyvirt._core import xmlcore
+
+    root = etree.fromstring(xml.encode())
+    try:
+        result = root.xpath(xpath)
+    except etree.XPathError:
+        raise CommandError(f"Failed to evaluate XPath '{xpath}'") from None
+    if not isinstance(result, list):
+        if isinstance(result, bool):
+            text = "true" if result else "false"
+        elif isinstance(result, float) and result.is_integer():
+            text = str(int(result))
+        else:
+            text = str(result)
+        ctl.print(text + "\n")
+        return True
+    if wrap:
+        wrapper = etree.Element("nodes")
+        for node in result:
+            if isinstance(node, etree._Element):
+                wrapper.append(_copy(node))
+        ctl.print(xmlcore.format(wrapper))
+        return True
+    for node in result:
+        if isinstance(node, etree._Element):
+            ctl.print(xmlcore.format(_copy(node)))
+        else:
+            ctl.print(f"{node}\n")
+    return True
+
+
+def _copy(node):
+    from copy import deepcopy
+
+    copied = deepcopy(node)
+    copied.tail = None
+    return copied
+
+
+# -- define / create / undefine ---------------------------------------------------------------
+
+
+@command("define")
+def cmd_define(ctl: Control, cmd: ParsedCommand) -> bool:
+    path = opt_string(cmd, "file")
+    xml = read_file(path)
+    try:
+        dom = ctl.conn.define_domain(xml, validate=cmd.flag("validate"))
+    except VirtError as exc:
+        raise _fail(f"Failed to define domain from {path}", exc) from None
+    ctl.print(f"Domain '{dom.name}' defined from {path}\n")
+    return True
+
+
+@command("create")
+def cmd_create(ctl: Control, cmd: ParsedCommand) -> bool:
+    path = opt_string(cmd, "file")
+    xml = read_file(path)
+    try:
+        dom = ctl.conn.create_domain(xml, paused=cmd.flag("paused"), validate=cmd.flag("validate"))
+    except VirtError as exc:
+        raise _fail(f"Failed to create domain from {path}", exc) from None
+    ctl.print(f"Domain '{dom.name}' created from {path}\n")
+    return True
+
+
+@command("undefine")
+def cmd_undefine(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    name = dom.name
+    if cmd.flag("nvram") and cmd.flag("keep-nvram"):
+        raise CommandError("Options --nvram and --keep-nvram are mutually exclusive")
+    try:
+        dom.undefine(
+            managed_save=cmd.flag("managed-save"),
+            snapshots_metadata=cmd.flag("snapshots-metadata"),
+            nvram=cmd.flag("nvram"),
+            keep_nvram=cmd.flag("keep-nvram"),
+            checkpoints_metadata=cmd.flag("checkpoints-metadata"),
+        )
+    except VirtError as exc:
+        raise _fail(f"Failed to undefine domain '{name}'", exc) from None
+    ctl.print(f"Domain '{name}' has been undefined\n")
+    return True
+
+
+# -- lifecycle -------------------------------------------------------------------------------
+
+
+@command("start")
+def cmd_start(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd, by_id=False)
+    if dom.id >= 0:
+        raise CommandError("Domain is already active")
+    try:
+        if cmd.flag("force-boot") and dom.has_managed_save:
+            dom.managed_save_remove()
+        dom.start(paused=cmd.flag("paused"))
+    except VirtError as exc:
+        raise _fail(f"Failed to start domain '{dom.name}'", exc) from None
+    ctl.print(f"Domain '{dom.name}' started\n")
+    return True
+
+
+def _simple(verb_ok: str, verb_fail: str, action):
+    def handler(ctl: Control, cmd: ParsedCommand) -> bool:
+        dom = lookup_domain(ctl, cmd)
+        name = dom.name
+        try:
+            action(dom, cmd)
+        except VirtError as exc:
+            raise _fail(f"Failed to {verb_fail} domain '{name}'", exc) from None
+        ctl.print(f"Domain '{name}' {verb_ok}\n")
+        return True
+
+    return handler
+
+
+command("shutdown")(_simple("is being shutdown", "shutdown", lambda d, c: d.shutdown()))
+command("reboot")(_simple("is being rebooted", "reboot", lambda d, c: d.reboot()))
+command("reset")(_simple("was reset", "reset", lambda d, c: d.reset()))
+command("suspend")(_simple("suspended", "suspend", lambda d, c: d.suspend()))
+command("resume")(_simple("resumed", "resume", lambda d, c: d.resume()))
+command("destroy")(_simple("destroyed", "destroy", lambda d, c: d.destroy(graceful=c.flag("graceful"))))
+
+
+# -- resources -------------------------------------------------------------------------------
+
+
+def _impact(cmd: ParsedCommand) -> dict:
+    current, live, config = cmd.flag("current"), cmd.flag("live"), cmd.flag("config")
+    if current and live:
+        raise CommandError("Options --current and --live are mutually exclusive")
+    if current and config:
+        raise CommandError("Options --current and --config are mutually exclusive")
+    return {"live": live, "config": config}
+
+
+@command("setmem")
+def cmd_setmem(ctl: Control, cmd: ParsedCommand) -> bool:
+    impact = _impact(cmd)
+    dom = lookup_domain(ctl, cmd)
+    kib = parse_scaled(cmd, "size", 1024, (1 << 64) - 1)
+    dom.set_memory(kib // 1024, **impact)
+    return True
+
+
+@command("setmaxmem")
+def cmd_setmaxmem(ctl: Control, cmd: ParsedCommand) -> bool:
+    impact = _impact(cmd)
+    dom = lookup_domain(ctl, cmd)
+    kib = parse_scaled(cmd, "size", 1024, (1 << 64) - 1)
+    try:
+        dom.set_max_memory(kib // 1024, **impact)
+    except VirtError as exc:
+        raise _fail("Unable to change MaxMemorySize", exc) from None
+    return True
+
+
+@command("setvcpus")
+def cmd_setvcpus(ctl: Control, cmd: ParsedCommand) -> bool:
+    impact = _impact(cmd)
+    dom = lookup_domain(ctl, cmd)
+    count = int_option(cmd, "count", unsigned=True)
+    if cmd.flag("guest") or cmd.flag("hotpluggable"):
+        raise CommandError("this function is not supported by the connection driver: virDomainSetVcpusFlags")
+    dom.set_vcpus(count, maximum=cmd.flag("maximum"), **impact)
+    return True
+
+
+@command("vcpucount")
+def cmd_vcpucount(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    maximum, active = cmd.flag("maximum"), cmd.flag("active")
+    live, config, current = cmd.flag("live"), cmd.flag("config"), cmd.flag("current")
+    if maximum and active:
+        raise CommandError("Options --maximum and --active are mutually exclusive")
+    if live and config:
+        raise CommandError("Options --live and --config are mutually exclusive")
+    if current and (live or config):
+        raise CommandError("Options --current and --live are mutually exclusive" if live else
+                           "Options --current and --config are mutually exclusive")
+    if cmd.flag("guest"):
+        raise CommandError("this function is not supported by the connection driver: virDomainGetVcpusFlags")
+    if any((maximum, active, live, config, current)):
+        value = dom.vcpus(live=live, config=config, maximum=maximum)
+        ctl.print(f"{value}\n")
+        return True
+    lines = []
+    for kind, is_max in (("maximum", True), ("current", False)):
+        for where in ("config", "live"):
+            if where == "live" and dom.id < 0:
+                continue
+            try:
+                value = dom.vcpus(live=where == "live", config=where == "config", maximum=is_max)
+            except VirtError:
+                continue
+            lines.append(f"{kind:<12} {where:<12} {value:>3}\n")
+    ctl.print("".join(lines))
+    return True
+
+
+@command("autostart")
+def cmd_autostart(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    disable = cmd.flag("disable")
+    try:
+        dom.autostart = not disable
+    except VirtError as exc:
+        verb = "unmark" if disable else "mark"
+        raise _fail(f"Failed to {verb} domain '{dom.name}' as autostarted", exc) from None
+    word = "unmarked" if disable else "marked"
+    ctl.print(f"Domain '{dom.name}' {word} as autostarted\n")
+    return True
+
+
+@command("domrename")
+def cmd_domrename(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd, by_id=False)
+    new = opt_string(cmd, "new-name")
+    try:
+        dom.rename(new)
+    except VirtError as exc:
+        raise _fail("Failed to rename domain", exc) from None
+    ctl.print("Domain successfully renamed\n")
+    return True
+
+
+# -- metadata -----------------------------------------------------------------------------------
+
+
+@command("desc")
+def cmd_desc(ctl: Control, cmd: ParsedCommand) -> bool:
+    from pyvirt.enums import DomainMetadataType
+
+    dom = lookup_domain(ctl, cmd)
+    impact = _impact(cmd)
+    title = cmd.flag("title")
+    kind = DomainMetadataType.TITLE if title else DomainMetadataType.DESCRIPTION
+    words = cmd.argv("new-desc")
+    if cmd.flag("edit") or words:
+        if words:
+            text = " ".join(words)
+        else:
+            try:
+                current = dom.metadata(kind, **_meta_impact(impact))
+            except VirtError:
+                current = ""
+            text = edit_text(ctl, current, ".txt")
+            if text is None:
+                return False
+        try:
+            dom.set_metadata(kind, text, **impact)
+        except VirtError as exc:
+            raise _fail(f"Failed to set new domain {'title' if title else 'description'}", exc) from None
+        ctl.print(f"Domain {'title' if title else 'description'} updated successfully")
+        return True
+    try:
+        text = dom.metadata(kind, **_meta_impact(impact))
+    except VirtError:
+        text = ""
+    if text:
+        ctl.print(text)
+    else:
+        ctl.print(f"No {'title' if title else 'description'} for domain: {dom.name}")
+    return True
+
+
+def _meta_impact(impact: dict) -> dict:
+    return {"live": impact["live"], "config": impact["config"]}
+
+
+@command("metadata")
+def cmd_metadata(ctl: Control, cmd: ParsedCommand) -> bool:
+    from pyvirt.enums import DomainMetadataType
+
+    dom = lookup_domain(ctl, cmd)
+    impact = _impact(cmd)
+    uri = opt_string(cmd, "uri")
+    key = opt_string(cmd, "key")
+    value = cmd.get("set")
+    if cmd.flag("edit") and value is not None:
+        raise CommandError("Options --edit and --set are mutually exclusive")
+    if cmd.flag("remove") and (cmd.flag("edit") or value is not None):
+        raise CommandError("Options --remove and --set are mutually exclusive")
+    kind = DomainMetadataType.ELEMENT
+    if (value is not None or cmd.flag("edit")) and not key:
+        raise CommandError("namespace key is required when modifying metadata")
+    if cmd.flag("remove"):
+        dom.set_metadata(kind, None, key, uri, **impact)
+        ctl.print("Metadata removed\n")
+        return True
+    if value is not None:
+        dom.set_metadata(kind, str(value) or None, key, uri, **impact)
+        ctl.print("Metadata modified\n")
+        return True
+    if cmd.flag("edit"):
+        try:
+            current = dom.metadata(kind, uri, **impact)
+        except VirtError:
+            current = ""
+        text = edit_text(ctl, current, ".xml")
+        if text is None:
+            return False
+        dom.set_metadata(kind, text or None, key, uri, **impact)
+        ctl.print("Metadata modified\n")
+        return True
+    ctl.print(dom.metadata(kind, uri, **impact) + "\n")
+    return True
+
+
+# -- save / restore / managed save --------------------------------------------------------------
+
+
+def run_job(ctl: Control, dom, label: str, verbose: bool, action) -> None:
+    """Run a long operation in a worker thread; show progress with ``--verbose``; Ctrl-C aborts.
+
+    Progress is read from the domain's job info when the API offers it; when the operation
+    completes it shows 100 % as virsh does.
+    """
+    result: dict = {}
+
+    def work() -> None:
+        try:
+            action()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the shell thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=work, name=f"pyvirsh-{label}", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+            if verbose and worker.is_alive():
+                percent = _job_percent(dom)
+                if percent is not None:
+                    ctl.print(f"\r{label}: [{percent:3d} %]")
+                    ctl.out.flush()
+    except KeyboardInterrupt:
+        abort = getattr(dom, "abort_job", None)
+        if callable(abort):
+            try:
+                abort()
+            except VirtError:
+                pass
+        worker.join()
+        if "error" not in result:
+            raise CommandError("operation was cancelled") from None
+    if "error" in result:
+        raise result["error"]
+    if verbose:
+        ctl.print(f"\r{label}: [100 %]\n")
+
+
+def _job_percent(dom) -> int | None:
+    getter = getattr(dom, "job_info", None)
+    if not callable(getter):
+        return None
+    try:
+        info = getter()
+        total = getattr(info, "data_total", 0)
+        remaining = getattr(info, "data_remaining", 0)
+    except (VirtError, AttributeError):
+        return None
+    if not total:
+        return None
+    return int(100 - remaining * 100 // total)
+
+
+@command("save")
+def cmd_save(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    path = opt_string(cmd, "file")
+    xml = read_file(opt_string(cmd, "xml")) if cmd.has("xml") else None
+    name = dom.name
+    try:
+        run_job(ctl, dom, "Save", cmd.flag("verbose"), lambda: dom.save(path, xml))
+    except VirtError as exc:
+        raise _fail(f"Failed to save domain '{name}' to {path}", exc) from None
+    ctl.print(f"Domain '{name}' saved to {path}\n")
+    return True
+
+
+@command("restore")
+def cmd_restore(ctl: Control, cmd: ParsedCommand) -> bool:
+    path = opt_string(cmd, "file")
+    xml = read_file(opt_string(cmd, "xml")) if cmd.has("xml") else None
+    try:
+        ctl.conn.restore(path, xml)
+    except VirtError as exc:
+        raise _fail(f"Failed to restore domain from {path}", exc) from None
+    ctl.print(f"Domain restored from {path}\n")
+    return True
+
+
+@command("managedsave")
+def cmd_managedsave(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    name = dom.name
+    try:
+        run_job(ctl, dom, "Managedsave", cmd.flag("verbose"), lambda: dom.managed_save())
+    except VirtError as exc:
+        raise _fail(f"Failed to save domain '{name}' state", exc) from None
+    ctl.print(f"Domain '{name}' state saved by libvirt\n")
+    return True
+
+
+@command("managedsave-remove")
+def cmd_managedsave_remove(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    name = dom.name
+    try:
+        has = dom.has_managed_save
+    except VirtError as exc:
+        raise _fail("Failed to check for domain managed save image", exc) from None
+    if not has:
+        ctl.print(f"Domain '{name}' has no manage save image; removal skipped\n")
+        return True
+    try:
+        dom.managed_save_remove()
+    except VirtError as exc:
+        raise _fail(f"Failed to remove managed save image for domain '{name}'", exc) from None
+    ctl.print(f"Removed managedsave image for domain '{name}'")
+    return True
+
+
+# -- edit ------------------------------------------------------------------------------------------
+
+
+def edit_text(ctl: Control, text: str, suffix: str) -> str | None:
+    """Let the user edit text in $VISUAL/$EDITOR (default vi); None when the editor failed."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    fd, path = tempfile.mkstemp(prefix="virsh", suffix=suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        rc = subprocess.call(f"{editor} {path}", shell=True)
+        if rc != 0:
+            raise CommandError(f"{editor} {path}: editor exited with status {rc}")
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+@command("edit")
+def cmd_edit(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    original = dom.xml(inactive=True, secure=True)
+    edited = edit_text(ctl, original, ".xml")
+    if edited is None:
+        return False
+    if edited == original:
+        ctl.print(f"Domain '{dom.name}' XML configuration not changed.\n")
+        return True
+    try:
+        new = ctl.conn.define_domain(edited, validate=not cmd.flag("skip-validate"))
+    except VirtError as exc:
+        raise _fail("Failed to define domain", exc) from None
+    ctl.print(f"Domain '{new.name}' XML configuration edited.\n")
+    return True

@@ -1,0 +1,137 @@
+"""Helpers shared by command modules: object lookup as virsh does it, files, numbers."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from pyvirt.errors import VirtError
+
+from .control import CommandError, Control
+from .options import ParsedCommand
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def lib_message(exc: BaseException) -> str:
+    return getattr(exc, "message", None) or str(exc)
+
+
+def opt_string(cmd: ParsedCommand, name: str, *, empty_ok: bool = False) -> str | None:
+    """An option's text; an empty one is virsh's 'Option argument is empty' error."""
+    value = cmd.get(name)
+    if value is None:
+        return None
+    if value == "" and not empty_ok:
+        raise CommandError(f"Failed to get option '{name}': Option argument is empty")
+    return str(value)
+
+
+def lookup_domain(ctl: Control, cmd: ParsedCommand, name: str = "domain", *, by_id: bool = True):
+    """The domain named by option ``name``: by id, then UUID, then name (virsh's order)."""
+    text = opt_string(cmd, name)
+    if text is None:
+        raise CommandError(f"command '{cmd.cmd.name}' requires <{name}> option")
+    return lookup_domain_text(ctl, text, by_id=by_id)
+
+
+def lookup_domain_text(ctl: Control, text: str, *, by_id: bool = True):
+    conn = ctl.conn
+    dom = None
+    if by_id and _is_nonneg_int(text):
+        try:
+            dom = conn.lookup_domain_by_id(int(text))
+        except VirtError:
+            dom = None
+    if dom is None and _UUID.match(text) and len(text) == 36:
+        try:
+            dom = conn.lookup_domain_by_uuid(text)
+        except VirtError:
+            dom = None
+    if dom is None:
+        try:
+            dom = conn.lookup_domain_by_name(text)
+        except VirtError:
+            dom = None
+    if dom is None:
+        raise CommandError(f"failed to get domain '{text}'")
+    return dom
+
+
+def _is_nonneg_int(text: str) -> bool:
+    """virStrToLong_i accepts leading blanks and a sign; virsh then wants id >= 0."""
+    try:
+        value = int(text.strip(" \t\n"), 10)
+    except ValueError:
+        return False
+    return 0 <= value <= 2**31 - 1 and text[:1] not in ("", "_")
+
+
+def read_file(path: str) -> str:
+    """A file's text, or virsh's 'Failed to open file' error."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise CommandError(f"Failed to open file '{path}': {os.strerror(exc.errno or 0)}") from None
+
+
+def parse_scaled(cmd: ParsedCommand, name: str, default_scale: int, maximum: int) -> int | None:
+    """A scaled integer option (``512M``, ``1G``...) in units of ``default_scale`` bytes."""
+    text = cmd.get(name)
+    if text is None:
+        return None
+    value = scaled_value(str(text), default_scale, maximum)
+    if value is None:
+        raise CommandError(f"Scaled numeric value '{text}' for <{name}> option is malformed or out of range")
+    return value
+
+
+_SUFFIX = {"": None, "b": 1, "byte": 1, "bytes": 1}
+
+
+def scaled_value(text: str, default_scale: int, maximum: int) -> int | None:
+    """libvirt's virScaleInteger over the text: number plus optional unit suffix; bytes."""
+    m = re.fullmatch(r"\s*(\+?\d+)(.*)", text)
+    if not m:
+        return None
+    number = int(m.group(1))
+    suffix = m.group(2)
+    if not suffix:
+        scale = default_scale
+    else:
+        low = suffix.lower()
+        if low in ("b", "byte", "bytes"):
+            scale = 1
+        else:
+            unit = low[0]
+            rest = low[1:]
+            powers = "kmgtpe"
+            if unit not in powers:
+                return None
+            if rest in ("", "ib"):
+                base = 1024
+            elif rest == "b":
+                base = 1000
+            else:
+                return None
+            scale = base ** (powers.index(unit) + 1)
+    value = number * scale
+    if value > maximum:
+        return None
+    return value
+
+
+def int_option(cmd: ParsedCommand, name: str, *, unsigned: bool = False, minimum: int | None = None) -> int | None:
+    text = cmd.get(name)
+    if text is None:
+        return None
+    try:
+        value = int(str(text), 10)
+        if unsigned and (str(text).strip().startswith("-")):
+            raise ValueError
+        if value > 2**31 - 1 or value < -(2**31):
+            raise ValueError
+    except ValueError:
+        raise CommandError(f"Numeric value '{text}' for <{name}> option is malformed or out of range") from None
+    return value
