@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - depends on the host
 cdef object _scan_once = _JSONDecoder().scan_once
 cdef object _orjson_loads = _orjson.loads if _orjson is not None else None
 cdef object _dumps = _json.JSONEncoder(separators=(",", ":")).encode
+from json.encoder import encode_basestring_ascii as _enc_str
 
 MAX_LINE = 10 * 1024 * 1024
 
@@ -283,11 +284,28 @@ cdef class Decoder:
         return out
 
 
+cdef dict _prefix_cache = {}
+
+
 def encode_command(str name, arguments=None, id=None):
-    """One QMP command as bytes ready to send: ``{"execute":..,"arguments":..,"id":..}`` CRLF."""
-    cdef str text = '{"execute":' + _dumps(name)
+    """One QMP command as bytes ready to send: ``{"execute":..,"arguments":..,"id":..}`` CRLF.
+
+    The ``{"execute":"name"`` prefix is cached per command name (the driver uses a few dozen).
+    """
+    cdef bytes prefix = _prefix_cache.get(name)
+    cdef bytes out
+    if prefix is None:
+        prefix = ('{"execute":' + _enc_str(name)).encode("ascii")
+        if len(_prefix_cache) < 4096:
+            _prefix_cache[name] = prefix
+    out = prefix
     if arguments is not None:
-        text += ',"arguments":' + _dumps(arguments)
+        out += b',"arguments":' + (<str>_dumps(arguments)).encode("ascii")
     if id is not None:
-        text += ',"id":' + _dumps(id)
-    return (text + "}\r\n").encode("ascii")
+        if type(id) is int:
+            out += b',"id":%d}\r\n' % id
+        else:
+            out += b',"id":' + (<str>_dumps(id)).encode("ascii") + b"}\r\n"
+    else:
+        out += b"}\r\n"
+    return out

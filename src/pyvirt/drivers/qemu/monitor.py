@@ -1,22 +1,29 @@
 """QMP client: one connection to one QEMU's monitor socket, shared by many threads.
 
 Why this shape: the driver issues commands from any API thread while QEMU pushes events at any
-time. A reader thread owns the receiving side of the socket; each ``execute`` sends a command with
-a fresh id and sleeps on its own lock until the reader hands it the reply with that id, so
-commands from several threads may be in flight at once. Framing and JSON decoding happen in the
-compiled core (``pyvirt._core.qmp``).
+time, and a monitor round trip is on the path of nearly every API call. Whoever holds the
+monitor's I/O lock reads the socket:
+
+* a caller that finds the I/O lock free sends its command and reads the reply itself (no thread
+  hand-off: the round trip costs what a bare socket costs, plus the decoding);
+* while nobody is executing, a watcher thread waits on the socket with epoll (one-shot, disarmed
+  while a caller reads) so events and EOF are seen at once;
+* a caller that finds another thread reading sends its command and sleeps on its own lock until
+  the reader hands it the reply with its id; so commands from several threads may be in flight.
+
+Framing and JSON decoding happen in the compiled core (``pyvirt._core.qmp``).
 
 Stable API (relied on by the QEMU driver):
 
 ``Monitor.connect(path, *, on_event=None, on_eof=None, timeout=30.0, name=None) -> Monitor``
     Connect to the Unix socket ``path`` (retrying while QEMU has not created it yet, up to
-    ``timeout`` seconds), read the greeting, negotiate ``qmp_capabilities``, start the reader.
+    ``timeout`` seconds), read the greeting, negotiate ``qmp_capabilities``, start the threads.
 ``monitor.execute(name, arguments=None, timeout=DEFAULT_TIMEOUT) -> dict | list | ...``
     Run a command and return its ``return`` value. A QMP error raises ``InternalError``
     ("internal error: unable to execute QEMU command 'x': <desc>") with ``.qmp_class`` set to
     QEMU's error class. No reply within ``timeout`` raises ``OperationTimeoutError``; the caller
     never hangs (sending is time-boxed too). After EOF every call raises ``InternalError``
-    "End of file from qemu monitor".
+    "End of file from qemu monitor (vm='<name>')".
 ``monitor.command_passthrough(json_text, timeout=...) -> str``
     libvirt's ``qemu-monitor-command``: send a raw JSON command, return QEMU's reply as compact
     JSON text (an error reply is returned, not raised). ``human_passthrough(text) -> str`` runs
@@ -32,7 +39,7 @@ before that command's reply (``STOP`` before ``stop``'s return), but the callbac
 thread, so it may still be running when ``execute`` returns: call ``flush_events()`` when the
 caller needs the callback to have seen them. ``on_eof()`` is called once, on the same thread,
 after the last event, as soon as the peer closes the socket (QEMU exited or was killed). Callbacks
-may call ``execute`` (they do not run on the reader thread).
+may call ``execute`` (they never run on a thread that reads the socket).
 """
 
 from __future__ import annotations
@@ -64,6 +71,9 @@ _KIND_RETURN = qmp.KIND_RETURN
 _KIND_ERROR = qmp.KIND_ERROR
 _KIND_EVENT = qmp.KIND_EVENT
 _FLUSH = object()
+_ARMED = int(select.EPOLLIN | select.EPOLLONESHOT)
+_SEND_FLAGS = int(socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+_DONTWAIT = int(socket.MSG_DONTWAIT)
 _EOF = object()
 
 
@@ -96,14 +106,19 @@ class Monitor:
         self._decoder = qmp.Decoder()
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
-        self._state = threading.Lock()   # guards _pending insertion vs. EOF
+        self._state = threading.Lock()    # guards _pending insertion against hang-up
         self._send_lock = threading.Lock()
+        self._io_lock = threading.Lock()  # held by the one thread reading the socket
+        self._poll = select.poll()        # used only by the I/O lock holder
+        self._poll.register(self._fd, select.POLLIN)
+        self._epoll: select.epoll | None = None
+        self._wake_r = self._wake_w = -1
         self._eof_error: VirtError | None = None
         self._closing = False
         self._closed = False
         self._events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.greeting: dict = {}
-        self._reader: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
         self._dispatcher: threading.Thread | None = None
 
     # --- set-up -------------------------------------------------------------------------------
@@ -112,7 +127,7 @@ class Monitor:
     def connect(cls, path: str | os.PathLike[str], *, on_event: EventCallback | None = None,
                 on_eof: EofCallback | None = None, timeout: float = DEFAULT_TIMEOUT,
                 name: str | None = None) -> Monitor:
-        """Connect, read the greeting, enter command mode and start the reader."""
+        """Connect, read the greeting, enter command mode and start the watcher."""
         deadline = time.monotonic() + timeout
         path = os.fspath(path)
         delay = 0.005
@@ -139,7 +154,7 @@ class Monitor:
         try:
             mon._handshake(deadline)
         except BaseException:
-            mon._closing = True
+            mon._closing = mon._closed = True
             sock.close()
             raise
         sock.settimeout(None)
@@ -147,7 +162,7 @@ class Monitor:
         return mon
 
     def _read_one(self, deadline: float, early: list[qmp.Message]) -> qmp.Message:
-        """Synchronous read used during the handshake, before the reader thread exists."""
+        """Synchronous read used during the handshake, before the threads exist."""
         while not early:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -164,7 +179,11 @@ class Monitor:
             if not data:
                 raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
                                   "qemu unexpectedly closed the monitor")
-            early.extend(self._decoder.feed(data))
+            try:
+                early.extend(self._decoder.feed(data))
+            except qmp.QMPProtocolError as exc:
+                raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                                  f"QEMU monitor protocol error: {exc}") from None
         return early.pop(0)
 
     def _handshake(self, deadline: float) -> None:
@@ -190,12 +209,16 @@ class Monitor:
                 self._events.put(msg)
 
     def _start_threads(self) -> None:
+        self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self._epoll = select.epoll()
+        self._epoll.register(self._wake_r, select.EPOLLIN)
+        self._epoll.register(self._fd, _ARMED)
         self._dispatcher = threading.Thread(target=self._dispatch_loop, daemon=True,
                                             name=f"qmp-events-{self.name}")
-        self._reader = threading.Thread(target=self._read_loop, daemon=True,
-                                        name=f"qmp-reader-{self.name}")
+        self._watcher = threading.Thread(target=self._watch_loop, daemon=True,
+                                         name=f"qmp-watch-{self.name}")
         self._dispatcher.start()
-        self._reader.start()
+        self._watcher.start()
 
     # --- properties -----------------------------------------------------------------------------
 
@@ -214,7 +237,7 @@ class Monitor:
     def execute(self, name: str, arguments: dict | None = None,
                 timeout: float | None = DEFAULT_TIMEOUT) -> Any:
         """Run QMP command ``name``; return its ``return`` value or raise a VirtError."""
-        msg = self._roundtrip(name, arguments, timeout, None)
+        msg = self._roundtrip(name, arguments, timeout)
         if msg.kind == _KIND_ERROR:
             err = _qemu_error(ErrorNumber.INTERNAL_ERROR,
                               f"unable to execute QEMU command '{name}': {msg.desc}")
@@ -232,7 +255,7 @@ class Monitor:
         if not isinstance(cmd, dict) or not isinstance(cmd.get("execute"), str):
             raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
                               f"cannot parse json {json_text}: not a QMP command object")
-        msg = self._roundtrip(cmd["execute"], None, timeout, cmd)
+        msg = self._roundtrip(cmd["execute"], None, timeout, raw=cmd)
         return json.dumps(msg.obj, separators=(",", ":"))
 
     def human_passthrough(self, text: str, timeout: float | None = DEFAULT_TIMEOUT) -> str:
@@ -241,12 +264,12 @@ class Monitor:
         return out if isinstance(out, str) else ""
 
     def _roundtrip(self, name: str, arguments: dict | None, timeout: float | None,
-                   raw: dict | None) -> qmp.Message:
+                   raw: dict | None = None) -> qmp.Message:
+        """Send a command with a fresh id and return its reply (a return or an error)."""
         cid = next(self._ids)
         if raw is None:
             data = qmp.encode_command(name, arguments, cid)
-        else:
-            raw = dict(raw)
+        else:  # passthrough: the caller's object, with our id so the reply finds its way back
             raw["id"] = cid
             data = (json.dumps(raw, separators=(",", ":")) + "\r\n").encode()
         pending = _Pending()
@@ -258,19 +281,67 @@ class Monitor:
             self._pending[cid] = pending
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            self._send(data, deadline, name)
-            if timeout is None:
-                pending.lock.acquire()
-            elif not pending.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                raise _qemu_error(
-                    ErrorNumber.OPERATION_TIMEOUT,
-                    f"QEMU monitor did not reply to '{name}' within {timeout:g} seconds")
+            if self._io_lock.acquire(blocking=False):
+                # fast path: nobody is reading, so this thread reads its own reply
+                try:
+                    self._lead(pending, data, deadline, name, timeout)
+                finally:
+                    self._release_io()
+            else:
+                self._send(data, deadline, name)
+                if deadline is None:
+                    pending.lock.acquire()
+                elif not pending.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    raise self._timeout_error(name, timeout)
         finally:
             self._pending.pop(cid, None)
-        if pending.error is not None:
-            raise pending.error
-        assert pending.reply is not None
-        return pending.reply
+        if pending.reply is not None:
+            return pending.reply
+        assert pending.error is not None
+        raise pending.error
+
+    def _timeout_error(self, name: str, timeout: float | None) -> VirtError:
+        return _qemu_error(ErrorNumber.OPERATION_TIMEOUT,
+                           f"QEMU monitor did not reply to '{name}' within {timeout:g} seconds")
+
+    def _lead(self, pending: _Pending, data: bytes, deadline: float | None, name: str,
+              timeout: float | None) -> None:
+        """Holding the I/O lock: send, then read until our reply (or error) is in."""
+        epoll = self._epoll
+        if epoll is not None:
+            epoll.modify(self._fd, 0)  # keep the watcher asleep while we read
+        self._send(data, deadline, name)
+        recv = self._sock.recv
+        poll = self._poll.poll
+        while pending.reply is None and pending.error is None:
+            if deadline is None:
+                ready = poll()
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self._timeout_error(name, timeout)
+                ready = poll(max(1, int(remaining * 1000 + 0.999)))
+                if not ready:
+                    continue
+            try:
+                chunk = recv(_RECV_SIZE, _DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError as exc:
+                self._hang_up(self._read_failure(exc))
+                break
+            if not chunk or not self._consume(chunk):
+                self._hang_up(None if not chunk else self._protocol_reason)
+                break
+
+    def _release_io(self) -> None:
+        epoll = self._epoll
+        if epoll is not None and self._eof_error is None and not self._closed:
+            try:
+                epoll.modify(self._fd, _ARMED)
+            except (OSError, ValueError):
+                pass
+        self._io_lock.release()
 
     def _send(self, data: bytes, deadline: float | None, name: str) -> None:
         """Write all of ``data``; a peer that stops reading cannot block us past ``deadline``."""
@@ -278,7 +349,7 @@ class Monitor:
         with self._send_lock:
             while view:
                 try:
-                    sent = self._sock.send(view, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+                    sent = self._sock.send(view, _SEND_FLAGS)
                     view = view[sent:]
                     continue
                 except BlockingIOError:
@@ -297,46 +368,81 @@ class Monitor:
                 poller.register(self._fd, select.POLLOUT)
                 poller.poll(None if remaining is None else max(1, int(remaining * 1000)))
 
-    # --- reader and dispatcher -----------------------------------------------------------------
+    # --- reading (by the I/O lock holder) --------------------------------------------------------
 
-    def _read_loop(self) -> None:
-        sock = self._sock
-        decoder = self._decoder
-        pending = self._pending
-        events = self._events
-        reason = f"End of file from qemu monitor (vm='{self.name}')"
+    _protocol_reason: str | None = None
+
+    def _consume(self, data: bytes) -> bool:
+        """Decode received bytes; hand replies to their callers and queue events.
+
+        False when the stream is corrupt (the reason is kept in ``_protocol_reason``).
+        """
         try:
-            while True:
-                try:
-                    data = sock.recv(_RECV_SIZE)
-                except InterruptedError:
-                    continue
-                except OSError as exc:
-                    if exc.errno not in (errno.ECONNRESET, errno.EBADF, errno.ENOTCONN):
-                        reason = f"Unable to read from monitor: {exc.strerror or exc}"
-                    break
-                if not data:
-                    break
-                try:
-                    msgs = decoder.feed(data)
-                except qmp.QMPProtocolError as exc:
-                    reason = f"QEMU monitor protocol error: {exc}"
-                    break
-                for msg in msgs:
-                    kind = msg.kind
-                    if kind == _KIND_RETURN or kind == _KIND_ERROR:
-                        waiter = pending.pop(msg.id, None)
-                        if waiter is not None:
-                            waiter.reply = msg
-                            waiter.lock.release()
-                    elif kind == _KIND_EVENT:
-                        events.put(msg)
-        finally:
-            self._hang_up(reason)
+            msgs = self._decoder.feed(data)
+        except qmp.QMPProtocolError as exc:
+            self._protocol_reason = f"QEMU monitor protocol error: {exc}"
+            return False
+        pending = self._pending
+        for msg in msgs:
+            kind = msg.kind
+            if kind == _KIND_RETURN or kind == _KIND_ERROR:
+                waiter = pending.pop(msg.id, None)
+                if waiter is not None:
+                    waiter.reply = msg
+                    waiter.lock.release()
+            elif kind == _KIND_EVENT:
+                self._events.put(msg)
+        return True
 
-    def _hang_up(self, reason: str) -> None:
-        err = _qemu_error(ErrorNumber.INTERNAL_ERROR, reason)
+    @staticmethod
+    def _read_failure(exc: OSError) -> str | None:
+        if exc.errno in (errno.ECONNRESET, errno.EBADF, errno.ENOTCONN, errno.EPIPE):
+            return None
+        return f"Unable to read from monitor: {exc.strerror or exc}"
+
+    def _watch_loop(self) -> None:
+        """Read whenever data arrives while no caller is reading (events, EOF, late replies)."""
+        epoll = self._epoll
+        assert epoll is not None
+        fd, wake = self._fd, self._wake_r
+        while True:
+            try:
+                ready = epoll.poll()
+            except InterruptedError:
+                continue
+            except (OSError, ValueError):  # epoll closed under us
+                return
+            if any(rfd == wake for rfd, _ in ready) or self._closed:
+                return
+            with self._io_lock:
+                if self._eof_error is not None:
+                    return
+                try:
+                    chunk = self._sock.recv(_RECV_SIZE, _DONTWAIT)
+                except (BlockingIOError, InterruptedError):
+                    chunk = None  # a caller read it first
+                except OSError as exc:
+                    self._hang_up(self._read_failure(exc))
+                    return
+                if chunk is not None:
+                    if not chunk:
+                        self._hang_up(None)
+                        return
+                    if not self._consume(chunk):
+                        self._hang_up(self._protocol_reason)
+                        return
+                try:
+                    epoll.modify(fd, _ARMED)
+                except (OSError, ValueError):
+                    return
+
+    def _hang_up(self, reason: str | None) -> None:
+        """The stream ended (EOF, read error, garbage): fail every waiter, then signal EOF once."""
+        err = _qemu_error(ErrorNumber.INTERNAL_ERROR,
+                          reason or f"End of file from qemu monitor (vm='{self.name}')")
         with self._state:
+            if self._eof_error is not None:
+                return
             self._eof_error = err
             waiters = list(self._pending.values())
             self._pending.clear()
@@ -344,6 +450,8 @@ class Monitor:
             waiter.error = err
             waiter.lock.release()
         self._events.put(_EOF)
+
+    # --- event dispatch ----------------------------------------------------------------------------
 
     def _dispatch_loop(self) -> None:
         while True:
@@ -380,22 +488,33 @@ class Monitor:
     # --- teardown ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Disconnect. Pending commands fail with the EOF error; ``on_eof`` is not called."""
+        """Disconnect. Pending commands fail; ``on_eof`` is not called."""
         with self._state:
             if self._closed:
                 return
             self._closed = True
             self._closing = True
+        if self._wake_w >= 0:
+            os.write(self._wake_w, b"x")
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         current = threading.current_thread()
-        for thread in (self._reader, self._dispatcher):
-            if thread is not None and thread is not current:
-                thread.join(timeout=5)
-        if self._reader is None or not self._reader.is_alive():
+        if self._watcher is not None and self._watcher is not current:
+            self._watcher.join(timeout=5)
+        # wake anyone still waiting, and stop the dispatcher
+        self._hang_up("QEMU monitor was closed")
+        if self._dispatcher is not None and self._dispatcher is not current:
+            self._dispatcher.join(timeout=5)
+        with self._io_lock:  # a caller reading now sees the error and leaves
             self._sock.close()
+            if self._epoll is not None:
+                self._epoll.close()
+            for fd in (self._wake_r, self._wake_w):
+                if fd >= 0:
+                    os.close(fd)
+            self._wake_r = self._wake_w = -1
 
     def __enter__(self) -> Monitor:
         return self
