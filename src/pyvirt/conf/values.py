@@ -201,3 +201,43 @@ def prop_bool(value: str, attr: str, element: str, *, onoff: bool = False) -> bo
     if value not in table:
         raise invalid_prop(attr, element, value)
     return table[value]
+
+
+# ---------------------------------------------------------------------------------------------
+# CPU / NUMA node sets ("0-3,^2,8")
+
+
+def parse_bitmap(text: str) -> set[int] | None:
+    """libvirt's virBitmapParse: comma list of N, N-M and ^N (exclusion); None when malformed."""
+    on: set[int] = set()
+    off: set[int] = set()
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            return None
+        neg = item.startswith("^")
+        if neg:
+            item = item[1:].strip()
+        lo, sep, hi = item.partition("-")
+        if not lo.strip().isdigit() or (sep and not hi.strip().isdigit()):
+            return None
+        a = int(lo)
+        b = int(hi) if sep else a
+        if b < a or (neg and sep):
+            return None
+        (off if neg else on).update(range(a, b + 1))
+    return on - off
+
+
+def format_bitmap(bits: set[int]) -> str:
+    """libvirt's virBitmapFormat: sorted runs, 'N' or 'N-M'."""
+    out: list[str] = []
+    items = sorted(bits)
+    i = 0
+    while i < len(items):
+        j = i
+        while j + 1 < len(items) and items[j + 1] == items[j] + 1:
+            j += 1
+        out.append(str(items[i]) if i == j else f"{items[i]}-{items[j]}")
+        i = j + 1
+    return ",".join(out)

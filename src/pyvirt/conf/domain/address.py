@@ -47,9 +47,9 @@ ADDRESS_FORMATS: dict[str, tuple[tuple[str, str, int | None, int | None], ...]] 
         ("port", "%d", 0, None),
     ),
     "ccw": (
-        ("cssid", "0x%x", None, 0xFF),
-        ("ssid", "0x%x", None, 0x3),
-        ("devno", "0x%04x", None, 0xFFFF),
+        ("cssid", "0x%x", 0, 0xFF),
+        ("ssid", "0x%x", 0, 0x3),
+        ("devno", "0x%04x", 0, 0xFFFF),
     ),
     "spapr-vio": (("reg", "0x%08x", None, None),),
     "ccid": (("controller", "%d", 0, None), ("slot", "%d", 0, None)),
@@ -85,6 +85,8 @@ def normalize_address(addr: etree._Element) -> None:
                 )
         values.append((name, fmt % value))
     extra = [(k, v) for k, v in addr.attrib.items() if k != "type" and k not in {s[0] for s in spec}]
+    if atype == "pci" and all(v in ("0x0000", "0x00", "0x0") for _, v in values):
+        values = []  # an all-zero PCI address is "not assigned yet": libvirt writes only the type
     addr.attrib.clear()
     addr.set("type", atype or "")
     for k, v in values:

@@ -99,6 +99,7 @@ def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
 
 def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: str) -> None:
     hvm = os_type == "hvm"
+    arch = root.find("os/type").get("arch", "")
     _disks(devices)
     _controllers(devices)
     _interfaces(devices)
@@ -106,10 +107,15 @@ def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: s
     _chr_sources(devices)
     _inputs(devices, hvm)
     _graphics(devices)
-    _videos(devices)
+    _videos(devices, "xen" if os_type == "xen" else "vga" if arch.startswith("ppc64") else "cirrus")
+    _interface_details(devices)
     _hostdevs(devices)
     _filesystems(devices)
     _drop_empty(devices, "panic")
+    _shmems(devices)
+    _smartcards(devices)
+    _rngs(devices)
+    _redirfilters(devices)
     _implicit_controllers(devices)
     _usb_masters(devices)
 
@@ -165,6 +171,12 @@ def _disk(disk: etree._Element) -> None:
             else:
                 bus = "ide"
         target.set("bus", bus)
+    if target.get("tray") == "closed":
+        del target.attrib["tray"]  # only an open tray is written
+    for mirror in disk.findall("mirror"):
+        disk.remove(mirror)  # block-job state: live XML only
+    for bs in disk.iter("backingStore"):
+        bs.attrib.pop("index", None)
     if device == "cdrom" and disk.find("readonly") is None:
         ro = E("readonly")
         _place(disk, ro, DISK_CHILDREN)
@@ -260,24 +272,18 @@ def _add_controller(devices: etree._Element, ctype: str, index: int) -> None:
     for c in devices.iterchildren("controller"):
         if c.get("type") == ctype and c.get("index") == str(index):
             return
-    new = E("controller", type=ctype, index=str(index))
-    same = [c for c in devices.iterchildren("controller") if c.get("type") == ctype]
-    if same:
-        at = None
-        for c in same:
-            if int(c.get("index", "0")) > index:
-                at = c
-                break
-        if at is not None:
-            at.addprevious(new)
-        else:
-            same[-1].addnext(new)
-        return
-    _insert_device(devices, new)
+    # libvirt appends implicit controllers after all the others
+    _insert_device(devices, E("controller", type=ctype, index=str(index)))
 
 
 def _insert_device(devices: etree._Element, el: etree._Element) -> None:
     """Append a device after the last one of its kind (libvirt's per-kind arrays)."""
+    last = None
+    for same in devices.iterchildren(el.tag):
+        last = same
+    if last is not None:
+        last.addnext(el)
+        return
     rank = DEVICE_ORDER.get(el.tag, 999)
     for existing in devices:
         if DEVICE_ORDER.get(existing.tag, 999) > rank:
@@ -348,12 +354,82 @@ def _drop_empty(devices: etree._Element, tag: str) -> None:
 
 
 def _chr_sources(devices: etree._Element) -> None:
-    for tag in ("serial", "parallel", "console", "channel"):
+    for tag in ("serial", "parallel", "console", "channel", "redirdev", "smartcard"):
         for chr_ in devices.iterchildren(tag):
-            if chr_.get("type") == "unix":
-                src = chr_.find("source")
-                if src is not None and src.get("path") is None and not len(src):
-                    chr_.remove(src)
+            _chr_source(chr_)
+            if tag == "channel":
+                t = chr_.find("target")
+                if t is not None:
+                    t.attrib.pop("state", None)  # live-only
+
+
+def _chr_source(chr_: etree._Element) -> None:
+    ctype = chr_.get("type")
+    if ctype == "unix":
+        src = chr_.find("source")
+        if src is not None:
+            if src.get("path") is None and not len(src):
+                chr_.remove(src)
+            elif src.get("mode") is None:
+                _attrs_first(src, [("mode", "connect")])
+    if ctype != "tcp":
+        for proto in chr_.findall("protocol"):
+            chr_.remove(proto)
+
+
+def _attrs_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
+    items = list(el.attrib.items())
+    el.attrib.clear()
+    for k, v in pairs + items:
+        el.set(k, v)
+
+
+def _shmems(devices: etree._Element) -> None:
+    for shm in devices.iterchildren("shmem"):
+        if shm.find("model") is None:
+            m = E("model", type="ivshmem")
+            shm.insert(0, m)
+        size = shm.find("size")
+        if size is not None:
+            from ..units import parse_scaled
+
+            nbytes = parse_scaled(size.text, size.get("unit"), what="./size[1]", default_scale=1)
+            size.text = str(nbytes >> 20)
+            size.attrib.clear()
+            size.set("unit", "M")
+
+
+def _smartcards(devices: etree._Element) -> None:
+    used: set[tuple[int, int]] = set()
+    cards = list(devices.iterchildren("smartcard"))
+    for card in cards:
+        a = card.find("address")
+        if a is not None and a.get("type") == "ccid":
+            used.add((int(a.get("controller", "0")), int(a.get("slot", "0"))))
+    for card in cards:
+        if card.find("address") is None:
+            slot = 0
+            while (0, slot) in used:
+                slot += 1
+            used.add((0, slot))
+            card.append(E("address", type="ccid", controller="0", slot=str(slot)))
+
+
+def _rngs(devices: etree._Element) -> None:
+    for rng in devices.iterchildren("rng"):
+        be = rng.find("backend")
+        if be is not None and be.get("model") == "random" and not (be.text or "").strip():
+            be.text = "/dev/random"
+
+
+def _redirfilters(devices: etree._Element) -> None:
+    for f in devices.iterchildren("redirfilter"):
+        for dev in f.iterchildren("usbdev"):
+            ver = dev.get("version")
+            if ver and ver != "-1" and "." in ver:
+                major, _, minor = ver.partition(".")
+                if major.isdigit() and minor.isdigit():
+                    dev.set("version", f"{int(major)}.{int(minor):02d}" if len(minor) > 1 else f"{int(major)}.{int(minor) * 10:02d}")
 
 
 def _hostdevs(devices: etree._Element) -> None:
@@ -588,8 +664,14 @@ def _reinsert_after_type(el: etree._Element, pairs: list[tuple[str, str]]) -> No
                 el.set(pk, pv)
 
 
-def _videos(devices: etree._Element) -> None:
+def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
     videos = list(devices.iterchildren("video"))
+    for i, v in enumerate(videos):
+        m = v.find("model")
+        if m is not None and m.get("primary") == "yes" and i:
+            videos[0].addprevious(v)
+            videos.insert(0, videos.pop(i))
+            break
     if not videos and devices.find("graphics") is not None:
         v = E("video")
         _insert_device(devices, v)
@@ -601,7 +683,7 @@ def _videos(devices: etree._Element) -> None:
             video.insert(0, model)
         vtype = model.get("type")
         if vtype is None:
-            vtype = "cirrus"
+            vtype = default_type
             model.attrib.clear()
             items = dict(model.attrib)
             model.set("type", vtype)
@@ -613,5 +695,36 @@ def _videos(devices: etree._Element) -> None:
                 model.set(name, value)
         if vtype != "none" and model.get("heads") is None:
             model.set("heads", "1")
+        if model.get("primary") == "no":
+            del model.attrib["primary"]
         if n == 0 and vtype != "none" and model.get("primary") is None:
             model.set("primary", "yes")
+
+
+#: NIC models libvirt knows (matched without case, written in this spelling)
+NET_MODELS = {m.lower(): m for m in (
+    "virtio", "virtio-transitional", "virtio-non-transitional", "e1000", "e1000e", "igb",
+    "rtl8139", "netfront", "usb-net", "spapr-vlan", "lan9118", "smc91c111", "vlance", "vmxnet",
+    "vmxnet2", "vmxnet3", "Am79C970A", "Am79C973", "82540EM", "82545EM", "82543GC",
+)}  # fmt: skip
+
+
+def _interface_details(devices: etree._Element) -> None:
+    for nic in devices.iterchildren("interface"):
+        model = nic.find("model")
+        if model is not None and model.get("type"):
+            known = NET_MODELS.get(model.get("type", "").lower())
+            if known:
+                model.set("type", known)
+        ntype = nic.get("type")
+        if ntype in ("hostdev", "vhostuser", "vdpa"):
+            for fr in nic.findall("filterref"):
+                nic.remove(fr)
+        if ntype == "hostdev":
+            drv = nic.find("driver")
+            if drv is not None:
+                for k in list(drv.attrib):
+                    if k != "name":
+                        del drv.attrib[k]
+                if not drv.attrib:
+                    nic.remove(drv)

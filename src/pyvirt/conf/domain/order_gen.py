@@ -88,8 +88,20 @@ def total_order(tags: dict[str, int], edges: Counter[tuple[str, str]]) -> list[s
 def main(argv: list[str]) -> int:
     corpus = Path(argv[0])
     edges, first_seen = collect(corpus)
-    from .tables import HAND_ORDER
+    from .tables import _DEVICE_INFO, HAND_ORDER
 
+    for key, seen in first_seen.items():
+        if key.count("/") != 1 or not key.startswith("devices/"):
+            continue
+        for info in _DEVICE_INFO:
+            seen.setdefault(info, len(seen) + 2000)
+        for i, a in enumerate(_DEVICE_INFO):
+            for b in _DEVICE_INFO[i + 1 :]:
+                edges[key][(a, b)] += 10000
+        for tag in list(seen):
+            if tag not in _DEVICE_INFO:
+                for info in _DEVICE_INFO:
+                    edges[key][(tag, info)] += 10000
     for key, order in HAND_ORDER.items():
         seen = first_seen[key]
         for i, a in enumerate(order):

@@ -13,7 +13,7 @@ from lxml import etree
 
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
-from ..values import canonical_uuid, generate_mac, generate_uuid, normalize_mac
+from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap
 from .address import normalize_all
 from .devices import post_parse_devices
 from .tables import canonical_order, insert_child
@@ -54,14 +54,25 @@ def post_parse(root: etree._Element, **options: Any) -> None:
     os_type = _os(root)
     _lifecycle(root)
     _clock(root)
+    _iothreads(root)
+    _bitmaps(root)
+    _cpu(root)
+    _features(root)
     devices = root.find("devices")
     if devices is None:
         devices = etree.Element("devices")
         insert_child(root, devices)
     post_parse_devices(root, devices, os_type)
+    _memory_totals(root, devices)
+    _scaled(root)
+    _os_details(root)
+    _numa_order(root)
+    _placement(root)
+    _filesystem_modes(devices)
     normalize_all(devices)
     _boot(root, os_type, devices)
     canonical_order(root)
+    etree.cleanup_namespaces(root)
 
 
 def _domain_type(root: etree._Element) -> None:
@@ -99,15 +110,6 @@ def _memory(root: etree._Element) -> None:
         kib = _scaled_kib(el, f"./{tag}[1]")
         el.text = str(kib)
         el.set("unit", "KiB")
-    mem = root.find("memory")
-    if mem is not None:
-        cur = root.find("currentMemory")
-        if cur is None:
-            cur = etree.Element("currentMemory", unit="KiB")
-            insert_child(root, cur)
-            cur.text = mem.text
-        elif int(cur.text or 0) > int(mem.text or 0) or cur.text == "0":
-            cur.text = mem.text
 
 
 def _vcpus(root: etree._Element) -> None:
@@ -172,11 +174,250 @@ def _lifecycle(root: etree._Element) -> None:
             raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown {tag} action: {el.text}")
 
 
-def _interfaces(devices: etree._Element) -> None:
-    for nic in devices.iterchildren("interface"):
-        mac = nic.find("mac")
-        if mac is None:
-            mac = etree.Element("mac")
-            nic.insert(0, mac)
-        address = mac.get("address")
-        mac.set("address", generate_mac() if address is None else normalize_mac(address))
+def _iothreads(root: etree._Element) -> None:
+    count_el = root.find("iothreads")
+    ids_el = root.find("iothreadids")
+    count = int(count_el.text) if count_el is not None and (count_el.text or "").strip().isdigit() else 0
+    ids = [] if ids_el is None else ids_el.findall("iothread")
+    if count > len(ids):
+        if ids_el is None:
+            return
+        used = {int(i.get("id", "0")) for i in ids}
+        nxt = 1
+        for _ in range(count - len(ids)):
+            while nxt in used:
+                nxt += 1
+            used.add(nxt)
+            ids_el.append(etree.Element("iothread", id=str(nxt)))
+    elif count_el is None and ids:
+        count_el = etree.Element("iothreads")
+        count_el.text = str(len(ids))
+        insert_child(root, count_el)
+    elif count_el is not None and len(ids) > count:
+        count_el.text = str(len(ids))
+
+
+#: attributes holding a CPU or NUMA node set, as (element path, attribute)
+BITMAP_ATTRS: tuple[tuple[str, str], ...] = (
+    ("vcpu", "cpuset"),
+    ("cputune/vcpupin", "cpuset"),
+    ("cputune/emulatorpin", "cpuset"),
+    ("cputune/iothreadpin", "cpuset"),
+    ("cputune/vcpusched", "vcpus"),
+    ("cputune/iothreadsched", "iothreads"),
+    ("cputune/cachetune", "vcpus"),
+    ("cputune/memorytune", "vcpus"),
+    ("numatune/memory", "nodeset"),
+    ("numatune/memnode", "nodeset"),
+    ("cpu/numa/cell", "cpus"),
+    ("memoryBacking/hugepages/page", "nodeset"),
+)
+
+
+def _bitmaps(root: etree._Element) -> None:
+    for path, attr in BITMAP_ATTRS:
+        for el in root.iterfind(path):
+            raw = el.get(attr)
+            if raw is None:
+                continue
+            bits = parse_bitmap(raw)
+            if bits is None:
+                raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid value of '{attr}': {raw}")
+            el.set(attr, format_bitmap(bits))
+
+
+def _cpu(root: etree._Element) -> None:
+    cpu = root.find("cpu")
+    if cpu is None:
+        return
+    if not cpu.attrib and not len(cpu):
+        root.remove(cpu)
+        return
+    model = cpu.find("model")
+    mode = cpu.get("mode")
+    has_name = model is not None and bool((model.text or "").strip())
+    if model is not None and not has_name and mode in ("host-model", "host-passthrough", "maximum"):
+        if not model.attrib or set(model.attrib) <= {"fallback"}:
+            cpu.remove(model)
+            model = None
+    if has_name:
+        if mode is None:
+            _attrs_first(cpu, [("mode", "custom")])
+            mode = "custom"
+        if mode == "custom" and cpu.get("match") is None:
+            _attrs_after(cpu, "mode", [("match", "exact")])
+        if model.get("fallback") is None:
+            _attrs_first(model, [("fallback", "allow")])
+    elif mode in (None, "custom") and cpu.find("feature") is not None:
+        raise err(
+            ErrorNumber.XML_ERROR,
+            "Non-empty feature list specified without CPU model",
+            domain=ErrorDomain.CPU,
+        )
+    topo = cpu.find("topology")
+    if topo is not None and topo.get("dies") is None:
+        _attrs_after(topo, "sockets", [("dies", "1")])
+    numa = cpu.find("numa")
+    if numa is not None:
+        for i, cell in enumerate(numa.iterfind("cell")):
+            if cell.get("id") is None:
+                _attrs_first(cell, [("id", str(i))])
+            mem = cell.get("memory")
+            if mem is not None:
+                kib = to_kib(
+                    parse_scaled(mem, cell.get("unit"), what="./@memory", default_scale=1024, limit=LLONG_MAX)
+                )
+                cell.set("memory", str(kib))
+                cell.set("unit", "KiB")
+
+
+def _attrs_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
+    items = list(el.attrib.items())
+    el.attrib.clear()
+    for k, v in pairs + items:
+        el.set(k, v)
+
+
+def _attrs_after(el: etree._Element, after: str, pairs: list[tuple[str, str]]) -> None:
+    items = list(el.attrib.items())
+    if after not in el.attrib:
+        for k, v in pairs:
+            el.set(k, v)
+        return
+    el.attrib.clear()
+    for k, v in items:
+        el.set(k, v)
+        if k == after:
+            for pk, pv in pairs:
+                el.set(pk, pv)
+
+
+def _features(root: etree._Element) -> None:
+    feats = root.find("features")
+    if feats is None:
+        return
+    hv = feats.find("hyperv")
+    if hv is not None and hv.get("mode") is None:
+        hv.set("mode", "custom")
+
+
+def _memory_totals(root: etree._Element, devices: etree._Element) -> None:
+    """libvirt infers <memory> from the NUMA cells (plus memory devices) only when absent."""
+    mem = root.find("memory")
+    if mem is None or mem.text == "0":
+        cells = root.findall("cpu/numa/cell")
+        total = sum(int(c.get("memory", "0")) for c in cells)
+        if total:
+            for dev in devices.iterchildren("memory"):
+                size = dev.find("target/size")
+                if size is not None:
+                    total += to_kib(
+                        parse_scaled(size.text, size.get("unit"), what="./target/size", default_scale=1024)
+                    )
+            if mem is None:
+                mem = etree.Element("memory", unit="KiB")
+                insert_child(root, mem)
+            mem.text = str(total)
+            mem.set("unit", "KiB")
+    if mem is None:
+        return
+    cur = root.find("currentMemory")
+    if cur is None:
+        cur = etree.Element("currentMemory", unit="KiB")
+        cur.text = mem.text
+        insert_child(root, cur)
+    elif int(cur.text or 0) > int(mem.text or 0) or cur.text == "0":
+        cur.text = mem.text
+
+
+#: elements holding a scaled size that libvirt writes back in one unit: (path, unit, scale)
+SCALED_ELEMENTS: tuple[tuple[str, str, int], ...] = (
+    ("features/pcihole64", "KiB", 1024),
+    ("devices/controller/pcihole64", "KiB", 1024),
+    ("features/hpt/maxpagesize", "KiB", 1024),
+    ("memtune/hard_limit", "KiB", 1024),
+    ("memtune/soft_limit", "KiB", 1024),
+    ("memtune/swap_hard_limit", "KiB", 1024),
+    ("memtune/min_guarantee", "KiB", 1024),
+    ("devices/disk/driver/metadata_cache/max_size", "bytes", 1),
+    ("devices/disk/source/metadata_cache/max_size", "bytes", 1),
+    ("devices/memory/target/size", "KiB", 1024),
+    ("devices/memory/target/requested", "KiB", 1024),
+    ("devices/memory/target/block", "KiB", 1024),
+    ("devices/memory/target/label/size", "KiB", 1024),
+    ("devices/memory/source/pagesize", "KiB", 1024),
+    ("devices/memory/source/alignsize", "KiB", 1024),
+)
+
+
+def _scaled(root: etree._Element) -> None:
+    for path, unit, scale in SCALED_ELEMENTS:
+        for el in root.iterfind(path):
+            nbytes = parse_scaled(el.text, el.get("unit"), what=f"./{path.rsplit('/', 1)[-1]}[1]",
+                                  default_scale=scale)
+            value = nbytes if scale == 1 else to_kib(nbytes)
+            el.text = str(value)
+            el.set("unit", unit)
+    for page in root.iterfind("memoryBacking/hugepages/page"):
+        size = page.get("size")
+        if size is not None:
+            kib = to_kib(parse_scaled(size, page.get("unit"), what="./@size", default_scale=1024))
+            page.set("size", str(kib))
+            page.set("unit", "KiB")
+
+
+def _os_details(root: etree._Element) -> None:
+    loader = root.find("os/loader")
+    if loader is not None and loader.get("type") is None and (loader.text or "").strip():
+        if root.find("os").get("firmware") is None:
+            loader.set("type", "rom")
+    for boot in root.iter("boot"):
+        lp = boot.get("loadparm")
+        if lp is not None:
+            boot.set("loadparm", lp.upper())
+
+
+def _numa_order(root: etree._Element) -> None:
+    numa = root.find("cpu/numa")
+    if numa is None:
+        return
+    cells = numa.findall("cell")
+    keyed = sorted(cells, key=lambda c: int(c.get("id", "0")))
+    if keyed != cells:
+        for c in cells:
+            numa.remove(c)
+        for c in keyed:
+            numa.append(c)
+
+
+def _placement(root: etree._Element) -> None:
+    vcpu = root.find("vcpu")
+    tune = root.find("numatune")
+    mem = tune.find("memory") if tune is not None else None
+    if vcpu is not None and vcpu.get("placement") == "auto":
+        if mem is None:
+            if tune is None:
+                tune = etree.Element("numatune")
+                insert_child(root, tune)
+            mem = etree.Element("memory", mode="strict", placement="auto")
+            tune.insert(0, mem)
+        elif mem.get("placement") is None and mem.get("nodeset") is None:
+            mem.set("placement", "auto")
+    if mem is not None:
+        if mem.get("placement") == "auto":
+            mem.attrib.pop("nodeset", None)
+            if vcpu is not None and vcpu.get("placement") in (None, "static") and vcpu.get("cpuset") is None:
+                vcpu.set("placement", "auto")
+        if mem.get("mode") is None:
+            _attrs_first(mem, [("mode", "strict")])
+
+
+def _filesystem_modes(devices: etree._Element) -> None:
+    for fs in devices.iterchildren("filesystem"):
+        for name in ("fmode", "dmode"):
+            raw = fs.get(name)
+            if raw is not None:
+                try:
+                    fs.set(name, f"{int(raw, 8):04o}")
+                except ValueError:
+                    pass
