@@ -17,10 +17,10 @@ from typing import Any
 
 from lxml import etree
 
-from ..errors import ErrorDomain, ErrorNumber, virt_error
+from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, leaf
 from .base import ChildText, XMLDef, XMLView, xml_error
-from .units import parse_scaled
+from .units import parse_scaled, parse_ull
 from .values import format_uuid, generate_uuid, invalid_prop, missing_prop, parse_uuid
 
 __all__ = ["StoragePoolDef", "StorageVolDef", "POOL_TYPES", "sanitize_path"]
@@ -209,7 +209,14 @@ def _parse_perms(perms: etree._Element | None, *, dir_default: bool = False) -> 
         perms.getparent().remove(perms)
 
 
+def _unsupported(detail: str) -> VirtError:
+    return virt_error(ErrorNumber.CONFIG_UNSUPPORTED, detail, domain=_E)
+
+
 def _size(el: etree._Element, what: str) -> int:
+    """A scaled size in bytes; a non-number is libvirt's "malformed <what> element"."""
+    if parse_ull(el.text or "") is None:
+        raise xml_error(f"malformed {what} element", domain=_E)
     return parse_scaled(el.text, el.get("unit"), what=what, domain=_E)
 
 
@@ -366,7 +373,7 @@ class StoragePoolDef(XMLDef):
                 fmt = etree.SubElement(source, "format", type=kind.default_format or "")
                 canonicalize(source, _POOL_SOURCE)
             if fmt.get("type") not in kind.formats:
-                raise xml_error(f"unknown pool format type {fmt.get('type')}", domain=_E)
+                raise _unsupported(f"unknown pool format type {fmt.get('type')}")
             if fmt.get("type") == "unknown":
                 source.remove(fmt)
         elif fmt is not None:
@@ -377,7 +384,7 @@ class StoragePoolDef(XMLDef):
             if atype is None:
                 raise xml_error("missing auth type attribute", domain=_E)
             if atype not in ("chap", "ceph"):
-                raise xml_error(f"unknown auth type '{atype}'", domain=_E)
+                raise _unsupported(f"unknown auth type '{atype}'")
             if not auth.get("username"):
                 raise xml_error("missing username for auth", domain=_E)
             secret = auth.find("secret")
@@ -392,14 +399,22 @@ class StoragePoolDef(XMLDef):
             raise xml_error("missing storage pool source host name", domain=_E)
         if kind.flags & DIR and ptype == "netfs" and source.find("dir") is None:
             raise xml_error("missing storage pool source path", domain=_E)
-        if kind.flags & DEVICE and ptype not in ("logical", "zfs", "iscsi", "iscsi-direct") and not source.findall("device"):
-            raise xml_error("missing storage pool source device path", domain=_E)
+        if kind.flags & DEVICE and ptype in ("fs", "disk") and not source.findall("device"):
+            raise xml_error("missing storage pool source device name", domain=_E)
         if kind.flags & ADAPTER:
             adapter = source.find("adapter")
             if adapter is None or adapter.get("type") is None:
                 raise xml_error("missing storage pool source adapter", domain=_E)
-        if kind.flags & NAME and ptype in ("rbd", "sheepdog", "gluster", "vstorage") and source.find("name") is None:
-            raise xml_error("missing storage pool source name", domain=_E)
+        if ptype == "rbd" and source.find("name") is None:
+            raise xml_error("element 'name' is mandatory for RBD pool", domain=_E)
+        if ptype == "gluster" and source.find("dir") is None:
+            etree.SubElement(source, "dir", path="/")
+            canonicalize(source, _POOL_SOURCE)
+        proto = source.find("protocol")
+        if proto is not None and fmt is not None and fmt.get("type") not in ("auto", "nfs"):
+            raise _unsupported(
+                f"storage pool protocol ver unsupported for pool type '{fmt.get('type')}'"
+            )
         dir_el = source.find("dir")
         if dir_el is not None and dir_el.get("path") is None:
             raise xml_error("missing storage pool source path", domain=_E)
@@ -505,7 +520,7 @@ class StorageVolDef(XMLDef):
         if vtype is None:
             root.set("type", "file")
         elif vtype not in _VOL_TYPES:
-            raise xml_error(f"unknown volume type '{vtype}'", domain=_E)
+            raise _unsupported(f"unknown volume type '{vtype}'")
         src = root.find("source")
         if src is not None:
             root.remove(src)
@@ -555,7 +570,7 @@ class StorageVolDef(XMLDef):
         if ftype is None:
             raise xml_error("format type is required", domain=_E)
         if ftype not in kind.vol_formats:
-            raise xml_error(f"unknown volume format type {ftype}", domain=_E)
+            raise _unsupported(f"unknown volume format type {ftype}")
 
     def _parse_target(self, target: etree._Element, kind: PoolKind, name: str) -> None:
         timestamps = target.find("timestamps")
