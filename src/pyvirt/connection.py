@@ -227,6 +227,9 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
         return self.domain(self.driver.domain_lookup_by_uuid(_canonical_uuid(uuid)))
 
     def lookup_domain_by_id(self, id: int) -> Domain:
+        if id < 0:
+            text = "id in virDomainLookupByID must be zero or greater"
+            raise virt_error(ErrorNumber.INVALID_ARG, text, domain=ErrorDomain.DOMAIN, message=text)
         return self.domain(self.driver.domain_lookup_by_id(int(id)))
 
     def lookup_domain(self, key: str | int | bytes) -> Domain:

@@ -247,11 +247,7 @@ class Domain(DomainSnapshotAPI):
         """Set the vCPU count (or with ``maximum`` the maximum) -- virDomainSetVcpusFlags."""
         self._write("virDomainSetVcpusFlags")
         if count == 0:
-            raise virt_error(
-                ErrorNumber.INVALID_ARG,
-                "nvcpus in virDomainSetVcpusFlags must not be zero",
-                domain=ErrorDomain.DOMAIN,
-            )
+            raise _arg_error("nvcpus in virDomainSetVcpusFlags must not be zero")
         flags = _impact(live, config) | (DomainVcpuFlags.MAXIMUM if maximum else 0)
         self._driver.domain_set_vcpus_flags(self._ref, int(count), int(flags))
 
@@ -308,15 +304,7 @@ class Domain(DomainSnapshotAPI):
         """
         self._write("virDomainSetMetadata")
         t = int(type)
-        _check_metadata_args("virDomainSetMetadata", t, uri)
-        if t == DomainMetadataType.ELEMENT and value is not None and not key:
-            raise virt_error(
-                ErrorNumber.INVALID_ARG, "key in virDomainSetMetadata must not be NULL", domain=ErrorDomain.DOMAIN
-            )
-        if t != DomainMetadataType.ELEMENT and key is not None:
-            raise virt_error(
-                ErrorNumber.INVALID_ARG, "key in virDomainSetMetadata must be NULL", domain=ErrorDomain.DOMAIN
-            )
+        _check_metadata_args("virDomainSetMetadata", t, uri, setting=True, value=value, key=key)
         self._driver.domain_set_metadata(self._ref, t, value, key, uri, _impact(live, config))
 
     @property
@@ -369,17 +357,28 @@ class Domain(DomainSnapshotAPI):
         """Rename a shut-off persistent domain (virDomainRename)."""
         self._write("virDomainRename")
         if not new_name:
-            raise virt_error(
-                ErrorNumber.INVALID_ARG, "new_name in virDomainRename must not be NULL", domain=ErrorDomain.DOMAIN
-            )
+            raise _arg_error("string new_name in virDomainRename must not be empty")
         self._ref = self._driver.domain_rename(self._ref, new_name, 0)
 
 
-def _check_metadata_args(api: str, type: int, uri: str | None) -> None:
+def _arg_error(text: str) -> Exception:
+    """libvirt's virReportInvalidArg family: VIR_ERR_INVALID_ARG with the bare text."""
+    return virt_error(ErrorNumber.INVALID_ARG, text, domain=ErrorDomain.DOMAIN, message=text)
+
+
+def _check_metadata_args(
+    api: str, type: int, uri: str | None, *, setting: bool = False, value: str | None = None, key: str | None = None
+) -> None:
     """libvirt's argument checks in virDomainGet/SetMetadata (before the driver is asked)."""
     if type == DomainMetadataType.ELEMENT:
-        if not uri:
-            raise virt_error(ErrorNumber.INVALID_ARG, f"uri in {api} must not be NULL", domain=ErrorDomain.DOMAIN)
+        if uri is None:
+            raise _arg_error(f"uri in {api} must not be NULL")
+        if setting and value is not None and key is None:
+            raise _arg_error(f"key in {api} must not be NULL")
     elif type in (DomainMetadataType.TITLE, DomainMetadataType.DESCRIPTION):
+        if setting and type == DomainMetadataType.TITLE and value is not None and "\n" in value:
+            raise _arg_error("metadata title can't contain newlines")
         if uri is not None:
-            raise virt_error(ErrorNumber.INVALID_ARG, f"uri in {api} must be NULL", domain=ErrorDomain.DOMAIN)
+            raise _arg_error(f"uri in {api} must be NULL")
+        if setting and key is not None:
+            raise _arg_error(f"key in {api} must be NULL")

@@ -284,11 +284,8 @@ class TestDomains:
         """virDomainObjGetOneDefState: the definition ``flags`` name and whether it is live."""
         live_def, config_def = TestDomains._defs(obj, flags)
         if live_def is not None and config_def is not None:
-            raise virt_error(
-                ErrorNumber.INVALID_ARG,
-                "flags 'affect live' and 'affect config' are mutually exclusive",
-                domain=_DOM_ERR,
-            )
+            text = "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive"
+            raise virt_error(ErrorNumber.INVALID_ARG, text, domain=_DOM_ERR, message=text)
         if live_def is not None:
             return live_def, True
         assert config_def is not None
@@ -307,7 +304,7 @@ class TestDomains:
         if config and not obj.persistent:
             raise virt_error(
                 ErrorNumber.OPERATION_INVALID,
-                "cannot change persistent config of a transient domain",
+                "transient domains do not have any persistent config",
                 domain=_DOM_ERR,
             )
         live_def = obj.definition if live else None
@@ -634,9 +631,9 @@ class TestDomains:
                     if definition is None:
                         continue
                     if type == DomainMetadataType.TITLE:
-                        definition.title = metadata or None
+                        _set_text_child(definition, "title", metadata or None)
                     elif type == DomainMetadataType.DESCRIPTION:
-                        definition.description = metadata or None
+                        _set_text_child(definition, "description", metadata or None)
                     elif type == DomainMetadataType.ELEMENT:
                         definition.set_metadata(metadata, key, uri)
                     else:
@@ -756,6 +753,22 @@ class TestDomains:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _set_text_child(definition: DomainDef, tag: str, text: str | None) -> None:
+    """Set or drop <title>/<description>, placed where libvirt writes it."""
+    from ...conf.domain.tables import insert_child
+
+    root = definition.element
+    old = root.find(tag)
+    if text is None:
+        if old is not None:
+            root.remove(old)
+        return
+    if old is None:
+        old = etree.Element(tag)
+        insert_child(root, old)
+    old.text = text
 
 
 def _set_max_vcpus(definition: DomainDef, nvcpus: int) -> None:

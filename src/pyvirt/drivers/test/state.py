@@ -88,7 +88,8 @@ def check_flags(flags: int, allowed: int, function: str) -> None:
     """libvirt's virCheckFlags: unknown bits are VIR_ERR_INVALID_ARG naming the C function."""
     extra = int(flags) & ~int(allowed)
     if extra:
-        raise test_error(ErrorNumber.INVALID_ARG, f"unsupported flags (0x{extra:x}) in function {function}")
+        text = f"unsupported flags (0x{extra:x}) in function {function}"
+        raise virt_error(ErrorNumber.INVALID_ARG, text, domain=ErrorDomain.TEST, message=text)
 
 
 @dataclass
