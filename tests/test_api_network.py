@@ -1,0 +1,184 @@
+"""Virtual networks through the public API on the test driver."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+import pyvirt
+from pyvirt.enums import NetworkEventType
+from pyvirt.errors import ErrorDomain, ErrorNumber, VirtError
+
+DEFAULT_UUID = "dd8fe884-6c02-601e-7551-cca97df1c5df"
+NODE = f"""<node>
+  <network>
+    <name>default</name>
+    <uuid>{DEFAULT_UUID}</uuid>
+    <bridge name='virbr0'/>
+    <forward/>
+    <ip address='192.168.122.1' netmask='255.255.255.0'>
+      <dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp>
+    </ip>
+  </network>
+</node>
+"""
+N2 = "<network><name>n2</name><uuid>0fd362db-838f-4e0d-bfed-49ae41fe7e54</uuid><bridge name='virbr9'/></network>"
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> str:
+    path = tmp_path / "node.xml"
+    path.write_text(NODE)
+    return f"test://{path}"
+
+
+@pytest.fixture
+def conn(node: str):
+    with pyvirt.open(node) as c:
+        yield c
+
+
+class Events:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.got: list[tuple[str, int]] = []
+        self.lock = threading.Lock()
+        conn.register_network_event(self._cb)
+
+    def _cb(self, ev) -> None:
+        with self.lock:
+            self.got.append((ev.network.name, int(ev.event)))
+
+    def take(self) -> list[tuple[str, int]]:
+        assert self.conn.driver.state.events.flush(5.0)
+        with self.lock:
+            out, self.got = self.got, []
+        return out
+
+
+def test_node_file_network_is_running_and_persistent(conn) -> None:
+    net = conn.lookup_network("default")
+    assert net.uuid == DEFAULT_UUID
+    assert net.is_active() and net.is_persistent()
+    assert net.autostart is False
+    assert net.bridge_name() == "virbr0"
+    xml = net.xml()
+    assert "<forward mode='nat'/>" in xml  # a bare <forward/> means NAT
+    assert conn.lookup_network(DEFAULT_UUID) == net
+
+
+def test_define_start_stop_undefine_with_events(conn) -> None:
+    ev = Events(conn)
+    net = conn.define_network(N2)
+    assert not net.is_active() and net.is_persistent()
+    assert conn.list_defined_network_names() == ["n2"]
+    assert conn.num_of_defined_networks() == 1 and conn.num_of_networks() == 1
+    net.start()
+    assert net.is_active()
+    with pytest.raises(VirtError) as err:
+        net.start()
+    assert err.value.code == ErrorNumber.OPERATION_INVALID
+    assert err.value.message.endswith("Network 'n2' is already running")
+    with pytest.raises(VirtError) as err:
+        net.undefine()
+    assert err.value.message.endswith("Network 'n2' is still running")
+    net.destroy()
+    net.undefine()
+    with pytest.raises(VirtError) as err:
+        conn.lookup_network("n2")
+    assert err.value.code == ErrorNumber.NO_NETWORK
+    assert err.value.message == "Network not found: no network with matching name 'n2'"
+    assert ev.take() == [
+        ("n2", NetworkEventType.DEFINED),
+        ("n2", NetworkEventType.STARTED),
+        ("n2", NetworkEventType.STOPPED),
+        ("n2", NetworkEventType.UNDEFINED),
+    ]
+
+
+def test_transient_network_disappears_on_destroy(conn) -> None:
+    net = conn.create_network(N2)
+    assert net.is_active() and not net.is_persistent()
+    net.destroy()
+    assert [n.name for n in conn.list_networks()] == ["default"]
+
+
+def test_name_and_uuid_clashes(conn) -> None:
+    with pytest.raises(VirtError) as err:
+        conn.define_network(f"<network><name>n5</name><uuid>{DEFAULT_UUID}</uuid></network>")
+    assert err.value.code == ErrorNumber.OPERATION_FAILED
+    assert f"network 'default' is already defined with uuid {DEFAULT_UUID}" in err.value.message
+    with pytest.raises(VirtError) as err:
+        conn.define_network("<network><name>default</name></network>")
+    assert f"network 'default' already exists with uuid {DEFAULT_UUID}" in err.value.message
+    assert err.value.domain == ErrorDomain.NETWORK
+
+
+def test_redefine_running_network_applies_after_stop(conn) -> None:
+    conn.define_network(N2).start()
+    conn.define_network(N2.replace("virbr9", "virbr8"))
+    net = conn.lookup_network("n2")
+    assert net.bridge_name() == "virbr9"  # running with the old definition
+    net.destroy()
+    assert net.bridge_name() == "virbr8"
+
+
+def test_list_filters(conn) -> None:
+    conn.define_network(N2)
+    names = lambda **kw: sorted(n.name for n in conn.list_networks(**kw))  # noqa: E731
+    assert names() == ["default", "n2"]
+    assert names(active=True) == ["default"]
+    assert names(active=False) == ["n2"]
+    assert names(persistent=True) == ["default", "n2"]
+    assert names(persistent=False) == []
+    conn.lookup_network("n2").autostart = True
+    assert names(autostart=True) == ["n2"]
+    assert names(autostart=False) == ["default"]
+    with pytest.raises(VirtError) as err:
+        conn.list_networks(flags=64)
+    assert err.value.code == ErrorNumber.INVALID_ARG
+
+
+def test_xml_flags_and_bad_xml(conn) -> None:
+    with pytest.raises(VirtError) as err:
+        conn.lookup_network("default").xml(inactive=True)
+    assert "unsupported flags (0x1)" in err.value.message  # as libvirt's test driver
+    with pytest.raises(VirtError) as err:
+        conn.define_network("<network><name>broken")
+    assert err.value.code == ErrorNumber.XML_DETAIL
+    with pytest.raises(VirtError):
+        conn.define_network("<network/>")
+
+
+def test_missing_bridge(conn) -> None:
+    net = conn.define_network("<network><name>nobr</name></network>")
+    with pytest.raises(VirtError) as err:
+        net.bridge_name()
+    assert err.value.code == ErrorNumber.INTERNAL_ERROR
+
+
+def test_stale_handle(conn) -> None:
+    net = conn.define_network(N2)
+    net.undefine()
+    with pytest.raises(VirtError) as err:
+        net.is_active()
+    assert err.value.code == ErrorNumber.NO_NETWORK
+
+
+def test_read_only_connection(node: str) -> None:
+    with pyvirt.open(node, readonly=True) as ro:
+        net = ro.lookup_network("default")
+        assert net.is_active()
+        for call, api in (
+            (lambda: ro.define_network(N2), "virNetworkDefineXMLFlags"),
+            (net.destroy, "virNetworkDestroy"),
+            (net.undefine, "virNetworkUndefine"),
+        ):
+            with pytest.raises(VirtError) as err:
+                call()
+            assert err.value.code == ErrorNumber.OPERATION_DENIED
+            assert err.value.domain == ErrorDomain.NETWORK
+            assert err.value.message == f"operation forbidden: read only access prevents {api}"
+        assert net.is_active()
