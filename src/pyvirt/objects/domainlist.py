@@ -122,23 +122,38 @@ class DomainList:
 
     # -- lookups ----------------------------------------------------------------------------
 
+    # Lookups pair acquire_read/release_read by hand: half the cost of the ``with`` form on
+    # the hottest path of every API call.
+
     def by_uuid(self, uuid: str) -> DomainObject | None:
-        with self._rw.read():
+        rw = self._rw
+        rw.acquire_read()
+        try:
             obj = self._by_uuid.get(uuid)
             if obj is None:
                 obj = self._by_uuid.get(_uuid_key(uuid))
             return obj
+        finally:
+            rw.release_read()
 
     def by_name(self, name: str) -> DomainObject | None:
-        with self._rw.read():
+        rw = self._rw
+        rw.acquire_read()
+        try:
             return self._by_name.get(name)
+        finally:
+            rw.release_read()
 
     def by_id(self, id: int) -> DomainObject | None:
         """The *active* domain with this id (inactive domains have none)."""
         if id < 0:
             return None
-        with self._rw.read():
+        rw = self._rw
+        rw.acquire_read()
+        try:
             return self._by_id.get(id)
+        finally:
+            rw.release_read()
 
     def all(self) -> list[DomainObject]:
         """Every domain, as a new list (safe to iterate while others change the list)."""
