@@ -18,6 +18,8 @@ Stable API (relied on by the QEMU driver):
 ``Monitor.connect(path, *, on_event=None, on_eof=None, timeout=30.0, name=None) -> Monitor``
     Connect to the Unix socket ``path`` (retrying while QEMU has not created it yet, up to
     ``timeout`` seconds), read the greeting, negotiate ``qmp_capabilities``, start the threads.
+``Monitor.from_socket(sock, *, on_event=None, on_eof=None, timeout=30.0, name=None)``
+    The same over an already connected socket (a socketpair end, an fd passed to QEMU).
 ``monitor.execute(name, arguments=None, timeout=DEFAULT_TIMEOUT) -> dict | list | ...``
     Run a command and return its ``return`` value. A QMP error raises ``InternalError``
     ("internal error: unable to execute QEMU command 'x': <desc>") with ``.qmp_class`` set to
@@ -150,6 +152,17 @@ class Monitor:
                 raise virt_error(ErrorNumber.SYSTEM_ERROR,
                                  f"failed to connect to monitor socket: {exc.strerror or exc}",
                                  domain=ErrorDomain.QEMU) from None
+        return cls.from_socket(sock, on_event=on_event, on_eof=on_eof,
+                               timeout=max(0.0, deadline - time.monotonic()), name=name)
+
+    @classmethod
+    def from_socket(cls, sock: socket.socket, *, on_event: EventCallback | None = None,
+                    on_eof: EofCallback | None = None, timeout: float = DEFAULT_TIMEOUT,
+                    name: str | None = None) -> Monitor:
+        """Take over an already connected stream socket (e.g. one end of a socketpair handed
+        to QEMU as ``-chardev socket,fd=N``): handshake, then start the threads. The monitor owns
+        the socket from now on and closes it, also when the handshake fails."""
+        deadline = time.monotonic() + timeout
         mon = cls(sock, name=name, on_event=on_event, on_eof=on_eof)
         try:
             mon._handshake(deadline)
