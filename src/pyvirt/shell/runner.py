@@ -40,7 +40,7 @@ def run_commands(ctl: Control, commands: list[ParsedCommand]) -> bool:
                 ctl.error(exc.message)
                 ok = False
             except KeyboardInterrupt:
-                ctl.error("operation interrupted")  # noqa: not a virsh message; Ctrl-C safety net
+                ctl.error("operation interrupted")  # Ctrl-C safety net (not a virsh message)
                 ok = False
         if ctl.stop:
             return ok
