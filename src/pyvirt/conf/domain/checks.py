@@ -1,18 +1,309 @@
-"""Cross-field checks after the post-parse (libvirt's domain validation)."""
+"""Cross-field checks of a parsed domain (libvirt's post-parse validation).
+
+Each check raises the error libvirt raises for the same inconsistency (code and wording), so a
+definition libvirt would refuse is refused here with the same code. They run after the
+post-parse, on the completed tree.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 from lxml import etree
 
 from ...errors import ErrorDomain, ErrorNumber, virt_error
+from ..values import invalid_prop, parse_bitmap
+
+D = ErrorDomain.DOMAIN
+
+
+def fail(code: int, detail: str) -> Exception:
+    return virt_error(code, detail, domain=D)
 
 
 def validate_domain(root: etree._Element) -> None:
     """Raise libvirt's error for the first inconsistency found."""
+    for check in CHECKS:
+        check(root)
+
+
+# ---------------------------------------------------------------------------------------------
+# memory, NUMA, hugepages
+
+
+def _memory(root: etree._Element) -> None:
     mem = root.find("memory")
     if mem is None or mem.text in (None, "0"):
-        raise virt_error(
+        raise fail(
             ErrorNumber.XML_ERROR,
             "Memory size must be specified via <memory> or in the <numa> configuration",
-            domain=ErrorDomain.DOMAIN,
         )
+
+
+def _numa(root: etree._Element) -> None:
+    cells = root.findall("cpu/numa/cell")
+    for cell in cells:
+        access = cell.get("memAccess")
+        if access is not None and access not in ("shared", "private"):
+            raise invalid_prop("memAccess", "cell", access)
+    ids = [c.get("id") for c in cells]
+    if cells and sorted(int(i) for i in ids if i is not None and i.isdigit()) != list(range(len(cells))):
+        raise fail(
+            ErrorNumber.XML_ERROR,
+            "Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or "
+            "ranges not starting from 0 are not allowed",
+        )
+    tune = root.find("numatune")
+    if tune is not None:
+        memnodes = tune.findall("memnode")
+        if memnodes and not cells:
+            raise fail(ErrorNumber.XML_ERROR, "Element 'memnode' is invalid without any guest NUMA cells")
+        mem = tune.find("memory")
+        if memnodes and mem is not None and mem.get("placement") == "auto":
+            raise fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "Per-node binding is not compatible with automatic NUMA placement.",
+            )
+    pages = root.findall("memoryBacking/hugepages/page")
+    masters = [p for p in pages if p.get("nodeset") is None]
+    if cells:
+        for page in pages:
+            nodes = parse_bitmap(page.get("nodeset") or "") or set()
+            for node in sorted(nodes):
+                if node >= len(cells):
+                    raise fail(ErrorNumber.XML_DETAIL, f"hugepages: node {node} not found")
+    else:
+        masters = pages
+    if len(masters) > 1:
+        raise fail(
+            ErrorNumber.XML_DETAIL,
+            f"two master hugepages detected: {masters[1].get('size')} and {masters[0].get('size')}",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# os / firmware / sysinfo
+
+
+def _firmware(root: etree._Element) -> None:
+    os_el = root.find("os")
+    if os_el is None:
+        return
+    firmware = os_el.get("firmware")
+    loader = os_el.find("loader")
+    nvram = os_el.find("nvram")
+    if firmware == "bios" and nvram is not None:
+        raise fail(ErrorNumber.XML_DETAIL, "firmware type 'bios' does not support nvram")
+    if loader is None:
+        return
+    ltype = loader.get("type")
+    path = (loader.text or "").strip()
+    if firmware:
+        if ltype is not None or path:
+            raise fail(
+                ErrorNumber.XML_DETAIL,
+                "loader attribute 'type' cannot be specified when firmware autoselection is enabled",
+            )
+        return
+    if not path:
+        raise fail(ErrorNumber.XML_DETAIL, "no loader path specified and firmware auto selection disabled")
+    if ltype != "pflash" and (loader.get("stateless") == "no" or nvram is not None):
+        raise fail(ErrorNumber.XML_DETAIL, "Only pflash loader type permits NVRAM")
+    if loader.get("stateless") == "yes" and nvram is not None:
+        if nvram.get("template") is not None:
+            raise fail(ErrorNumber.XML_DETAIL, "NVRAM template is not permitted when loader is stateless")
+
+
+_BIOS_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{2}|\d{4})$")
+
+
+def _sysinfo(root: etree._Element) -> None:
+    for sysinfo in root.iterfind("sysinfo"):
+        if sysinfo.get("type") != "smbios":
+            continue
+        for entry in sysinfo.iterfind("bios/entry"):
+            if entry.get("name") == "date" and not _BIOS_DATE.match((entry.text or "").strip()):
+                raise fail(ErrorNumber.XML_DETAIL, "Invalid BIOS 'date' format")
+        for entry in sysinfo.iterfind("system/entry"):
+            if entry.get("name") == "uuid":
+                from ..values import parse_uuid
+
+                mine = parse_uuid(root.findtext("uuid") or "")
+                theirs = parse_uuid(entry.text or "")
+                if theirs is None or mine != theirs:
+                    raise fail(ErrorNumber.XML_DETAIL, "UUID mismatch between <uuid> and <sysinfo>")
+
+
+def _features(root: etree._Element) -> None:
+    gic = root.find("features/gic")
+    if gic is not None:
+        version = gic.get("version")
+        if version is not None and version not in ("2", "3", "host"):
+            raise invalid_prop("version", "gic", version)
+
+
+# ---------------------------------------------------------------------------------------------
+# devices
+
+
+def _controllers(root: etree._Element) -> None:
+    seen: set[tuple[str | None, str | None]] = set()
+    ctrls = root.findall("devices/controller")
+    for c in ctrls:
+        key = (c.get("type"), c.get("index"))
+        if c.get("type") == "usb" and (c.find("master") is not None or (c.get("model") or "").startswith("ich9-uhci")):
+            continue  # companions share their master's index
+        if key in seen:
+            raise fail(ErrorNumber.XML_ERROR, f"Multiple '{key[0]}' controllers with index '{key[1]}'")
+        seen.add(key)
+    for c in ctrls:
+        if c.get("type") == "pci" and c.get("model") in ("pci-root",):
+            target = c.find("target")
+            if target is None:
+                continue
+            tindex = target.get("index")
+            if tindex is not None:
+                ti = int(tindex, 0)
+                if ti > 30:
+                    raise fail(
+                        ErrorNumber.CONFIG_UNSUPPORTED,
+                        f"PCI controller target index '{ti}' out of range - must be 0-30",
+                    )
+                if (c.get("index") == "0") != (ti == 0):
+                    raise fail(
+                        ErrorNumber.CONFIG_UNSUPPORTED,
+                        "Only the PCI controller with index 0 can have target index 0, and vice versa",
+                    )
+            if c.get("index") == "0" and target.find("node") is not None:
+                raise fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    "The PCI controller with index=0 can't be associated with a NUMA node",
+                )
+    companions = {"ich9-uhci1", "ich9-uhci2", "ich9-uhci3"}
+    masters = {c.get("index") for c in ctrls if c.get("type") == "usb" and c.get("model") == "ich9-ehci1"}
+    for c in ctrls:
+        if c.get("type") == "usb" and c.get("model") in companions and c.get("index") not in masters:
+            raise fail(ErrorNumber.XML_DETAIL, "No master USB controller specified")
+    has_usb = any(c.get("type") == "usb" and c.get("model") != "none" for c in ctrls)
+    for redir in root.iterfind("devices/redirdev"):
+        if redir.get("bus", "usb") == "usb" and not has_usb:
+            raise fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "cannot add redirected USB device: USB is disabled for this domain",
+            )
+
+
+def _disks(root: etree._Element) -> None:
+    targets: dict[str, str] = {}
+    drive_addrs: dict[tuple[str, ...], str] = {}
+    for disk in root.iterfind("devices/disk"):
+        target = disk.find("target")
+        dev = target.get("dev", "") if target is not None else ""
+        src = disk.find("source")
+        name = ""
+        if src is not None:
+            name = src.get("file") or src.get("dev") or src.get("dir") or src.get("name") or ""
+            if src.get("fdgroup") is not None:
+                raise fail(ErrorNumber.CONFIG_UNSUPPORTED, f"driver does not support FD passing for disk '{dev}'")
+        if dev in targets:
+            raise fail(
+                ErrorNumber.XML_ERROR,
+                f"target '{dev}' duplicated for disk sources '{targets[dev]}' and '{name}'",
+            )
+        targets[dev] = name
+        dtype = disk.get("type")
+        if disk.get("device") == "lun" and dtype != "block":
+            proto = src.get("protocol") if src is not None else None
+            if not (dtype == "network" and proto == "iscsi"):
+                raise fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    "disk device='lun' is only valid for block type disk source",
+                )
+        bus = target.get("bus") if target is not None else None
+        addr = disk.find("address")
+        if addr is not None and bus in ("fdc", "ide", "sata", "scsi") and addr.get("type") != "drive":
+            raise fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"Invalid address type '{addr.get('type')}' for the disk '{dev}' with the bus type '{bus}'",
+            )
+        if addr is not None and addr.get("type") == "drive" and bus is not None:
+            key = (bus, addr.get("controller", "0"), addr.get("bus", "0"), addr.get("target", "0"),
+                   addr.get("unit", "0"))  # fmt: skip
+            if key in drive_addrs:
+                raise fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"Found duplicate drive address for disk with target name '{drive_addrs[key]}' "
+                    f"controller='{key[1]}' bus='{key[2]}' target='{key[3]}' unit='{key[4]}'",
+                )
+            drive_addrs[key] = dev
+        if src is not None and src.find("encryption") is not None and disk.find("encryption") is not None:
+            raise fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "an <encryption> definition already found for disk source",
+            )
+    # SCSI host devices must not sit on a disk's drive address
+    for hd in root.iterfind("devices/hostdev"):
+        addr = hd.find("address")
+        if hd.get("type") != "scsi" or addr is None or addr.get("type") != "drive":
+            continue
+        key = ("scsi", addr.get("controller", "0"), addr.get("bus", "0"), addr.get("target", "0"),
+               addr.get("unit", "0"))  # fmt: skip
+        if key in drive_addrs:
+            raise fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"using disk target name '{drive_addrs[key]}' conflicts with SCSI host device address "
+                f"controller='{key[1]}' bus='{key[2]}' target='{key[3]}' unit='{key[4]}'",
+            )
+
+
+def _hostdevs(root: etree._Element) -> None:
+    seen: set[bytes] = set()
+    ramfb = 0
+    for hd in root.iterfind("devices/hostdev"):
+        src = hd.find("source")
+        if src is not None:
+            key = (hd.get("type", "") + etree.tostring(src, method="c14n").decode()).encode()
+            if key in seen:
+                raise fail(ErrorNumber.XML_ERROR, "Hostdev already exists in the domain configuration")
+            seen.add(key)
+            if hd.get("type") == "mdev":
+                addr = src.find("address")
+                if addr is not None and addr.get("uuid") is None:
+                    raise fail(ErrorNumber.CONFIG_UNSUPPORTED, "Missing 'uuid' attribute for element <address>")
+        if hd.get("type") == "mdev" and hd.get("ramfb") == "on":
+            ramfb += 1
+            if ramfb > 1:
+                raise fail(ErrorNumber.CONFIG_UNSUPPORTED, "Only one vgpu device can have 'ramfb' enabled")
+
+
+def _other_devices(root: etree._Element) -> None:
+    for tpm in root.iterfind("devices/tpm"):
+        if tpm.find("backend") is None:
+            raise fail(ErrorNumber.XML_ERROR, "missing TPM device backend")
+    for shm in root.iterfind("devices/shmem"):
+        msi = shm.find("msi")
+        if msi is not None and msi.get("enabled", "yes") == "yes" and shm.find("server") is None:
+            raise fail(ErrorNumber.XML_ERROR, "msi option is only supported with a server")
+    for drv in root.iterfind("devices/interface/driver"):
+        queues = drv.get("queues")
+        if queues is not None and not queues.strip().isdigit():
+            raise invalid_prop("queues", "driver", queues, "Expected non-negative integer value")
+    for addr in root.iter("address"):
+        if addr.get("type") == "usb" and addr.get("port") is not None:
+            parts = addr.get("port", "").split(".")
+            if len(parts) > 4 or not all(p.isdigit() for p in parts):
+                raise fail(ErrorNumber.INTERNAL_ERROR, "Cannot parse <address> 'port' attribute")
+
+
+CHECKS: tuple[Callable[[etree._Element], None], ...] = (
+    _memory,
+    _features,
+    _numa,
+    _firmware,
+    _sysinfo,
+    _controllers,
+    _disks,
+    _hostdevs,
+    _other_devices,
+)

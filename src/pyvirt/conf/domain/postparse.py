@@ -221,7 +221,7 @@ def _bitmaps(root: etree._Element) -> None:
             if raw is None:
                 continue
             bits = parse_bitmap(raw)
-            if bits is None:
+            if not bits:
                 raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid value of '{attr}': {raw}")
             el.set(attr, format_bitmap(bits))
 
