@@ -13,8 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 import timeit
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from pyvirt._core.sync import JobSlot, Mutex, RWLock
 
@@ -79,7 +82,89 @@ def main() -> int:
     for label, stmt in cases:
         ns = best_ns(stmt, "", env, n)
         print(f"{label:48} {ns:8.1f} {ns / reference:8.2f}")
+
+    print()
+    print(
+        f"contended: {THREADS} threads x {n // 10} acquire/work/release each "
+        f"(switch interval {sys.getswitchinterval() * 1e6:.0f} us), ns per operation (wall)"
+    )
+    print(f"{'lock':48} {'ns':>8} {'x Lock':>8}")
+    contended = [
+        ("threading.Lock", _pair(threading.Lock())),
+        ("Mutex (FIFO hand-off)", _pair(Mutex())),
+        ("RWLock write side", _rw_pair(RWLock(), write=True)),
+        ("RWLock read side (readers only)", _rw_pair(RWLock(), write=False)),
+        ("JobSlot", _job_pair(JobSlot())),
+    ]
+    base = None
+    for label, op in contended:
+        ns = contended_ns(op, n // 10)
+        base = base or ns
+        print(f"{label:48} {ns:8.1f} {ns / base:8.2f}")
     return 0
+
+
+THREADS = 4
+
+
+def _pair(lock: Any) -> Callable[[], None]:
+    acquire, release = lock.acquire, lock.release
+
+    def op() -> None:
+        acquire()
+        _work()
+        release()
+
+    return op
+
+
+_shared: dict[str, int] = {"n": 0}
+
+
+def _work() -> None:
+    """A few bytecodes of critical section, so threads can be switched while inside."""
+    for _ in range(3):
+        _shared["n"] = _shared["n"] + 1
+
+
+def _rw_pair(lock: RWLock, *, write: bool) -> Callable[[], None]:
+    acquire = lock.acquire_write if write else lock.acquire_read
+    release = lock.release_write if write else lock.release_read
+
+    def op() -> None:
+        acquire()
+        _work()
+        release()
+
+    return op
+
+
+def _job_pair(slot: JobSlot) -> Callable[[], None]:
+    def op() -> None:
+        slot.begin("bench", -1.0)
+        _work()
+        slot.end()
+
+    return op
+
+
+def contended_ns(op: Callable[[], None], per_thread: int) -> float:
+    """Wall time per operation with THREADS threads running ``op`` at once."""
+    barrier = threading.Barrier(THREADS + 1)
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(per_thread):
+            op()
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return (time.perf_counter() - t0) / (THREADS * per_thread) * 1e9
 
 
 if __name__ == "__main__":
