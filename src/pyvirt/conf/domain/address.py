@@ -60,7 +60,7 @@ ADDRESS_FORMATS: dict[str, tuple[tuple[str, str, int | None, int | None], ...]] 
 PCI_NAMES = {"domain": "domain", "bus": "bus", "slot": "slot", "function": "function"}
 
 
-def normalize_address(addr: etree._Element) -> None:
+def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
     """Rewrite one address element in libvirt's spelling, checking ranges as libvirt does."""
     atype = addr.get("type")
     spec = ADDRESS_FORMATS.get(atype or "")
@@ -85,7 +85,7 @@ def normalize_address(addr: etree._Element) -> None:
                 )
         values.append((name, fmt % value))
     extra = [(k, v) for k, v in addr.attrib.items() if k != "type" and k not in {s[0] for s in spec}]
-    if atype == "pci" and all(v in ("0x0000", "0x00", "0x0") for _, v in values):
+    if zero_empty and atype == "pci" and all(v in ("0x0000", "0x00", "0x0") for _, v in values):
         values = []  # an all-zero PCI address is "not assigned yet": libvirt writes only the type
     addr.attrib.clear()
     addr.set("type", atype or "")

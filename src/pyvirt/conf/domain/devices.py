@@ -171,6 +171,13 @@ def _disk(disk: etree._Element) -> None:
             else:
                 bus = "ide"
         target.set("bus", bus)
+    if disk.get("type") == "vhostuser" and disk.get("snapshot") is None:
+        disk.set("snapshot", "no")
+    src = disk.find("source")
+    if src is not None and src.get("protocol") == "gluster":
+        for host in src.iterfind("host"):
+            if host.get("port") is None and host.get("transport") != "unix":
+                host.set("port", "24007")
     if target.get("tray") == "closed":
         del target.attrib["tray"]  # only an open tray is written
     for mirror in disk.findall("mirror"):
@@ -372,7 +379,14 @@ def _chr_source(chr_: etree._Element) -> None:
                 chr_.remove(src)
             elif src.get("mode") is None:
                 _attrs_first(src, [("mode", "connect")])
-    if ctype != "tcp":
+    if ctype == "tcp":
+        src = chr_.find("source")
+        if src is not None and src.get("mode") is None:
+            _attrs_first(src, [("mode", "connect")])
+        if chr_.find("protocol") is None:
+            proto = E("protocol", type="raw")
+            (src.addnext(proto) if src is not None else chr_.insert(0, proto))
+    else:
         for proto in chr_.findall("protocol"):
             chr_.remove(proto)
 
@@ -418,6 +432,8 @@ def _smartcards(devices: etree._Element) -> None:
 def _rngs(devices: etree._Element) -> None:
     for rng in devices.iterchildren("rng"):
         be = rng.find("backend")
+        if be is not None and be.get("model") == "egd":
+            _chr_source(be)
         if be is not None and be.get("model") == "random" and not (be.text or "").strip():
             be.text = "/dev/random"
 
@@ -449,7 +465,7 @@ def _hostdevs(devices: etree._Element) -> None:
                 from .address import normalize_address
 
                 sa.set("type", "pci")
-                normalize_address(sa)
+                normalize_address(sa, zero_empty=False)
                 del sa.attrib["type"]
         if hd.get("type") == "scsi" and hd.find("address") is None:
             unit = 0
@@ -722,6 +738,9 @@ def _interface_details(devices: etree._Element) -> None:
                 nic.remove(fr)
         if ntype == "hostdev":
             drv = nic.find("driver")
+            mac = nic.find("mac")
+            if drv is not None and mac is not None:
+                mac.addnext(drv)  # written with the host device part, before <source>
             if drv is not None:
                 for k in list(drv.attrib):
                     if k != "name":

@@ -68,6 +68,8 @@ def post_parse(root: etree._Element, **options: Any) -> None:
     _os_details(root)
     _numa_order(root)
     _placement(root)
+    _pins(root)
+    _metadata(root)
     _filesystem_modes(devices)
     normalize_all(devices)
     _boot(root, os_type, devices)
@@ -339,8 +341,7 @@ SCALED_ELEMENTS: tuple[tuple[str, str, int], ...] = (
     ("memtune/soft_limit", "KiB", 1024),
     ("memtune/swap_hard_limit", "KiB", 1024),
     ("memtune/min_guarantee", "KiB", 1024),
-    ("devices/disk/driver/metadata_cache/max_size", "bytes", 1),
-    ("devices/disk/source/metadata_cache/max_size", "bytes", 1),
+    ("devices/disk//metadata_cache/max_size", "bytes", 1),
     ("devices/memory/target/size", "KiB", 1024),
     ("devices/memory/target/requested", "KiB", 1024),
     ("devices/memory/target/block", "KiB", 1024),
@@ -421,3 +422,40 @@ def _filesystem_modes(devices: etree._Element) -> None:
                     fs.set(name, f"{int(raw, 8):04o}")
                 except ValueError:
                     pass
+
+
+def _pins(root: etree._Element) -> None:
+    """libvirt writes pinning per vCPU / iothread id, in id order."""
+    tune = root.find("cputune")
+    if tune is None:
+        return
+    for tag, key in (("vcpupin", "vcpu"), ("iothreadpin", "iothread")):
+        pins = tune.findall(tag)
+        if len(pins) < 2:
+            continue
+        ordered = sorted(pins, key=lambda p: int(p.get(key, "0")))
+        if ordered != pins:
+            anchor = pins[0].getprevious()
+            for p in pins:
+                tune.remove(p)
+            for p in reversed(ordered):
+                if anchor is None:
+                    tune.insert(0, p)
+                else:
+                    anchor.addnext(p)
+
+
+def _metadata(root: etree._Element) -> None:
+    """Only namespaced elements survive, one per namespace (the last one written)."""
+    meta = root.find("metadata")
+    if meta is None:
+        return
+    last: dict[str, etree._Element] = {}
+    for child in list(meta):
+        ns = etree.QName(child).namespace if isinstance(child.tag, str) else None
+        if ns is None:
+            meta.remove(child)
+            continue
+        if ns in last:
+            meta.remove(last[ns])
+        last[ns] = child
