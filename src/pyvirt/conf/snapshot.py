@@ -13,16 +13,18 @@ persistent one of a running persistent domain). ``<cookie>`` is driver-private a
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from lxml import etree
 
 from ..errors import ErrorDomain, ErrorNumber, virt_error
-from ._shape import TEXT, VERBATIM, Shape, canonicalize, leaf
+from ._shape import TEXT, VERBATIM, Shape, canonicalize, child_order, leaf
 from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
+from .values import invalid_prop
 
-__all__ = ["SnapshotDef", "SnapshotDisk", "SNAPSHOT_STATES", "SNAPSHOT_LOCATIONS"]
+__all__ = ["SnapshotDef", "SnapshotDisk", "SNAPSHOT_STATES", "SNAPSHOT_LOCATIONS", "align_disks"]
 
 _E = ErrorDomain.DOMAIN_SNAPSHOT
 
@@ -63,6 +65,7 @@ SNAPSHOT_SHAPE = Shape(
     )
 )
 _OFFLINE_STATES = ("shutoff", "disk-snapshot")
+_ORDER = tuple(tag for tag, _ in SNAPSHOT_SHAPE.children)
 
 
 class SnapshotDisk(XMLView):
@@ -247,6 +250,7 @@ class SnapshotDef(XMLDef):
         """Write the document; ``internal`` keeps ``<active>``; ``domain_uuid`` writes a bare
         ``<domain><uuid>`` when no domain is embedded (as libvirt does for its listing)."""
         el = self._el
+        child_order(el, _ORDER)  # fields set through attributes land in libvirt's order
         extra: list[etree._Element] = []
         active = el.find("active")
         if internal is False and active is not None:
@@ -272,6 +276,11 @@ class SnapshotDef(XMLDef):
                 el.remove(stub)
             for item in extra:
                 el.append(item)
+
+    def align_disks(self, default_snapshot: str = "internal", *, domain: Any = None) -> None:
+        """Complete the disk list against the domain (see :func:`align_disks`)."""
+        element = domain.element if isinstance(domain, XMLView) else domain
+        align_disks(self, default_snapshot, domain=element)
 
     # -- pipeline ----------------------------------------------------------------------------
 
@@ -306,7 +315,9 @@ class SnapshotDef(XMLDef):
             if st is None:
                 raise xml_error("missing state from existing snapshot", domain=_E)
             if st not in SNAPSHOT_STATES:
-                raise xml_error(f"Invalid state '{st}' in domain snapshot XML", domain=_E)
+                raise virt_error(
+                    ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid state '{st}' in domain snapshot XML", domain=_E
+                )
             offline = st in _OFFLINE_STATES
             for tag in ("domain", "inactiveDomain"):
                 dom = root.find(tag)
@@ -343,6 +354,10 @@ class SnapshotDef(XMLDef):
             for el in root.findall("active"):
                 root.remove(el)
         self._parse_memory(offline)
+        if redefine and root.find("memory") is None:
+            # saved metadata without <memory>: implied by the state it was taken in
+            etree.SubElement(root, "memory", snapshot="no" if offline else "internal")
+            canonicalize(root, SNAPSHOT_SHAPE)
         for disk in root.findall("disks/disk"):
             self._parse_disk(disk)
 
@@ -368,13 +383,8 @@ class SnapshotDef(XMLDef):
             return
         mode = mem.get("snapshot")
         path = mem.get("file")
-        if mode is not None and mode not in SNAPSHOT_LOCATIONS:
-            raise virt_error(
-                ErrorNumber.CONFIG_UNSUPPORTED, f"unknown memory snapshot setting '{mode}'", domain=_E
-            )
-        if mode == "default":
-            mode = None
-            del mem.attrib["snapshot"]
+        if mode is not None and (mode not in SNAPSHOT_LOCATIONS or mode == "default"):
+            raise invalid_prop("snapshot", "memory", mode)
         if path is not None:
             if mode is None:
                 mem.set("snapshot", "external")
@@ -389,18 +399,15 @@ class SnapshotDef(XMLDef):
     def _parse_disk(self, disk: etree._Element) -> None:
         name = disk.get("name")
         if not name:
-            raise xml_error("missing name from disk snapshot element", domain=_E)
+            raise virt_error(
+                ErrorNumber.INTERNAL_ERROR, "missing name from disk snapshot element", domain=_E
+            )
         mode = disk.get("snapshot")
-        if mode is not None:
-            if mode not in SNAPSHOT_LOCATIONS or mode == "default":
-                raise virt_error(
-                    ErrorNumber.CONFIG_UNSUPPORTED,
-                    f"unknown disk snapshot setting '{mode}'",
-                    domain=_E,
-                )
+        if mode is not None and (mode not in SNAPSHOT_LOCATIONS or mode == "default"):
+            raise invalid_prop("snapshot", "disk", mode)
         stype = disk.get("type")
         if stype is not None and stype not in _STORAGE_TYPES:
-            raise xml_error(f"unknown disk snapshot type '{stype}'", domain=_E)
+            raise invalid_prop("type", "disk", stype)
         src = disk.find("source")
         drv = disk.find("driver")
         fmt = None
@@ -439,6 +446,156 @@ class SnapshotDef(XMLDef):
         elif stype is not None and src is None and drv is None:
             del disk.attrib["type"]
         canonicalize(disk, _DISK)
+
+
+def _disk_target(disk: etree._Element) -> str:
+    target = disk.find("target")
+    return "" if target is None else target.get("dev", "")
+
+
+def _disk_source_path(disk: etree._Element) -> str | None:
+    src = disk.find("source")
+    if src is None:
+        return None
+    return src.get("file") or src.get("dev") or src.get("dir")
+
+
+def _find_domain_disk(disks: list[etree._Element], name: str) -> int | None:
+    """libvirt's virDomainDiskByName: a target name, or a source path."""
+    for index, disk in enumerate(disks):
+        if _disk_target(disk) == name:
+            return index
+    for index, disk in enumerate(disks):
+        if _disk_source_path(disk) == name:
+            return index
+    return None
+
+
+def align_disks(
+    snap: SnapshotDef,
+    default_snapshot: str = "internal",
+    *,
+    domain: etree._Element | None = None,
+) -> None:
+    """Complete ``snap``'s disk list against its domain, as libvirt's AlignDisks does.
+
+    Every disk of the domain gets an entry (in the domain's order, named by target), the
+    mode of an unspecified disk comes from the domain disk's ``snapshot`` attribute, else
+    ``no`` for a read-only disk, else ``default_snapshot``; external disks without a file get
+    one named after the snapshot. Errors are libvirt's (unknown disk, disk listed twice,
+    a file given for a non-external disk, a name that cannot be generated).
+    """
+    dom = domain if domain is not None else snap.element.find("domain")
+    if dom is None:
+        raise virt_error(ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot", domain=_E)
+    dom_disks = dom.findall("devices/disk")
+    root = snap.element
+    disks_el = root.find("disks")
+    requested = [] if disks_el is None else disks_el.findall("disk")
+    if len(requested) > len(dom_disks):
+        raise virt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED, "too many disk snapshot requests for domain", domain=_E
+        )
+    if not dom_disks:
+        return
+    by_index: dict[int, etree._Element] = {}
+    for disk in requested:
+        name = disk.get("name", "")
+        index = _find_domain_disk(dom_disks, name)
+        if index is None:
+            raise virt_error(ErrorNumber.CONFIG_UNSUPPORTED, f"no disk named '{name}'", domain=_E)
+        if index in by_index:
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED, f"disk '{_disk_target(dom_disks[index])}' specified twice", domain=_E
+            )
+        by_index[index] = disk
+        dom_disk = dom_disks[index]
+        if disk.get("snapshot") is None:
+            disk.set("snapshot", _default_mode(dom_disk, default_snapshot))
+        mode = disk.get("snapshot")
+        src = disk.find("source")
+        path = None if src is None else (src.get("file") or src.get("dev") or src.get("name"))
+        if path and mode != "external":
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"file '{path}' for disk '{name}' requires use of external snapshot mode",
+                domain=_E,
+            )
+        disk.set("name", _disk_target(dom_disk))
+    if disks_el is None:
+        disks_el = etree.SubElement(root, "disks")
+    for index, dom_disk in enumerate(dom_disks):
+        if index not in by_index:
+            mode = _default_mode(dom_disk, default_snapshot)
+            disk = etree.Element("disk", name=_disk_target(dom_disk), snapshot=mode)
+            by_index[index] = disk
+    for child in list(disks_el):
+        disks_el.remove(child)
+    for index in sorted(by_index):
+        disks_el.append(by_index[index])
+    canonicalize(root, SNAPSHOT_SHAPE)
+    _assign_external_names(snap, dom_disks, by_index)
+
+
+def _default_mode(dom_disk: etree._Element, default_snapshot: str) -> str:
+    own = dom_disk.get("snapshot")
+    if own is not None:
+        return own
+    if dom_disk.find("readonly") is not None:
+        return "no"
+    return default_snapshot
+
+
+def _assign_external_names(
+    snap: SnapshotDef, dom_disks: list[etree._Element], by_index: dict[int, etree._Element]
+) -> None:
+    name = snap.name or ""
+    for index in sorted(by_index):
+        disk = by_index[index]
+        if disk.get("snapshot") != "external":
+            continue
+        if disk.get("type") not in (None, "file"):
+            continue
+        src = disk.find("source")
+        if src is not None and src.get("file"):
+            continue
+        dom_disk = dom_disks[index]
+        origin = _disk_source_path(dom_disk)
+        target = disk.get("name")
+        if not origin:
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"cannot generate external snapshot name for disk '{target}' without source",
+                domain=_E,
+            )
+        if not os.path.isfile(origin):
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"source for disk '{target}' is not a regular file; refusing to generate external snapshot name",
+                domain=_E,
+            )
+        stem = origin
+        dot = stem.rfind(".")
+        if dot > stem.rfind("/"):
+            stem = stem[:dot]
+        view = SnapshotDisk(disk)
+        view.type = "file"
+        view.source_file = f"{stem}.{name}"
+        canonicalize(disk, _DISK)
+    seen: dict[str, str] = {}
+    for index in sorted(by_index):
+        disk = by_index[index]
+        src = disk.find("source")
+        path = None if src is None else src.get("file")
+        if disk.get("snapshot") != "external" or not path:
+            continue
+        if path in seen:
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"cannot generate external snapshot name for disk '{disk.get('name')}': collision with disk '{seen[path]}'",
+                domain=_E,
+            )
+        seen[path] = disk.get("name", "")
 
 
 def _domain_view(el: etree._Element) -> Any:
