@@ -13,7 +13,8 @@ API (relied on by the QEMU driver):
 ``handle.alive``              non-blocking check.
 ``handle.send_signal(sig)``   signal through the pidfd; False if it already exited.
 ``handle.returncode``         exit status (as ``subprocess`` does: -signal) if the process is our
-                              child and has exited, reaping it; else None.
+                              child and has exited, without reaping it; else None.
+``handle.reap()``             the same, reaping the zombie.
 ``handle.close()``
 ``ExitWatcher()``             one thread watching many pidfds: ``watch(handle, callback)`` calls
                               ``callback(pid)`` once, from the watcher thread, when it exits.
@@ -46,8 +47,9 @@ class ProcessHandle:
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self._fd: int | None = os.pidfd_open(pid)
+        self._fd: int | None = None
         self._returncode: int | None = None
+        self._fd = os.pidfd_open(pid)
 
     def fileno(self) -> int:
         if self._fd is None:
@@ -75,20 +77,27 @@ class ProcessHandle:
 
     @property
     def returncode(self) -> int | None:
-        """Exit status of an exited child (reaping it); None when unknown or still running."""
+        """Exit status of an exited child (-N for signal N), without reaping it (WNOWAIT), so a
+        ``subprocess.Popen`` owning the child still gets it; None when unknown or running."""
+        return self._status(os.WNOWAIT)
+
+    def reap(self) -> int | None:
+        """Like ``returncode`` but reaps the zombie (for children no Popen will wait for)."""
+        return self._status(0)
+
+    def _status(self, extra: int) -> int | None:
         if self._returncode is not None or self._fd is None:
             return self._returncode
         try:
-            info = os.waitid(os.P_PIDFD, self._fd, os.WEXITED | os.WNOHANG)
-        except ChildProcessError:  # not our child: its parent reaps it
+            info = os.waitid(os.P_PIDFD, self._fd, os.WEXITED | os.WNOHANG | extra)
+        except ChildProcessError:  # not our child (or already reaped): its parent knows
             return None
         if info is None:
             return None
-        if info.si_code == os.CLD_EXITED:
-            self._returncode = info.si_status
-        else:
-            self._returncode = -info.si_status
-        return self._returncode
+        code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+        if not extra:
+            self._returncode = code
+        return code
 
     def close(self) -> None:
         if self._fd is not None:
