@@ -39,6 +39,15 @@ _WORDSIZE = {
 }
 
 
+#: guest features libvirt always writes with a default/toggle pair (as QEMU's driver does)
+_TOGGLES = {
+    "acpi": {"default": "on", "toggle": "yes"},
+    "apic": {"default": "on", "toggle": "no"},
+    "disksnapshot": {"default": "on", "toggle": "no"},
+    "hap": {"default": "on", "toggle": "yes"},
+}
+
+
 def arch_wordsize(arch: str) -> int:
     return _WORDSIZE.get(arch, 64)
 
@@ -287,7 +296,7 @@ def build_capabilities(
                 if isinstance(feat, tuple):
                     _sub(feats, feat[0], **feat[1])
                 else:
-                    _sub(feats, feat)
+                    _sub(feats, feat, **_TOGGLES.get(feat, {}))
     return Capabilities(root)
 
 

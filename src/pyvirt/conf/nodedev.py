@@ -100,16 +100,28 @@ class NodeDeviceDef(XMLDef):
                 return NodeDeviceCapability(el)
         return None
 
-    def _post_parse(self, *, create: bool = True, **options: Any) -> None:
+    @classmethod
+    def from_xml(cls, text: str | bytes, *, validate: bool = False, create: bool = False, **options: Any) -> NodeDeviceDef:  # type: ignore[override]
+        """Parse a device; ``create=True`` parses a request to create one (libvirt then
+        ignores any ``<name>``: the driver names the new device)."""
+        return super().from_xml(text, validate=validate, create=create, **options)
+
+    def _post_parse(self, *, create: bool = False, **options: Any) -> None:
         root = self._el
         canonicalize(root, NODEDEV_SHAPE)
-        name = root.findtext("name")
-        if not name:
+        if create:
             name = "new device"
-            if not create:
+            name_el = root.find("name")
+            if name_el is None:
+                name_el = etree.Element("name")
+                root.insert(0, name_el)
+            name_el.text = name
+        else:
+            name = root.findtext("name") or ""
+            if not name:
                 raise virt_error(ErrorNumber.NO_NAME, domain=_E)
         caps = root.findall("capability")
-        for cap in root.iter("capability"):
+        for cap in caps:
             ctype = cap.get("type")
             if ctype is None:
                 raise virt_error(
