@@ -8,6 +8,7 @@ deadlock fails the test instead of hanging the suite.
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -378,3 +379,43 @@ def test_jobslot_one_job_at_a_time_under_contention() -> None:
     assert state["bad"] == 0
     assert state["done"] + state["timeouts"] == 800
     assert not slot.active and slot.waiting == 0
+
+
+def test_no_deadlock_between_the_gil_and_internal_mutexes() -> None:
+    """Threads switched every microsecond mix every primitive's fast and slow paths.
+
+    A thread that blocked on an internal mutex re-takes the GIL while owning that mutex; if any
+    GIL-holding path then blocked on the same mutex (a release, say), both would hang.
+    """
+    m, slot, rw = Mutex(), JobSlot(), RWLock()
+    done = {"n": 0}
+    count_lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        rnd = random.Random(seed)
+        for _ in range(400):
+            choice = rnd.random()
+            if choice < 0.35:
+                with m:
+                    pass
+            elif choice < 0.6:
+                if slot.begin("w", 0.5):
+                    slot.end()
+            elif choice < 0.85:
+                with rw.read():
+                    pass
+            else:
+                with rw.write():
+                    pass
+        with count_lock:
+            done["n"] += 1
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [start(lambda s=s: worker(s)) for s in range(8)]
+        join_all(threads)
+    finally:
+        sys.setswitchinterval(old)
+    assert done["n"] == 8
+    assert not m.locked and not slot.active and rw.readers == 0 and not rw.writer

@@ -14,9 +14,9 @@ This module provides those three primitives on top of POSIX threads:
 Every wait happens inside ``with nogil`` so other Python threads keep running, and every
 deadline is measured on ``CLOCK_MONOTONIC`` (the condition variables are created with
 ``pthread_condattr_setclock``), so changing the wall clock neither shortens nor stretches a
-wait. The uncontended path never releases the GIL: it takes the internal mutex with
-``pthread_mutex_trylock`` while holding it, which is safe because no code ever holds an internal
-mutex while it needs the GIL.
+wait. The uncontended path never releases the GIL: code that holds the GIL takes an internal
+mutex with ``pthread_mutex_trylock`` and releases the GIL only when it has to block on it
+(:func:`_lock_internal`), so no thread ever blocks on an internal mutex while holding the GIL.
 
 FIFO fairness comes from direct hand-off: a releasing thread gives ownership to the oldest
 waiter (each waiter sleeps on its own condition variable, in a node on its own stack), so a
@@ -86,7 +86,14 @@ cdef inline void _deadline(timespec *ts, double timeout) noexcept nogil:
 
 
 cdef inline void _lock_internal(pthread_mutex_t *mu) noexcept:
-    """Take an internal mutex, dropping the GIL only if it is contended."""
+    """Take an internal mutex from code that holds the GIL.
+
+    It tries first and, only if the mutex is busy, releases the GIL while it blocks. Every
+    GIL-holding path must lock an internal mutex this way and never with a plain
+    pthread_mutex_lock: a thread that owns the mutex may be waiting for the GIL (it re-takes
+    the GIL on leaving ``with nogil`` here), so blocking on the mutex while holding the GIL
+    could deadlock both.
+    """
     if pthread_mutex_trylock(mu) == EBUSY:
         with nogil:
             pthread_mutex_lock(mu)
@@ -187,10 +194,10 @@ cdef bint _gate_wait(Gate *g, double timeout) noexcept nogil:
     return got
 
 
-cdef int _gate_release(Gate *g) noexcept nogil:
-    """Hand the gate to the oldest waiter, or open it. -1 if it was not held."""
+cdef int _gate_release(Gate *g) noexcept:
+    """Hand the gate to the oldest waiter, or open it. -1 if it was not held (GIL held)."""
     cdef Waiter *w
-    pthread_mutex_lock(&g.mu)
+    _lock_internal(&g.mu)
     if not g.held:
         pthread_mutex_unlock(&g.mu)
         return -1
