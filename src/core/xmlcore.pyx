@@ -16,7 +16,8 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.string cimport memcpy, strlen
 
 from lxml.includes cimport tree
-from lxml.includes.etreepublic cimport _Element, import_lxml__etree
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from lxml.includes.etreepublic cimport _Document, _Element, elementFactory, import_lxml__etree
 
 from lxml import etree
 
@@ -304,3 +305,196 @@ def format(_Element element not None, int indent=0):
         return b.data[:b.length].decode("utf-8")
     finally:
         PyMem_Free(b.data)
+
+
+# ---------------------------------------------------------------------------------------------
+# tree index and canonical child order (the per-element work of the configuration layer)
+
+DEF PATH_MAX_BYTES = 4096
+
+
+cdef int _index_walk(_Document doc, tree.xmlNode* node, char* buf, size_t length, dict out) except -1:
+    cdef tree.xmlNode* c = node.children
+    cdef size_t n, start
+    cdef object key
+    cdef list bucket
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
+            n = strlen(<const char*>c.name)
+            start = length + 1 if length else 0
+            if start + n < PATH_MAX_BYTES:
+                if length:
+                    buf[length] = b'/'
+                memcpy(buf + start, c.name, n)
+                key = PyUnicode_DecodeUTF8(buf, start + n, NULL)
+                bucket = out.get(key)
+                if bucket is None:
+                    bucket = []
+                    out[key] = bucket
+                bucket.append(elementFactory(doc, c))
+                if c.children is not NULL:
+                    _index_walk(doc, c, buf, start + n, out)
+        c = c.next
+    return 0
+
+
+def index(_Element root not None):
+    """Every element below ``root`` (no namespace) by path: ``{'devices/disk': [...], ...}``.
+
+    One C walk replaces the many ``findall('a/b/c')`` calls (each a Python-level path
+    evaluation in lxml) a post-parse would otherwise make. The root itself is under ``'.'``.
+    """
+    cdef char buf[PATH_MAX_BYTES]
+    cdef dict out = {".": [root]}
+    _index_walk(root._doc, root._c_node, buf, 0, out)
+    return out
+
+
+cdef bint _listed(tree.xmlNode* c, tree.xmlNode** nodes, int count) noexcept:
+    cdef int i
+    for i in range(count):
+        if nodes[i] == c:
+            return True
+    return False
+
+
+cdef void _relink(tree.xmlNode* parent, tree.xmlNode** nodes, int count) noexcept:
+    """Make ``nodes`` (sorted element children of ``parent``) appear in that order.
+
+    Pointers are rewired directly (libxml2's own functions are not exported by lxml's
+    bundled library). Children not in ``nodes`` (text, or elements the caller is about to
+    remove) stay linked: non-elements first, then ``nodes``, then the other elements.
+    """
+    cdef tree.xmlNode* c
+    cdef tree.xmlNode* nxt
+    cdef tree.xmlNode* head = NULL
+    cdef tree.xmlNode* tail = NULL
+    cdef tree.xmlNode* ohead = NULL
+    cdef tree.xmlNode* otail = NULL
+    cdef int i
+    c = parent.children
+    while c is not NULL:
+        nxt = c.next
+        if not _listed(c, nodes, count):
+            if c.type != tree.XML_ELEMENT_NODE:
+                c.prev = tail
+                c.next = NULL
+                if tail is NULL:
+                    head = c
+                else:
+                    tail.next = c
+                tail = c
+            else:
+                c.prev = otail
+                c.next = NULL
+                if otail is NULL:
+                    ohead = c
+                else:
+                    otail.next = c
+                otail = c
+        c = nxt
+    for i in range(count):
+        c = nodes[i]
+        c.prev = tail
+        c.next = NULL
+        if tail is NULL:
+            head = c
+        else:
+            tail.next = c
+        tail = c
+    if ohead is not NULL:
+        ohead.prev = tail
+        if tail is NULL:
+            head = ohead
+        else:
+            tail.next = ohead
+        tail = otail
+    parent.children = head
+    parent.last = tail
+
+
+cdef int _order_walk(_Document doc, tree.xmlNode* node, char* buf, size_t length,
+                     dict ranks, frozenset pruned, list removed) except -1:
+    cdef object key
+    cdef object rank
+    cdef object r
+    cdef tree.xmlNode* c
+    cdef tree.xmlNode* nodes[512]
+    cdef long keys[512]
+    cdef int count = 0, i, j
+    cdef long last = -1, k
+    cdef tree.xmlNode* tmp
+    cdef bint in_order = True
+    cdef bint overflow = False
+    cdef bint prune
+    cdef size_t n, start
+    if length:
+        key = PyUnicode_DecodeUTF8(buf, length, NULL)
+    else:
+        key = "."
+    rank = ranks.get(key)
+    if rank is not None:
+        prune = key in pruned
+        c = node.children
+        while c is not NULL:
+            if c.type == tree.XML_ELEMENT_NODE:
+                r = None
+                if c.ns is NULL:
+                    r = (<dict>rank).get(PyUnicode_DecodeUTF8(<const char*>c.name, strlen(<const char*>c.name), NULL))
+                if r is None:
+                    if prune:
+                        removed.append(elementFactory(doc, c))
+                        c = c.next
+                        continue
+                    k = last
+                else:
+                    k = <long>r
+                if count < 512:
+                    if k < last:
+                        in_order = False
+                    if k > last:
+                        last = k
+                    nodes[count] = c
+                    keys[count] = k
+                    count += 1
+                else:
+                    overflow = True  # too many children to sort here: leave them as they are
+            c = c.next
+        if not in_order and not overflow:
+            # stable insertion sort by rank, then relink in that order
+            for i in range(1, count):
+                tmp = nodes[i]
+                k = keys[i]
+                j = i - 1
+                while j >= 0 and keys[j] > k:
+                    nodes[j + 1] = nodes[j]
+                    keys[j + 1] = keys[j]
+                    j -= 1
+                nodes[j + 1] = tmp
+                keys[j + 1] = k
+            _relink(node, nodes, count)
+    c = node.children
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL and c.children is not NULL:
+            n = strlen(<const char*>c.name)
+            start = length + 1 if length else 0
+            if start + n < PATH_MAX_BYTES:
+                if length:
+                    buf[length] = b'/'
+                memcpy(buf + start, c.name, n)
+                _order_walk(doc, c, buf, start + n, ranks, pruned, removed)
+        c = c.next
+    return 0
+
+
+def canonical_order(_Element root not None, dict ranks not None, frozenset pruned not None):
+    """Sort children into the order ``ranks`` gives per path (stable), in one C walk.
+
+    ``ranks`` maps a path (``'.'`` for the root, ``'devices/disk'``, ...) to ``{tag: rank}``;
+    children with unknown tags keep their place, except under a path in ``pruned``, where
+    they are returned (to be removed by the caller) instead.
+    """
+    cdef char buf[PATH_MAX_BYTES]
+    cdef list removed = []
+    _order_walk(root._doc, root._c_node, buf, 0, ranks, pruned, removed)
+    return removed

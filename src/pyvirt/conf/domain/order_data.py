@@ -70,7 +70,7 @@ CHILD_ORDER_BY_PATH: dict[str, tuple[str, ...]] = {
     'devices/tpm/backend/active_pcr_banks': ('sha256', 'sha512'),
     'devices/video': ('driver', 'model', 'boot', 'alias', 'master', 'rom', 'acpi', 'address'),
     'devices/video/model': ('resolution', 'acceleration'),
-    'devices/vsock': ('cid', 'driver', 'boot', 'alias', 'master', 'rom', 'acpi', 'address'),
+    'devices/vsock': ('cid', 'boot', 'alias', 'driver', 'master', 'rom', 'acpi', 'address'),
     'features': ('acpi', 'apic', 'pae', 'gic', 'hyperv', 'ioapic', 'kvm', 'smm', 'pmu', 'hpt', 'htm', 'nested-hv', 'ccf-assist', 'cfpc', 'sbbc', 'ibs', 'pvspinlock', 'vmport'),
     'features/hyperv': ('relaxed', 'vapic', 'spinlocks', 'vpindex', 'runtime', 'synic', 'stimer', 'reset', 'vendor_id', 'frequencies', 'reenlightenment', 'tlbflush', 'ipi', 'evmcs', 'avic'),
     'features/kvm': ('hidden', 'hint-dedicated', 'poll-control', 'pv-ipi', 'dirty-ring'),

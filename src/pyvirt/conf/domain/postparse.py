@@ -74,6 +74,11 @@ def post_parse(root: etree._Element, **options: Any) -> None:
     normalize_all(devices)
     _boot(root, os_type, devices)
     canonical_order(root)
+    for nic in devices.iterchildren("interface"):
+        if nic.get("type") == "hostdev":
+            drv, mac = nic.find("driver"), nic.find("mac")
+            if drv is not None and mac is not None:
+                mac.addnext(drv)  # written with the host device part, before <source>
     etree.cleanup_namespaces(root)
 
 

@@ -1,0 +1,65 @@
+"""The compiled XML core: safe parsing, libvirt-style formatting, index and canonical order."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from pyvirt._core import xmlcore
+
+
+def test_parse_and_format_roundtrip() -> None:
+    root = xmlcore.parse("<a x=\"1\"><b>t&amp;</b><c/></a>")
+    assert xmlcore.format(root) == "<a x='1'>\n  <b>t&amp;</b>\n  <c/>\n</a>\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
+        '<!DOCTYPE a SYSTEM "http://example.com/a.dtd"><a/>',
+        "<a><b></a>",
+        "",
+    ],
+)
+def test_parse_refuses_unsafe_or_malformed(text: str) -> None:
+    with pytest.raises(xmlcore.ParseFailure):
+        xmlcore.parse(text)
+
+
+def test_size_limit() -> None:
+    with pytest.raises(xmlcore.ParseFailure):
+        xmlcore.parse("<a>" + "x" * 100 + "</a>", max_bytes=50)
+
+
+def test_depth_limit() -> None:
+    deep = "<a>" * 300 + "</a>" * 300
+    with pytest.raises(xmlcore.ParseFailure):
+        xmlcore.parse(deep)
+
+
+def test_index_groups_by_path() -> None:
+    root = etree.fromstring("<d><x><y/><y/></x><z><y/></z><n:q xmlns:n='urn:n'/></d>")
+    idx = xmlcore.index(root)
+    assert idx["."] == [root]
+    assert len(idx["x/y"]) == 2 and len(idx["z/y"]) == 1
+    assert all(el.tag == "y" for el in idx["x/y"])
+    assert not any("q" in key for key in idx)  # namespaced elements are not indexed
+
+
+def test_canonical_order_sorts_stably_and_prunes() -> None:
+    root = etree.fromstring(
+        "<d><c i='1'/><junk/><a/><c i='2'/><b><z/><y/><w/></b><n:q xmlns:n='urn:n'/></d>"
+    )
+    ranks = {".": {"a": 0, "b": 1, "c": 2}, "b": {"y": 0, "z": 1}}
+    removed = xmlcore.canonical_order(root, ranks, frozenset({"."}))
+    assert sorted(el.tag for el in removed) == ["junk", "{urn:n}q"]
+    for el in removed:
+        root.remove(el)
+    assert [el.tag for el in root] == ["a", "b", "c", "c"]
+    assert [el.get("i") for el in root.findall("c")] == ["1", "2"]
+    # unknown <w/> keeps its place after the last known sibling before it
+    assert [el.tag for el in root.find("b")] == ["y", "z", "w"]
+    # the tree is still sound for lxml after relinking
+    assert etree.tostring(root) == etree.tostring(etree.fromstring(etree.tostring(root)))
+    assert root.find("b").getprevious().tag == "a"
