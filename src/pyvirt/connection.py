@@ -84,9 +84,7 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
 
     def domain(self, ref: DomainRef) -> Domain:
         """The public object for a ref (e.g. the ``domain`` field of an event)."""
-        from .domain import Domain
-
-        return Domain(self, ref)
+        return _Domain()(self, ref)
 
     # -- lifetime --------------------------------------------------------------------------------
 
@@ -282,7 +280,8 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
                     f |= int(_STATE_FLAGS[name])
                 except KeyError:
                     raise virt_error(ErrorNumber.INVALID_ARG, f"unknown domain state filter '{name}'") from None
-        return [self.domain(ref) for ref in self.driver.connect_list_all_domains(f)]
+        cls = _Domain()
+        return [cls(self, ref) for ref in self.driver.connect_list_all_domains(f)]
 
     def num_of_domains(self) -> int:
         return self.driver.connect_num_of_domains()
@@ -392,6 +391,18 @@ class DomainEventStream(AsyncIterator[Any]):
 
 
 _END = object()
+
+_domain_class: type[Domain] | None = None
+
+
+def _Domain() -> type[Domain]:
+    """The Domain class (imported on first use: domain.py imports this module's types)."""
+    global _domain_class
+    if _domain_class is None:
+        from .domain import Domain
+
+        _domain_class = Domain
+    return _domain_class
 
 _STATE_FLAGS = {
     "running": _LF.RUNNING,

@@ -45,6 +45,8 @@ def _impact(live: bool, config: bool) -> int:
     return (DomainModificationImpact.LIVE if live else 0) | (DomainModificationImpact.CONFIG if config else 0)
 
 
+_STATES = tuple(DomainState)  # index -> member, cheaper than DomainState(n) on hot paths
+
 _REASON_ENUMS: dict[DomainState, type] = {}
 
 
@@ -194,8 +196,8 @@ class Domain(DomainSnapshotAPI):
         return self._driver.domain_get_xml_desc(self._ref, int(f))
 
     def info(self) -> DomainInfo:
-        raw = self._driver.domain_get_info(self._ref)
-        return DomainInfo(DomainState(raw[0]), raw[1], raw[2], raw[3], raw[4])
+        raw = self._conn.driver.domain_get_info(self._ref)
+        return DomainInfo(_STATES[raw[0]], raw[1], raw[2], raw[3], raw[4])
 
     def state(self) -> tuple[DomainState, int]:
         """(state, reason); the reason is an IntEnum of the state's reason kind when known."""

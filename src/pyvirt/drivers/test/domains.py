@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from ...objects.domain import DomainObject
     from .state import TestState
 
-__all__ = ["TestDomains", "load_domain_element", "parse_domain"]
+__all__ = ["TestDomains", "load_domain_element", "parse_domain", "ref_of", "start_state", "stop_state"]
 
 #: how long a call waits for another call's job on the same domain (libvirt: 30 s)
 JOB_TIMEOUT = 30.0
@@ -167,7 +167,32 @@ def stop_state(obj: DomainObject, reason: int) -> None:
 
 
 def ref_of(obj: DomainObject) -> DomainRef:
-    return DomainRef(obj.name, obj.uuid, obj.id)
+    """The ref handed out for ``obj``; cached, since name and uuid only change by rename."""
+    cached = obj.driver_data.get("ref")
+    if cached is not None and cached[2] == obj.id:
+        return cached  # type: ignore[no-any-return]
+    ref = DomainRef(obj.name, obj.uuid, obj.id)
+    obj.driver_data["ref"] = ref
+    return ref
+
+
+def facts_of(obj: DomainObject) -> tuple[int, int, int]:
+    """(max memory, current memory, vCPUs) of the live definition, cached per definition.
+
+    The cache is keyed by the definition object, so a replaced definition (start, stop,
+    define, revert) is re-read; the calls here that edit a definition in place drop it.
+    """
+    definition = obj.definition
+    cached = obj.driver_data.get("facts")
+    if cached is not None and cached[0] is definition:
+        return cached[1]  # type: ignore[no-any-return]
+    facts = (definition.memory or 0, definition.current_memory or 0, definition.vcpus)
+    obj.driver_data["facts"] = (definition, facts)
+    return facts
+
+
+def forget_facts(obj: DomainObject) -> None:
+    obj.driver_data.pop("facts", None)
 
 
 def add_definition(
@@ -340,7 +365,10 @@ class TestDomains:
 
     def connect_list_all_domains(self, flags: int = 0) -> list[DomainRef]:
         check_flags(flags, _LIST_FILTERS_ALL, "testConnectListAllDomains")
-        return [ref_of(o) for o in self._state.domains.all() if _matches(o, flags)]
+        objs = self._state.domains.all()
+        if not flags:
+            return [ref_of(o) for o in objs]
+        return [ref_of(o) for o in objs if _matches(o, flags)]
 
     def connect_num_of_domains(self) -> int:
         return self._state.domains.count(active=True)
@@ -480,8 +508,8 @@ class TestDomains:
     def domain_get_info(self, dom: DomainRef) -> DomainInfo:
         obj = self._obj(dom)
         with obj.lock:
-            d = obj.definition
-            return DomainInfo(int(obj.state), d.memory or 0, d.current_memory or 0, d.vcpus, time.time_ns())
+            maximum, current, vcpus = facts_of(obj)
+            return DomainInfo(int(obj.state), maximum, current, vcpus, time.time_ns())
 
     def domain_get_state(self, dom: DomainRef, flags: int = 0) -> tuple[int, int]:
         check_flags(flags, 0, "testDomainGetState")
@@ -511,13 +539,14 @@ class TestDomains:
     # -- resources ---------------------------------------------------------------------------------
 
     def domain_get_max_memory(self, dom: DomainRef) -> int:
-        return self._obj(dom).definition.memory or 0
+        return facts_of(self._obj(dom))[0]
 
     def domain_set_memory_flags(self, dom: DomainRef, kib: int, flags: int = 0) -> None:
         check_flags(flags, _AFFECT_LIVE | _AFFECT_CONFIG | _MEM_MAXIMUM, "testDomainSetMemoryFlags")
         with self._job(dom, "modify") as obj:
             definition, live = self._one_def(obj, flags)
             with obj.lock:
+                forget_facts(obj)
                 if flags & _MEM_MAXIMUM:
                     if live:
                         raise test_error(
@@ -562,6 +591,7 @@ class TestDomains:
         with self._job(dom, "modify") as obj:
             live_def, config_def = self._defs(obj, flags & ~_VCPU_MAXIMUM)
             with obj.lock:
+                forget_facts(obj)
                 if live_def is not None and live_def.max_vcpus < nvcpus:
                     raise test_error(
                         ErrorNumber.INVALID_ARG,
@@ -722,6 +752,7 @@ class TestDomains:
                     raise test_error(ErrorNumber.XML_ERROR, f"name {new_name} cannot contain '/'")
                 old = _lifecycle(obj, DomainEventType.UNDEFINED, DomainEventUndefinedDetail.RENAMED)
                 self._state.domains.rename(obj, new_name)
+                obj.driver_data.pop("ref", None)
             self._emit(old)
             self._emit(_lifecycle(obj, DomainEventType.DEFINED, DomainEventDefinedDetail.RENAMED))
             return ref_of(obj)
