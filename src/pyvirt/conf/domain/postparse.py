@@ -11,10 +11,12 @@ from typing import Any
 
 from lxml import etree
 
+from ..._core import xmlcore
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
 from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap
 from .address import normalize_all
+from .enums import check_enums
 from .devices import post_parse_devices
 from .tables import canonical_order, insert_child
 
@@ -47,15 +49,17 @@ def err(code: int, detail: str | None = None, domain: int = D) -> Exception:
 
 def post_parse(root: etree._Element, **options: Any) -> None:
     """Check, normalise and complete the definition rooted at ``root``."""
+    idx = xmlcore.index(root)  # every element as written, by path (one C walk)
     _domain_type(root)
     _identity(root)
     _memory(root)
     _vcpus(root)
     os_type = _os(root)
+    check_enums(idx)
     _lifecycle(root)
     _clock(root)
     _iothreads(root)
-    _bitmaps(root)
+    _bitmaps(idx)
     _cpu(root)
     _features(root)
     devices = root.find("devices")
@@ -63,10 +67,10 @@ def post_parse(root: etree._Element, **options: Any) -> None:
         devices = etree.Element("devices")
         insert_child(root, devices)
     post_parse_devices(root, devices, os_type)
-    _memory_totals(root, devices)
-    _scaled(root)
-    _os_details(root)
-    _numa_order(root)
+    _memory_totals(root, idx)
+    _scaled(idx)
+    _os_details(root, idx)
+    _numa_order(idx)
     _placement(root)
     _pins(root)
     _metadata(root)
@@ -221,9 +225,9 @@ BITMAP_ATTRS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _bitmaps(root: etree._Element) -> None:
+def _bitmaps(idx: dict[str, list[etree._Element]]) -> None:
     for path, attr in BITMAP_ATTRS:
-        for el in root.iterfind(path):
+        for el in idx.get(path, ()):
             raw = el.get(attr)
             if raw is None:
                 continue
@@ -308,15 +312,14 @@ def _features(root: etree._Element) -> None:
         hv.set("mode", "custom")
 
 
-def _memory_totals(root: etree._Element, devices: etree._Element) -> None:
+def _memory_totals(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
     """libvirt infers <memory> from the NUMA cells (plus memory devices) only when absent."""
     mem = root.find("memory")
     if mem is None or mem.text == "0":
-        cells = root.findall("cpu/numa/cell")
+        cells = idx.get("cpu/numa/cell", ())
         total = sum(int(c.get("memory", "0")) for c in cells)
         if total:
-            for dev in devices.iterchildren("memory"):
-                size = dev.find("target/size")
+            for size in idx.get("devices/memory/target/size", ()):
                 if size is not None:
                     total += to_kib(
                         parse_scaled(size.text, size.get("unit"), what="./target/size", default_scale=1024)
@@ -346,7 +349,10 @@ SCALED_ELEMENTS: tuple[tuple[str, str, int], ...] = (
     ("memtune/soft_limit", "KiB", 1024),
     ("memtune/swap_hard_limit", "KiB", 1024),
     ("memtune/min_guarantee", "KiB", 1024),
-    ("devices/disk//metadata_cache/max_size", "bytes", 1),
+    ("devices/disk/driver/metadata_cache/max_size", "bytes", 1),
+    ("devices/disk/source/metadata_cache/max_size", "bytes", 1),
+    ("devices/disk/backingStore/format/metadata_cache/max_size", "bytes", 1),
+    ("devices/disk/backingStore/backingStore/format/metadata_cache/max_size", "bytes", 1),
     ("devices/memory/target/size", "KiB", 1024),
     ("devices/memory/target/requested", "KiB", 1024),
     ("devices/memory/target/block", "KiB", 1024),
@@ -356,15 +362,15 @@ SCALED_ELEMENTS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def _scaled(root: etree._Element) -> None:
+def _scaled(idx: dict[str, list[etree._Element]]) -> None:
     for path, unit, scale in SCALED_ELEMENTS:
-        for el in root.iterfind(path):
+        for el in idx.get(path, ()):
             nbytes = parse_scaled(el.text, el.get("unit"), what=f"./{path.rsplit('/', 1)[-1]}[1]",
                                   default_scale=scale)
             value = nbytes if scale == 1 else to_kib(nbytes)
             el.text = str(value)
             el.set("unit", unit)
-    for page in root.iterfind("memoryBacking/hugepages/page"):
+    for page in idx.get("memoryBacking/hugepages/page", ()):
         size = page.get("size")
         if size is not None:
             kib = to_kib(parse_scaled(size, page.get("unit"), what="./@size", default_scale=1024))
@@ -372,21 +378,28 @@ def _scaled(root: etree._Element) -> None:
             page.set("unit", "KiB")
 
 
-def _os_details(root: etree._Element) -> None:
-    loader = root.find("os/loader")
+def _os_details(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
+    loaders = idx.get("os/loader")
+    loader = loaders[0] if loaders else None
     if loader is not None and loader.get("type") is None and (loader.text or "").strip():
         if root.find("os").get("firmware") is None:
             loader.set("type", "rom")
-    for boot in root.iter("boot"):
-        lp = boot.get("loadparm")
-        if lp is not None:
-            boot.set("loadparm", lp.upper())
+    for key in BOOT_PATHS:
+        for boot in idx.get(key, ()):
+            lp = boot.get("loadparm")
+            if lp is not None:
+                boot.set("loadparm", lp.upper())
 
 
-def _numa_order(root: etree._Element) -> None:
-    numa = root.find("cpu/numa")
-    if numa is None:
+BOOT_PATHS = ("devices/disk/boot", "devices/interface/boot", "devices/hostdev/boot",
+              "devices/redirdev/boot", "devices/filesystem/boot")
+
+
+def _numa_order(idx: dict[str, list[etree._Element]]) -> None:
+    numas = idx.get("cpu/numa")
+    if not numas:
         return
+    numa = numas[0]
     cells = numa.findall("cell")
     keyed = sorted(cells, key=lambda c: int(c.get("id", "0")))
     if keyed != cells:

@@ -1,0 +1,78 @@
+"""libvirt's enumerated attribute values for the domain format, and their parse errors.
+
+Each entry names an element path, an attribute, the values libvirt 9.0 accepts and how it
+reports anything else: most attributes go through virXMLPropEnum ("Invalid value for
+attribute 'a' in element 'e': 'v'."), a few older ones have their own wording and code.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ...errors import ErrorDomain, ErrorNumber, virt_error
+from ..values import invalid_prop
+
+_S = frozenset
+
+DISK_TYPES = _S("file block dir network volume nvme vhostuser".split())
+DISK_DEVICES = _S("disk cdrom floppy lun".split())
+DISK_BUSES = _S("ide fdc scsi virtio xen usb uml sata sd".split())
+NET_TYPES = _S(
+    "user ethernet vhostuser server client mcast network bridge internal direct hostdev udp "
+    "vdpa null vds".split()
+)
+GRAPHICS_TYPES = _S("sdl vnc rdp desktop spice egl-headless dbus".split())
+CONTROLLER_TYPES = _S("ide fdc scsi sata virtio-serial ccid usb pci xenbus isa".split())
+VIDEO_MODELS = _S("default vga cirrus vmvga xen vbox qxl parallels virtio gop none bochs ramfb".split())
+INPUT_TYPES = _S("mouse tablet keyboard passthrough evdev".split())
+INPUT_BUSES = _S("ps2 usb xen parallels virtio none".split())
+CLOCK_OFFSETS = _S("utc localtime variable timezone absolute".split())
+CPU_MODES = _S("custom host-model host-passthrough maximum".split())
+SNAPSHOT = _S("default no internal external manual".split())
+CACHE = _S("default none writethrough writeback directsync unsafe".split())
+SOUND_MODELS = _S("sb16 es1370 pcspk ac97 ich6 ich9 usb ich7".split())
+BALLOON_MODELS = _S("virtio xen none virtio-transitional virtio-non-transitional".split())
+WATCHDOG_MODELS = _S("i6300esb ib700 diag288 itco".split())
+HOSTDEV_TYPES = _S("usb pci scsi scsi_host mdev".split())
+PLACEMENT = _S("static auto".split())
+
+
+def _unsupported(template: str, domain: int = ErrorDomain.DOMAIN):  # type: ignore[no-untyped-def]
+    def make(attr: str, tag: str, value: str) -> Exception:
+        return virt_error(ErrorNumber.CONFIG_UNSUPPORTED, template.format(value), domain=domain)
+
+    return make
+
+
+#: (path, attribute, allowed values, error maker or None for libvirt's generic wording)
+ENUMS = (
+    ("vcpu", "placement", PLACEMENT, None),
+    ("devices/disk", "type", DISK_TYPES, None),
+    ("devices/disk", "device", DISK_DEVICES, None),
+    ("devices/disk", "snapshot", SNAPSHOT, None),
+    ("devices/disk/target", "bus", DISK_BUSES, None),
+    ("devices/disk/driver", "cache", CACHE, None),
+    ("devices/interface", "type", NET_TYPES, None),
+    ("devices/graphics", "type", GRAPHICS_TYPES, None),
+    ("devices/controller", "type", CONTROLLER_TYPES, None),
+    ("devices/sound", "model", SOUND_MODELS, None),
+    ("devices/memballoon", "model", BALLOON_MODELS, None),
+    ("devices/video/model", "type", VIDEO_MODELS, _unsupported("unknown video model '{}'")),
+    ("devices/input", "type", INPUT_TYPES, _unsupported("unknown input device type '{}'")),
+    ("devices/input", "bus", INPUT_BUSES, _unsupported("unknown input bus type '{}'")),
+    ("devices/watchdog", "model", WATCHDOG_MODELS, _unsupported("unknown watchdog model '{}'")),
+    ("devices/hostdev", "type", HOSTDEV_TYPES,
+     _unsupported("unknown host device source address type '{}'")),
+    ("clock", "offset", CLOCK_OFFSETS, _unsupported("unknown clock offset '{}'")),
+    ("cpu", "mode", CPU_MODES, _unsupported("Invalid mode attribute '{}'", ErrorDomain.CPU)),
+)  # fmt: skip
+
+
+def check_enums(idx: dict[str, list[etree._Element]]) -> None:
+    """Raise libvirt's error for the first attribute holding a value it does not know."""
+    for path, attr, allowed, maker in ENUMS:
+        for el in idx.get(path, ()):
+            value = el.get(attr)
+            if value is not None and value not in allowed:
+                tag = path.rsplit("/", 1)[-1]
+                raise (maker or invalid_prop)(attr, tag, value)
