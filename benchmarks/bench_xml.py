@@ -84,8 +84,8 @@ def main(argv: list[str]) -> int:
             t_lv = best(lv, args.number, args.repeat)
         else:
             t_lv = 0.0
-        t_py = best(lambda: DomainDef.from_xml(text).to_xml(), args.number, args.repeat)
-        t_lx = best(lambda: etree.tostring(etree.fromstring(data, parser)), args.number, args.repeat)
+        t_py = best(lambda text=text: DomainDef.from_xml(text).to_xml(), args.number, args.repeat)
+        t_lx = best(lambda data=data: etree.tostring(etree.fromstring(data, parser)), args.number, args.repeat)
         totals["pyvirt"] += t_py
         totals["lxml"] += t_lx
         totals["libvirt"] += t_lv

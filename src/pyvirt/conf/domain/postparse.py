@@ -16,8 +16,8 @@ from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
 from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap
 from .address import normalize_all
-from .enums import check_enums
 from .devices import post_parse_devices
+from .enums import check_enums
 from .tables import canonical_order, insert_child
 
 D = ErrorDomain.DOMAIN
