@@ -295,6 +295,7 @@ class FakePeer:
         self.ours, self.theirs = socket.socketpair()
         self.behaviour = behaviour
         self.received = b""
+        self.commands: list[dict] = []
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.stop = threading.Event()
         self.thread.start()
@@ -315,6 +316,9 @@ class FakePeer:
         elif self.behaviour == "events":
             s.sendall(b"".join(b'{"event": "E%d", "data": {"n": %d}}\r\n' % (i, i)
                                for i in range(200)))
+        if self.behaviour == "reverse2":  # answer commands two at a time, the second first
+            self.answer_reversed(s)
+            return
         if self.behaviour == "deaf":  # never reads again: our sends must not block forever
             self.stop.wait(30)
             return
@@ -329,6 +333,36 @@ class FakePeer:
             if not data:
                 return
             self.received += data
+
+    def answer_reversed(self, s: socket.socket) -> None:
+        dec = json.JSONDecoder()
+        text = ""
+        batch: list[dict] = []
+        s.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                data = s.recv(65536)
+            except TimeoutError:
+                continue
+            if not data:
+                return
+            text += data.decode()
+            while text.strip():
+                text = text.lstrip()
+                try:
+                    cmd, end = dec.raw_decode(text)
+                except ValueError:
+                    break
+                text = text[end:]
+                batch.append(cmd)
+                self.commands.append(cmd)
+            if len(batch) >= 2:
+                for cmd in reversed(batch):
+                    reply = {"return": {"echo": cmd["execute"]}}
+                    if "id" in cmd:
+                        reply["id"] = cmd["id"]
+                    s.sendall(json.dumps(reply).encode() + b"\r\n")
+                batch.clear()
 
     def monitor(self, **kw: object) -> Monitor:
         return Monitor.from_socket(self.ours, timeout=5, name="fake", **kw)  # type: ignore[arg-type]
@@ -377,6 +411,10 @@ def test_deaf_peer_cannot_block_a_sender(peer_factory) -> None:  # type: ignore[
             mon.execute("human-monitor-command", big, timeout=0.5)
         assert time.monotonic() - t0 < 3
         assert info.value.code == ErrorNumber.OPERATION_TIMEOUT
+        # part of the command went out: the stream is out of step, so the monitor hung up
+        assert mon.closed
+        with pytest.raises(VirtError, match="broken"):
+            mon.execute("query-status", timeout=1)
     finally:
         mon.close()
 
@@ -404,5 +442,30 @@ def test_many_events_keep_their_order(peer_factory) -> None:  # type: ignore[no-
             mon.flush_events(1)
             time.sleep(0.01)
         assert seen == [(f"E{i}", i) for i in range(200)]
+    finally:
+        mon.close()
+
+
+def test_replies_are_matched_by_id_under_concurrency(peer_factory) -> None:  # type: ignore[no-untyped-def]
+    # The peer answers in pairs, the second command first: only correct id matching (and order
+    # matching for the one command sent without an id) gives each caller its own reply.
+    peer = peer_factory("reverse2")
+    mon = peer.monitor()
+    results: dict[str, object] = {}
+
+    def call(name: str) -> None:
+        results[name] = mon.execute(name, timeout=10)
+
+    try:
+        first = threading.Thread(target=call, args=("cmd-a",))
+        first.start()
+        deadline = time.monotonic() + 5
+        while not peer.commands and time.monotonic() < deadline:
+            time.sleep(0.01)
+        call("cmd-b")
+        first.join(10)
+        assert results == {"cmd-a": {"echo": "cmd-a"}, "cmd-b": {"echo": "cmd-b"}}
+        # the lone first command went without an id; the one sent while it was in flight had one
+        assert "id" not in peer.commands[0] and "id" in peer.commands[1]
     finally:
         mon.close()

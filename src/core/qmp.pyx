@@ -65,15 +65,6 @@ cdef class Message:
     obj:         the whole decoded object
     """
 
-    cdef readonly int kind
-    cdef readonly object id
-    cdef readonly object value
-    cdef readonly object name
-    cdef readonly object error_class
-    cdef readonly object desc
-    cdef readonly object timestamp
-    cdef readonly object obj
-
     @property
     def kind_name(self):
         return KIND_NAMES[self.kind]
@@ -200,10 +191,6 @@ cdef class Decoder:
     After a QMPProtocolError the stream is out of step: the caller should drop the connection
     (libvirt does the same).
     """
-
-    cdef bytearray _buf
-    cdef readonly Py_ssize_t max_line
-    cdef bint _orjson
 
     def __init__(self, Py_ssize_t max_line=MAX_LINE, *, backend="auto"):
         if backend not in ("auto", "orjson", "json"):

@@ -55,6 +55,7 @@ import select
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -84,15 +85,20 @@ def _qemu_error(code: int, detail: str) -> VirtError:
 
 
 class _Pending:
-    """A command waiting for its reply: the caller sleeps on ``lock`` until the reader releases it."""
+    """A command waiting for its reply: the caller sleeps on ``lock`` until a reader releases it.
 
-    __slots__ = ("lock", "reply", "error")
+    ``cid`` is the id sent with the command, or None for a command sent without one (matched by
+    order). A caller that timed out leaves its entry in place so the late reply still finds it.
+    """
+
+    __slots__ = ("lock", "reply", "error", "cid")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.lock.acquire()
         self.reply: qmp.Message | None = None
         self.error: VirtError | None = None
+        self.cid: int | None = None
 
 
 class Monitor:
@@ -107,8 +113,10 @@ class Monitor:
         self._on_eof = on_eof
         self._decoder = qmp.Decoder()
         self._ids = itertools.count(1)
-        self._pending: dict[int, _Pending] = {}
-        self._state = threading.Lock()    # guards _pending insertion against hang-up
+        self._inflight: deque[_Pending] = deque()  # commands sent, in send order
+        self._by_id: dict[int, _Pending] = {}
+        self._free_ids: list[int] = []
+        self._state = threading.Lock()    # guards _inflight/_by_id and the hang-up
         self._send_lock = threading.Lock()
         self._io_lock = threading.Lock()  # held by the one thread reading the socket
         self._poll = select.poll()        # used only by the I/O lock holder
@@ -278,36 +286,26 @@ class Monitor:
 
     def _roundtrip(self, name: str, arguments: dict | None, timeout: float | None,
                    raw: dict | None = None) -> qmp.Message:
-        """Send a command with a fresh id and return its reply (a return or an error)."""
-        cid = next(self._ids)
-        if raw is None:
-            data = qmp.encode_command(name, arguments, cid)
-        else:  # passthrough: the caller's object, with our id so the reply finds its way back
-            raw["id"] = cid
-            data = (json.dumps(raw, separators=(",", ":")) + "\r\n").encode()
+        """Send a command and return its reply (a return or an error message)."""
+        if self._closed:
+            raise _qemu_error(ErrorNumber.INTERNAL_ERROR, "QEMU monitor was closed")
+        if self._eof_error is not None:
+            raise self._eof_error
         pending = _Pending()
-        with self._state:
-            if self._closed:
-                raise _qemu_error(ErrorNumber.INTERNAL_ERROR, "QEMU monitor was closed")
-            if self._eof_error is not None:
-                raise self._eof_error
-            self._pending[cid] = pending
         deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            if self._io_lock.acquire(blocking=False):
-                # fast path: nobody is reading, so this thread reads its own reply
-                try:
-                    self._lead(pending, data, deadline, name, timeout)
-                finally:
-                    self._release_io()
-            else:
-                self._send(data, deadline, name)
-                if deadline is None:
-                    pending.lock.acquire()
-                elif not pending.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                    raise self._timeout_error(name, timeout)
-        finally:
-            self._pending.pop(cid, None)
+        if self._io_lock.acquire(blocking=False):
+            # fast path: nobody is reading, so this thread reads its own reply
+            try:
+                self._send_command(pending, name, arguments, raw, deadline)
+                self._lead(pending, deadline, name, timeout)
+            finally:
+                self._release_io()
+        else:
+            self._send_command(pending, name, arguments, raw, deadline)
+            if deadline is None:
+                pending.lock.acquire()
+            elif not pending.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise self._timeout_error(name, timeout)
         if pending.reply is not None:
             return pending.reply
         assert pending.error is not None
@@ -317,13 +315,12 @@ class Monitor:
         return _qemu_error(ErrorNumber.OPERATION_TIMEOUT,
                            f"QEMU monitor did not reply to '{name}' within {timeout:g} seconds")
 
-    def _lead(self, pending: _Pending, data: bytes, deadline: float | None, name: str,
+    def _lead(self, pending: _Pending, deadline: float | None, name: str,
               timeout: float | None) -> None:
-        """Holding the I/O lock: send, then read until our reply (or error) is in."""
+        """Holding the I/O lock, after sending: read until our reply (or an error) is in."""
         epoll = self._epoll
         if epoll is not None:
             epoll.modify(self._fd, 0)  # keep the watcher asleep while we read
-        self._send(data, deadline, name)
         recv = self._sock.recv
         poll = self._poll.poll
         while pending.reply is None and pending.error is None:
@@ -356,30 +353,86 @@ class Monitor:
                 pass
         self._io_lock.release()
 
-    def _send(self, data: bytes, deadline: float | None, name: str) -> None:
-        """Write all of ``data``; a peer that stops reading cannot block us past ``deadline``."""
-        view = memoryview(data)
+    def _send_command(self, pending: _Pending, name: str, arguments: dict | None,
+                      raw: dict | None, deadline: float | None) -> None:
+        """Register ``pending`` and write its command.
+
+        QEMU answers in-band commands strictly in the order it receives them, so a command sent
+        while no other is in flight goes without an id and its reply (which then has no id) is
+        matched by order, like libvirt does. Every command sent while others are in flight, and
+        every passthrough command, carries an id and its reply is matched by id. (QEMU reads its
+        monitor one byte per main-loop iteration, so each byte of a command costs ~5 us: the id
+        is a measurable part of a round trip.)
+        """
         with self._send_lock:
-            while view:
-                try:
-                    sent = self._sock.send(view, _SEND_FLAGS)
-                    view = view[sent:]
-                    continue
-                except BlockingIOError:
-                    pass
-                except OSError as exc:
-                    if self._eof_error is not None:
-                        raise self._eof_error from None
-                    raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
-                                      f"Unable to write to monitor: {exc.strerror or exc}") from None
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise _qemu_error(
-                        ErrorNumber.OPERATION_TIMEOUT,
-                        f"QEMU monitor did not accept '{name}' within the timeout")
-                poller = select.poll()
-                poller.register(self._fd, select.POLLOUT)
-                poller.poll(None if remaining is None else max(1, int(remaining * 1000)))
+            with self._state:
+                if self._closed:
+                    raise _qemu_error(ErrorNumber.INTERNAL_ERROR, "QEMU monitor was closed")
+                if self._eof_error is not None:
+                    raise self._eof_error
+                if self._inflight or raw is not None:
+                    # ids are recycled once their reply is in, so they stay one or two digits
+                    cid = self._free_ids.pop() if self._free_ids else next(self._ids)
+                    pending.cid = cid
+                    self._by_id[cid] = pending
+                else:
+                    cid = None
+                self._inflight.append(pending)
+            if raw is None:
+                data = qmp.encode_command(name, arguments, cid)
+            else:
+                raw["id"] = cid
+                data = (json.dumps(raw, separators=(",", ":")) + "\r\n").encode()
+            try:
+                self._write(data, deadline, name)
+            except VirtError as exc:
+                self._unsend(pending, getattr(exc, "bytes_sent", 0))
+                raise
+            except BaseException:  # interrupted mid-write: how much went out is unknown
+                self._unsend(pending, len(data))
+                raise
+
+    def _unsend(self, pending: _Pending, sent: int) -> None:
+        """A write failed: forget the command, or hang up if QEMU got part of it (the stream
+        would be out of step: the next command would be glued to the partial one)."""
+        if sent > 0:
+            self._hang_up(f"QEMU monitor is broken: a command to '{self.name}' was cut short")
+            return
+        with self._state:
+            try:
+                self._inflight.remove(pending)
+            except ValueError:
+                pass
+            if pending.cid is not None and self._by_id.pop(pending.cid, None) is not None:
+                self._free_ids.append(pending.cid)
+
+    def _write(self, data: bytes, deadline: float | None, name: str) -> None:
+        """Write all of ``data`` (under the send lock). A peer that stops reading cannot block
+        us past ``deadline``. Errors carry ``bytes_sent`` (what QEMU got before the failure)."""
+        view = memoryview(data)
+        total = len(data)
+        sent = 0
+        while sent < total:
+            try:
+                sent += self._sock.send(view[sent:], _SEND_FLAGS)
+                continue
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                err = self._eof_error or _qemu_error(
+                    ErrorNumber.INTERNAL_ERROR,
+                    f"Unable to write to monitor: {exc.strerror or exc}")
+                err.bytes_sent = sent  # type: ignore[attr-defined]
+                raise err from None
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                err = _qemu_error(ErrorNumber.OPERATION_TIMEOUT,
+                                  f"QEMU monitor did not accept '{name}' within the timeout")
+                err.bytes_sent = sent  # type: ignore[attr-defined]
+                raise err
+            poller = select.poll()
+            poller.register(self._fd, select.POLLOUT)
+            poller.poll(None if remaining is None else max(1, int(remaining * 1000)))
 
     # --- reading (by the I/O lock holder) --------------------------------------------------------
 
@@ -395,17 +448,41 @@ class Monitor:
         except qmp.QMPProtocolError as exc:
             self._protocol_reason = f"QEMU monitor protocol error: {exc}"
             return False
-        pending = self._pending
         for msg in msgs:
             kind = msg.kind
             if kind == _KIND_RETURN or kind == _KIND_ERROR:
-                waiter = pending.pop(msg.id, None)
+                waiter = self._match(msg.id)
                 if waiter is not None:
                     waiter.reply = msg
                     waiter.lock.release()
             elif kind == _KIND_EVENT:
                 self._events.put(msg)
         return True
+
+    def _match(self, cid: object) -> _Pending | None:
+        """The command a reply answers: by id, or else the oldest command sent without one."""
+        with self._state:
+            inflight = self._inflight
+            if cid is not None:
+                waiter = self._by_id.pop(cid, None)  # type: ignore[call-overload]
+                if waiter is None:
+                    return None  # not ours (or already failed): drop it
+                self._free_ids.append(cid)  # type: ignore[arg-type]
+                if inflight[0] is waiter:
+                    inflight.popleft()
+                else:
+                    inflight.remove(waiter)
+                return waiter
+            for waiter in inflight:
+                if waiter.cid is None:
+                    break
+            else:
+                return None
+            if inflight[0] is waiter:
+                inflight.popleft()
+            else:
+                inflight.remove(waiter)
+            return waiter
 
     @staticmethod
     def _read_failure(exc: OSError) -> str | None:
@@ -457,8 +534,9 @@ class Monitor:
             if self._eof_error is not None:
                 return
             self._eof_error = err
-            waiters = list(self._pending.values())
-            self._pending.clear()
+            waiters = list(self._inflight)
+            self._inflight.clear()
+            self._by_id.clear()
         for waiter in waiters:
             waiter.error = err
             waiter.lock.release()
