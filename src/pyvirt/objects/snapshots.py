@@ -25,6 +25,7 @@ INACTIVE_STATES = frozenset({"shutoff"})
 _DISK_ONLY_STATE = "disk-snapshot"
 
 _FILTERS_LEAVES = L.LEAVES | L.NO_LEAVES
+_DOMAIN = 20  # ErrorDomain.DOMAIN: libvirt reports moment-list errors from domain_conf
 _FILTERS_METADATA = L.METADATA | L.NO_METADATA
 _FILTERS_STATUS = L.INACTIVE | L.ACTIVE | L.DISK_ONLY
 _FILTERS_LOCATION = L.INTERNAL | L.EXTERNAL
@@ -92,21 +93,21 @@ class SnapshotTree:
     def check_parent(self, name: str, parent_name: str | None) -> None:
         """Refuse a parent that is missing, the snapshot itself, or would close a cycle.
 
-        Same checks (and INVALID_ARG wording) as libvirt's redefine path.
+        Same checks (and INVALID_ARG wording, which says "moment") as libvirt's redefine path.
         """
         if parent_name is None:
             return
         if parent_name == name:
-            raise virt_error(ErrorNumber.INVALID_ARG, f"cannot set snapshot {name} as its own parent")
+            raise virt_error(ErrorNumber.INVALID_ARG, f"cannot set moment {name} as its own parent", domain=_DOMAIN)
         parent = self._nodes.get(parent_name)
         if parent is None:
             raise virt_error(
-                ErrorNumber.INVALID_ARG, f"parent {parent_name} for snapshot {name} not found"
+                ErrorNumber.INVALID_ARG, f"parent {parent_name} for moment {name} not found", domain=_DOMAIN
             )
         while parent.parent is not None:
             if parent.parent.name == name:
                 raise virt_error(
-                    ErrorNumber.INVALID_ARG, f"parent {parent.name} would create cycle to {name}"
+                    ErrorNumber.INVALID_ARG, f"parent {parent.name} would create cycle to {name}", domain=_DOMAIN
                 )
             parent = parent.parent
 
@@ -211,9 +212,10 @@ class SnapshotTree:
         flags = int(flags)
         if flags & _FILTERS_METADATA == L.NO_METADATA:
             return []  # every snapshot in the tree has metadata
-        for group in (_FILTERS_LEAVES, _FILTERS_STATUS, _FILTERS_LOCATION):
+        for group in (_FILTERS_STATUS, _FILTERS_LOCATION):
             if flags & group == group:
-                flags &= ~group  # asking for every member of a group is no filter at all
+                flags &= ~group  # asking for every member of these groups is no filter at all
+        # (LEAVES with NO_LEAVES is not widened: libvirt then matches nothing)
         if start is not None:
             pool = list(start.walk()) if flags & L.DESCENDANTS else list(start.children)
         elif flags & L.ROOTS:

@@ -209,7 +209,7 @@ class TestSnapshots:
                 doc.inactive_domain = doc.inactive_domain or old.inactive_domain
         if doc.domain is None:
             raise snapshot_error(ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot")
-        doc.align_disks()
+        doc.align_disks("external" if doc.is_external() else "internal", require_match=False)
         if other is not None:
             tree.replace(other, doc, state=doc.state, external=doc.is_external())
             tree.set_parent(other, doc.parent_name)
@@ -349,8 +349,6 @@ class TestSnapshots:
                             ErrorNumber.SNAPSHOT_REVERT_RISKY,
                             f"snapshot '{doc.name}' lacks domain '{obj.name}' rollback info",
                         )
-                    if obj.is_active() and not online and want_run:
-                        raise test_error(ErrorNumber.SNAPSHOT_REVERT_RISKY, "must respawn guest to start inactive snapshot")
                 if doc.domain is None:
                     raise test_error(
                         ErrorNumber.SNAPSHOT_REVERT_RISKY,
