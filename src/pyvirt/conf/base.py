@@ -102,7 +102,7 @@ class XMLDef(XMLView):
         """Adopt an already parsed element (it becomes the model's storage)."""
         if root.tag != cls.TAG:
             raise xml_error(
-                f"unexpected root element <{root.tag}>, expecting <{cls.TAG}>",
+                f"expecting root element of '{cls.TAG}', not '{root.tag}'",  # libvirt's wording
                 domain=cls.ERROR_DOMAIN,
             )
         if validate:
