@@ -8,6 +8,7 @@ deadlock fails the test instead of hanging the suite.
 from __future__ import annotations
 
 import random
+import signal
 import sys
 import threading
 import time
@@ -419,3 +420,86 @@ def test_no_deadlock_between_the_gil_and_internal_mutexes() -> None:
         sys.setswitchinterval(old)
     assert done["n"] == 8
     assert not m.locked and not slot.active and rw.readers == 0 and not rw.writer
+
+
+# -- signals (Ctrl-C) interrupt waits in the main thread ----------------------------------------
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
+def interrupt_main_when(ready: Callable[[], bool]) -> threading.Thread:
+    """Send SIGUSR1 to the main thread once ``ready()`` holds (the main thread is parked)."""
+
+    def send() -> None:
+        wait_for(ready, "the main thread to wait")
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+
+    return start(send)
+
+
+@pytest.fixture
+def sigusr1():
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers run only in the main thread")
+    old = signal.signal(signal.SIGUSR1, _raise_interrupted)
+    yield
+    signal.signal(signal.SIGUSR1, old)
+
+
+def test_signal_interrupts_an_untimed_mutex_wait(sigusr1: None) -> None:
+    m = Mutex()
+    m.acquire()
+    sender = interrupt_main_when(lambda: m.waiting == 1)
+    with pytest.raises(Interrupted):
+        m.acquire()
+    join_all([sender])
+    assert m.waiting == 0 and m.locked  # left the queue; the holder still holds it
+    m.release()
+    assert m.acquire(0)
+    m.release()
+
+
+def test_signal_interrupts_a_job_wait(sigusr1: None) -> None:
+    slot = JobSlot()
+    slot.begin("holder", -1)
+    sender = interrupt_main_when(lambda: slot.waiting == 1)
+    with pytest.raises(Interrupted):
+        slot.begin("impatient", 30.0)
+    join_all([sender])
+    assert slot.waiting == 0 and slot.name == "holder"
+    slot.end()
+    assert not slot.active
+
+
+def test_signal_interrupts_rwlock_waits(sigusr1: None) -> None:
+    lock = RWLock()
+    lock.acquire_read()
+    sender = interrupt_main_when(lambda: lock.writers_waiting == 1)
+    with pytest.raises(Interrupted):
+        lock.acquire_write()
+    join_all([sender])
+    assert lock.writers_waiting == 0
+    assert lock.acquire_read(0)  # no phantom writer holds readers back
+    lock.release_read()
+    lock.release_read()
+
+    lock.acquire_write()
+    flag = threading.Event()
+
+    def set_soon() -> None:
+        time.sleep(0.2)  # the main thread is parked in acquire_read by then (or soon)
+        flag.set()
+
+    sender = interrupt_main_when(flag.is_set)
+    setter = start(set_soon)
+    with pytest.raises(Interrupted):
+        lock.acquire_read()
+    join_all([sender, setter])
+    assert lock.readers == 0 and lock.writer
+    lock.release_write()

@@ -31,6 +31,15 @@ on itself (for a timed wait that means a timeout, for an untimed one a deadlock)
 from libc.errno cimport ETIMEDOUT, EBUSY
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 from posix.types cimport clockid_t
+from cpython.pythread cimport PyThread_get_thread_ident
+
+import threading
+
+
+cdef extern from "Python.h":
+    # Declared here without Cython's automatic ``except -1``: on an exception the waiter must
+    # first leave its queue, then return -1 itself.
+    int PyErr_CheckSignals() noexcept
 
 
 cdef extern from "<pthread.h>" nogil:
@@ -73,16 +82,27 @@ cdef inline double _now() noexcept nogil:
     return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
-cdef inline void _deadline(timespec *ts, double timeout) noexcept nogil:
-    """Absolute CLOCK_MONOTONIC time ``timeout`` seconds from now."""
-    cdef long long sec = <long long>timeout
-    cdef long nsec = <long>((timeout - <double>sec) * 1e9)
-    clock_gettime(CLOCK_MONOTONIC, ts)
-    ts.tv_sec += sec
-    ts.tv_nsec += nsec
+cdef inline void _abs_timespec(timespec *ts, double when) noexcept nogil:
+    """The timespec for ``when`` seconds on CLOCK_MONOTONIC."""
+    cdef long long sec = <long long>when
+    ts.tv_sec = sec
+    ts.tv_nsec = <long>((when - <double>sec) * 1e9)
     if ts.tv_nsec >= 1000000000:
         ts.tv_sec += 1
         ts.tv_nsec -= 1000000000
+
+
+# A wait in the main thread wakes this often to run Python's signal handlers, so Ctrl-C
+# interrupts a long wait as it does threading.Lock.acquire(). Other threads never receive
+# signals and sleep in one piece.
+cdef enum:
+    _SLICE = 2
+cdef double _SLICE_SECONDS = 0.05
+cdef unsigned long _main_ident = threading.main_thread().ident
+
+
+cdef inline bint _in_main_thread() noexcept:
+    return PyThread_get_thread_ident() == _main_ident
 
 
 cdef inline void _lock_internal(pthread_mutex_t *mu) noexcept:
@@ -139,93 +159,134 @@ cdef bint _gate_try(Gate *g) noexcept:
     return got
 
 
-cdef bint _gate_wait(Gate *g, double timeout) noexcept nogil:
-    """Queue behind the current owner and sleep until ownership is handed over.
-
-    ``timeout < 0`` waits forever. Returns True when the caller now owns the gate.
-    """
-    cdef Waiter w
+cdef void _gate_dequeue(Gate *g, Waiter *w) noexcept nogil:
+    """Unlink ``w`` from the queue (g.mu held)."""
     cdef Waiter *p
-    cdef timespec until
-    cdef int rc
-    cdef bint got
+    if g.head == w:
+        g.head = w.next
+        if g.head == NULL:
+            g.tail = NULL
+    else:
+        p = g.head
+        while p.next != w:
+            p = p.next
+        p.next = w.next
+        if g.tail == w:
+            g.tail = p
+    g.waiting -= 1
+
+
+cdef void _gate_pass_on(Gate *g) noexcept nogil:
+    """Hand the held gate to the oldest waiter, or open it (g.mu held)."""
+    cdef Waiter *w = g.head
+    if w == NULL:
+        g.held = False
+        return
+    g.head = w.next
+    if g.head == NULL:
+        g.tail = NULL
+    g.waiting -= 1
+    w.granted = True
+    # Signalled under g.mu: the waiter's node (and its condition) lives until it has
+    # re-acquired g.mu and seen ``granted``.
+    pthread_cond_signal(&w.cond)
+
+
+cdef bint _gate_enqueue(Gate *g, Waiter *w) noexcept nogil:
+    """Take the gate if it is free, else join the queue. True if taken."""
     pthread_mutex_lock(&g.mu)
     if not g.held:
         g.held = True
         pthread_mutex_unlock(&g.mu)
         return True
-    if timeout == 0:
-        pthread_mutex_unlock(&g.mu)
-        return False
     pthread_cond_init(&w.cond, &_monotonic_attr)
     w.granted = False
     w.next = NULL
     if g.tail == NULL:
-        g.head = &w
+        g.head = w
     else:
-        g.tail.next = &w
-    g.tail = &w
+        g.tail.next = w
+    g.tail = w
     g.waiting += 1
-    if timeout > 0:
-        _deadline(&until, timeout)
-    while not w.granted:
-        if timeout < 0:
-            pthread_cond_wait(&w.cond, &g.mu)
-        else:
-            rc = pthread_cond_timedwait(&w.cond, &g.mu, &until)
-            if rc == ETIMEDOUT and not w.granted:
-                # Leave the queue; nobody can hand us the gate once we are out of it.
-                if g.head == &w:
-                    g.head = w.next
-                    if g.head == NULL:
-                        g.tail = NULL
-                else:
-                    p = g.head
-                    while p.next != &w:
-                        p = p.next
-                    p.next = w.next
-                    if g.tail == &w:
-                        g.tail = p
-                g.waiting -= 1
-                break
-    got = w.granted
     pthread_mutex_unlock(&g.mu)
-    pthread_cond_destroy(&w.cond)
-    return got
+    return False
+
+
+cdef int _gate_sleep(Gate *g, Waiter *w, double deadline, double slice_end) noexcept nogil:
+    """Sleep in the queue until granted (1), past ``deadline`` (0: left the queue) or past
+    ``slice_end`` (_SLICE: still queued). A bound <= 0 means none."""
+    cdef timespec until
+    cdef double wake = deadline
+    if slice_end > 0 and (wake <= 0 or slice_end < wake):
+        wake = slice_end
+    if wake > 0:
+        _abs_timespec(&until, wake)
+    pthread_mutex_lock(&g.mu)
+    while not w.granted:
+        if wake <= 0:
+            pthread_cond_wait(&w.cond, &g.mu)
+        elif pthread_cond_timedwait(&w.cond, &g.mu, &until) == ETIMEDOUT and not w.granted:
+            if deadline > 0 and _now() >= deadline:
+                # Leave the queue; nobody can hand us the gate once we are out of it.
+                _gate_dequeue(g, w)
+                pthread_mutex_unlock(&g.mu)
+                return 0
+            pthread_mutex_unlock(&g.mu)
+            return _SLICE
+    pthread_mutex_unlock(&g.mu)
+    return 1
+
+
+cdef void _gate_abandon(Gate *g, Waiter *w) noexcept nogil:
+    """Give up waiting (an exception is pending): leave the queue, or pass on a late grant."""
+    pthread_mutex_lock(&g.mu)
+    if w.granted:
+        _gate_pass_on(g)
+    else:
+        _gate_dequeue(g, w)
+    pthread_mutex_unlock(&g.mu)
 
 
 cdef int _gate_release(Gate *g) noexcept:
     """Hand the gate to the oldest waiter, or open it. -1 if it was not held (GIL held)."""
-    cdef Waiter *w
     _lock_internal(&g.mu)
     if not g.held:
         pthread_mutex_unlock(&g.mu)
         return -1
-    w = g.head
-    if w == NULL:
-        g.held = False
-    else:
-        g.head = w.next
-        if g.head == NULL:
-            g.tail = NULL
-        g.waiting -= 1
-        w.granted = True
-        # Signalled under g.mu: the waiter's node (and its condition) lives until it has
-        # re-acquired g.mu and seen ``granted``.
-        pthread_cond_signal(&w.cond)
+    _gate_pass_on(g)
     pthread_mutex_unlock(&g.mu)
     return 0
 
 
-cdef inline bint _gate_acquire(Gate *g, double timeout):
-    cdef bint got
+cdef int _gate_acquire(Gate *g, double timeout) except -1:
+    """1 when the caller now owns the gate, 0 on timeout; -1 with a signal handler's exception."""
+    cdef Waiter w
+    cdef bint taken
+    cdef int rc
+    cdef double deadline = 0.0
+    cdef bint sliced
     if _gate_try(g):
-        return True
+        return 1
     if timeout == 0:
-        return False
+        return 0
+    if timeout > 0:
+        deadline = _now() + timeout
+    sliced = _in_main_thread()
     with nogil:
-        got = _gate_wait(g, timeout)
-    return got
+        taken = _gate_enqueue(g, &w)
+    if taken:
+        return 1
+    while True:
+        with nogil:
+            rc = _gate_sleep(g, &w, deadline, _now() + _SLICE_SECONDS if sliced else 0.0)
+        if rc != _SLICE:
+            pthread_cond_destroy(&w.cond)
+            return rc
+        if PyErr_CheckSignals() < 0:
+            with nogil:
+                _gate_abandon(g, &w)
+            pthread_cond_destroy(&w.cond)
+            return -1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,7 +308,7 @@ cdef class Mutex:
         _gate_destroy(&self._gate)
 
     def acquire(self, double timeout=-1.0):
-        return _gate_acquire(&self._gate, timeout)
+        return _gate_acquire(&self._gate, timeout) == 1
 
     def release(self):
         if _gate_release(&self._gate) < 0:
@@ -338,34 +399,50 @@ cdef class RWLock:
         pthread_cond_destroy(&self._writers_ok)
         pthread_mutex_destroy(&self._mu)
 
-    cdef bint _acquire_read(self, double timeout):
-        cdef bint got
+    cdef int _acquire_read(self, double timeout) except -1:
+        cdef int rc
+        cdef double deadline = 0.0
+        cdef bint sliced
         _lock_internal(&self._mu)
         if not self._writer and self._writers_waiting == 0:
             self._readers += 1
             pthread_mutex_unlock(&self._mu)
-            return True
+            return 1
+        pthread_mutex_unlock(&self._mu)
         if timeout == 0:
-            pthread_mutex_unlock(&self._mu)
-            return False
-        with nogil:
-            got = self._wait_read(timeout)
-            pthread_mutex_unlock(&self._mu)
-        return got
-
-    cdef bint _wait_read(self, double timeout) noexcept nogil:
-        # Called with _mu held; returns with _mu held.
-        cdef timespec until
+            return 0
         if timeout > 0:
-            _deadline(&until, timeout)
+            deadline = _now() + timeout
+        sliced = _in_main_thread()
+        while True:
+            with nogil:
+                rc = self._sleep_read(deadline, _now() + _SLICE_SECONDS if sliced else 0.0)
+            if rc != _SLICE:
+                return rc
+            if PyErr_CheckSignals() < 0:
+                return -1
+
+    cdef int _sleep_read(self, double deadline, double slice_end) noexcept nogil:
+        """Wait to read: 1 in, 0 past ``deadline``, _SLICE past ``slice_end`` (bounds <= 0: none)."""
+        cdef timespec until
+        cdef double wake = deadline
+        if slice_end > 0 and (wake <= 0 or slice_end < wake):
+            wake = slice_end
+        if wake > 0:
+            _abs_timespec(&until, wake)
+        pthread_mutex_lock(&self._mu)
         while self._writer or self._writers_waiting > 0:
-            if timeout < 0:
+            if wake <= 0:
                 pthread_cond_wait(&self._readers_ok, &self._mu)
             elif pthread_cond_timedwait(&self._readers_ok, &self._mu, &until) == ETIMEDOUT:
                 if self._writer or self._writers_waiting > 0:
-                    return False
+                    pthread_mutex_unlock(&self._mu)
+                    if deadline > 0 and _now() >= deadline:
+                        return 0
+                    return _SLICE
         self._readers += 1
-        return True
+        pthread_mutex_unlock(&self._mu)
+        return 1
 
     cdef int _release_read(self) except -1:
         _lock_internal(&self._mu)
@@ -378,40 +455,74 @@ cdef class RWLock:
         pthread_mutex_unlock(&self._mu)
         return 0
 
-    cdef bint _acquire_write(self, double timeout):
-        cdef bint got
+    cdef int _acquire_write(self, double timeout) except -1:
+        cdef int rc
+        cdef double deadline = 0.0
+        cdef bint sliced
         _lock_internal(&self._mu)
         if not self._writer and self._readers == 0:
             self._writer = True
             pthread_mutex_unlock(&self._mu)
-            return True
+            return 1
         if timeout == 0:
             pthread_mutex_unlock(&self._mu)
-            return False
-        with nogil:
-            got = self._wait_write(timeout)
-            pthread_mutex_unlock(&self._mu)
-        return got
-
-    cdef bint _wait_write(self, double timeout) noexcept nogil:
-        # Called with _mu held; returns with _mu held.
-        cdef timespec until
-        if timeout > 0:
-            _deadline(&until, timeout)
+            return 0
+        # Counted as waiting from here on, so new readers hold back (writer preference).
         self._writers_waiting += 1
+        pthread_mutex_unlock(&self._mu)
+        if timeout > 0:
+            deadline = _now() + timeout
+        sliced = _in_main_thread()
+        while True:
+            with nogil:
+                rc = self._sleep_write(deadline, _now() + _SLICE_SECONDS if sliced else 0.0)
+            if rc != _SLICE:
+                return rc
+            if PyErr_CheckSignals() < 0:
+                with nogil:
+                    pthread_mutex_lock(&self._mu)
+                    self._stop_waiting_write()
+                    pthread_mutex_unlock(&self._mu)
+                return -1
+
+    cdef int _sleep_write(self, double deadline, double slice_end) noexcept nogil:
+        """Wait to write (already counted in _writers_waiting): 1 in, 0 past ``deadline``
+        (no longer counted), _SLICE past ``slice_end`` (still counted)."""
+        cdef timespec until
+        cdef double wake = deadline
+        if slice_end > 0 and (wake <= 0 or slice_end < wake):
+            wake = slice_end
+        if wake > 0:
+            _abs_timespec(&until, wake)
+        pthread_mutex_lock(&self._mu)
         while self._writer or self._readers > 0:
-            if timeout < 0:
+            if wake <= 0:
                 pthread_cond_wait(&self._writers_ok, &self._mu)
             elif pthread_cond_timedwait(&self._writers_ok, &self._mu, &until) == ETIMEDOUT:
                 if self._writer or self._readers > 0:
-                    self._writers_waiting -= 1
-                    if self._writers_waiting == 0 and not self._writer:
-                        # Readers held back only by this writer may go now.
-                        pthread_cond_broadcast(&self._readers_ok)
-                    return False
+                    if deadline > 0 and _now() >= deadline:
+                        self._stop_waiting_write()
+                        pthread_mutex_unlock(&self._mu)
+                        return 0
+                    pthread_mutex_unlock(&self._mu)
+                    return _SLICE
         self._writers_waiting -= 1
         self._writer = True
-        return True
+        pthread_mutex_unlock(&self._mu)
+        return 1
+
+    cdef void _stop_waiting_write(self) noexcept nogil:
+        # _mu held. A writer gives up: readers held back only by it may go, and a wake-up it
+        # may have swallowed goes to the next writer.
+        self._writers_waiting -= 1
+        if self._writer or self._readers > 0:
+            if self._writers_waiting == 0 and not self._writer:
+                pthread_cond_broadcast(&self._readers_ok)
+            return
+        if self._writers_waiting > 0:
+            pthread_cond_signal(&self._writers_ok)
+        else:
+            pthread_cond_broadcast(&self._readers_ok)
 
     cdef int _release_write(self) except -1:
         _lock_internal(&self._mu)
@@ -427,13 +538,13 @@ cdef class RWLock:
         return 0
 
     def acquire_read(self, double timeout=-1.0):
-        return self._acquire_read(timeout)
+        return self._acquire_read(timeout) == 1
 
     def release_read(self):
         self._release_read()
 
     def acquire_write(self, double timeout=-1.0):
-        return self._acquire_write(timeout)
+        return self._acquire_write(timeout) == 1
 
     def release_write(self):
         self._release_write()
