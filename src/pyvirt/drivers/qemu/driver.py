@@ -128,9 +128,10 @@ def _not_running() -> VirtError:
 
 def check_flags(flags: int, allowed: int, api: str) -> None:
     """libvirt's virCheckFlags: unknown bits are VIR_ERR_INVALID_ARG naming the function."""
-    extra = flags & ~allowed
+    extra = int(flags) & ~int(allowed)
     if extra:
-        raise virt_error(ErrorNumber.INVALID_ARG, f"{api}: unsupported flags (0x{extra:x})", domain=ErrorDomain.QEMU)
+        text = f"unsupported flags (0x{extra:x}) in function {api}"
+        raise virt_error(ErrorNumber.INVALID_ARG, text, domain=ErrorDomain.QEMU, message=text)
 
 
 def _lifecycle(obj: DomainObject, event: int, detail: int) -> DomainLifecycleEvent:
@@ -576,6 +577,8 @@ def _event_handler(state: QemuState, obj: DomainObject, box: dict[str, QemuProce
             guest = bool(data.get("guest"))
             if proc is not None:
                 proc.shutdown_event = (guest, str(data.get("reason", "")))
+                if proc.expected_exit is not None:
+                    return  # we are stopping QEMU ourselves (destroy, save): no guest shutdown
             if obj.driver_data.get("fake_reboot") and proc is not None:
                 threading.Thread(target=_finish_fake_reboot, args=(obj, proc), daemon=True).start()
                 return

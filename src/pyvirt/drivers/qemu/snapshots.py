@@ -1,0 +1,583 @@
+"""Domain snapshots for the QEMU driver: internal qcow2 snapshots, metadata kept on disk.
+
+Why internal snapshots: one qcow2 file holds the disk state and, for a running guest, the
+memory (vmstate), so create and revert need no extra files. A running guest uses QEMU's
+``snapshot-save`` / ``snapshot-load`` / ``snapshot-delete`` jobs (vmstate on the first writable
+qcow2 disk, every writable qcow2 disk included); a shut-off guest uses ``qemu-img snapshot``.
+
+The tree and the document come from :mod:`pyvirt.objects.snapshots`, shared with the test
+driver. Each snapshot's metadata is written atomically to
+``etc/qemu/snapshot/<domain>/<snapshot>.xml`` (with libvirt's ``<active>`` marker for the
+current one) and read back when the driver starts.
+
+Revert restores two definitions, as libvirt's QEMU driver does: the snapshot's ``<domain>``
+becomes the running definition and ``<inactiveDomain>`` (if recorded) the persistent config.
+A revert QEMU refuses half-way leaves the guest paused in QEMU (its ``restore-vm`` state): the
+domain is then booked as paused, with a SUSPENDED/API_ERROR event and a clear error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..._core import xmlcore
+from ...driver.refs import DomainRef, SnapshotRef
+from ...driver.snapshot import check_create_flags, check_delete_flags, check_revert_flags
+from ...enums import (
+    DomainEventResumedDetail,
+    DomainEventStartedDetail,
+    DomainEventSuspendedDetail,
+    DomainEventType,
+    DomainPausedReason,
+    DomainRunningReason,
+    DomainShutoffReason,
+    DomainState,
+)
+from ...enums import DomainSnapshotCreateFlags as C
+from ...enums import DomainSnapshotDeleteFlags as D
+from ...enums import DomainSnapshotListFlags as L
+from ...enums import DomainSnapshotRevertFlags as R
+from ...enums import DomainSnapshotXMLFlags as X
+from ...errors import ErrorDomain, ErrorNumber, VirtError, virt_error
+from ...events import DomainLifecycleEvent
+from ...objects.snapshots import SnapshotDoc, SnapshotNode, SnapshotTree
+from . import command
+from .statefile import atomic_write, remove_file
+
+if TYPE_CHECKING:
+    from ...conf import DomainDef
+    from ...objects.domain import DomainObject
+
+__all__ = ["QemuSnapshots"]
+
+_RUNNING_STATES = ("running", "paused")
+_LIST_FILTERS = (
+    L.METADATA | L.NO_METADATA | L.LEAVES | L.NO_LEAVES | L.INACTIVE | L.ACTIVE | L.DISK_ONLY
+    | L.INTERNAL | L.EXTERNAL
+)
+_CREATE_ALLOWED = C.REDEFINE | C.CURRENT | C.NO_METADATA | C.HALT | C.ATOMIC | C.LIVE | C.VALIDATE
+#: how long one snapshot job may take (a large guest's vmstate takes a while)
+SNAPSHOT_JOB_TIMEOUT = 600.0
+_job_ids = itertools.count(1)
+
+
+def _err(code: int, detail: str | None = None, domain: int = ErrorDomain.QEMU) -> VirtError:
+    return virt_error(code, detail, domain=domain)
+
+
+def _check_flags(flags: int, allowed: int, function: str) -> None:
+    extra = int(flags) & ~int(allowed)
+    if extra:
+        text = f"unsupported flags (0x{extra:x}) in function {function}"
+        raise virt_error(ErrorNumber.INVALID_ARG, text, domain=ErrorDomain.QEMU, message=text)
+
+
+def _tree(obj: DomainObject) -> SnapshotTree:
+    if obj.snapshots is None:
+        obj.snapshots = SnapshotTree()
+    return obj.snapshots  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------------------
+# disks
+
+
+def _internal_disks(definition: DomainDef, *, name: str) -> list[tuple[str, str, str]]:
+    """(target, image path, format node) of each disk an internal snapshot covers.
+
+    Read-only and empty disks are skipped; a writable disk that is not qcow2 makes an internal
+    snapshot impossible (libvirt's error).
+    """
+    out = []
+    devices = definition.element.find("devices")
+    if devices is None:
+        return out
+    for disk in devices.findall("disk"):
+        if disk.find("readonly") is not None or disk.get("device") in ("cdrom", "floppy"):
+            continue
+        if not command._disk_has_source(disk):
+            continue
+        target = disk.find("target").get("dev", "?")
+        drv = disk.find("driver")
+        fmt = (drv.get("type") if drv is not None else None) or "raw"
+        if disk.get("snapshot") == "no":
+            continue
+        if fmt != "qcow2":
+            raise _err(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"internal snapshot for disk {target} unsupported for storage type {fmt}",
+            )
+        src = disk.find("source")
+        path = src.get("file") or src.get("dev") or ""
+        out.append((target, path, command.disk_format_node(disk) or ""))
+    return out
+
+
+def _qemu_img(*args: str) -> None:
+    try:
+        proc = subprocess.run(["qemu-img", *args], capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise _err(ErrorNumber.OPERATION_FAILED, f"qemu-img {' '.join(args)}: {exc}") from None
+    if proc.returncode != 0:
+        raise _err(ErrorNumber.OPERATION_FAILED, f"qemu-img {args[0]} {args[1]} failed: {proc.stderr.strip()}")
+
+
+class QemuSnapshots:
+    """The snapshot half of :class:`~pyvirt.drivers.qemu.driver.QemuDriver` (a mixin)."""
+
+    # provided by the driver
+    state: Any
+    paths: Any
+    _qmp: Any
+    _own_events: Any
+    _start: Any
+    _kill: Any
+    _save_status: Any
+    _save_config: Any
+    _process: Any
+    _obj: Any
+
+    # -- persistence -------------------------------------------------------------------------------
+
+    def _load_snapshots(self, obj: DomainObject) -> None:
+        """Read ``etc/qemu/snapshot/<name>/*.xml`` into the domain's tree."""
+        tree = _tree(obj)
+        directory = self.paths.snapshots(obj.name)
+        if not directory.is_dir():
+            return
+        parents: dict[str, str | None] = {}
+        for path in sorted(directory.glob("*.xml")):
+            try:
+                doc, is_current = SnapshotDoc.parse_element(xmlcore.parse(path.read_bytes()), redefine=True, internal=True)
+            except (VirtError, xmlcore.ParseFailure, OSError):
+                continue  # libvirt skips (and logs) damaged metadata
+            node = tree.add(doc.name, doc, state=doc.state, external=doc.is_external())
+            parents[doc.name] = doc.parent_name
+            if is_current:
+                tree.current = node
+        try:
+            tree.relink_all(parents)
+        except VirtError:
+            pass
+
+    def _write_snapshot(self, obj: DomainObject, node: SnapshotNode) -> None:
+        tree = _tree(obj)
+        doc: SnapshotDoc = node.definition
+        text = doc.to_xml(parent_name=node.parent_name, secure=True, current=tree.current is node)
+        atomic_write(self.paths.snapshot(obj.name, node.name), text)
+
+    def _write_all_snapshots(self, obj: DomainObject) -> None:
+        for node in _tree(obj):
+            self._write_snapshot(obj, node)
+
+    def _forget_snapshot_file(self, obj: DomainObject, name: str) -> None:
+        remove_file(self.paths.snapshot(obj.name, name))
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _snap_node(self, obj: DomainObject, name: str) -> SnapshotNode:
+        node = _tree(obj).get(name)
+        if node is None:
+            raise _err(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"no domain snapshot with matching name '{name}'")
+        return node
+
+    @staticmethod
+    def _snap_ref(obj: DomainObject, name: str) -> SnapshotRef:
+        return SnapshotRef(obj.ref(), name)
+
+    def _emit_lifecycle(self, obj: DomainObject, event: int, detail: int) -> None:
+        self.state.events.emit(DomainLifecycleEvent(obj.ref(), DomainEventType(event), int(detail)))
+
+    def _run_qmp_job(self, obj: DomainObject, command_name: str, arguments: dict[str, Any]) -> None:
+        """Start a QMP job, wait for it to conclude (abortable), dismiss it, raise its error."""
+        job_id = f"pyvirt-{command_name}-{next(_job_ids)}"
+        obj.driver_data["async_job"] = {"type": "snapshot", "started": time.monotonic(), "qmp_job": job_id}
+        try:
+            self._qmp(obj, command_name, {"job-id": job_id, **arguments})
+            deadline = time.monotonic() + SNAPSHOT_JOB_TIMEOUT
+            delay = 0.002
+            while True:
+                jobs = self._qmp(obj, "query-jobs")
+                mine = next((j for j in jobs if j.get("id") == job_id), None)
+                if mine is None or mine.get("status") in ("concluded", "null"):
+                    break
+                if time.monotonic() > deadline:
+                    self._qmp(obj, "job-cancel", {"id": job_id})
+                    raise _err(ErrorNumber.OPERATION_TIMEOUT, f"{command_name} job timed out")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+            try:
+                self._qmp(obj, "job-dismiss", {"id": job_id})
+            except VirtError:
+                pass
+            if mine is not None and mine.get("error"):
+                if obj.driver_data.get("abort_requested"):
+                    raise _err(ErrorNumber.OPERATION_ABORTED, "operation aborted: snapshot job: canceled by client")
+                raise _err(ErrorNumber.OPERATION_FAILED, f"{command_name} job failed: {mine['error']}")
+        finally:
+            obj.driver_data.pop("async_job", None)
+            obj.driver_data.pop("abort_requested", None)
+
+    # -- create ----------------------------------------------------------------------------------------
+
+    def domain_snapshot_create_xml(self, dom: DomainRef, xml: str, flags: int = 0) -> SnapshotRef:
+        check_create_flags(flags)
+        if flags & C.DISK_ONLY:
+            raise _err(ErrorNumber.CONFIG_UNSUPPORTED, "external disk-only snapshots are not supported by this QEMU driver yet")
+        _check_flags(flags, _CREATE_ALLOWED, "qemuDomainSnapshotCreateXML")
+        obj = self._obj(dom)
+        if not obj.persistent and flags & C.HALT:
+            raise _err(ErrorNumber.OPERATION_INVALID, "cannot halt after transient domain snapshot")
+        doc = SnapshotDoc.parse(xml, redefine=bool(flags & C.REDEFINE), validate=bool(flags & C.VALIDATE))
+        with obj.job("snapshot", timeout=30.0):
+            if self.state.domains.by_uuid(dom.uuid) is not obj:
+                raise _err(ErrorNumber.NO_DOMAIN, f"no domain with matching uuid '{dom.uuid}' ({dom.name})")
+            tree = _tree(obj)
+            if flags & C.REDEFINE:
+                return self._snapshot_redefine(obj, tree, doc, flags)
+            if doc.name in tree:
+                raise _err(ErrorNumber.OPERATION_FAILED, f"domain moment {doc.name} already exists", ErrorDomain.DOMAIN)
+            if doc.memory == "external" or doc.is_external():
+                raise _err(ErrorNumber.CONFIG_UNSUPPORTED, "external snapshots are not supported by this QEMU driver yet")
+            active = obj.is_active()
+            with obj.lock:
+                doc.capture(obj.definition, obj.new_definition, obj.state, active)
+            definition = obj.definition
+            if active:
+                disks = _internal_disks(definition, name=doc.name)
+                if not disks:
+                    raise _err(ErrorNumber.OPERATION_UNSUPPORTED,
+                               "internal snapshot of a running VM must include the memory state")
+                nodes = [node for _t, _p, node in disks]
+                with self._own_events(obj):
+                    self._run_qmp_job(obj, "snapshot-save", {"tag": doc.name, "vmstate": nodes[0], "devices": nodes})
+            else:
+                for _t, path, _n in _internal_disks(definition, name=doc.name):
+                    _qemu_img("snapshot", "-c", doc.name, path)
+            with obj.lock:
+                doc.parent_name = tree.current_name
+                if not flags & C.NO_METADATA:
+                    previous = tree.current
+                    node = tree.add(doc.name, doc, parent_name=doc.parent_name, state=doc.state, external=False)
+                    tree.current = node
+            if not flags & C.NO_METADATA:
+                self._write_snapshot(obj, node)
+                if previous is not None:
+                    self._write_snapshot(obj, previous)
+            if flags & C.HALT and obj.is_active():
+                proc = self._process(obj)
+                self._kill(obj, proc, DomainShutoffReason.FROM_SNAPSHOT)
+            return self._snap_ref(obj, doc.name)
+
+    def _snapshot_redefine(self, obj: DomainObject, tree: SnapshotTree, doc: SnapshotDoc, flags: int) -> SnapshotRef:
+        tree.check_parent(doc.name, doc.parent_name)
+        if doc.domain_uuid is not None and doc.domain_uuid != obj.uuid:
+            raise _err(ErrorNumber.INVALID_ARG, f"definition for snapshot {doc.name} must use uuid {obj.uuid}",
+                       ErrorDomain.DOMAIN_SNAPSHOT)
+        other = tree.get(doc.name)
+        if other is not None:
+            old: SnapshotDoc = other.definition
+            if (old.state in _RUNNING_STATES) != (doc.state in _RUNNING_STATES):
+                raise _err(ErrorNumber.INVALID_ARG,
+                           f"cannot change between online and offline snapshot state in snapshot {doc.name}",
+                           ErrorDomain.DOMAIN_SNAPSHOT)
+            if doc.domain is None and old.domain is not None:
+                doc.domain = old.domain
+                doc.inactive_domain = doc.inactive_domain or old.inactive_domain
+        if doc.domain is None:
+            raise _err(ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot", ErrorDomain.DOMAIN_SNAPSHOT)
+        doc.align_disks()
+        with obj.lock:
+            if other is not None:
+                tree.replace(other, doc, state=doc.state, external=doc.is_external())
+                tree.set_parent(other, doc.parent_name)
+                node = other
+            else:
+                node = tree.add(doc.name, doc, parent_name=doc.parent_name, state=doc.state, external=doc.is_external())
+            if flags & C.CURRENT:
+                tree.current = node
+        self._write_all_snapshots(obj)
+        return self._snap_ref(obj, doc.name)
+
+    # -- queries -----------------------------------------------------------------------------------------
+
+    def domain_snapshot_get_xml_desc(self, snap: SnapshotRef, flags: int = 0) -> str:
+        _check_flags(flags, X.SECURE, "qemuDomainSnapshotGetXMLDesc")
+        obj = self._obj(snap.domain)
+        with obj.lock:
+            node = self._snap_node(obj, snap.name)
+            doc: SnapshotDoc = node.definition
+            return doc.to_xml(parent_name=node.parent_name, secure=bool(flags & X.SECURE))
+
+    def _select(self, obj: DomainObject, flags: int, start: str | None, function: str, children: bool) -> list[SnapshotNode]:
+        allowed = _LIST_FILTERS | L.TOPOLOGICAL | (L.DESCENDANTS if children else L.ROOTS)
+        _check_flags(flags, allowed, function)
+        with obj.lock:
+            node = self._snap_node(obj, start) if start is not None else None
+            return _tree(obj).select(flags, node)
+
+    def domain_snapshot_num(self, dom: DomainRef, flags: int = 0) -> int:
+        return len(self._select(self._obj(dom), flags, None, "qemuDomainSnapshotNum", False))
+
+    def domain_snapshot_list_names(self, dom: DomainRef, flags: int = 0) -> list[str]:
+        return [n.name for n in self._select(self._obj(dom), flags, None, "qemuDomainSnapshotListNames", False)]
+
+    def domain_list_all_snapshots(self, dom: DomainRef, flags: int = 0) -> list[SnapshotRef]:
+        obj = self._obj(dom)
+        ref = obj.ref()
+        return [SnapshotRef(ref, n.name) for n in self._select(obj, flags, None, "qemuDomainListAllSnapshots", False)]
+
+    def domain_snapshot_num_children(self, snap: SnapshotRef, flags: int = 0) -> int:
+        obj = self._obj(snap.domain)
+        return len(self._select(obj, flags, snap.name, "qemuDomainSnapshotNumChildren", True))
+
+    def domain_snapshot_list_children_names(self, snap: SnapshotRef, flags: int = 0) -> list[str]:
+        obj = self._obj(snap.domain)
+        return [n.name for n in self._select(obj, flags, snap.name, "qemuDomainSnapshotListChildrenNames", True)]
+
+    def domain_snapshot_list_all_children(self, snap: SnapshotRef, flags: int = 0) -> list[SnapshotRef]:
+        obj = self._obj(snap.domain)
+        ref = obj.ref()
+        nodes = self._select(obj, flags, snap.name, "qemuDomainSnapshotListAllChildren", True)
+        return [SnapshotRef(ref, n.name) for n in nodes]
+
+    def domain_snapshot_lookup_by_name(self, dom: DomainRef, name: str, flags: int = 0) -> SnapshotRef:
+        _check_flags(flags, 0, "qemuDomainSnapshotLookupByName")
+        obj = self._obj(dom)
+        with obj.lock:
+            return self._snap_ref(obj, self._snap_node(obj, name).name)
+
+    def domain_has_current_snapshot(self, dom: DomainRef, flags: int = 0) -> bool:
+        _check_flags(flags, 0, "qemuDomainHasCurrentSnapshot")
+        return _tree(self._obj(dom)).current is not None
+
+    def domain_snapshot_get_parent(self, snap: SnapshotRef, flags: int = 0) -> SnapshotRef:
+        _check_flags(flags, 0, "qemuDomainSnapshotGetParent")
+        obj = self._obj(snap.domain)
+        with obj.lock:
+            node = self._snap_node(obj, snap.name)
+            if node.parent is None:
+                raise _err(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"snapshot '{node.name}' does not have a parent")
+            return self._snap_ref(obj, node.parent.name)
+
+    def domain_snapshot_current(self, dom: DomainRef, flags: int = 0) -> SnapshotRef:
+        _check_flags(flags, 0, "qemuDomainSnapshotCurrent")
+        obj = self._obj(dom)
+        with obj.lock:
+            current = _tree(obj).current
+            if current is None:
+                raise _err(ErrorNumber.NO_DOMAIN_SNAPSHOT, "the domain does not have a current snapshot")
+            return self._snap_ref(obj, current.name)
+
+    def domain_snapshot_is_current(self, snap: SnapshotRef, flags: int = 0) -> bool:
+        _check_flags(flags, 0, "qemuDomainSnapshotIsCurrent")
+        obj = self._obj(snap.domain)
+        with obj.lock:
+            return _tree(obj).current is self._snap_node(obj, snap.name)
+
+    def domain_snapshot_has_metadata(self, snap: SnapshotRef, flags: int = 0) -> bool:
+        _check_flags(flags, 0, "qemuDomainSnapshotHasMetadata")
+        obj = self._obj(snap.domain)
+        with obj.lock:
+            self._snap_node(obj, snap.name)
+            return True
+
+    # -- delete ----------------------------------------------------------------------------------------
+
+    def domain_snapshot_delete(self, snap: SnapshotRef, flags: int = 0) -> None:
+        check_delete_flags(flags)
+        _check_flags(flags, D.CHILDREN | D.CHILDREN_ONLY | D.METADATA_ONLY, "qemuDomainSnapshotDelete")
+        obj = self._obj(snap.domain)
+        with obj.job("snapshot-delete", timeout=30.0):
+            tree = _tree(obj)
+            node = self._snap_node(obj, snap.name)
+            victims: list[SnapshotNode] = []
+            if flags & (D.CHILDREN | D.CHILDREN_ONLY):
+                victims.extend(node.walk())
+            if not flags & D.CHILDREN_ONLY:
+                victims.append(node)
+            if not flags & D.METADATA_ONLY:
+                for victim in victims:
+                    self._delete_internal(obj, victim)
+            with obj.lock:
+                current = tree.current
+                if flags & (D.CHILDREN | D.CHILDREN_ONLY):
+                    tree.remove_descendants(node)
+                if not flags & D.CHILDREN_ONLY:
+                    tree.remove(node)
+                if current is not None and tree.get(current.name) is None:
+                    tree.current = None
+            for victim in victims:
+                self._forget_snapshot_file(obj, victim.name)
+            self._write_all_snapshots(obj)
+
+    def _delete_internal(self, obj: DomainObject, node: SnapshotNode) -> None:
+        doc: SnapshotDoc = node.definition
+        if doc.is_external():
+            raise _err(ErrorNumber.CONFIG_UNSUPPORTED, "deletion of external snapshots is not supported")
+        if obj.is_active():
+            disks = _internal_disks(obj.definition, name=doc.name)
+            if disks:
+                nodes = [n for _t, _p, n in disks]
+                self._run_qmp_job(obj, "snapshot-delete", {"tag": doc.name, "devices": nodes})
+        else:
+            definition = obj.persistent_definition()
+            for _t, path, _n in _internal_disks(definition, name=doc.name):
+                _qemu_img("snapshot", "-d", doc.name, path)
+
+    # -- revert ----------------------------------------------------------------------------------------
+
+    def domain_revert_to_snapshot(self, snap: SnapshotRef, flags: int = 0) -> None:
+        check_revert_flags(flags)
+        _check_flags(flags, R.RUNNING | R.PAUSED | R.FORCE, "qemuDomainRevertToSnapshot")
+        obj = self._obj(snap.domain)
+        with obj.job("snapshot-revert", timeout=30.0):
+            tree = _tree(obj)
+            node = self._snap_node(obj, snap.name)
+            doc: SnapshotDoc = node.definition
+            online = doc.state in _RUNNING_STATES
+            want_run = bool(flags & (R.RUNNING | R.PAUSED))
+            if not obj.persistent and not online and not want_run:
+                raise _err(ErrorNumber.OPERATION_INVALID,
+                           "transient domain needs to request run or pause to revert to inactive snapshot")
+            if doc.domain is None:
+                raise _err(ErrorNumber.SNAPSHOT_REVERT_RISKY, f"snapshot '{doc.name}' lacks domain '{obj.name}' rollback info")
+            if doc.is_external():
+                raise _err(ErrorNumber.CONFIG_UNSUPPORTED, "revert to external snapshot not supported yet")
+            live = doc.domain.copy()
+            if doc.inactive_domain is not None:
+                persistent = doc.inactive_domain.copy()
+            elif online:
+                persistent = doc.domain.copy()
+            else:
+                persistent = None
+            if online:
+                self._revert_online(obj, doc, live, persistent, flags)
+            else:
+                self._revert_offline(obj, doc, live, flags)
+            with obj.lock:
+                previous = tree.current
+                tree.current = node
+            self._write_snapshot(obj, node)
+            if previous is not None and previous is not node:
+                self._write_snapshot(obj, previous)
+
+    def _revert_online(self, obj: DomainObject, doc: SnapshotDoc, live: Any, persistent: Any, flags: int) -> None:
+        pause = not flags & R.RUNNING and (doc.state == "paused" or bool(flags & R.PAUSED))
+        if not _internal_disks(live, name=doc.name):
+            raise _err(ErrorNumber.OPERATION_INVALID, f"snapshot '{doc.name}' has no disk holding its memory state")
+        if obj.is_active() and self._same_machine(obj.definition, live):
+            # load in place: the running QEMU has the snapshot's devices, so its live
+            # definition (aliases, node names, pty paths) stays; only the state is reloaded
+            nodes = [n for _t, _p, n in _internal_disks(obj.definition, name=doc.name)]
+            load_args = {"tag": doc.name, "vmstate": nodes[0], "devices": nodes}
+            was_running = obj.state == DomainState.RUNNING
+            try:
+                with self._own_events(obj):
+                    self._run_qmp_job(obj, "snapshot-load", load_args)
+                    status = self._qmp(obj, "query-status")
+                    if pause and status.get("running"):
+                        self._qmp(obj, "stop")
+                    elif not pause and not status.get("running"):
+                        self._qmp(obj, "cont")
+            except VirtError as exc:
+                self._revert_failed(obj, doc, exc)
+            with obj.lock:
+                if obj.persistent:
+                    obj.new_definition = persistent
+                if pause:
+                    obj.set_state(DomainState.PAUSED, DomainPausedReason.FROM_SNAPSHOT)
+                else:
+                    obj.set_state(DomainState.RUNNING, DomainRunningReason.FROM_SNAPSHOT)
+            self._save_status(obj)
+            if obj.persistent:
+                self._save_config(obj)
+            if pause and was_running:
+                self._emit_lifecycle(obj, DomainEventType.SUSPENDED, DomainEventSuspendedDetail.FROM_SNAPSHOT)
+            elif not pause and not was_running:
+                self._emit_lifecycle(obj, DomainEventType.RESUMED, DomainEventResumedDetail.FROM_SNAPSHOT)
+            return
+        # a new QEMU for the snapshot's machine
+        if obj.is_active():
+            self._kill(obj, self._process(obj), DomainShutoffReason.FROM_SNAPSHOT)
+        with obj.lock:
+            obj.definition = live
+            obj.new_definition = None
+
+        def load(proc: Any) -> None:
+            # node names are those of the new QEMU, numbered when it was prepared
+            nodes = [n for _t, _p, n in _internal_disks(obj.definition, name=doc.name)]
+            self._run_qmp_job(obj, "snapshot-load", {"tag": doc.name, "vmstate": nodes[0], "devices": nodes})
+
+        try:
+            self._start(obj, paused=pause, reason=DomainRunningReason.FROM_SNAPSHOT,
+                        event_detail=DomainEventStartedDetail.FROM_SNAPSHOT, before_cont=load)
+        finally:
+            with obj.lock:
+                if obj.persistent:
+                    if obj.is_active():
+                        obj.new_definition = persistent
+                    elif persistent is not None:
+                        obj.definition = persistent
+            if obj.persistent:
+                self._save_config(obj)
+        if obj.is_active():
+            self._save_status(obj)
+        if pause:
+            with obj.lock:
+                obj.set_state(DomainState.PAUSED, DomainPausedReason.FROM_SNAPSHOT)
+
+    def _revert_failed(self, obj: DomainObject, doc: SnapshotDoc, exc: VirtError) -> None:
+        """QEMU refused the load and left the guest paused (restore-vm): say so and book it."""
+        with obj.lock:
+            was_paused = obj.state == DomainState.PAUSED
+            obj.set_state(DomainState.PAUSED, DomainPausedReason.UNKNOWN)
+        self._save_status(obj)
+        if not was_paused:
+            self._emit_lifecycle(obj, DomainEventType.SUSPENDED, DomainEventSuspendedDetail.API_ERROR)
+        raise _err(
+            ErrorNumber.OPERATION_FAILED,
+            f"revert to snapshot '{doc.name}' failed, the domain is left paused: {exc.message}",
+        ) from None
+
+    @staticmethod
+    def _same_machine(current: Any, wanted: Any) -> bool:
+        """Whether the running QEMU can load the snapshot in place (same devices and machine)."""
+        def shape(definition: Any) -> str:
+            clone = xmlcore.parse(xmlcore.format(definition.element))
+            for el in list(clone.iter("alias")) + list(clone.iter("boot")):
+                el.getparent().remove(el)
+            for el in clone.iter("source"):
+                el.attrib.pop("index", None)
+            for chr_el in clone.iter("serial", "console"):
+                chr_el.attrib.pop("tty", None)
+            devices = clone.find("devices")
+            parts = [clone.findtext("memory") or "", clone.findtext("vcpu") or "",
+                     (clone.find("os/type").get("machine") if clone.find("os/type") is not None else "") or ""]
+            if devices is not None:
+                parts += [xmlcore.format(d) for d in devices if isinstance(d.tag, str)
+                          and d.tag in ("disk", "interface", "controller", "video", "memballoon")]
+            return "\n".join(parts)
+
+        return shape(current) == shape(wanted)
+
+    def _revert_offline(self, obj: DomainObject, doc: SnapshotDoc, live: Any, flags: int) -> None:
+        if obj.is_active():
+            self._kill(obj, self._process(obj), DomainShutoffReason.FROM_SNAPSHOT)
+        for _t, path, _n in _internal_disks(live, name=doc.name):
+            _qemu_img("snapshot", "-a", doc.name, path)
+        with obj.lock:
+            obj.definition = live
+            obj.new_definition = None
+        if obj.persistent:
+            self._save_config(obj)
+        if flags & (R.RUNNING | R.PAUSED):
+            self._start(obj, paused=bool(flags & R.PAUSED), reason=DomainRunningReason.FROM_SNAPSHOT,
+                        event_detail=DomainEventStartedDetail.FROM_SNAPSHOT)
+            if flags & R.PAUSED:
+                with obj.lock:
+                    obj.set_state(DomainState.PAUSED, DomainPausedReason.FROM_SNAPSHOT)
+

@@ -1,0 +1,528 @@
+"""The QEMU driver against real TCG guests.
+
+The guest (tests/guest/build.py) prints a READY marker once its ACPI daemon listens, then
+``PYVIRT-TICK n`` every second on its serial port, and powers off on the ACPI power button.
+The serial port is a file in append mode, so the test reads what the guest printed across
+restarts of QEMU (save/restore, managed save).
+
+At most one guest runs at a time (the host has two cores shared by several people); every test
+destroys what it started, every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from guest.build import READY_MARKER, TICK_PREFIX, GuestBuildError, ensure_guest
+
+from pyvirt.drivers.qemu import QemuDriver
+from pyvirt.enums import (
+    DomainEventStartedDetail,
+    DomainEventStoppedDetail,
+    DomainEventType,
+    DomainPausedReason,
+    DomainRunningReason,
+    DomainShutoffReason,
+    DomainState,
+)
+from pyvirt.errors import ConfigUnsupportedError, ErrorNumber, OperationInvalidError, VirtError
+from pyvirt.uri import parse_uri
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("qemu-system-x86_64") is None or shutil.which("qemu-img") is None,
+    reason="qemu-system-x86_64 / qemu-img not installed",
+)
+
+BOOT_TIMEOUT = 90.0  # two cores shared by several test runs: be generous, but bounded
+TICK_RE = re.compile(rf"{TICK_PREFIX} (\d+)")
+
+
+@pytest.fixture(scope="module")
+def guest():  # type: ignore[no-untyped-def]
+    try:
+        return ensure_guest()
+    except GuestBuildError as exc:
+        pytest.skip(f"test guest cannot be built here: {exc}")
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    # short: the monitor socket path must fit in sun_path
+    path = Path(tempfile.mkdtemp(prefix="pvq-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class Harness:
+    """One driver connection on an embed root, the guest's serial log, and clean-up."""
+
+    def __init__(self, root: Path, guest) -> None:  # type: ignore[no-untyped-def]
+        self.root = root
+        self.guest = guest
+        self.uri = f"qemu:///embed?root={root}"
+        self.drv = self.open()
+        self.events: list[tuple[str, int, int]] = []
+        self._cb = self.drv.connect_domain_event_register_any(None, 0, self._on_event)
+        self.pids: set[int] = set()
+
+    def open(self) -> QemuDriver:
+        drv = QemuDriver()
+        drv.connect_open(parse_uri(self.uri))
+        return drv
+
+    def _on_event(self, ev) -> None:  # type: ignore[no-untyped-def]
+        self.events.append((ev.domain.name, int(ev.event), int(ev.detail)))
+
+    def serial(self, name: str = "g") -> Path:
+        return self.root / f"{name}.serial"
+
+    def xml(self, name: str = "g", *, disk: Path | None = None, extra: str = "", description: str = "") -> str:
+        g = self.guest
+        disk_xml = ""
+        if disk is not None:
+            disk_xml = (
+                f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>"
+            )
+        desc = f"<description>{description}</description>" if description else ""
+        return f"""<domain type='qemu'>
+  <name>{name}</name>{desc}
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{g.kernel}</kernel><initrd>{g.initrd}</initrd><cmdline>{g.cmdline}</cmdline></os>
+  <features><acpi/></features>
+  <on_reboot>restart</on_reboot>
+  <devices>{disk_xml}
+    <serial type='file'><source path='{self.serial(name)}' append='on'/></serial>
+    {extra}
+  </devices>
+</domain>"""
+
+    def qcow2(self, name: str = "disk.qcow2", size: str = "32M") -> Path:
+        path = self.root / name
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), size], check=True, timeout=30)
+        return path
+
+    def define_and_start(self, name: str = "g", **kw):  # type: ignore[no-untyped-def]
+        ref = self.drv.domain_define_xml(self.xml(name, **kw))
+        ref = self.drv.domain_create(ref)
+        self.pids.add(self.pid(name))
+        return ref
+
+    def pid(self, name: str = "g") -> int:
+        obj = self.drv.state.domains.by_name(name)
+        return obj.driver_data["process"].pid
+
+    def text(self, name: str = "g") -> str:
+        try:
+            return self.serial(name).read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def ticks(self, name: str = "g", since: int = 0) -> list[int]:
+        return [int(n) for n in TICK_RE.findall(self.text(name)[since:])]
+
+    def wait_ready(self, name: str = "g") -> None:
+        wait_for(lambda: READY_MARKER in self.text(name), BOOT_TIMEOUT, "guest READY marker")
+
+    def wait_tick(self, name: str = "g", at_least: int = 1, since: int = 0, timeout: float = 30.0) -> int:
+        wait_for(lambda: any(t >= at_least for t in self.ticks(name, since)), timeout, f"tick >= {at_least}")
+        return self.ticks(name, since)[-1]
+
+    def state(self, ref) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        return self.drv.domain_get_state(ref)
+
+    def wait_state(self, ref, state: int, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+        wait_for(lambda: self.state(ref)[0] == state, timeout, f"state {DomainState(state).name}")
+
+    def flush_events(self) -> None:
+        self.drv.state.events.flush(5)
+
+    def close(self) -> None:
+        drv = self.drv
+        if drv._state is not None:
+            for obj in drv.state.domains.all():
+                if obj.is_active():
+                    try:
+                        drv.domain_destroy(obj.ref())
+                    except VirtError:
+                        pass
+            drv.connect_close()
+        for pid in self.pids:  # whatever happened, no QEMU outlives its test
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.2)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
+
+
+@pytest.fixture
+def h(root: Path, guest) -> Iterator[Harness]:  # type: ignore[no-untyped-def]
+    harness = Harness(root, guest)
+    yield harness
+    harness.close()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_start_runs_the_guest_and_records_state(h: Harness) -> None:
+    ref = h.define_and_start()
+    assert ref.id >= 1
+    assert h.state(ref) == (DomainState.RUNNING, DomainRunningReason.BOOTED)
+    pid = h.pid()
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert b"-nodefaults" in cmdline and any(b"accel=tcg" in a for a in cmdline)
+    # the status file names the pid and holds the live definition
+    status = (h.root / "run" / "qemu" / "g.xml").read_text()
+    assert f"pid='{pid}'" in status and "<domain type='qemu' id=" in status
+    assert (h.root / "etc" / "qemu" / "g.xml").exists()
+    h.wait_ready()
+    info = h.drv.domain_get_info(ref)
+    assert info.state == DomainState.RUNNING and info.cpu_time > 0 and info.max_memory == 128 * 1024
+    live = h.drv.domain_get_xml_desc(ref)
+    assert f"id='{ref.id}'" in live and "<alias name='serial0'/>" in live
+    assert "<alias" not in h.drv.domain_get_xml_desc(ref, 2)  # the inactive config
+    h.flush_events()
+    assert ("g", DomainEventType.STARTED, DomainEventStartedDetail.BOOTED) in h.events
+
+
+def test_acpi_shutdown(h: Harness) -> None:
+    ref = h.define_and_start()
+    pid = h.pid()
+    h.wait_ready()
+    started = time.monotonic()
+    h.drv.domain_shutdown(ref)
+    h.wait_state(ref, DomainState.SHUTOFF, 20)
+    elapsed = time.monotonic() - started
+    assert h.state(ref) == (DomainState.SHUTOFF, DomainShutoffReason.SHUTDOWN)
+    assert "PYVIRT-GUEST-POWEROFF" in h.text()
+    wait_for(lambda: not pid_alive(pid), 5, "QEMU exit")
+    assert not (h.root / "run" / "qemu" / "g.xml").exists()
+    h.flush_events()
+    assert ("g", DomainEventType.STOPPED, DomainEventStoppedDetail.SHUTDOWN) in h.events
+    assert ref.uuid == h.drv.domain_lookup_by_name("g").uuid and h.drv.domain_lookup_by_name("g").id == -1
+    assert elapsed < 20
+
+
+def test_destroy_and_errors(h: Harness) -> None:
+    ref = h.define_and_start()
+    pid = h.pid()
+    h.drv.domain_destroy(ref)
+    assert h.state(ref) == (DomainState.SHUTOFF, DomainShutoffReason.DESTROYED)
+    assert not pid_alive(pid)
+    h.flush_events()
+    assert ("g", DomainEventType.STOPPED, DomainEventStoppedDetail.DESTROYED) in h.events
+    assert not any(e[1] == DomainEventType.SHUTDOWN for e in h.events)
+    with pytest.raises(OperationInvalidError):
+        h.drv.domain_destroy(ref)
+    with pytest.raises(VirtError) as info:
+        h.drv.domain_suspend(ref)
+    assert info.value.code == ErrorNumber.OPERATION_INVALID
+
+
+def test_suspend_resume_stops_and_continues_the_counter(h: Harness) -> None:
+    ref = h.define_and_start()
+    h.wait_ready()
+    h.wait_tick(at_least=1)
+    h.drv.domain_suspend(ref)
+    assert h.state(ref) == (DomainState.PAUSED, DomainPausedReason.USER)
+    frozen = h.ticks()[-1]
+    time.sleep(2.5)
+    assert h.ticks()[-1] == frozen, "the guest kept counting while paused"
+    h.drv.domain_resume(ref)
+    assert h.state(ref) == (DomainState.RUNNING, DomainRunningReason.UNPAUSED)
+    h.wait_tick(at_least=frozen + 1, timeout=10)
+    h.flush_events()
+    kinds = [e[1] for e in h.events]
+    assert DomainEventType.SUSPENDED in kinds and DomainEventType.RESUMED in kinds
+
+
+def test_snapshot_running_and_revert(h: Harness) -> None:
+    disk = h.qcow2()
+    ref = h.define_and_start(disk=disk, description="before")
+    h.wait_ready()
+    h.wait_tick(at_least=2)
+    snap = h.drv.domain_snapshot_create_xml(ref, "<domainsnapshot><name>s1</name></domainsnapshot>")
+    at_snapshot = h.ticks()[-1]
+    # the metadata is on disk beside the config, and QEMU's image holds the snapshot
+    meta = h.root / "etc" / "qemu" / "snapshot" / "g" / "s1.xml"
+    assert "<state>running</state>" in meta.read_text() and "<active>1</active>" in meta.read_text()
+    # change the persistent config after the snapshot: revert must bring the old one back
+    h.drv.domain_define_xml(h.xml(disk=disk, description="after").replace("<name>g</name>", f"<name>g</name><uuid>{ref.uuid}</uuid>"))
+    assert "after" in h.drv.domain_get_xml_desc(ref, 2)
+    h.wait_tick(at_least=at_snapshot + 3, timeout=20)
+    mark = len(h.text())
+    h.drv.domain_revert_to_snapshot(snap)
+    assert h.state(ref) == (DomainState.RUNNING, DomainRunningReason.FROM_SNAPSHOT)
+    first = h.wait_tick(at_least=0, since=mark, timeout=10)
+    after = h.ticks(since=mark)
+    assert after[0] <= at_snapshot + 1, f"counter did not jump back: {at_snapshot} -> {after}"
+    assert first <= at_snapshot + 2
+    assert "before" in h.drv.domain_get_xml_desc(ref, 2), "revert did not restore <inactiveDomain>"
+    assert h.drv.domain_snapshot_current(ref).name == "s1"
+    out = subprocess.run(["qemu-img", "snapshot", "-U", "-l", str(disk)], capture_output=True, text=True, timeout=30).stdout
+    assert "s1" in out
+
+
+def test_failed_revert_leaves_a_defined_state(h: Harness) -> None:
+    disk = h.qcow2()
+    ref = h.define_and_start(disk=disk)
+    h.wait_ready()
+    snap = h.drv.domain_snapshot_create_xml(ref, "<domainsnapshot><name>gone</name></domainsnapshot>")
+    # remove QEMU's snapshot behind the driver's back: the metadata stays, the state is gone
+    h.drv.domain_qemu_monitor_command(ref, "delvm gone", 1)
+    with pytest.raises(VirtError) as info:
+        h.drv.domain_revert_to_snapshot(snap)
+    assert info.value.code == ErrorNumber.OPERATION_FAILED
+    assert "paused" in info.value.message
+    state, _ = h.state(ref)
+    assert state == DomainState.PAUSED
+    # QEMU agrees, and the guest can be resumed
+    assert '"running":false' in h.drv.domain_qemu_monitor_command(ref, '{"execute":"query-status"}').replace(" ", "")
+    h.drv.domain_resume(ref)
+    assert h.state(ref)[0] == DomainState.RUNNING
+
+
+def test_save_and_restore(h: Harness) -> None:
+    ref = h.define_and_start()
+    pid = h.pid()
+    h.wait_ready()
+    before = h.wait_tick(at_least=1)
+    image = h.root / "g.save"
+    h.drv.domain_save(ref, str(image))
+    assert h.state(ref) == (DomainState.SHUTOFF, DomainShutoffReason.SAVED)
+    assert not pid_alive(pid) and image.stat().st_size > 0
+    assert "<name>g</name>" in h.drv.domain_save_image_get_xml_desc(str(image))
+    mark = len(h.text())
+    h.drv.domain_restore(str(image))
+    h.pids.add(h.pid())
+    assert h.state(ref) == (DomainState.RUNNING, DomainRunningReason.RESTORED)
+    h.wait_tick(at_least=before + 1, since=mark, timeout=15)
+    assert READY_MARKER not in h.text()[mark:], "the guest booted again instead of resuming"
+    h.flush_events()
+    assert ("g", DomainEventType.STOPPED, DomainEventStoppedDetail.SAVED) in h.events
+    assert ("g", DomainEventType.STARTED, DomainEventStartedDetail.RESTORED) in h.events
+
+
+def test_managed_save_and_start_from_it(h: Harness) -> None:
+    ref = h.define_and_start()
+    h.wait_ready()
+    before = h.wait_tick(at_least=1)
+    h.drv.domain_managed_save(ref)
+    assert h.drv.domain_has_managed_save_image(ref)
+    assert (h.root / "lib" / "qemu" / "save" / "g.save").exists()
+    assert h.state(ref) == (DomainState.SHUTOFF, DomainShutoffReason.SAVED)
+    mark = len(h.text())
+    h.drv.domain_create(ref)
+    h.pids.add(h.pid())
+    assert h.state(ref) == (DomainState.RUNNING, DomainRunningReason.RESTORED)
+    assert not h.drv.domain_has_managed_save_image(ref)
+    assert not (h.root / "lib" / "qemu" / "save" / "g.save").exists()
+    h.wait_tick(at_least=before + 1, since=mark, timeout=15)
+    assert READY_MARKER not in h.text()[mark:]
+
+
+def test_qemu_killed_is_crashed_with_event(h: Harness) -> None:
+    ref = h.define_and_start()
+    pid = h.pid()
+    os.kill(pid, signal.SIGKILL)
+    h.wait_state(ref, DomainState.SHUTOFF, 5)
+    assert h.state(ref) == (DomainState.SHUTOFF, DomainShutoffReason.CRASHED)
+    h.flush_events()
+    assert ("g", DomainEventType.STOPPED, DomainEventStoppedDetail.FAILED) in h.events
+    assert not (h.root / "run" / "qemu" / "g.xml").exists()
+    assert h.drv.domain_lookup_by_name("g").id == -1
+
+
+def test_restart_of_the_managing_side_finds_guests_again(h: Harness) -> None:
+    ref = h.define_and_start()
+    pid = h.pid()
+    old_id = ref.id
+    h.drv.connect_close()  # the last connection: monitors closed, QEMU left running
+    assert pid_alive(pid)
+    h.drv = h.open()
+    again = h.drv.domain_lookup_by_name("g")
+    assert again.id == old_id and h.pid() == pid
+    assert h.state(again) == (DomainState.RUNNING, DomainRunningReason.BOOTED)
+    h.drv.domain_suspend(again)  # the new monitor works
+    assert '"status":"paused"' in h.drv.domain_qemu_monitor_command(again, '{"execute":"query-status"}').replace(" ", "")
+    h.drv.domain_resume(again)
+    # now QEMU dies while nobody manages it: found shut off, reason crashed
+    h.drv.connect_close()
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not pid_alive(pid), 5, "QEMU exit")
+    h.drv = h.open()
+    assert h.drv.domain_get_state(h.drv.domain_lookup_by_name("g")) == (DomainState.SHUTOFF, DomainShutoffReason.CRASHED)
+    assert not (h.root / "run" / "qemu" / "g.xml").exists()
+
+
+def test_restart_in_another_process(h: Harness) -> None:
+    """A separate managing process starts the guest and exits; this one adopts the QEMU."""
+    script = f"""
+import sys
+from pyvirt.drivers.qemu import QemuDriver
+from pyvirt.uri import parse_uri
+d = QemuDriver(); d.connect_open(parse_uri({h.uri!r}))
+ref = d.domain_create(d.domain_define_xml(sys.stdin.read()))
+print(d.state.domains.by_name('g').driver_data['process'].pid)
+d.connect_close()
+"""
+    h.drv.connect_close()
+    out = subprocess.run(["python3", "-c", script], input=h.xml(), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.split()[-1])
+    h.pids.add(pid)
+    assert pid_alive(pid)
+    h.drv = h.open()
+    ref = h.drv.domain_lookup_by_name("g")
+    assert ref.id >= 1 and h.state(ref)[0] == DomainState.RUNNING
+    # exit detection works for a QEMU that is not our child (pidfd, not waitpid)
+    os.kill(pid, signal.SIGKILL)
+    h.wait_state(ref, DomainState.SHUTOFF, 5)
+    assert h.state(ref) == (DomainState.SHUTOFF, DomainShutoffReason.CRASHED)
+
+
+def test_jobs_serialize_and_queries_do_not_wait(h: Harness) -> None:
+    ref = h.define_and_start()
+    obj = h.drv.state.domains.by_name("g")
+    held = threading.Event()
+    release_at: list[float] = []
+
+    def hold() -> None:
+        with obj.job("test-hold"):
+            held.set()
+            time.sleep(1.0)
+            release_at.append(time.monotonic())
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(5)
+    done: list[float] = []
+    suspender = threading.Thread(target=lambda: (h.drv.domain_suspend(ref), done.append(time.monotonic())))
+    suspender.start()
+    t0 = time.monotonic()
+    h.drv.domain_get_info(ref)
+    h.drv.domain_lookup_by_name("g")
+    h.drv.connect_list_all_domains()
+    h.drv.domain_get_xml_desc(ref)
+    assert time.monotonic() - t0 < 0.5, "queries waited for the job"
+    holder.join(10)
+    suspender.join(10)
+    assert done and release_at and done[0] >= release_at[0], "suspend ran inside another job"
+    assert h.state(ref)[0] == DomainState.PAUSED
+    # many concurrent state changes: all succeed, one at a time, ending consistent
+    errors: list[BaseException] = []
+
+    def flip(i: int) -> None:
+        try:
+            (h.drv.domain_resume if i % 2 == 0 else h.drv.domain_suspend)(ref)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=flip, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    qemu_running = '"running":true' in h.drv.domain_qemu_monitor_command(ref, '{"execute":"query-status"}').replace(" ", "")
+    assert (h.state(ref)[0] == DomainState.RUNNING) == qemu_running
+
+
+def test_disk_hotplug_live_and_config(h: Harness) -> None:
+    ref = h.define_and_start()
+    h.wait_ready()
+    extra = h.qcow2("extra.qcow2", "8M")
+    disk = f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{extra}'/><target dev='vdb' bus='virtio'/></disk>"
+    h.drv.domain_attach_device(ref, disk, 1 | 2)
+    blocks = h.drv.domain_qemu_monitor_command(ref, '{"execute":"query-block"}')
+    assert str(extra) in blocks
+    assert "<target dev='vdb' bus='virtio'/>" in h.drv.domain_get_xml_desc(ref)
+    assert "vdb" in h.drv.domain_get_xml_desc(ref, 2)
+    assert "vdb" in (h.root / "etc" / "qemu" / "g.xml").read_text()
+    with pytest.raises(VirtError):
+        h.drv.domain_attach_device(ref, disk, 1)  # same target twice
+    h.drv.domain_detach_device(ref, disk, 1 | 2)
+    assert "vdb" not in h.drv.domain_get_xml_desc(ref, 2)
+    wait_for(lambda: "vdb" not in h.drv.domain_get_xml_desc(ref), 10, "guest to release vdb")
+    wait_for(lambda: str(extra) not in h.drv.domain_qemu_monitor_command(ref, '{"execute":"query-block"}'), 10,
+             "block nodes released")
+
+
+def test_interface_hotplug_and_balloon(h: Harness) -> None:
+    ref = h.define_and_start(extra="<memballoon model='virtio'/>")
+    nic = "<interface type='user'><mac address='52:54:00:12:34:56'/><model type='virtio'/></interface>"
+    h.drv.domain_attach_device(ref, nic, 1)
+    assert "52:54:00:12:34:56" in h.drv.domain_qemu_monitor_command(ref, "info network", 1) or \
+        "hostnet" in h.drv.domain_qemu_monitor_command(ref, "info network", 1)
+    assert "52:54:00:12:34:56" in h.drv.domain_get_xml_desc(ref)
+    h.drv.domain_set_memory_flags(ref, 96 * 1024, 1)
+    assert h.drv.domain_get_info(ref).memory == 96 * 1024
+    assert "<currentMemory unit='KiB'>98304</currentMemory>" in h.drv.domain_get_xml_desc(ref)
+    with pytest.raises(VirtError):
+        h.drv.domain_set_memory_flags(ref, 256 * 1024, 1)
+
+
+def test_monitor_passthrough_and_job_info(h: Harness) -> None:
+    ref = h.define_and_start()
+    reply = h.drv.domain_qemu_monitor_command(ref, '{"execute":"query-name"}')
+    assert '"name":"g"' in reply.replace(" ", "")
+    bad = h.drv.domain_qemu_monitor_command(ref, '{"execute":"no-such-command"}')
+    assert "CommandNotFound" in bad
+    assert h.drv.domain_get_job_info(ref)[0] == 0  # no job
+    with pytest.raises(VirtError):
+        h.drv.domain_abort_job(ref)
+
+
+def test_definitions_the_host_cannot_run_are_refused(h: Harness) -> None:
+    with pytest.raises(ConfigUnsupportedError) as info:
+        h.drv.domain_define_xml(h.xml().replace("type='qemu'", "type='kvm'", 1))
+    assert "does not support virt type 'kvm'" in info.value.message
+    with pytest.raises(ConfigUnsupportedError, match="hostdev"):
+        h.drv.domain_define_xml(h.xml(extra="<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='0' slot='9' function='0'/></source></hostdev>"))
+    assert h.drv.connect_list_all_domains() == []
+
+
+def test_public_api_opens_embed_uri(root: Path, guest) -> None:  # type: ignore[no-untyped-def]
+    from pyvirt.connection import open as open_connection
+
+    conn = open_connection(f"qemu:///embed?root={root}")
+    try:
+        assert conn.type() == "QEMU"
+        xml = f"""<domain type='qemu'><name>pub</name><memory unit='MiB'>64</memory>
+<os><type arch='x86_64' machine='pc'>hvm</type><kernel>{guest.kernel}</kernel></os></domain>"""
+        dom = conn.define_domain(xml)
+        assert [d.name for d in conn.list_domains()] == ["pub"]
+        assert dom.is_persistent() and not dom.is_active()
+    finally:
+        conn.close()
