@@ -98,6 +98,18 @@ def test_ensure_guest_reuses_the_cache(guest: GuestImage) -> None:
     assert again == guest and again.kernel.stat().st_mtime_ns == mtime
 
 
+def test_cache_location_follows_the_environment(guest: GuestImage, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYVIRT_GUEST_CACHE", str(tmp_path / "cache"))
+    image = ensure_guest()
+    assert image.kernel.parent.parent == tmp_path / "cache"
+    # keyed by kernel release and package version; same bytes as the shared cache
+    assert image.kernel.parent.name.startswith(guest.kernel.parent.name.split("_")[0])
+    assert image.kernel.parent.name == guest.kernel.parent.name
+    assert image.initrd.read_bytes() == guest.initrd.read_bytes()
+    assert image.kernel.stat().st_size == guest.kernel.stat().st_size
+
+
 @pytest.fixture
 def booted(guest: GuestImage, tmp_path: Path) -> Iterator[QemuProcess]:
     if not qemu_available():
