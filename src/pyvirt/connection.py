@@ -175,6 +175,18 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
     def max_vcpus(self, type: str | None = None) -> int:
         return self.driver.connect_get_max_vcpus(type)
 
+    def security_model(self) -> tuple[str, str]:
+        """(model, DOI) of the host's security driver."""
+        return self.driver.node_get_security_model()
+
+    def cpu_stats(self, cpu: int = -1) -> dict[str, int]:
+        """Host CPU time counters in ns (all CPUs when ``cpu`` is -1)."""
+        return self.driver.node_get_cpu_stats(cpu, 0)
+
+    def cpu_map(self) -> tuple[int, list[bool], int]:
+        """(host CPU count, online flags, online count) -- virNodeGetCPUMap."""
+        return self.driver.node_get_cpu_map(0)
+
     def free_memory(self) -> int:
         return self.driver.node_get_free_memory()
 

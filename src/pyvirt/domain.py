@@ -27,7 +27,7 @@ from .snapshot import DomainSnapshotAPI
 if TYPE_CHECKING:
     from .connection import Connection
 
-__all__ = ["Domain", "DomainInfo"]
+__all__ = ["Domain", "DomainInfo", "VcpuInfo"]
 
 
 class DomainInfo(NamedTuple):
@@ -353,6 +353,108 @@ class Domain(DomainSnapshotAPI):
         self._write("virDomainManagedSaveRemove")
         self._driver.domain_managed_save_remove(self._ref, 0)
 
+    # -- guest statistics and agent-style calls --------------------------------------------------
+
+    def vcpu_info(self) -> list[VcpuInfo]:
+        """Each online vCPU's state and placement (virDomainGetVcpus)."""
+        return [VcpuInfo(*v) for v in self._driver.domain_get_vcpus(self._ref)]
+
+    def scheduler_type(self) -> str:
+        return self._driver.domain_get_scheduler_type(self._ref)[0]
+
+    def scheduler_parameters(self) -> dict[str, int]:
+        return self._driver.domain_get_scheduler_parameters(self._ref, 0)
+
+    def set_scheduler_parameters(self, params: dict[str, int]) -> None:
+        self._write("virDomainSetSchedulerParametersFlags")
+        self._driver.domain_set_scheduler_parameters(self._ref, dict(params), 0)
+
+    def block_stats(self, path: str) -> tuple[int, int, int, int, int]:
+        """(rd_req, rd_bytes, wr_req, wr_bytes, errs) of the disk named by target or source path."""
+        return self._driver.domain_block_stats(self._ref, path)
+
+    def interface_stats(self, device: str) -> tuple[int, ...]:
+        """rx bytes/packets/errs/drop then tx bytes/packets/errs/drop (by target name or MAC)."""
+        return self._driver.domain_interface_stats(self._ref, device)
+
+    def memory_stats(self) -> dict[str, int]:
+        """Balloon statistics in KiB keyed as libvirt-python keys them ("actual", "rss", ...)."""
+        return self._driver.domain_memory_stats(self._ref, 0)
+
+    def block_info(self, path: str) -> tuple[int, int, int]:
+        """(capacity, allocation, physical) in bytes of one disk (virDomainGetBlockInfo)."""
+        return self._driver.domain_get_block_info(self._ref, path, 0)
+
+    def disk_errors(self) -> dict[str, int]:
+        return self._driver.domain_get_disk_errors(self._ref, 0)
+
+    def control_info(self) -> tuple[int, int, int]:
+        """(DomainControlState, details, milliseconds in that state)."""
+        return self._driver.domain_get_control_info(self._ref, 0)
+
+    def get_time(self) -> tuple[int, int]:
+        """The guest's clock as (seconds, nanoseconds) since the epoch."""
+        self._write("virDomainGetTime")
+        return self._driver.domain_get_time(self._ref, 0)
+
+    def set_time(self, seconds: int, nseconds: int = 0, *, sync: bool = False) -> None:
+        self._write("virDomainSetTime")
+        self._driver.domain_set_time(self._ref, int(seconds), int(nseconds), 1 if sync else 0)
+
+    def fs_freeze(self, mountpoints: list[str] | None = None) -> int:
+        """Freeze guest filesystems (all when None); returns how many were newly frozen."""
+        self._write("virDomainFSFreeze")
+        return self._driver.domain_fs_freeze(self._ref, mountpoints, 0)
+
+    def fs_thaw(self, mountpoints: list[str] | None = None) -> int:
+        self._write("virDomainFSThaw")
+        return self._driver.domain_fs_thaw(self._ref, mountpoints, 0)
+
+    def fs_trim(self, mountpoint: str | None = None, minimum: int = 0) -> None:
+        self._write("virDomainFSTrim")
+        self._driver.domain_fs_trim(self._ref, mountpoint, int(minimum), 0)
+
+    def fs_info(self) -> list[tuple[str, str, str, list[str]]]:
+        """(mountpoint, name, fstype, disk targets) of each guest filesystem."""
+        self._write("virDomainGetFSInfo")
+        return self._driver.domain_get_fs_info(self._ref, 0)
+
+    def interface_addresses(self, source: int = 0) -> dict[str, dict[str, object]]:
+        """Guest IP addresses by interface, as libvirt-python's interfaceAddresses returns them."""
+        if source == 1:  # the guest agent needs a read-write connection
+            self._write("virDomainInterfaceAddresses")
+        return self._driver.domain_interface_addresses(self._ref, int(source), 0)
+
+    def security_label(self) -> tuple[str, bool]:
+        """(label, enforcing) of the running domain; empty when it is shut off."""
+        return self._driver.domain_get_security_label(self._ref)
+
+    def inject_nmi(self) -> None:
+        self._write("virDomainInjectNMI")
+        self._driver.domain_inject_nmi(self._ref, 0)
+
+    def send_process_signal(self, pid: int, signum: int) -> None:
+        self._write("virDomainSendProcessSignal")
+        self._driver.domain_send_process_signal(self._ref, int(pid), int(signum), 0)
+
+    def set_user_password(self, user: str, password: str, *, encrypted: bool = False) -> None:
+        self._write("virDomainSetUserPassword")
+        self._driver.domain_set_user_password(self._ref, user, password, 1 if encrypted else 0)
+
+    def core_dump(self, path: str, *, format: int = 0, crash: bool = False) -> None:
+        """Dump guest memory to ``path``; with ``crash`` the domain then stops as crashed."""
+        self._write("virDomainCoreDumpWithFormat")
+        self._driver.domain_core_dump(self._ref, path, int(format), 1 if crash else 0)
+
+    def set_lifecycle_action(self, type: int, action: int, *, live: bool = False, config: bool = False) -> None:
+        """Change what happens on poweroff/reboot/crash (DomainLifecycle, DomainLifecycleAction)."""
+        self._write("virDomainSetLifecycleAction")
+        self._driver.domain_set_lifecycle_action(self._ref, int(type), int(action), _impact(live, config))
+
+    def set_memory_stats_period(self, period: int, *, live: bool = False, config: bool = False) -> None:
+        self._write("virDomainSetMemoryStatsPeriod")
+        self._driver.domain_set_memory_stats_period(self._ref, int(period), _impact(live, config))
+
     # -- rename ---------------------------------------------------------------------------------
 
     def rename(self, new_name: str) -> None:
@@ -361,6 +463,15 @@ class Domain(DomainSnapshotAPI):
         if not new_name:
             raise _arg_error("string new_name in virDomainRename must not be empty")
         self._ref = self._driver.domain_rename(self._ref, new_name, 0)
+
+
+class VcpuInfo(NamedTuple):
+    """virVcpuInfo: vCPU number, state (VcpuState), CPU time in ns, host CPU it runs on."""
+
+    number: int
+    state: int
+    cpu_time: int
+    cpu: int
 
 
 def _arg_error(text: str) -> Exception:

@@ -615,3 +615,104 @@ def test_default_objects_match() -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+GUEST = domain_xml(
+    "guest",
+    extra="",
+).replace(
+    "</devices>",
+    "<disk type='file' device='disk'><source file='/img/g.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+    "<memballoon model='virtio'/></devices>",
+)
+
+
+def _outcome(fn: Callable[[], Any], error: type) -> Any:
+    try:
+        return ("ok", fn())
+    except error as exc:  # type: ignore[misc]
+        code = exc.code if hasattr(exc, "code") else exc.get_error_code()
+        message = exc.message if hasattr(exc, "message") else exc.get_error_message()
+        return ("error", int(code), message)
+
+
+def _norm(value: Any) -> Any:
+    """Lists and tuples compare alike (libvirt-python mixes them)."""
+    if isinstance(value, list | tuple):
+        return tuple(_norm(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    return value
+
+
+def test_guest_calls_match(tmp_path: Path) -> None:
+    """Guest statistics and agent-style calls: same values (where not clock-based) and errors."""
+    node = tmp_path / "node.xml"
+    node.write_text("<node/>")
+    dump = str(tmp_path / "core")
+    ours = pyvirt.open(f"test://{node}")
+    theirs = libvirt.open(f"test://{node}")
+    try:
+        for side in (ours, theirs):
+            if side is ours:
+                side.define_domain(GUEST)
+            else:
+                side.defineXML(GUEST)
+        o = ours.lookup_domain("guest")
+        t = theirs.lookupByName("guest")
+        pairs: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
+            ("time off", o.get_time, t.getTime),
+            ("memstats off", o.memory_stats, t.memoryStats),
+            ("vcpus off", o.vcpu_info, t.vcpus),
+            ("block info", lambda: o.block_info("vda"), lambda: t.blockInfo("vda")),
+            ("block info bad", lambda: o.block_info("vdz"), lambda: t.blockInfo("vdz")),
+            ("seclabel off", o.security_label, lambda: tuple(t.securityLabel())),
+            ("start", o.start, t.create),
+            ("memstats", o.memory_stats, t.memoryStats),
+            ("time", o.get_time, lambda: tuple(t.getTime().values())),
+            ("control", o.control_info, lambda: tuple(t.controlInfo())),
+            ("set time", lambda: o.set_time(12000, 5), lambda: t.setTime({"seconds": 12000, "nseconds": 5})),
+            ("control busy", o.control_info, lambda: tuple(t.controlInfo())),
+            ("fsinfo", o.fs_info, lambda: [(a, b, c, list(d)) for a, b, c, d in t.fsInfo()]),
+            ("freeze all", o.fs_freeze, t.fsFreeze),
+            ("freeze again", o.fs_freeze, t.fsFreeze),
+            ("thaw root", lambda: o.fs_thaw(["/"]), lambda: t.fsThaw(["/"])),
+            ("freeze bad", lambda: o.fs_freeze(["/nope"]), lambda: t.fsFreeze(["/nope"])),
+            ("trim bad", lambda: o.fs_trim("/x"), lambda: t.fSTrim("/x", 0, 0)),
+            ("ifaddr", o.interface_addresses, lambda: t.interfaceAddresses(0)),
+            ("ifaddr bad source", lambda: o.interface_addresses(7), lambda: t.interfaceAddresses(7)),
+            ("ifstats bad", lambda: o.interface_stats("nope"), lambda: t.interfaceStats("nope")),
+            ("blkstats bad", lambda: o.block_stats("vdz"), lambda: t.blockStats("vdz")),
+            ("blkstats empty", lambda: o.block_stats(""), lambda: t.blockStats("")),
+            ("disk errors", o.disk_errors, t.diskErrors),
+            ("seclabel", o.security_label, lambda: tuple(t.securityLabel())),
+            ("sched", o.scheduler_type, lambda: t.schedulerType()[0]),
+            ("sched params", o.scheduler_parameters, t.schedulerParameters),
+            ("signal bad pid", lambda: o.send_process_signal(2, 1), lambda: t.sendProcessSignal(2, 1)),
+            ("signal bad num", lambda: o.send_process_signal(1, 99), lambda: t.sendProcessSignal(1, 99)),
+            ("nmi", o.inject_nmi, lambda: None if t.injectNMI() == 0 else 1),
+            ("lifecycle", lambda: o.set_lifecycle_action(0, 1, config=True), lambda: t.setLifecycleAction(0, 1, 2)),
+            ("lifecycle bad", lambda: o.set_lifecycle_action(0, 4), lambda: t.setLifecycleAction(0, 4, 0)),
+            ("stats period", lambda: o.set_memory_stats_period(10), lambda: t.setMemoryStatsPeriod(10, 0)),
+            ("xml", o.xml, lambda: t.XMLDesc(0)),
+            ("inactive xml", lambda: o.xml(inactive=True), lambda: t.XMLDesc(2)),
+            ("dump kdump", lambda: o.core_dump(dump + "1", format=1), lambda: t.coreDumpWithFormat(dump + "2", 1, 0)),
+            ("dump crash", lambda: o.core_dump(dump + "3", crash=True), lambda: t.coreDumpWithFormat(dump + "4", 0, 1)),
+            ("state", lambda: tuple(o.state()), lambda: tuple(t.state())),
+            ("cpu map", ours.cpu_map, lambda: theirs.getCPUMap()),
+            ("cpu stats", ours.cpu_stats, lambda: theirs.getCPUStats(-1)),
+            ("secmodel", ours.security_model, lambda: tuple(theirs.getSecurityModel())),
+        ]
+        for label, mine, oracle in pairs:
+            got = _outcome(mine, pyvirt.VirtError)
+            want = _outcome(oracle, libvirt.libvirtError)
+            if got[0] == "ok" and want[0] == "ok" and got[1] is None and want[1] in (0, None):
+                continue
+            got, want = _norm(got), _norm(want)
+            if label.startswith("vcpus off"):
+                assert got[0] == want[0] == "error" and got[1] == want[1], label
+                continue
+            assert got == want, label
+    finally:
+        ours.close()
+        theirs.close()

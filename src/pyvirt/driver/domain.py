@@ -184,6 +184,81 @@ class DomainDriver:
     def domain_set_time(self, dom: DomainRef, seconds: int, nseconds: int, flags: int = 0) -> None:
         unsupported("virDomainSetTime")
 
+    # -- guest statistics and agent-style calls ---------------------------------------------------
+
+    def domain_get_vcpus(self, dom: DomainRef) -> list[tuple[int, int, int, int]]:
+        """virDomainGetVcpus: (number, state, cpu_time, host cpu) per vCPU."""
+        unsupported("virDomainGetVcpus")
+
+    def domain_get_scheduler_type(self, dom: DomainRef) -> tuple[str, int]:
+        unsupported("virDomainGetSchedulerType")
+
+    def domain_get_scheduler_parameters(self, dom: DomainRef, flags: int = 0) -> dict[str, int]:
+        unsupported("virDomainGetSchedulerParametersFlags")
+
+    def domain_set_scheduler_parameters(self, dom: DomainRef, params: dict[str, object], flags: int = 0) -> None:
+        unsupported("virDomainSetSchedulerParametersFlags")
+
+    def domain_block_stats(self, dom: DomainRef, path: str) -> tuple[int, int, int, int, int]:
+        unsupported("virDomainBlockStats")
+
+    def domain_interface_stats(self, dom: DomainRef, device: str) -> tuple[int, ...]:
+        unsupported("virDomainInterfaceStats")
+
+    def domain_memory_stats(self, dom: DomainRef, flags: int = 0) -> dict[str, int]:
+        unsupported("virDomainMemoryStats")
+
+    def domain_get_block_info(self, dom: DomainRef, path: str, flags: int = 0) -> tuple[int, int, int]:
+        unsupported("virDomainGetBlockInfo")
+
+    def domain_get_disk_errors(self, dom: DomainRef, flags: int = 0) -> dict[str, int]:
+        unsupported("virDomainGetDiskErrors")
+
+    def domain_get_control_info(self, dom: DomainRef, flags: int = 0) -> tuple[int, int, int]:
+        unsupported("virDomainGetControlInfo")
+
+    def domain_fs_freeze(self, dom: DomainRef, mountpoints: list[str] | None = None, flags: int = 0) -> int:
+        unsupported("virDomainFSFreeze")
+
+    def domain_fs_thaw(self, dom: DomainRef, mountpoints: list[str] | None = None, flags: int = 0) -> int:
+        unsupported("virDomainFSThaw")
+
+    def domain_fs_trim(self, dom: DomainRef, mountpoint: str | None = None, minimum: int = 0, flags: int = 0) -> None:
+        unsupported("virDomainFSTrim")
+
+    def domain_get_fs_info(self, dom: DomainRef, flags: int = 0) -> list[tuple[str, str, str, list[str]]]:
+        unsupported("virDomainGetFSInfo")
+
+    def domain_interface_addresses(self, dom: DomainRef, source: int = 0, flags: int = 0) -> dict[str, object]:
+        unsupported("virDomainInterfaceAddresses")
+
+    def domain_get_security_label(self, dom: DomainRef) -> tuple[str, bool]:
+        unsupported("virDomainGetSecurityLabel")
+
+    def node_get_security_model(self) -> tuple[str, str]:
+        unsupported("virNodeGetSecurityModel")
+
+    def domain_inject_nmi(self, dom: DomainRef, flags: int = 0) -> None:
+        unsupported("virDomainInjectNMI")
+
+    def domain_send_process_signal(self, dom: DomainRef, pid: int, signum: int, flags: int = 0) -> None:
+        unsupported("virDomainSendProcessSignal")
+
+    def domain_set_user_password(self, dom: DomainRef, user: str, password: str, flags: int = 0) -> None:
+        unsupported("virDomainSetUserPassword")
+
+    def domain_set_lifecycle_action(self, dom: DomainRef, type: int, action: int, flags: int = 0) -> None:
+        unsupported("virDomainSetLifecycleAction")
+
+    def domain_set_memory_stats_period(self, dom: DomainRef, period: int, flags: int = 0) -> None:
+        unsupported("virDomainSetMemoryStatsPeriod")
+
+    def node_get_cpu_stats(self, cpu: int = -1, flags: int = 0) -> dict[str, int]:
+        unsupported("virNodeGetCPUStats")
+
+    def node_get_cpu_map(self, flags: int = 0) -> tuple[int, list[bool], int]:
+        unsupported("virNodeGetCPUMap")
+
     def domain_attach_device(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
         """virDomainAttachDeviceFlags."""
         unsupported("virDomainAttachDeviceFlags")

@@ -1,7 +1,7 @@
 """``TestDriver``: the test hypervisor's driver, one class made of the per-family parts.
 
 The parts are mixins, one module each: :mod:`.host` (connection and host calls),
-:mod:`.domains`, and the families :mod:`.snapshots` (``TestSnapshots``), :mod:`.networks`
+:mod:`.domains`, :mod:`.guest` (guest statistics and agent-style calls), and the families :mod:`.snapshots` (``TestSnapshots``), :mod:`.networks`
 (``TestNetworks``), :mod:`.storage` (``TestStorage``), :mod:`.interfaces` (``TestInterfaces``)
 and :mod:`.nodedevs` (``TestNodeDevices``). Every part works on ``self._state``, the
 :class:`~.state.TestState` this connection opened; methods no part implements fall through
@@ -16,6 +16,7 @@ from ...driver import Driver
 from ...errors import ErrorNumber
 from ...uri import URI
 from .domains import TestDomains
+from .guest import TestDomainGuest
 from .host import TestHost
 from .state import TestState, acquire_default, release, test_error
 
@@ -49,7 +50,7 @@ def _family_parts() -> tuple[type, ...]:
     return tuple(parts)
 
 
-class _TestDriverBase(TestHost, TestDomains):
+class _TestDriverBase(TestHost, TestDomains, TestDomainGuest):
     """Opening, closing and authentication; the state every part works on."""
 
     def __init__(self) -> None:
