@@ -90,6 +90,7 @@ class RawQMP:
 
 def test_greeting_and_query_status(monitor: Monitor) -> None:
     assert monitor.qemu_version >= (7, 0, 0)
+    assert monitor.error is None and not monitor.closed
     status = monitor.execute("query-status")
     assert status["status"] in ("prelaunch", "paused")
     assert status["running"] is False
@@ -229,6 +230,7 @@ def test_eof_when_qemu_is_killed(own_qemu: QemuProcess) -> None:
         assert time.monotonic() - killed < 5
         assert "End of file from qemu monitor (vm='victim')" in str(result["err"])
         assert mon.closed
+        assert "End of file" in str(mon.error)
         with pytest.raises(VirtError) as info:
             mon.execute("query-status")
         assert info.value.code == ErrorNumber.INTERNAL_ERROR
@@ -429,6 +431,7 @@ def test_garbage_from_peer_hangs_up(peer_factory) -> None:  # type: ignore[no-un
         assert "protocol error" in str(info.value)
         assert eof.wait(5)
         assert mon.closed
+        assert mon.error is not None and "protocol error" in str(mon.error)
     finally:
         mon.close()
 
