@@ -169,7 +169,7 @@ def test_volume_life_cycle(conn, p2) -> None:
 def test_volume_too_big(p2) -> None:
     with pytest.raises(VirtError) as err:
         p2.create_volume(vol_xml("huge", cap_mib=200 * 1024, alloc_mib=200 * 1024))
-    assert err.value.code == ErrorNumber.OPERATION_FAILED
+    assert err.value.code == ErrorNumber.INTERNAL_ERROR
     assert "Not enough free space in pool for volume 'huge'" in err.value.message
 
 

@@ -129,7 +129,7 @@ def _add_volume(obj: HostObject, vol: StorageVolDef) -> None:
         raise test_error(ErrorNumber.OPERATION_FAILED, "storage vol already exists")
     alloc = vol.allocation or 0
     if pool.available - alloc < 0:
-        raise test_error(ErrorNumber.OPERATION_FAILED, f"Not enough free space in pool for volume '{vol.name}'")
+        raise test_error(ErrorNumber.INTERNAL_ERROR, f"Not enough free space in pool for volume '{vol.name}'")
     path = f"{pool.target_path or ''}/{vol.name}"
     vol.target_path = path
     _set_key(vol, path)
