@@ -103,6 +103,7 @@ def parse(text, int max_bytes=MAX_DOCUMENT_BYTES):
     could declare entities), entity references, or text over ``max_bytes``.
     """
     cdef bytes data
+    cdef tree.xmlDoc* c_doc
     if isinstance(text, str):
         data = (<str>text).encode("utf-8")
     elif isinstance(text, (bytes, bytearray, memoryview)):
@@ -126,8 +127,8 @@ def parse(text, int max_bytes=MAX_DOCUMENT_BYTES):
         if cut > 0:
             msg = msg[:cut]
         raise ParseFailure(msg, line, col, ctx) from None
-    doc = root.getroottree()
-    if doc.docinfo.internalDTD is not None or doc.docinfo.doctype:
+    c_doc = (<_Element>root)._doc._c_doc
+    if c_doc.intSubset is not NULL or c_doc.extSubset is not NULL:
         raise ParseFailure("document type declarations (DTDs) are not allowed", 1, 1)
     if _has_entity_nodes((<_Element>root)._c_node):
         raise ParseFailure("entity references are not allowed", 1, 1)

@@ -8,6 +8,7 @@ document never surfaces as a Python traceback.
 from __future__ import annotations
 
 import os
+import re
 import uuid as _uuid
 from collections.abc import Iterable
 
@@ -37,8 +38,13 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 # UUID
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def parse_uuid(text: str) -> bytes | None:
     """libvirt's virUUIDParse: 32 hex digits, '-' or ' ' allowed between bytes; else None."""
+    if _CANONICAL_UUID.fullmatch(text):
+        return bytes.fromhex(text.replace("-", ""))
     s = text.lstrip()
     out = bytearray()
     i = 0
@@ -71,6 +77,8 @@ def generate_uuid() -> str:
 
 def canonical_uuid(text: str, *, domain: int = ErrorDomain.DOMAIN) -> str:
     """Parse and reformat a UUID; libvirt's "malformed uuid element" when it is not one."""
+    if _CANONICAL_UUID.fullmatch(text):
+        return text.lower()
     raw = parse_uuid(text)
     if raw is None:
         raise virt_error(ErrorNumber.INTERNAL_ERROR, "malformed uuid element", domain=domain)

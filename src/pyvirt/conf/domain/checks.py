@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from ..._core import xmlcore
 from ...errors import ErrorDomain, ErrorNumber, virt_error
-from ..values import invalid_prop, parse_bitmap
+from ..values import invalid_prop, parse_bitmap, parse_uuid
 
 D = ErrorDomain.DOMAIN
 
@@ -23,9 +24,17 @@ def fail(code: int, detail: str) -> Exception:
 
 
 def validate_domain(root: etree._Element) -> None:
-    """Raise libvirt's error for the first inconsistency found."""
-    for check in CHECKS:
-        check(root)
+    """Raise libvirt's error for the first inconsistency found.
+
+    Each check runs only when an element it looks at is present (one C walk indexes them).
+    """
+    idx = xmlcore.index(root)
+    _memory(root)
+    for triggers, check in GATED:
+        for key in triggers:
+            if key in idx:
+                check(root)
+                break
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,8 +136,6 @@ def _sysinfo(root: etree._Element) -> None:
                 raise fail(ErrorNumber.XML_DETAIL, "Invalid BIOS 'date' format")
         for entry in sysinfo.iterfind("system/entry"):
             if entry.get("name") == "uuid":
-                from ..values import parse_uuid
-
                 mine = parse_uuid(root.findtext("uuid") or "")
                 theirs = parse_uuid(entry.text or "")
                 if theirs is None or mine != theirs:
@@ -296,14 +303,16 @@ def _other_devices(root: etree._Element) -> None:
                 raise fail(ErrorNumber.INTERNAL_ERROR, "Cannot parse <address> 'port' attribute")
 
 
-CHECKS: tuple[Callable[[etree._Element], None], ...] = (
-    _memory,
-    _features,
-    _numa,
-    _firmware,
-    _sysinfo,
-    _controllers,
-    _disks,
-    _hostdevs,
-    _other_devices,
-)
+#: (paths whose presence makes the check relevant, check)
+GATED: tuple[tuple[tuple[str, ...], Callable[[etree._Element], None]], ...] = (
+    (("features/gic",), _features),
+    (("cpu/numa/cell", "numatune", "memoryBacking/hugepages/page"), _numa),
+    (("os/loader", "os/nvram"), _firmware),
+    (("sysinfo",), _sysinfo),
+    (("devices/controller", "devices/redirdev"), _controllers),
+    (("devices/disk",), _disks),
+    (("devices/hostdev",), _hostdevs),
+    (("devices/tpm", "devices/shmem", "devices/interface/driver", "devices/redirdev/address",
+      "devices/hostdev/address", "devices/disk/address", "devices/input/address",
+      "devices/hub/address", "devices/interface/address"), _other_devices),
+)  # fmt: skip

@@ -13,7 +13,9 @@ import copy
 from lxml import etree
 
 from ...errors import ErrorDomain, ErrorNumber, virt_error
-from ..values import generate_mac, normalize_mac
+from ..units import parse_scaled
+from ..values import generate_mac, normalize_mac, prop_uint
+from .address import normalize_address
 from .tables import (
     DEVICE_ORDER,
     DISK_BUS_BY_PREFIX,
@@ -88,8 +90,6 @@ def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
     raw = el.get(name)
     if raw is None:
         return None
-    from ..values import prop_uint
-
     return prop_uint(raw, name, element)
 
 
@@ -97,27 +97,49 @@ def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
 # the device pass
 
 
-def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: str) -> None:
+def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: str, arch: str) -> None:
+    """Run each device step whose device kind is present (one pass finds the kinds)."""
     hvm = os_type == "hvm"
-    arch = root.find("os/type").get("arch", "")
-    _disks(devices)
-    _controllers(devices)
-    _interfaces(devices)
-    _chardevs(devices, hvm)
-    _chr_sources(devices)
-    _inputs(devices, hvm)
-    _graphics(devices)
-    _videos(devices, "xen" if os_type == "xen" else "vga" if arch.startswith("ppc64") else "cirrus")
-    _interface_details(devices)
-    _hostdevs(devices)
-    _filesystems(devices)
-    _drop_empty(devices, "panic")
-    _shmems(devices)
-    _smartcards(devices)
-    _rngs(devices)
-    _redirfilters(devices)
-    _implicit_controllers(devices)
-    _usb_masters(devices)
+    present = {el.tag for el in devices}
+    if "disk" in present:
+        _disks(devices)
+    if "controller" in present:
+        _controllers(devices)
+    if "interface" in present:
+        _interfaces(devices)
+        _interface_details(devices)
+    if present & _CHR_KINDS:
+        if "serial" in present or "console" in present or "parallel" in present:
+            _chardevs(devices, hvm)
+        _chr_sources(devices)
+    if "input" in present:
+        _inputs(devices, hvm)
+    if "graphics" in present:
+        _graphics(devices)
+    if "video" in present or "graphics" in present:
+        _videos(devices, "xen" if os_type == "xen" else "vga" if arch.startswith("ppc64") else "cirrus")
+    if "hostdev" in present:
+        _hostdevs(devices)
+    if "filesystem" in present:
+        _filesystems(devices)
+    if "panic" in present:
+        _drop_empty(devices, "panic")
+    if "shmem" in present:
+        _shmems(devices)
+    if "smartcard" in present:
+        _smartcards(devices)
+    if "rng" in present:
+        _rngs(devices)
+    if "redirfilter" in present:
+        _redirfilters(devices)
+    if present & _IMPLICIT_TRIGGERS:
+        _implicit_controllers(devices)
+    if "controller" in present:
+        _usb_masters(devices)
+
+
+_CHR_KINDS = frozenset({"serial", "parallel", "console", "channel", "redirdev", "smartcard"})
+_IMPLICIT_TRIGGERS = frozenset({"disk", "channel", "console", "smartcard", "hostdev"})
 
 
 # -- disks ------------------------------------------------------------------------------------
@@ -405,8 +427,6 @@ def _shmems(devices: etree._Element) -> None:
             shm.insert(0, m)
         size = shm.find("size")
         if size is not None:
-            from ..units import parse_scaled
-
             nbytes = parse_scaled(size.text, size.get("unit"), what="./size[1]", default_scale=1)
             size.text = str(nbytes >> 20)
             size.attrib.clear()
@@ -462,8 +482,6 @@ def _hostdevs(devices: etree._Element) -> None:
         if src is not None and hd.get("type") == "pci":
             sa = src.find("address")
             if sa is not None:
-                from .address import normalize_address
-
                 sa.set("type", "pci")
                 normalize_address(sa, zero_empty=False)
                 del sa.attrib["type"]
@@ -700,8 +718,8 @@ def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
         vtype = model.get("type")
         if vtype is None:
             vtype = default_type
-            model.attrib.clear()
             items = dict(model.attrib)
+            model.attrib.clear()
             model.set("type", vtype)
             for k, v in items.items():
                 model.set(k, v)

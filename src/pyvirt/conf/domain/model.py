@@ -14,9 +14,13 @@ from lxml import etree
 
 from ..._core import xmlcore
 from ...errors import ErrorDomain, ErrorNumber, virt_error
-from ..base import Attr, Child, ChildList, ChildText, ViewList, XMLDef, XMLView
+from ..base import Attr, Child, ChildList, ChildText, ViewList, XMLDef, XMLView, parse_xml
 from ..units import parse_scaled, to_kib
 from ..values import canonical_uuid, generate_uuid, normalize_mac
+from .checks import validate_domain
+from .format import format_domain
+from .postparse import post_parse
+from .tables import CHILD_ORDER, DEVICE_ORDER, insert_child
 
 
 def _get_kib(el: etree._Element | None, what: str) -> int | None:
@@ -313,7 +317,6 @@ class Devices(XMLView):
 
     def add(self, device: XMLView) -> None:
         """Insert a device at libvirt's place for its kind (after others of the same kind)."""
-        from .tables import DEVICE_ORDER
 
         rank = DEVICE_ORDER.get(device.element.tag, len(DEVICE_ORDER))
         for child in self._el:
@@ -409,7 +412,6 @@ class OS(XMLView):
             self._el.remove(anchor)
 
     def _insert_boot(self, el: etree._Element) -> None:
-        from .tables import CHILD_ORDER
 
         order = CHILD_ORDER["os"]
         rank = order.index("boot")
@@ -485,7 +487,6 @@ class DomainDef(XMLDef):
 
     @uuid.setter
     def uuid(self, value: str) -> None:
-        from .tables import insert_child
 
         el = self._el.find("uuid")
         if el is None:
@@ -542,7 +543,6 @@ class DomainDef(XMLDef):
 
     @max_vcpus.setter
     def max_vcpus(self, value: int) -> None:
-        from .tables import insert_child
 
         el = self._el.find("vcpu")
         if el is None:
@@ -582,7 +582,6 @@ class DomainDef(XMLDef):
     def devices(self) -> Devices:
         el = self._el.find("devices")
         if el is None:
-            from .tables import insert_child
 
             el = etree.Element("devices")
             insert_child(self._el, el)
@@ -615,13 +614,11 @@ class DomainDef(XMLDef):
             return
         if not key:
             raise virt_error(ErrorNumber.INVALID_ARG, "metadata key is required")
-        from ..base import parse_xml
 
         fresh = parse_xml(xml, source="(metadata_xml)", domain=ErrorDomain.XML)
         moved = _into_ns(fresh, key, uri)
         meta = self._el.find("metadata")
         if meta is None:
-            from .tables import insert_child
 
             meta = etree.Element("metadata")
             insert_child(self._el, meta)
@@ -648,17 +645,14 @@ class DomainDef(XMLDef):
         VIR_DOMAIN_XML_SECURE; ``domain_id`` adds the running domain's ``id`` attribute;
         ``inactive`` drops live-only parts (runtime ``id``, aliases are kept as written).
         """
-        from .format import format_domain
 
         return format_domain(self._el, inactive=inactive, secure=secure, domain_id=domain_id)
 
     def _post_parse(self, **options: Any) -> None:
-        from .postparse import post_parse
 
         post_parse(self._el, **options)
 
     def _validate(self) -> None:
-        from .checks import validate_domain
 
         validate_domain(self._el)
 

@@ -18,7 +18,7 @@ from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap
 from .address import normalize_all
 from .devices import post_parse_devices
 from .enums import check_enums
-from .tables import canonical_order, insert_child
+from .tables import canonical_order
 
 D = ErrorDomain.DOMAIN
 
@@ -48,42 +48,60 @@ def err(code: int, detail: str | None = None, domain: int = D) -> Exception:
 
 
 def post_parse(root: etree._Element, **options: Any) -> None:
-    """Check, normalise and complete the definition rooted at ``root``."""
+    """Check, normalise and complete the definition rooted at ``root``.
+
+    One C walk indexes every element by path; each step below runs only when the elements
+    it concerns are present, so a small document pays for little more than parse and format.
+    """
     idx = xmlcore.index(root)  # every element as written, by path (one C walk)
     _domain_type(root)
-    _identity(root)
-    _memory(root)
-    _vcpus(root)
-    os_type = _os(root)
+    _identity(root, idx)
+    _memory(idx)
+    _vcpus(root, idx)
+    os_type = _os(idx)
     check_enums(idx)
-    _lifecycle(root)
-    _clock(root)
-    _iothreads(root)
+    _lifecycle(root, idx)
+    if "clock" not in idx:
+        root.append(etree.Element("clock", offset="utc"))
+    if "iothreads" in idx or "iothreadids" in idx:
+        _iothreads(root)
     _bitmaps(idx)
-    _cpu(root)
-    _features(root)
-    devices = root.find("devices")
-    if devices is None:
-        devices = etree.Element("devices")
-        insert_child(root, devices)
-    post_parse_devices(root, devices, os_type)
+    if "cpu" in idx:
+        _cpu(root)
+    if "features/hyperv" in idx:
+        _features(root)
+    devs = idx.get("devices")
+    if devs:
+        devices = devs[0]
+        post_parse_devices(root, devices, os_type, idx["os/type"][0].get("arch", ""))
+    else:
+        devices = etree.SubElement(root, "devices")
+        if "graphics" in idx:  # unreachable: graphics live in <devices>; kept for clarity
+            pass
     _memory_totals(root, idx)
     _scaled(idx)
     _os_details(root, idx)
-    _numa_order(idx)
-    _placement(root)
-    _pins(root)
-    _metadata(root)
-    _filesystem_modes(devices)
-    normalize_all(devices)
-    _boot(root, os_type, devices)
+    if "cpu/numa" in idx:
+        _numa_order(idx)
+    if "numatune" in idx or "vcpu" in idx:
+        _placement(root)
+    if "cputune" in idx:
+        _pins(root)
+    if "metadata" in idx:
+        _metadata(root)
+    if "devices/filesystem" in idx:
+        _filesystem_modes(devices)
+    if devs:
+        normalize_all(devices)
+    _boot(root, os_type, devices, idx)
     canonical_order(root)
-    for nic in devices.iterchildren("interface"):
+    for nic in idx.get("devices/interface", ()):
         if nic.get("type") == "hostdev":
             drv, mac = nic.find("driver"), nic.find("mac")
             if drv is not None and mac is not None:
                 mac.addnext(drv)  # written with the host device part, before <source>
-    etree.cleanup_namespaces(root)
+    if root.nsmap or "metadata" in idx:
+        etree.cleanup_namespaces(root)
 
 
 def _domain_type(root: etree._Element) -> None:
@@ -94,15 +112,16 @@ def _domain_type(root: etree._Element) -> None:
         raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"invalid domain type {vtype}")
 
 
-def _identity(root: etree._Element) -> None:
-    name = root.find("name")
-    if name is None or not (name.text or "").strip():
+def _identity(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
+    names = idx.get("name")
+    if not names or not (names[0].text or "").strip():
         raise err(ErrorNumber.NO_NAME)
-    uuid = root.find("uuid")
+    uuids = idx.get("uuid")
+    uuid = uuids[0] if uuids else None
     if uuid is None:
         uuid = etree.Element("uuid")
         uuid.text = generate_uuid()
-        insert_child(root, uuid)
+        root.append(uuid)
     else:
         uuid.text = canonical_uuid(uuid.text or "")
 
@@ -113,29 +132,31 @@ def _scaled_kib(el: etree._Element, what: str) -> int:
     )
 
 
-def _memory(root: etree._Element) -> None:
+def _memory(idx: dict[str, list[etree._Element]]) -> None:
     for tag in ("maxMemory", "memory", "currentMemory"):
-        el = root.find(tag)
-        if el is None:
+        els = idx.get(tag)
+        if not els:
             continue
+        el = els[0]
         kib = _scaled_kib(el, f"./{tag}[1]")
         el.text = str(kib)
         el.set("unit", "KiB")
 
 
-def _vcpus(root: etree._Element) -> None:
-    el = root.find("vcpu")
+def _vcpus(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
+    els = idx.get("vcpu")
+    el = els[0] if els else None
     if el is None:
         el = etree.Element("vcpu")
         el.text = "1"
-        insert_child(root, el)
+        root.append(el)
     if el.get("placement") is None:
         el.set("placement", "static")
 
 
-def _os(root: etree._Element) -> str:
-    os_el = root.find("os")
-    type_el = os_el.find("type") if os_el is not None else None
+def _os(idx: dict[str, list[etree._Element]]) -> str:
+    types = idx.get("os/type")
+    type_el = types[0] if types else None
     if type_el is None or not (type_el.text or "").strip():
         raise err(ErrorNumber.XML_ERROR, "an os <type> must be specified")
     os_type = type_el.text.strip()
@@ -146,8 +167,8 @@ def _os(root: etree._Element) -> str:
     type_el.text = os_type
     arch = type_el.get("arch")
     if arch is None:
-        type_el.attrib.clear()
         items = dict(type_el.attrib)
+        type_el.attrib.clear()
         type_el.set("arch", DEFAULT_ARCH)
         for k, v in items.items():
             type_el.set(k, v)
@@ -156,31 +177,32 @@ def _os(root: etree._Element) -> str:
     return os_type
 
 
-def _boot(root: etree._Element, os_type: str, devices: etree._Element) -> None:
-    if os_type != "hvm" or root.find("bootloader") is not None:
+def _boot(
+    root: etree._Element, os_type: str, devices: etree._Element, idx: dict[str, list[etree._Element]]
+) -> None:
+    if os_type != "hvm" or "bootloader" in idx or "os/boot" in idx:
         return
-    os_el = root.find("os")
-    if os_el.find("boot") is not None:
-        return
-    for dev in devices:
-        if dev.find("boot") is not None:
+    for key in BOOT_PATHS:
+        if key in idx:
             return
+    os_el = idx["os"][0]
     boot = etree.Element("boot", dev="hd")
-    insert_child(os_el, boot)
+    os_el.append(boot)
 
 
 def _clock(root: etree._Element) -> None:
     if root.find("clock") is None:
-        insert_child(root, etree.Element("clock", offset="utc"))
+        root.append(etree.Element("clock", offset="utc"))
 
 
-def _lifecycle(root: etree._Element) -> None:
+def _lifecycle(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
     for tag, (default, allowed) in LIFECYCLE.items():
-        el = root.find(tag)
+        els = idx.get(tag)
+        el = els[0] if els else None
         if el is None:
             el = etree.Element(tag)
             el.text = default
-            insert_child(root, el)
+            root.append(el)
         elif (el.text or "").strip() not in allowed:
             raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown {tag} action: {el.text}")
 
@@ -203,7 +225,7 @@ def _iothreads(root: etree._Element) -> None:
     elif count_el is None and ids:
         count_el = etree.Element("iothreads")
         count_el.text = str(len(ids))
-        insert_child(root, count_el)
+        root.append(count_el)
     elif count_el is not None and len(ids) > count:
         count_el.text = str(len(ids))
 
@@ -326,7 +348,7 @@ def _memory_totals(root: etree._Element, idx: dict[str, list[etree._Element]]) -
                     )
             if mem is None:
                 mem = etree.Element("memory", unit="KiB")
-                insert_child(root, mem)
+                root.append(mem)
             mem.text = str(total)
             mem.set("unit", "KiB")
     if mem is None:
@@ -335,7 +357,7 @@ def _memory_totals(root: etree._Element, idx: dict[str, list[etree._Element]]) -
     if cur is None:
         cur = etree.Element("currentMemory", unit="KiB")
         cur.text = mem.text
-        insert_child(root, cur)
+        root.append(cur)
     elif int(cur.text or 0) > int(mem.text or 0) or cur.text == "0":
         cur.text = mem.text
 
@@ -417,7 +439,7 @@ def _placement(root: etree._Element) -> None:
         if mem is None:
             if tune is None:
                 tune = etree.Element("numatune")
-                insert_child(root, tune)
+                root.append(tune)
             mem = etree.Element("memory", mode="strict", placement="auto")
             tune.insert(0, mem)
         elif mem.get("placement") is None and mem.get("nodeset") is None:
