@@ -68,7 +68,8 @@ def test_isolated_network_gets_managed_bridge_defaults() -> None:
 
 
 def test_bare_forward_means_nat() -> None:
-    assert NetworkDef.from_xml("<network><name>a</name><forward/></network>").forward_mode == "nat"
+    net = NetworkDef.from_xml("<network><name>a</name><forward/><ip address='10.0.0.1' prefix='8'/></network>")
+    assert net.forward_mode == "nat"
 
 
 def test_uuid_is_normalised_and_kept() -> None:

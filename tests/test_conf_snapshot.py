@@ -1,5 +1,5 @@
 """SnapshotDef: new-snapshot and redefine parsing, the embedded domains, the current flag,
-disk alignment, and differential checks against live libvirt (test:///default's domain).
+disk alignment, and differential checks against live libvirt (a test driver's running domain).
 """
 
 from __future__ import annotations
@@ -194,10 +194,17 @@ def test_align_disks_errors(disks: str, needle: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def oracle():
+def oracle(tmp_path_factory: pytest.TempPathFactory):
+    """A private test driver with one running domain (test:///default is shared process-wide)."""
     libvirt = pytest.importorskip("libvirt", reason="libvirt-python (the oracle) is not installed")
     libvirt.registerErrorHandler(lambda *args: None, None)
-    conn = libvirt.open("test:///default")
+    node = tmp_path_factory.mktemp("snap") / "node.xml"
+    node.write_text(
+        "<node><domain type='test'><name>test</name><memory>1048576</memory><os><type>hvm</type></os>"
+        "<devices><disk type='file' device='disk'><source file='/guest/diskimage1'/>"
+        "<target dev='vda' bus='virtio'/></disk></devices></domain></node>"
+    )
+    conn = libvirt.open(f"test://{node}")
     dom = conn.lookupByName("test")
     yield libvirt, dom
     conn.close()

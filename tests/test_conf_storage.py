@@ -1,6 +1,6 @@
 """StoragePoolDef and StorageVolDef: the API, unit conversion, and differential checks against
-live libvirt (pools defined on an empty test driver, volumes created in test:///default's
-directory pool). The test driver invents runtime sizes for pools and names a volume's key and
+live libvirt (pools defined on an empty test driver, volumes created in a directory pool of
+a private test driver). The test driver invents runtime sizes for pools and names a volume's key and
 path after its pool directory, so those elements are left out of the comparison.
 """
 
@@ -197,7 +197,13 @@ def oracle(tmp_path_factory: pytest.TempPathFactory):
     node: Path = tmp_path_factory.mktemp("pool") / "empty.xml"
     node.write_text("<node/>")
     conn = libvirt.open(f"test://{node}")
-    default = libvirt.open("test:///default")
+    # a private driver with a directory pool: test:///default's state is shared process-wide
+    private = node.parent / "pool.xml"
+    private.write_text(
+        "<node><pool type='dir'><name>default-pool</name><target><path>/default-pool</path></target>"
+        "</pool></node>"
+    )
+    default = libvirt.open(f"test://{private}")
     yield libvirt, conn, default.storagePoolLookupByName("default-pool")
     conn.close()
     default.close()

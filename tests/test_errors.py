@@ -78,9 +78,17 @@ def test_classes_per_family() -> None:
 
 
 @pytest.fixture(scope="module")
-def conn():
+def conn(tmp_path_factory: pytest.TempPathFactory):
+    """A private test driver holding one domain, so nothing here touches test:///default
+    (whose state every connection in the process shares)."""
     libvirt.registerErrorHandler(lambda *args: None, None)
-    c = libvirt.open("test:///default")
+    node = tmp_path_factory.mktemp("errors") / "node.xml"
+    node.write_text(
+        "<node><domain type='test'><name>test</name><memory>1024</memory><os><type>hvm</type></os>"
+        "<devices><disk type='file' device='disk'><source file='/x.img'/><target dev='vda'/></disk></devices>"
+        "</domain></node>"
+    )
+    c = libvirt.open(f"test://{node}")
     yield c
     c.close()
 

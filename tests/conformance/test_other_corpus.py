@@ -159,15 +159,21 @@ STALE_OUTPUTS = {
 }
 
 
-def _oracle_pool():
+def _oracle_pool(tmp_path: Path):
+    """A directory pool on a private test driver (test:///default is shared process-wide)."""
     libvirt = pytest.importorskip("libvirt", reason="libvirt-python (the oracle) is not installed")
     libvirt.registerErrorHandler(lambda *args: None, None)
-    conn = libvirt.open("test:///default")
+    node = tmp_path / "pool.xml"
+    node.write_text(
+        "<node><pool type='dir'><name>default-pool</name><target><path>/default-pool</path></target>"
+        "</pool></node>"
+    )
+    conn = libvirt.open(f"test://{node}")
     return libvirt, conn, conn.storagePoolLookupByName("default-pool")
 
 
 @pytest.mark.parametrize("name", _names("storagevol"))
-def test_storagevol(name: str) -> None:
+def test_storagevol(name: str, tmp_path: Path) -> None:
     text = (CORPUS / "storagevolxml2xmlin" / name).read_text()
     expected = _expected("storagevol", name)
     pool = VOL_POOLS.get(name, "dir")
@@ -179,10 +185,11 @@ def test_storagevol(name: str) -> None:
         assert ok, got
         return
     # no usable output file: the live libvirt decides (test driver, directory pool)
-    libvirt, conn, oracle_pool = _oracle_pool()  # noqa: F841
+    libvirt, conn, oracle_pool = _oracle_pool(tmp_path)
     try:
         vol = oracle_pool.createXML(text, 0)
     except libvirt.libvirtError as exc:
+        conn.close()
         with pytest.raises(VirtError) as info:
             StorageVolDef.from_xml(text, pool=pool)
         ok = info.value.code == exc.get_error_code() and info.value.message == exc.get_error_message()

@@ -39,9 +39,13 @@ class Shape:
     text: Normalizer | None = None
     keep_unknown: bool = False
     keep_text: bool = False
+    #: when set, only these child tags may repeat; of any other tag libvirt reads the first
+    #: occurrence (XPath ``tag[1]``) and the rest are dropped
+    multi: Iterable[str] | None = None
 
     def __post_init__(self) -> None:
         self.children = tuple(self.children)
+        self._multi = None if self.multi is None else frozenset(self.multi)
         self._order = {tag: i for i, (tag, _) in enumerate(self.children)}
         self._shapes = dict(self.children)
 
@@ -74,14 +78,21 @@ def canonicalize(el: etree._Element, shape: Shape) -> None:
     if not kids:
         if el.text is not None and shape.text is not None:
             el.text = shape.text(el.text, el)
-        elif el.text is not None and not el.text.strip() and not shape.keep_text:
-            el.text = None
+        elif el.text is not None and not shape.keep_text:
+            el.text = None  # libvirt reads no text here
         return
     order = shape._order  # type: ignore[attr-defined]
     shapes = shape._shapes  # type: ignore[attr-defined]
     keep: list[tuple[int, int, etree._Element]] = []
+    multi = shape._multi  # type: ignore[attr-defined]
+    seen: set[str] = set()
     for pos, child in enumerate(kids):
         tag = child.tag
+        if multi is not None and tag not in multi:
+            if tag in seen:
+                el.remove(child)
+                continue
+            seen.add(tag)
         if tag in order:
             keep.append((order[tag], pos, child))
             sub = shapes[tag]
@@ -96,7 +107,7 @@ def canonicalize(el: etree._Element, shape: Shape) -> None:
         el.append(child)  # re-appending moves it: children end up in canonical order
     for child in el:
         child.tail = None
-    if el.text is not None and not el.text.strip():
+    if el.text is not None and (not el.text.strip() or not shape.keep_text):
         el.text = None
 
 

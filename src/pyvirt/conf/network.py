@@ -10,14 +10,24 @@ bridge, lower-case MACs) and rejects what libvirt rejects, with libvirt's code a
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from typing import Any
 
 from lxml import etree
 
-from ..errors import ErrorDomain, ErrorNumber, virt_error
+from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, leaf
 from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
-from .values import format_mac, format_uuid, generate_uuid, parse_mac, parse_uuid
+from .values import (
+    format_mac,
+    format_uuid,
+    generate_uuid,
+    invalid_prop,
+    missing_prop,
+    parse_mac,
+    parse_uuid,
+)
 
 __all__ = ["NetworkDef", "NetworkIP", "DHCPRange", "DHCPHost", "FORWARD_MODES", "check_object_name"]
 
@@ -40,15 +50,21 @@ def _yes_only(value: str, el: etree._Element) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # canonical shapes (formatter order of libvirt 9.0's network_conf.c)
 
+def _shape(**fields: Any) -> Shape:
+    """A network shape: singletons unless listed in ``multi`` (libvirt reads ``tag[1]``)."""
+    fields.setdefault("multi", ())
+    return Shape(**fields)
+
+
 _LEASE = leaf("expiry", "unit")
-_BANDWIDTH = Shape(
+_BANDWIDTH = _shape(
     children=(
         ("inbound", leaf("average", "peak", "burst", "floor")),
         ("outbound", leaf("average", "peak", "burst", "floor")),
     )
 )
-_VLAN = Shape(attrs={"trunk": None}, children=(("tag", leaf("id", "nativeMode")),))
-_VIRTUALPORT = Shape(
+_VLAN = _shape(attrs={"trunk": None}, children=(("tag", leaf("id", "nativeMode")),), multi=("tag",))
+_VIRTUALPORT = _shape(
     attrs={"type": None},
     children=(
         (
@@ -57,33 +73,37 @@ _VIRTUALPORT = Shape(
         ),
     ),
 )
-_DHCP = Shape(
+_DHCP = _shape(
+    multi=("range", "host"),
     children=(
-        ("range", Shape(attrs={"start": None, "end": None}, children=(("lease", _LEASE),))),
-        ("host", Shape(attrs={"mac": None, "id": None, "name": None, "ip": None}, children=(("lease", _LEASE),))),
+        ("range", _shape(attrs={"start": None, "end": None}, children=(("lease", _LEASE),))),
+        ("host", _shape(attrs={"mac": None, "id": None, "name": None, "ip": None}, children=(("lease", _LEASE),))),
         ("bootp", leaf("file", "server")),
     )
 )
-_IP = Shape(
+_IP = _shape(
+    multi=(),
     attrs={"family": None, "address": None, "netmask": None, "prefix": None, "localPtr": None},
     children=(("tftp", leaf("root")), ("dhcp", _DHCP)),
 )
-_DNS = Shape(
+_DNS = _shape(
+    multi=("forwarder", "txt", "srv", "host"),
     attrs={"enable": None, "forwardPlainNames": None},
     children=(
         ("forwarder", leaf("domain", "addr")),
         ("txt", leaf("name", "value")),
         ("srv", leaf("service", "protocol", "domain", "target", "port", "priority", "weight")),
-        ("host", Shape(attrs={"ip": None}, children=(("hostname", TEXT),))),
+        ("host", _shape(attrs={"ip": None}, children=(("hostname", TEXT),), multi=("hostname",))),
     ),
 )
-_FORWARD = Shape(
+_FORWARD = _shape(
+    multi=("interface", "address"),
     attrs={"dev": None, "mode": None, "managed": None},
     children=(
         ("driver", leaf("name")),
         (
             "nat",
-            Shape(
+            _shape(
                 attrs={"ipv6": None},
                 children=(("address", leaf("start", "end")), ("port", leaf("start", "end"))),
             ),
@@ -93,11 +113,13 @@ _FORWARD = Shape(
         ("address", leaf("type", "domain", "bus", "slot", "function", "multifunction")),
     ),
 )
-_PORTGROUP = Shape(
+_PORTGROUP = _shape(
+    multi=(),
     attrs={"name": None, "default": _yes_only, "trustGuestRxFilters": None},
     children=(("vlan", _VLAN), ("virtualport", _VIRTUALPORT), ("bandwidth", _BANDWIDTH)),
 )
-NETWORK_SHAPE = Shape(
+NETWORK_SHAPE = _shape(
+    multi=("ip", "route", "portgroup"),
     attrs={"ipv6": _yes_only, "trustGuestRxFilters": None, "connections": None},
     children=(
         ("name", TEXT),
@@ -254,263 +276,813 @@ class NetworkDef(XMLDef):
     # -- pipeline ----------------------------------------------------------------------------
 
     def _post_parse(self, **options: Any) -> None:
+        """libvirt's network parse, in its order (so the first error reported is the same),
+        then canonical form and defaults."""
         root = self._el
-        canonicalize(root, NETWORK_SHAPE)
-        name = self.name
+        name = _text(root.find("name"))
         if not name:
             raise virt_error(ErrorNumber.NO_NAME, domain=_E)
         check_object_name(name)
-        for extra in root.findall("name")[1:] + root.findall("uuid")[1:]:
-            root.remove(extra)
-        uuid_el = root.find("uuid")
-        if uuid_el is None:
-            uuid_el = etree.Element("uuid")
-            root.find("name").addnext(uuid_el)
-            uuid_el.text = generate_uuid()
-        else:
-            raw = parse_uuid(uuid_el.text or "")
+        uuid_text = _text(root.find("uuid"))
+        uuid = None
+        if uuid_text:
+            raw = parse_uuid(uuid_text)
             if raw is None:
                 raise virt_error(ErrorNumber.INTERNAL_ERROR, "malformed uuid element", domain=_E)
-            uuid_el.text = format_uuid(raw)
-        self._parse_forward(name)
-        self._parse_bridge(name)
-        self._parse_mac(name)
-        for ip in root.findall("ip"):
-            self._parse_ip(ip, name)
-        self._parse_dns(name)
-        self._parse_routes(name)
-
-    def _parse_forward(self, name: str) -> None:
-        fwd = self._el.find("forward")
-        if fwd is None:
-            return
-        mode = fwd.get("mode")
-        if mode is None:
-            fwd.set("mode", "nat")
-        elif mode not in FORWARD_MODES:
-            raise virt_error(
-                ErrorNumber.CONFIG_UNSUPPORTED, f"unknown forwarding type '{mode}'", domain=_E
-            )
-        ifaces = fwd.findall("interface")
-        for iface in ifaces:
-            if not iface.get("dev"):
+            uuid = format_uuid(raw)
+        ipv6 = root.get("ipv6")
+        if ipv6:
+            if ipv6 not in ("yes", "no"):
+                raise xml_error(f"Invalid ipv6 setting '{ipv6}' in network '{name}'", domain=_E)
+        _yes_no(root, "trustGuestRxFilters")
+        dom = root.find("domain")
+        if dom is not None:
+            _yes_no(dom, "localOnly")
+        bandwidth = root.find("bandwidth")
+        if bandwidth is not None:
+            _parse_bandwidth(bandwidth)
+        vlan = root.find("vlan")
+        if vlan is not None:
+            _parse_vlan(vlan)
+        port = root.find("port")
+        if port is not None:
+            _yes_no(port, "isolated")
+        bridge = root.find("bridge")
+        stp_given = bridge is not None and bool(bridge.get("stp"))
+        delay = _nonempty(bridge, "delay")
+        if delay is not None and not _is_ulong(delay):
+            raise xml_error(f"Invalid delay value in network '{name}'", domain=_E)
+        mtm = _nonempty(bridge, "macTableManager")
+        if mtm is not None and mtm not in ("kernel", "libvirt"):
+            raise xml_error(f"Invalid macTableManager setting '{mtm}' in network '{name}'", domain=_E)
+        mac = _nonempty(root.find("mac"), "address")
+        if mac is not None:
+            raw_mac = parse_mac(mac)
+            if raw_mac is None:
+                raise xml_error(f"Invalid bridge mac address '{mac}' in network '{name}'", domain=_E)
+            if raw_mac[0] & 1:
                 raise xml_error(
-                    f"Missing required dev attribute in <forward> <interface> element of network {name}",
-                    domain=_E,
+                    f"Invalid multicast bridge mac address '{mac}' in network '{name}'", domain=_E
                 )
-        seen: set[str] = set()
-        for iface in ifaces:
-            dev = iface.get("dev", "")
-            if dev in seen:
-                raise xml_error(
-                    f"interface '{dev}' can only be listed once in network {name}", domain=_E
-                )
-            seen.add(dev)
-        dev = fwd.get("dev")
-        if dev is not None and fwd.get("mode") != "hostdev":
-            if ifaces:
-                if ifaces[0].get("dev") != dev:
-                    raise xml_error(
-                        f"<forward dev='{dev}'> must match first <interface dev='{ifaces[0].get('dev')}'/> in network {name}",
-                        domain=_E,
-                    )
-            else:
-                iface = etree.Element("interface", dev=dev)
-                anchor = fwd.find("pf")
-                if anchor is not None:
-                    anchor.addprevious(iface)
-                else:
-                    fwd.append(iface)
-                canonicalize(fwd, _FORWARD)
-        elif ifaces:
-            fwd.set("dev", ifaces[0].get("dev", ""))
-        mode = fwd.get("mode")
-        if mode == "open" and dev is not None:
-            raise xml_error(
-                f"forward dev not allowed for network '{name}' with forward mode='open'", domain=_E
-            )
-        if mode in ("nat",) and fwd.find("nat") is not None and not self._el.findall("ip"):
-            raise xml_error(
-                f"nat forwarding requested, but no IP address provided for network '{name}'",
-                domain=_E,
-            )
-        if mode == "bridge" and fwd.get("dev") is not None and self.bridge:
-            raise xml_error(
-                f"A network with forward mode='bridge' can specify a bridge name or a forward dev, but not both (network '{name}')",
-                domain=_E,
-            )
-
-    def _parse_bridge(self, name: str) -> None:
-        mode = self.forward_mode
-        br = self._el.find("bridge")
-        managed = mode in _MANAGED_BRIDGE
-        if br is not None and not managed:
-            if br.get("stp") is not None or br.get("delay") is not None or br.get("zone") is not None:
-                raise xml_error(
-                    f"bridge delay/stp/zone options only allowed in route, nat, and isolated mode, not in {mode} (network '{name}')",
-                    domain=_E,
-                )
-        if managed:
-            if br is None:
-                br = etree.Element("bridge")
-                self._el.append(br)
-            br.set("stp", "off" if br.get("stp") == "off" else "on")
-            delay = br.get("delay", "0")
-            if not delay.isdigit():
-                raise xml_error(f"Invalid delay value in network '{name}'", domain=_E)
-            br.set("delay", str(int(delay)))
-            mac_mgr = br.attrib.pop("macTableManager", None)
-            if mac_mgr is not None:
-                br.set("macTableManager", mac_mgr)
-            canonicalize(self._el, NETWORK_SHAPE)
-        if br is not None and br.get("macTableManager") not in (None, "kernel", "libvirt"):
-            raise xml_error(
-                f"Invalid macTableManager setting '{br.get('macTableManager')}' in network '{name}'",
-                domain=_E,
-            )
-
-    def _parse_mac(self, name: str) -> None:
-        el = self._el.find("mac")
-        if el is None:
-            return
-        text = el.get("address", "")
-        raw = parse_mac(text)
-        if raw is None:
-            raise xml_error(f"Invalid bridge mac address '{text}' in network '{name}'", domain=_E)
-        if raw[0] & 1:
-            raise xml_error(
-                f"Invalid multicast bridge mac address '{text}' in network '{name}'", domain=_E
-            )
-        el.set("address", format_mac(raw))
-
-    def _parse_ip(self, ip: etree._Element, name: str) -> None:
-        family = ip.get("family")
-        address = ip.get("address")
-        if family not in (None, "ipv4", "ipv6"):
-            raise xml_error(
-                f"Unrecognized family '{family}' in network '{name}'", domain=_E
-            )
-        if address is None:
-            raise xml_error(f"Missing required address attribute in network '{name}'", domain=_E)
-        try:
-            addr = ipaddress.ip_address(address)
-        except ValueError:
-            raise xml_error(f"Invalid address '{address}' in network '{name}'", domain=_E) from None
-        want = 6 if family == "ipv6" else 4 if family == "ipv4" else addr.version
-        if addr.version != want:
-            raise xml_error(
-                f"{'IPv6' if want == 6 else 'IPv4'} address '{address}' in network '{name}' is not of family '{family}'",
-                domain=_E,
-            )
-        if ip.get("netmask") is not None and ip.get("prefix") is not None:
-            raise xml_error(
-                f"Network '{name}' IP address cannot have both a prefix and a netmask", domain=_E
-            )
-        netmask = ip.get("netmask")
-        if netmask is not None:
-            try:
-                ipaddress.ip_network(f"0.0.0.0/{netmask}")
-            except ValueError:
-                raise xml_error(
-                    f"Invalid netmask '{netmask}' in network '{name}'", domain=_E
-                ) from None
-        prefix = ip.get("prefix")
-        if prefix is not None and (not prefix.isdigit() or int(prefix) > (128 if want == 6 else 32)):
-            raise xml_error(f"Invalid ip address prefix value '{prefix}' in network '{name}'", domain=_E)
-        view = NetworkIP(ip)
-        for rng in ip.findall("dhcp/range"):
-            start, end = rng.get("start"), rng.get("end")
-            if start is None or end is None:
-                raise xml_error(
-                    f"Missing 'start' or 'end' attribute in dhcp range for network '{name}'",
-                    domain=_E,
-                )
-            try:
-                a, b = ipaddress.ip_address(start), ipaddress.ip_address(end)
-            except ValueError:
-                bad = start if not _is_ip(start) else end
-                raise xml_error(f"Invalid dhcp range '{bad}' in network '{name}'", domain=_E) from None
-            if a > b:
-                raise virt_error(
-                    ErrorNumber.INTERNAL_ERROR, f"range {start} - {end} is reversed ", domain=ErrorDomain.NONE
-                )
-            subnet = view.network()
-            if a not in subnet or b not in subnet:
-                raise virt_error(
-                    ErrorNumber.INTERNAL_ERROR,
-                    f"range {start} - {end} is not entirely within network {subnet.network_address}/{subnet.prefixlen}",
-                    domain=ErrorDomain.NONE,
-                )
-        for host in ip.findall("dhcp/host"):
-            mac = host.get("mac")
-            if mac is not None:
-                if want == 6:
-                    raise xml_error(
-                        f"Invalid to specify MAC address '{mac}' in network '{name}' IPv6 static host definition",
-                        domain=_E,
-                    )
-                raw = parse_mac(mac)
-                if raw is None:
-                    raise xml_error(
-                        f"Cannot parse MAC address '{mac}' in network '{name}'", domain=_E
-                    )
-                if raw[0] & 1:
-                    raise xml_error(
-                        f"expected unicast mac address, found multicast '{mac}' in network '{name}'",
-                        domain=_E,
-                    )
-
-    def _parse_dns(self, name: str) -> None:
-        dns = self._el.find("dns")
-        if dns is None:
-            return
-        enable = dns.get("enable")
-        if enable is not None and enable not in ("yes", "no"):
-            raise xml_error(
-                f"Invalid dns enable setting '{enable}' in network '{name}'", domain=_E
-            )
-        if enable == "no" and len(dns):
-            raise xml_error(
-                f"Extra data in disabled network '{name}'", domain=_E
-            )
-        for txt in dns.findall("txt"):
-            if not txt.get("name"):
-                raise xml_error(f"missing required name attribute in DNS TXT record of network {name}", domain=_E)
-
-    def _parse_routes(self, name: str) -> None:
+        mtu = _nonempty(root.find("mtu"), "size")
+        if mtu is not None and not _is_uint(mtu):
+            raise xml_error(f"Invalid mtu size '{mtu}' in network '{name}'", domain=_E)
+        dns = root.find("dns")
+        if dns is not None:
+            _parse_dns(dns, name)
+        vport = root.find("virtualport")
+        if vport is not None:
+            _parse_virtualport(vport, require_type=True)
+        for pg in root.findall("portgroup"):
+            _parse_portgroup(pg)
         nets = []
-        for ip in self._el.findall("ip"):
-            try:
-                nets.append(NetworkIP(ip).network())
-            except ValueError:
-                continue
-        for route in self._el.findall("route"):
-            gw = route.get("gateway")
-            if gw is None:
-                raise xml_error(
-                    f"Missing required gateway attribute in route definition of network '{name}'",
-                    domain=_E,
-                )
-            try:
-                gwaddr = ipaddress.ip_address(gw)
-            except ValueError:
-                raise xml_error(
-                    f"Bad gateway address '{gw}' in route definition of network '{name}'", domain=_E
-                ) from None
-            if nets and not any(gwaddr in n for n in nets if n.version == gwaddr.version):
+        for ip in root.findall("ip"):
+            nets.append(_parse_ip(ip, name))
+        routes = root.findall("route")
+        for route in routes:
+            _parse_route(route, name)
+        for route in routes:
+            gw = ipaddress.ip_address(route.get("gateway", ""))
+            if not any(n is not None and n.version == gw.version and gw in n for n in nets):
                 raise virt_error(
                     ErrorNumber.CONFIG_UNSUPPORTED,
                     f"unreachable static route gateway '{gw}' specified for network '{name}'",
                     domain=_E,
                 )
+        fwd = root.find("forward")
+        mode = "none"
+        nifs = npfs = 0
+        if fwd is not None:
+            mode, nifs, npfs = _parse_forward(fwd, name)
+        if mode in ("route", "nat", "open"):
+            if not nets:
+                raise xml_error(
+                    f"{mode} forwarding requested, but no IP address provided for network '{name}'",
+                    domain=_E,
+                )
+            if nifs > 1:
+                raise xml_error(
+                    f"multiple forwarding interfaces specified for network '{name}', only one is supported",
+                    domain=_E,
+                )
+            if mode == "open" and nifs:
+                raise xml_error(
+                    f"forward dev not allowed for network '{name}' with forward mode='{mode}'", domain=_E
+                )
+        elif mode != "none":
+            bridge_name = _nonempty(bridge, "name")
+            zone = _nonempty(bridge, "zone")
+            if mode != "bridge":
+                if bridge_name:
+                    raise xml_error(f"bridge name not allowed in {mode} mode (network '{name}')", domain=_E)
+                if zone:
+                    raise xml_error(f"bridge zone not allowed in {mode} mode (network '{name}')", domain=_E)
+                if mtm:
+                    raise xml_error(
+                        f"bridge macTableManager setting not allowed in {mode} mode (network '{name}')",
+                        domain=_E,
+                    )
+            if (delay is not None and int(delay)) or stp_given or zone:
+                raise xml_error(
+                    f"bridge delay/stp/zone options only allowed in route, nat, and isolated mode, not in {mode} (network '{name}')",
+                    domain=_E,
+                )
+            if bridge_name and (nifs or npfs):
+                raise xml_error(
+                    f"A network with forward mode='{mode}' can specify a bridge name or a forward dev, but not both (network '{name}')",
+                    domain=_E,
+                )
+        if mtu is not None and int(mtu) and mode not in _MANAGED_BRIDGE:
+            raise xml_error(
+                f"mtu size only allowed in open, route, nat, and isolated mode, not in {mode} (network '{name}')",
+                domain=_E,
+            )
+        # -- canonical form and defaults ---------------------------------------------------
+        canonicalize(root, NETWORK_SHAPE)
+        root.find("name").text = name
+        uuid_el = root.find("uuid")
+        if uuid_el is None:
+            uuid_el = etree.Element("uuid")
+            root.find("name").addnext(uuid_el)
+        uuid_el.text = uuid or generate_uuid()
+        if ipv6 != "yes":
+            root.attrib.pop("ipv6", None)
+        _drop_empty_attrs(root, ("trustGuestRxFilters",))
+        stp_off = bridge is not None and bridge.get("stp") == "off"
+        self._format_defaults(mode, mac, mtu, stp_off, int(delay) if delay else 0)
+
+    def _format_defaults(
+        self, mode: str, mac: str | None, mtu: str | None, stp_off: bool, delay: int
+    ) -> None:
+        """What libvirt's formatter adds or leaves out for the parsed values."""
+        root = self._el
+        fwd = root.find("forward")
+        if fwd is not None:
+            fwd.set("mode", mode)
+            _format_forward(fwd, mode)
+        bridge = root.find("bridge")
+        managed = mode in _MANAGED_BRIDGE
+        if bridge is not None:
+            _drop_empty_attrs(bridge, ("name", "zone", "macTableManager"))
+            for attr in ("stp", "delay"):
+                bridge.attrib.pop(attr, None)
+        if managed:
+            if bridge is None:
+                bridge = etree.Element("bridge")
+                root.append(bridge)
+            mtm = bridge.attrib.pop("macTableManager", None)
+            bridge.set("stp", "off" if stp_off else "on")
+            bridge.set("delay", str(delay))
+            if mtm is not None:
+                bridge.set("macTableManager", mtm)
+        elif bridge is not None and not bridge.attrib:
+            root.remove(bridge)
+        mac_el = root.find("mac")
+        if mac_el is not None:
+            if mac is None:
+                root.remove(mac_el)
+            else:
+                mac_el.set("address", format_mac(parse_mac(mac) or b""))
+        mtu_el = root.find("mtu")
+        if mtu_el is not None and (mtu is None or int(mtu) == 0):
+            root.remove(mtu_el)
+        dom = root.find("domain")
+        if dom is not None:
+            _drop_empty_attrs(dom, ("name", "localOnly"))
+            if not dom.attrib:
+                root.remove(dom)
+        dns = root.find("dns")
+        if dns is not None:
+            _format_dns(dns)
+            if not dns.attrib and not len(dns):
+                root.remove(dns)
+        vlan = root.find("vlan")
+        if vlan is not None:
+            _format_vlan(vlan)
+        for pg in root.findall("portgroup"):
+            if pg.get("default") != "yes":
+                pg.attrib.pop("default", None)
+            v = pg.find("vlan")
+            if v is not None:
+                _format_vlan(v)
+        for ip in root.findall("ip"):
+            _format_ip(ip)
+        _canonical_addresses(root)
+        metadata = root.find("metadata")
+        if metadata is not None:
+            _dedupe_metadata(metadata)
+        canonicalize(root, NETWORK_SHAPE)
 
 
-def _is_ip(text: str) -> bool:
+
+# ---------------------------------------------------------------------------------------------
+# value helpers (libvirt reads attributes with XPath string(): an empty value is "absent")
+
+
+def _text(el: etree._Element | None) -> str | None:
+    if el is None:
+        return None
+    text = "".join(el.itertext())
+    return text or None
+
+
+def _nonempty(el: etree._Element | None, attr: str) -> str | None:
+    if el is None:
+        return None
+    value = el.get(attr)
+    return value or None
+
+
+def _drop_empty_attrs(el: etree._Element, names: tuple[str, ...]) -> None:
+    for name in names:
+        if el.get(name) == "":
+            del el.attrib[name]
+
+
+def _yes_no(el: etree._Element, attr: str) -> None:
+    value = el.get(attr)
+    if value is not None and value not in ("yes", "no"):
+        raise invalid_prop(attr, el.tag, value)
+
+
+def _is_uint(text: str, limit: int = 2**32 - 1) -> bool:
+    t = text.strip()
+    return t.isdigit() and int(t) <= limit
+
+
+def _is_ulong(text: str) -> bool:
+    return _is_uint(text, 2**64 - 1)
+
+
+def _prop_uint(el: etree._Element, attr: str, *, required: bool = False) -> int | None:
+    """libvirt's virXMLPropUInt: any unparsable value is "Expected non-negative integer value"."""
+    value = el.get(attr)
+    if value is None:
+        if required:
+            raise missing_prop(attr, el.tag)
+        return None
+    text = value.strip()
     try:
-        ipaddress.ip_address(text)
+        number = int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
     except ValueError:
-        return False
-    return True
+        number = -1
+    if number < 0 or number > 2**32 - 1 or text.startswith(("-", "+")):
+        raise invalid_prop(attr, el.tag, value, "Expected non-negative integer value")
+    return number
+
+
+def _ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A numeric address as getaddrinfo reads it (so also IPv4's short forms ``1.2``, ``0x..``)."""
+    if not text:
+        return None
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    if _LEGACY_V4.fullmatch(text):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
+    return None
+
+
+_LEGACY_V4 = re.compile(r"[0-9a-fA-FxX.]+")
+#: (element, attribute) pairs libvirt stores as socket addresses and writes canonically
+_ADDRESS_ATTRS = {
+    "ip": ("address", "netmask"),
+    "range": ("start", "end"),
+    "host": ("ip",),
+    "route": ("address", "netmask", "gateway"),
+    "forwarder": ("addr",),
+    "bootp": ("server",),
+}
+
+
+def _canonical_addresses(root: etree._Element) -> None:
+    for el in root.iter(*_ADDRESS_ATTRS):
+        if el.tag == "address":
+            continue
+        for attr in _ADDRESS_ATTRS[el.tag]:
+            addr = _ip(el.get(attr))
+            if addr is not None:
+                el.set(attr, str(addr))
+    for el in root.findall("forward/nat/address"):
+        for attr in ("start", "end"):
+            addr = _ip(el.get(attr))
+            if addr is not None:
+                el.set(attr, str(addr))
+
+
+def _socket_addr(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """libvirt's virSocketAddrParse (numeric host only) with its system error."""
+    addr = _ip(text)
+    if addr is None:
+        raise virt_error(
+            ErrorNumber.SYSTEM_ERROR,
+            message=f"Cannot parse socket address '{text}': Name or service not known",
+            domain=ErrorDomain.NONE,
+        )
+    return addr
+
+
+def _dedupe_metadata(metadata: etree._Element) -> None:
+    """libvirt keeps one metadata element per namespace (the first)."""
+    seen: set[str | None] = set()
+    for child in list(metadata):
+        if not isinstance(child.tag, str):
+            continue
+        ns = etree.QName(child).namespace
+        if ns in seen:
+            metadata.remove(child)
+        seen.add(ns)
+
+
+# ---------------------------------------------------------------------------------------------
+# shared sub-elements: bandwidth, vlan, virtualport (also used by portgroups)
+
+
+def _parse_bandwidth(el: etree._Element) -> None:
+    for tag in ("inbound", "outbound"):
+        if len(el.findall(tag)) > 1:
+            raise virt_error(
+                ErrorNumber.XML_DETAIL, f"Only one child <{tag}> element allowed", domain=ErrorDomain.NONE
+            )
+    for tag in ("inbound", "outbound"):
+        rate = el.find(tag)
+        if rate is None:
+            continue
+        for attr in ("average", "peak", "burst", "floor"):
+            value = rate.get(attr)
+            if value is not None and not _is_ulong(value):
+                raise virt_error(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"could not convert bandwidth {attr} value '{value}'",
+                    domain=ErrorDomain.NONE,
+                )
+        if rate.get("average") is None and rate.get("floor") is None:
+            raise virt_error(
+                ErrorNumber.XML_DETAIL, "Missing mandatory average or floor attributes", domain=ErrorDomain.NONE
+            )
+
+
+def _parse_vlan(el: etree._Element) -> None:
+    tags = el.findall("tag")
+    if not tags:
+        raise virt_error(
+            ErrorNumber.XML_ERROR,
+            "missing tag id - each <vlan> must have at least one <tag id='n'/> subelement",
+            domain=ErrorDomain.NONE,
+        )
+    for tag in tags:
+        tid = _prop_uint(tag, "id", required=True)
+        if tid is not None and tid > 4095:
+            raise virt_error(
+                ErrorNumber.XML_ERROR, f"vlan tag id {tid} too large (maximum 4095)", domain=ErrorDomain.NONE
+            )
+        native = tag.get("nativeMode")
+        if native is not None and native not in ("tagged", "untagged"):
+            raise invalid_prop("nativeMode", "tag", native)
+    trunk = el.get("trunk")
+    if trunk is not None and trunk not in ("yes", "no"):
+        raise virt_error(
+            ErrorNumber.XML_ERROR,
+            f"invalid \"trunk='{trunk}'\" in <vlan> - must be yes or no",
+            domain=ErrorDomain.NONE,
+        )
+
+
+def _format_vlan(el: etree._Element) -> None:
+    if len(el.findall("tag")) > 1 or any(t.get("nativeMode") for t in el.findall("tag")):
+        el.set("trunk", "yes")
+    elif el.get("trunk") != "yes":
+        el.attrib.pop("trunk", None)
+
+
+_VPORT_TYPES = ("802.1Qbg", "802.1Qbh", "openvswitch", "midonet")
+
+
+def _parse_virtualport(el: etree._Element, *, require_type: bool = False) -> None:
+    vtype = el.get("type")
+    if not vtype:
+        if require_type:
+            raise virt_error(ErrorNumber.XML_ERROR, "missing required virtualport type", domain=ErrorDomain.NONE)
+    elif vtype not in _VPORT_TYPES:
+        raise virt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED, f"unknown virtualport type {vtype}", domain=ErrorDomain.NONE
+        )
+    params = el.find("parameters")
+    if params is None:
+        return
+    for attr in ("managerid", "typeid", "typeidversion"):
+        value = params.get(attr)
+        if value is not None and not _is_uint(value):
+            raise virt_error(
+                ErrorNumber.XML_ERROR, f"cannot parse value of {attr} parameter", domain=ErrorDomain.NONE
+            )
+    for attr in ("instanceid", "interfaceid"):
+        value = params.get(attr)
+        if value is not None and parse_uuid(value) is None:
+            raise virt_error(
+                ErrorNumber.XML_ERROR, f"cannot parse {attr} parameter as a uuid", domain=ErrorDomain.NONE
+            )
+
+
+def _parse_portgroup(pg: etree._Element) -> None:
+    if not pg.get("name"):
+        raise xml_error("Missing required name attribute in portgroup", domain=_E)
+    _yes_no(pg, "trustGuestRxFilters")
+    vport = pg.find("virtualport")
+    if vport is not None:
+        _parse_virtualport(vport)
+    bandwidth = pg.find("bandwidth")
+    if bandwidth is not None:
+        _parse_bandwidth(bandwidth)
+    vlan = pg.find("vlan")
+    if vlan is not None:
+        _parse_vlan(vlan)
+
+
+# ---------------------------------------------------------------------------------------------
+# dns
+
+
+def _detail(text: str) -> VirtError:
+    return virt_error(ErrorNumber.XML_DETAIL, text, domain=_E)
+
+
+def _parse_dns(dns: etree._Element, name: str) -> None:
+    enable = dns.get("enable")
+    if enable is not None and enable not in ("yes", "no"):
+        raise invalid_prop("enable", "dns", enable)
+    _yes_no(dns, "forwardPlainNames")
+    fwds = dns.findall("forwarder")
+    for fwd in fwds:
+        addr = fwd.get("addr")
+        if addr and _ip(addr) is None:
+            raise xml_error(f"Invalid forwarder IP address '{addr}' in network '{name}'", domain=_E)
+        if not addr and not fwd.get("domain"):
+            raise xml_error(
+                "Invalid forwarder element, must contain at least one of addr or domain", domain=_E
+            )
+    hosts = dns.findall("host")
+    for host in hosts:
+        if _ip(host.get("ip")) is None:
+            raise _detail(f"Invalid IP address in network '{name}' DNS HOST record")
+        if not any((h.text or "") for h in host.findall("hostname")):
+            raise _detail(f"Missing hostname in network '{name}' DNS HOST record")
+    srvs = dns.findall("srv")
+    for srv in srvs:
+        service = srv.get("service")
+        if not service:
+            raise _detail(f"missing required service attribute in DNS SRV record of network '{name}'")
+        if len(service) > 15:
+            raise _detail(
+                f"service attribute '{service}' in network '{name}' is too long, limit is 15 bytes"
+            )
+        protocol = srv.get("protocol")
+        if not protocol:
+            raise _detail(
+                f"missing required protocol attribute in DNS SRV record '{service}' of network '{name}'"
+            )
+        for attr in ("port", "priority", "weight"):
+            value = srv.get(attr)
+            if value is not None and not _is_uint(value, 65535):
+                raise _detail(f"invalid DNS SRV {attr} attribute for service '{service}' in network '{name}'")
+    txts = dns.findall("txt")
+    for txt in txts:
+        if not txt.get("name"):
+            raise _detail(f"missing required name attribute in DNS TXT record of network {name}")
+        if not txt.get("value"):
+            raise _detail(
+                f"missing required value attribute in DNS TXT record named '{txt.get('name')}' of network {name}"
+            )
+    if enable == "no" and (fwds or hosts or srvs or txts):
+        raise xml_error(f"Extra data in disabled network '{name}'", domain=_E)
+
+
+def _format_dns(dns: etree._Element) -> None:
+    for host in dns.findall("host"):
+        for hostname in host.findall("hostname"):
+            if not hostname.text:
+                host.remove(hostname)
+
+
+# ---------------------------------------------------------------------------------------------
+# ip, dhcp, routes
+
+
+def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    family = ip.get("family")
+    address = ip.get("address")
+    if not address:
+        raise xml_error(f"Missing required address attribute in network '{name}'", domain=_E)
+    addr = _ip(address)
+    if addr is None:
+        raise xml_error(f"Invalid address '{address}' in network '{name}'", domain=_E)
+    netmask = ip.get("netmask")
+    mask = None
+    if netmask:
+        mask = _ip(netmask)
+        if mask is None:
+            raise xml_error(f"Invalid netmask '{netmask}' in network '{name}'", domain=_E)
+    prefix = _prop_uint(ip, "prefix") or None  # 0 means "not given" to libvirt
+    _yes_no(ip, "localPtr")
+    if family not in (None, "ipv4", "ipv6"):
+        raise xml_error(f"Unrecognized family '{family}' in network '{name}'", domain=_E)
+    if family == "ipv4" and addr.version != 4:
+        raise virt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            f"Family 'ipv4' specified for non-IPv4 address '{address}' in network '{name}'",
+            domain=_E,
+        )
+    if family == "ipv6" and addr.version != 6:
+        raise virt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            f"Family 'ipv6' specified for non-IPv6 address '{address}' in network '{name}'",
+            domain=_E,
+        )
+    if mask is not None:
+        if addr.version == 6:
+            raise xml_error(f"netmask not allowed for IPv6 address '{address}' in network '{name}'", domain=_E)
+        if prefix is not None:
+            raise xml_error(
+                f"Network '{name}' IP address cannot have both a prefix and a netmask", domain=_E
+            )
+        try:
+            net = ipaddress.ip_network(f"{address}/{netmask}", strict=False)
+        except ValueError:
+            raise xml_error(f"Invalid netmask '{netmask}' in network '{name}'", domain=_E) from None
+    else:
+        limit = 32 if addr.version == 4 else 128
+        if prefix is not None and prefix > limit:
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"Invalid IPv{addr.version} prefix '{prefix}' in network '{name}'",
+                domain=_E,
+            )
+        if prefix is None:
+            prefix = _classful_prefix(address) if addr.version == 4 else 64
+        net = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    dhcp = ip.find("dhcp")
+    if dhcp is not None:
+        _parse_dhcp(dhcp, net, name)
+    return net
+
+
+def _parse_lease(parent: etree._Element) -> None:
+    lease = parent.find("lease")
+    if lease is None:
+        return
+    _prop_uint(lease, "expiry")
+    unit = lease.get("unit")
+    if unit is not None and unit not in ("seconds", "minutes", "hours"):
+        raise invalid_prop("unit", "lease", unit)
+
+
+def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv6Network, name: str) -> None:
+    for rng in dhcp.findall("range"):
+        start, end = rng.get("start"), rng.get("end")
+        if not start:
+            raise xml_error(f"Missing 'start' attribute in dhcp range for network '{name}'", domain=_E)
+        if not end:
+            raise xml_error(f"Missing 'end' attribute in dhcp range for network '{name}'", domain=_E)
+        a, b = _socket_addr(start), _socket_addr(end)
+        _parse_lease(rng)
+        _check_range(a, b, net, _ip(dhcp.getparent().get("address")))
+    for host in dhcp.findall("host"):
+        mac = host.get("mac")
+        if mac:
+            if net.version == 6:
+                raise xml_error(
+                    f"Invalid to specify MAC address '{mac}' in network '{name}' IPv6 static host definition",
+                    domain=_E,
+                )
+            raw = parse_mac(mac)
+            if raw is None:
+                raise xml_error(f"Cannot parse MAC address '{mac}' in network '{name}'", domain=_E)
+            if raw[0] & 1:
+                raise xml_error(
+                    f"expected unicast mac address, found multicast '{mac}' in network '{name}'", domain=_E
+                )
+        hostname = host.get("name")
+        if hostname is not None and not (hostname[:1].isascii() and hostname[:1].isalnum()):
+            raise xml_error(f"Cannot use host name '{hostname}' in network '{name}'", domain=_E)
+        ip_text = host.get("ip")
+        if ip_text is not None and _ip(ip_text) is None:
+            raise xml_error(f"Invalid IP address in static host definition for network '{name}'", domain=_E)
+        if net.version == 4 and not mac and not hostname:
+            raise xml_error(
+                f"Static host definition in IPv4 network '{name}' must have mac or name attribute",
+                domain=_E,
+            )
+        if net.version == 6 and not host.get("id") and not hostname:
+            raise xml_error(
+                f"Static host definition in IPv6 network '{name}' must have id or name attribute",
+                domain=_E,
+            )
+        if ip_text is None:
+            raise xml_error(f"Missing IP address in static host definition for network '{name}'", domain=_E)
+        _parse_lease(host)
+
+
+def _check_range(a, b, net, host=None) -> None:  # noqa: ANN001 - ipaddress unions
+    """libvirt's range checks; messages show the addresses as libvirt formats them."""
+    if a.version != b.version or a > b:
+        raise virt_error(ErrorNumber.INTERNAL_ERROR, f"range {a} - {b} is reversed ", domain=ErrorDomain.NONE)
+    if net is not None and (a not in net or b not in net):
+        raise virt_error(
+            ErrorNumber.INTERNAL_ERROR,
+            f"range {a} - {b} is not entirely within network {host}/{net.prefixlen}",
+            domain=ErrorDomain.NONE,
+        )
+
+
+def _format_ip(ip: etree._Element) -> None:
+    if ip.get("localPtr") != "yes":
+        ip.attrib.pop("localPtr", None)
+    prefix = ip.get("prefix")
+    if prefix is not None and int(prefix.strip(), 0) == 0:
+        del ip.attrib["prefix"]
+
+
+def _parse_route(route: etree._Element, name: str) -> None:
+    family = route.get("family")
+    if family not in (None, "ipv4", "ipv6"):
+        raise xml_error(f"{name}: Unrecognized family '{family}' in route definition", domain=_E)
+    address = route.get("address")
+    if not address:
+        raise xml_error(f"{name}: Missing required address attribute in route definition", domain=_E)
+    gateway = route.get("gateway")
+    if not gateway:
+        raise xml_error(f"{name}: Missing required gateway attribute in route definition", domain=_E)
+    if _ip(address) is None:
+        raise xml_error(f"{name}: Bad network address '{address}' in route definition", domain=_E)
+    if _ip(gateway) is None:
+        raise xml_error(f"{name}: Bad gateway address '{gateway}' in route definition", domain=_E)
+
+
+# ---------------------------------------------------------------------------------------------
+# forward
+
+
+def _pci_text(addr: etree._Element) -> str:
+    vals = [int(addr.get(k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
+    return f"{vals[0]:04x}:{vals[1]:02x}:{vals[2]:02x}.{vals[3]}"
+
+
+def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
+    mode = fwd.get("mode") or "nat"
+    if mode not in FORWARD_MODES:
+        raise virt_error(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown forwarding type '{mode}'", domain=_E)
+    dev = fwd.get("dev") or None
+    driver = fwd.find("driver")
+    if driver is not None and driver.get("name") and driver.get("name") not in ("default", "kvm", "vfio"):
+        raise virt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            f"Unknown forward <driver name='{driver.get('name')}'/> in network {name}",
+            domain=_E,
+        )
+    nats = fwd.findall("nat")
+    if len(nats) > 1:
+        raise xml_error(f"Only one <nat> element is allowed in <forward> of network {name}", domain=_E)
+    if nats:
+        if mode != "nat":
+            raise xml_error(
+                f"The <nat> element can only be used when <forward> 'mode' is 'nat' in network {name}",
+                domain=_E,
+            )
+        _parse_nat(nats[0], name)
+    ifaces = fwd.findall("interface")
+    addrs = fwd.findall("address")
+    pfs = fwd.findall("pf")
+    if ifaces and addrs:
+        raise xml_error(
+            f"the <forward> element of network {name} cannot have both <interface> and <address> subelements",
+            domain=_E,
+        )
+    if addrs and pfs:
+        raise xml_error(
+            f"the <forward> element of network {name} cannot have both <address> and <pf> subelements",
+            domain=_E,
+        )
+    if ifaces and pfs:
+        raise xml_error(
+            f"the <forward> element of network {name} cannot have both <interface> and <pf> subelements",
+            domain=_E,
+        )
+    if len(pfs) > 1:
+        raise xml_error(f"Only one <pf> element is allowed in <forward> of network {name}", domain=_E)
+    if pfs:
+        if not pfs[0].get("dev"):
+            raise xml_error(f"Missing required dev attribute in <pf> element of network {name}", domain=_E)
+    seen_pci: set[str] = set()
+    for addr in addrs:
+        atype = addr.get("type")
+        if not atype:
+            raise xml_error(f"missing address type in network {name}", domain=_E)
+        if atype != "pci":
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED, f"unknown address type '{atype}' in network {name}", domain=_E
+            )
+        for attr in ("domain", "bus", "slot", "function"):
+            value = addr.get(attr)
+            if value is not None:
+                try:
+                    number = int(value, 0)
+                except ValueError:
+                    number = -1
+                if number < 0:
+                    raise invalid_prop(attr, "address", value, "Expected non-negative integer value")
+        text = _pci_text(addr)
+        if text in seen_pci:
+            raise xml_error(f"PCI device '{text}' can only be listed once in network {name}", domain=_E)
+        seen_pci.add(text)
+    seen: set[str] = set()
+    for index, iface in enumerate(ifaces):
+        idev = iface.get("dev")
+        if not idev:
+            raise xml_error(
+                f"Missing required dev attribute in <forward> <interface> element of network {name}",
+                domain=_E,
+            )
+        if index == 0 and dev and idev != dev:
+            raise xml_error(
+                f"<forward dev='{dev}'> must match first <interface dev='{idev}'/> in network {name}",
+                domain=_E,
+            )
+        if idev in seen:
+            raise xml_error(f"interface '{idev}' can only be listed once in network {name}", domain=_E)
+        seen.add(idev)
+    nifs = len(ifaces)
+    if dev and not ifaces and not pfs and not addrs:
+        fwd.append(etree.Element("interface", dev=dev))
+        nifs = 1
+    return mode, nifs, len(pfs)
+
+
+def _parse_nat(nat: etree._Element, name: str) -> None:
+    _yes_no(nat, "ipv6")
+    addrs = nat.findall("address")
+    if len(addrs) > 1:
+        raise xml_error(
+            f"Only one <address> element is allowed in <nat> in <forward> in network {name}", domain=_E
+        )
+    if addrs:
+        addr = addrs[0]
+        start, end = addr.get("start"), addr.get("end")
+        if not start:
+            raise xml_error(
+                f"missing 'start' attribute in <address> element in <nat> in <forward> in network {name}",
+                domain=_E,
+            )
+        if not end:
+            raise xml_error(
+                f"missing 'end' attribute in <address> element in <nat> in <forward> in network {name}",
+                domain=_E,
+            )
+        a, b = _ip(start), _ip(end)
+        if a is None or a.version != 4:
+            raise xml_error(f"Bad ipv4 start address '{start}' in <nat> in <forward> in network '{name}'", domain=_E)
+        if b is None or b.version != 4:
+            raise xml_error(f"Bad ipv4 end address '{end}' in <nat> in <forward> in network '{name}'", domain=_E)
+        _check_range(a, b, None)
+    ports = nat.findall("port")
+    if len(ports) > 1:
+        raise xml_error(f"Only one <port> element is allowed in <nat> in <forward> in network {name}", domain=_E)
+    if ports:
+        port = ports[0]
+        start = port.get("start", "")
+        if not _is_uint(start, 65535):
+            raise _detail(f"Missing or invalid 'start' attribute in <port> in <nat> in <forward> in network {name}")
+        end = port.get("end", "")
+        if not _is_uint(end, 65535) or int(end) < int(start):
+            raise _detail(f"Missing or invalid 'end' attribute in <port> in <nat> in <forward> in network {name}")
+
+
+def _format_forward(fwd: etree._Element, mode: str) -> None:
+    if mode == "hostdev":
+        fwd.set("managed", "yes" if fwd.get("managed") == "yes" else "no")
+    else:
+        fwd.attrib.pop("managed", None)
+    ifaces = fwd.findall("interface")
+    if ifaces:
+        fwd.set("dev", ifaces[0].get("dev", ""))
+    else:
+        fwd.attrib.pop("dev", None)
+    nat = fwd.find("nat")
+    if nat is not None:
+        if nat.get("ipv6") != "yes":
+            nat.attrib.pop("ipv6", None)
+        port = nat.find("port")
+        if port is not None and port.get("start") in ("0", None) and port.get("end") in ("0", None):
+            nat.remove(port)
+        if not len(nat) and not nat.attrib:
+            fwd.remove(nat)
+    driver = fwd.find("driver")
+    if driver is not None and driver.get("name") in (None, "", "default"):
+        fwd.remove(driver)
+
 
 
 def new_network(name: str, **fields: Any) -> NetworkDef:
