@@ -472,3 +472,52 @@ def test_replies_are_matched_by_id_under_concurrency(peer_factory) -> None:  # t
         assert "id" not in peer.commands[0] and "id" in peer.commands[1]
     finally:
         mon.close()
+
+
+def test_replies_never_go_to_the_wrong_caller_under_timeouts(own_qemu: QemuProcess) -> None:
+    """Threads hammer one monitor while QEMU is frozen and thawed, so many commands time out and
+    their replies arrive late: every reply that is returned must still answer its own command."""
+    mon = Monitor.connect(own_qemu.qmp_path, timeout=10)
+    shapes = {
+        "query-status": lambda r: "status" in r,
+        "query-version": lambda r: "qemu" in r,
+        "query-target": lambda r: r.get("arch") == "x86_64",
+        "query-kvm": lambda r: "enabled" in r,
+    }
+    stop = threading.Event()
+    wrong: list[str] = []
+    counts = {"ok": 0, "timeout": 0}
+
+    def work(name: str) -> None:
+        while not stop.is_set():
+            try:
+                reply = mon.execute(name, timeout=0.05)
+            except VirtError as exc:
+                assert exc.code == ErrorNumber.OPERATION_TIMEOUT, exc
+                counts["timeout"] += 1
+                continue
+            counts["ok"] += 1
+            if not shapes[name](reply):
+                wrong.append(f"{name} got {str(reply)[:60]}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in shapes]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(6):
+            time.sleep(0.15)
+            os.kill(own_qemu.pid, signal.SIGSTOP)
+            time.sleep(0.1)
+            os.kill(own_qemu.pid, signal.SIGCONT)
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        os.kill(own_qemu.pid, signal.SIGCONT)
+        for t in threads:
+            t.join(10)
+    try:
+        assert wrong == []
+        assert counts["ok"] > 50 and counts["timeout"] > 0, counts
+        assert "status" in mon.execute("query-status", timeout=10)  # still in step afterwards
+    finally:
+        mon.close()
