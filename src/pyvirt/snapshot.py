@@ -40,8 +40,8 @@ def _bits(table: dict[int, bool]) -> int:
     value = 0
     for bit, on in table.items():
         if on:
-            value |= int(bit)
-    return value
+            value |= bit
+    return int(value)
 
 
 def snapshot_list_flags(
@@ -78,6 +78,8 @@ def snapshot_list_flags(
 
 
 def _snapshot_xml(name: str | None, description: str | None) -> str:
+    if name is None and description is None:
+        return "<domainsnapshot/>"
     root = etree.Element("domainsnapshot")
     if name is not None:
         etree.SubElement(root, "name").text = name

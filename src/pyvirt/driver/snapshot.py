@@ -84,32 +84,36 @@ def _raw(code: int, text: str) -> Exception:
     return error_class(code)(text, domain=ErrorDomain.DOMAIN_SNAPSHOT)
 
 
+# libvirt's flag values as plain ints (these checks run on every call)
+_CREATE_REDEFINE, _CREATE_CURRENT, _CREATE_NO_METADATA, _CREATE_HALT = 1, 2, 4, 8
+_REVERT_RUNNING, _REVERT_PAUSED = 1, 2
+_DELETE_CHILDREN, _DELETE_CHILDREN_ONLY = 1, 4
+
+
 def check_create_flags(flags: int) -> None:
     """virDomainSnapshotCreateXML's own checks (libvirt-domain-snapshot.c)."""
-    from ..enums import DomainSnapshotCreateFlags as C
     from ..errors import ErrorNumber
 
     pre = "VIR_DOMAIN_SNAPSHOT_CREATE_"
-    if flags & C.CURRENT and not flags & C.REDEFINE:
+    if flags & _CREATE_CURRENT and not flags & _CREATE_REDEFINE:
         raise _raw(ErrorNumber.INVALID_ARG, f"Flag '{pre}REDEFINE' is required by flag '{pre}CURRENT'")
-    for other in ("NO_METADATA", "HALT"):
-        if flags & C.REDEFINE and flags & C[other]:
-            raise _raw(ErrorNumber.INVALID_ARG, message_flags_exclusive(f"{pre}REDEFINE", f"{pre}{other}"))
+    if flags & _CREATE_REDEFINE:
+        for bit, other in ((_CREATE_NO_METADATA, "NO_METADATA"), (_CREATE_HALT, "HALT")):
+            if flags & bit:
+                raise _raw(ErrorNumber.INVALID_ARG, message_flags_exclusive(f"{pre}REDEFINE", f"{pre}{other}"))
 
 
 def check_revert_flags(flags: int) -> None:
-    from ..enums import DomainSnapshotRevertFlags as R
     from ..errors import ErrorNumber
 
-    if flags & R.RUNNING and flags & R.PAUSED:
+    if flags & _REVERT_RUNNING and flags & _REVERT_PAUSED:
         pre = "VIR_DOMAIN_SNAPSHOT_REVERT_"
         raise _raw(ErrorNumber.INVALID_ARG, message_flags_exclusive(f"{pre}RUNNING", f"{pre}PAUSED"))
 
 
 def check_delete_flags(flags: int) -> None:
-    from ..enums import DomainSnapshotDeleteFlags as D
     from ..errors import ErrorNumber
 
-    if flags & D.CHILDREN and flags & D.CHILDREN_ONLY:
+    if flags & _DELETE_CHILDREN and flags & _DELETE_CHILDREN_ONLY:
         pre = "VIR_DOMAIN_SNAPSHOT_DELETE_"
         raise _raw(ErrorNumber.INVALID_ARG, message_flags_exclusive(f"{pre}CHILDREN", f"{pre}CHILDREN_ONLY"))

@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from ..enums import DomainSnapshotListFlags as L
+from ..enums import DomainSnapshotListFlags
 from ..errors import ErrorNumber, virt_error
 
-__all__ = ["SnapshotNode", "SnapshotTree", "INACTIVE_STATES"]
+__all__ = ["SnapshotNode", "SnapshotTree", "SnapshotDoc", "INACTIVE_STATES", "int_flags"]
+
+
+def int_flags(enum_cls: Any) -> Any:
+    """The members of a flag enum as plain ints (aliases included), for hot paths."""
+    return SimpleNamespace(**{name: int(member) for name, member in enum_cls.__members__.items()})
+
+
+L = int_flags(DomainSnapshotListFlags)
 
 #: snapshot states that count as "inactive" for the list filters (libvirt: shutoff)
 INACTIVE_STATES = frozenset({"shutoff"})

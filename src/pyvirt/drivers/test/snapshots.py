@@ -34,15 +34,15 @@ from ...enums import (
     DomainPausedReason,
     DomainRunningReason,
     DomainShutoffReason,
+    DomainSnapshotCreateFlags,
+    DomainSnapshotDeleteFlags,
+    DomainSnapshotListFlags,
+    DomainSnapshotRevertFlags,
+    DomainSnapshotXMLFlags,
     DomainState,
 )
-from ...enums import DomainSnapshotCreateFlags as C
-from ...enums import DomainSnapshotDeleteFlags as D
-from ...enums import DomainSnapshotListFlags as L
-from ...enums import DomainSnapshotRevertFlags as R
-from ...enums import DomainSnapshotXMLFlags as X
 from ...errors import ErrorDomain, ErrorNumber
-from ...objects.snapshots import SnapshotDoc, SnapshotNode, SnapshotTree
+from ...objects.snapshots import SnapshotDoc, SnapshotNode, SnapshotTree, int_flags
 from .state import check_flags, raise_no_domain_uuid, test_error
 
 if TYPE_CHECKING:
@@ -52,6 +52,13 @@ if TYPE_CHECKING:
     from .state import TestState
 
 __all__ = ["TestSnapshots", "init_domain", "load_domain_snapshots"]
+
+# plain-int views of the flag enums: IntFlag arithmetic costs microseconds per operation
+C = int_flags(DomainSnapshotCreateFlags)
+D = int_flags(DomainSnapshotDeleteFlags)
+L = int_flags(DomainSnapshotListFlags)
+R = int_flags(DomainSnapshotRevertFlags)
+X = int_flags(DomainSnapshotXMLFlags)
 
 _LIST_FILTERS = (
     L.METADATA | L.NO_METADATA | L.LEAVES | L.NO_LEAVES | L.INACTIVE | L.ACTIVE | L.DISK_ONLY
@@ -385,14 +392,14 @@ class TestSnapshots:
             _stop(obj, DomainShutoffReason.FROM_SNAPSHOT)
             events.append((DomainEventType.STOPPED, DomainEventStoppedDetail.FROM_SNAPSHOT))
         obj.definition = live
-        obj.new_definition = None
+        # the persistent configuration: <inactiveDomain>, else <domain> (libvirt's QEMU rule);
+        # set before the start so that the start keeps it instead of copying the live one
+        obj.new_definition = persistent if obj.persistent else None
         self._start_from_snapshot(obj)
         events.append((DomainEventType.STARTED, DomainEventStartedDetail.FROM_SNAPSHOT))
         if not flags & R.RUNNING and (doc.state == "paused" or flags & R.PAUSED):
             obj.set_state(DomainState.PAUSED, DomainPausedReason.FROM_SNAPSHOT)
             events.append((DomainEventType.SUSPENDED, DomainEventSuspendedDetail.FROM_SNAPSHOT))
-        # the persistent configuration: <inactiveDomain>, else <domain> (libvirt's QEMU rule)
-        obj.new_definition = persistent if obj.persistent else None
 
     def _revert_offline(self, obj: DomainObject, live: Any, flags: int, events: list[tuple[int, int]]) -> None:
         if obj.is_active():
