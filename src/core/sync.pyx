@@ -23,6 +23,10 @@ waiter (each waiter sleeps on its own condition variable, in a node on its own s
 newcomer can never barge in front of a queue. A waiter whose deadline passes removes itself
 from the queue; if ownership reached it at the same moment it keeps it and reports success.
 
+A wait in the main thread wakes every 50 ms to run Python's signal handlers, so Ctrl-C
+interrupts it as it interrupts ``threading.Lock.acquire``; the interrupted waiter leaves its
+queue (or passes on ownership that reached it meanwhile) before the exception propagates.
+
 Nothing here knows about libvirt errors: a timeout is reported as ``False`` and the caller
 raises the error it needs. The locks are not re-entrant: a thread that takes one twice waits
 on itself (for a timed wait that means a timeout, for an untimed one a deadlock).
