@@ -343,7 +343,7 @@ class NetworkDef(XMLDef):
             _parse_route(route, name)
         for route in routes:
             gw = ipaddress.ip_address(route.get("gateway", ""))
-            if not any(n is not None and n.version == gw.version and gw in n for n in nets):
+            if not any(n is not None and n.version == gw.version and gw in n for n in nets):  # noqa: SIM110
                 raise virt_error(
                     ErrorNumber.CONFIG_UNSUPPORTED,
                     f"unreachable static route gateway '{gw}' specified for network '{name}'",
@@ -468,6 +468,8 @@ class NetworkDef(XMLDef):
         for ip in root.findall("ip"):
             _format_ip(ip)
         _canonical_addresses(root)
+        for bw in root.findall("bandwidth") + root.findall("portgroup/bandwidth"):
+            _format_bandwidth(bw)
         metadata = root.find("metadata")
         if metadata is not None:
             _dedupe_metadata(metadata)
@@ -674,12 +676,16 @@ def _parse_virtualport(el: etree._Element, *, require_type: bool = False) -> Non
     params = el.find("parameters")
     if params is None:
         return
-    for attr in ("managerid", "typeid", "typeidversion"):
+    for attr, limit in (("managerid", 255), ("typeid", 2**24 - 1), ("typeidversion", 255)):
         value = params.get(attr)
-        if value is not None and not _is_uint(value):
+        if value is None:
+            continue
+        if not _is_uint(value):
             raise virt_error(
                 ErrorNumber.XML_ERROR, f"cannot parse value of {attr} parameter", domain=ErrorDomain.NONE
             )
+        if int(value) > limit:
+            raise virt_error(ErrorNumber.XML_ERROR, f"value of {attr} out of range", domain=ErrorDomain.NONE)
     for attr in ("instanceid", "interfaceid"):
         value = params.get(attr)
         if value is not None and parse_uuid(value) is None:
@@ -772,7 +778,8 @@ def _format_dns(dns: etree._Element) -> None:
 # ip, dhcp, routes
 
 
-def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    _drop_empty_attrs(ip, ("family", "netmask"))
     family = ip.get("family")
     address = ip.get("address")
     if not address:
@@ -788,42 +795,46 @@ def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddres
             raise xml_error(f"Invalid netmask '{netmask}' in network '{name}'", domain=_E)
     prefix = _prop_uint(ip, "prefix") or None  # 0 means "not given" to libvirt
     _yes_no(ip, "localPtr")
-    if family not in (None, "ipv4", "ipv6"):
-        raise xml_error(f"Unrecognized family '{family}' in network '{name}'", domain=_E)
-    if family == "ipv4" and addr.version != 4:
-        raise virt_error(
-            ErrorNumber.CONFIG_UNSUPPORTED,
-            f"Family 'ipv4' specified for non-IPv4 address '{address}' in network '{name}'",
-            domain=_E,
-        )
-    if family == "ipv6" and addr.version != 6:
-        raise virt_error(
-            ErrorNumber.CONFIG_UNSUPPORTED,
-            f"Family 'ipv6' specified for non-IPv6 address '{address}' in network '{name}'",
-            domain=_E,
-        )
-    if mask is not None:
-        if addr.version == 6:
-            raise xml_error(f"netmask not allowed for IPv6 address '{address}' in network '{name}'", domain=_E)
-        if prefix is not None:
-            raise xml_error(
-                f"Network '{name}' IP address cannot have both a prefix and a netmask", domain=_E
+    unsupported = ErrorNumber.CONFIG_UNSUPPORTED
+    if family is None or family == "ipv4":
+        if addr.version != 4:
+            detail = (
+                f"no family specified for non-IPv4 address '{address}' in network '{name}'"
+                if family is None
+                else f"Family 'ipv4' specified for non-IPv4 address '{address}' in network '{name}'"
             )
-        try:
-            net = ipaddress.ip_network(f"{address}/{netmask}", strict=False)
-        except ValueError:
-            raise xml_error(f"Invalid netmask '{netmask}' in network '{name}'", domain=_E) from None
-    else:
-        limit = 32 if addr.version == 4 else 128
-        if prefix is not None and prefix > limit:
+            raise virt_error(unsupported, detail, domain=_E)
+        if mask is not None and mask.version != 4:
             raise virt_error(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                f"Invalid IPv{addr.version} prefix '{prefix}' in network '{name}'",
+                unsupported,
+                f"Invalid netmask '{netmask}' for address '{address}' in network '{name}' (both must be IPv4)",
                 domain=_E,
             )
+        if prefix is not None and prefix > 32:
+            raise virt_error(unsupported, f"Invalid IPv4 prefix '{prefix}' in network '{name}'", domain=_E)
+    elif family == "ipv6":
+        if addr.version != 6:
+            raise virt_error(
+                unsupported, f"Family 'ipv6' specified for non-IPv6 address '{address}' in network '{name}'", domain=_E
+            )
+        if mask is not None:
+            raise virt_error(
+                unsupported, f"netmask not allowed for IPv6 address '{address}' in network '{name}'", domain=_E
+            )
+        if prefix is not None and prefix > 128:
+            raise virt_error(unsupported, f"Invalid IPv6 prefix '{prefix}' in network '{name}'", domain=_E)
+    else:
+        raise xml_error(f"Unrecognized family '{family}' in network '{name}'", domain=_E)
+    net: ipaddress.IPv4Network | ipaddress.IPv6Network | None
+    if mask is not None:
+        try:
+            net = ipaddress.ip_network(f"{addr}/{mask}", strict=False)
+        except ValueError:
+            net = None  # not a contiguous mask: libvirt's prefix -1
+    else:
         if prefix is None:
-            prefix = _classful_prefix(address) if addr.version == 4 else 64
-        net = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+            prefix = _classful_prefix(str(addr)) if addr.version == 4 else 64
+        net = ipaddress.ip_network(f"{addr}/{prefix}", strict=False)
     dhcp = ip.find("dhcp")
     if dhcp is not None:
         _parse_dhcp(dhcp, net, name)
@@ -840,20 +851,29 @@ def _parse_lease(parent: etree._Element) -> None:
         raise invalid_prop("unit", "lease", unit)
 
 
-def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv6Network, name: str) -> None:
+def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv6Network | None, name: str) -> None:
+    version = _ip(dhcp.getparent().get("address")).version  # type: ignore[union-attr]
     for rng in dhcp.findall("range"):
         start, end = rng.get("start"), rng.get("end")
-        if not start:
+        if start is None:
             raise xml_error(f"Missing 'start' attribute in dhcp range for network '{name}'", domain=_E)
-        if not end:
+        if end is None:
             raise xml_error(f"Missing 'end' attribute in dhcp range for network '{name}'", domain=_E)
         a, b = _socket_addr(start), _socket_addr(end)
         _parse_lease(rng)
-        _check_range(a, b, net, _ip(dhcp.getparent().get("address")))
+        host_addr = _ip(dhcp.getparent().get("address"))
+        if net is None:
+            raise virt_error(
+                ErrorNumber.INTERNAL_ERROR,
+                f"bad prefix -1 for network {host_addr} when  checking range {a} - {b}",
+                domain=ErrorDomain.NONE,
+            )
+        _check_range(a, b, net, host_addr)
     for host in dhcp.findall("host"):
+        _drop_empty_attrs(host, ("mac",))
         mac = host.get("mac")
         if mac:
-            if net.version == 6:
+            if version == 6:
                 raise xml_error(
                     f"Invalid to specify MAC address '{mac}' in network '{name}' IPv6 static host definition",
                     domain=_E,
@@ -871,12 +891,17 @@ def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv
         ip_text = host.get("ip")
         if ip_text is not None and _ip(ip_text) is None:
             raise xml_error(f"Invalid IP address in static host definition for network '{name}'", domain=_E)
-        if net.version == 4 and not mac and not hostname:
+        duid = host.get("id")
+        if duid is not None:
+            for ch in duid:
+                if ch not in "0123456789abcdefABCDEF:":
+                    raise xml_error(f"Invalid character '{ch}' in id '{duid}' of network '{name}'", domain=_E)
+        if version == 4 and not mac and not hostname:
             raise xml_error(
                 f"Static host definition in IPv4 network '{name}' must have mac or name attribute",
                 domain=_E,
             )
-        if net.version == 6 and not host.get("id") and not hostname:
+        if version == 6 and not duid and not hostname:
             raise xml_error(
                 f"Static host definition in IPv6 network '{name}' must have id or name attribute",
                 domain=_E,
@@ -884,21 +909,31 @@ def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv
         if ip_text is None:
             raise xml_error(f"Missing IP address in static host definition for network '{name}'", domain=_E)
         _parse_lease(host)
+    bootp = dhcp.find("bootp")
+    if bootp is not None and bootp.get("server"):
+        _socket_addr(bootp.get("server", ""))
 
 
 def _check_range(a, b, net, host=None) -> None:  # noqa: ANN001 - ipaddress unions
-    """libvirt's range checks; messages show the addresses as libvirt formats them."""
-    if a.version != b.version or a > b:
-        raise virt_error(ErrorNumber.INTERNAL_ERROR, f"range {a} - {b} is reversed ", domain=ErrorDomain.NONE)
+    """libvirt's range checks, in its order; messages show addresses as libvirt formats them."""
+    if a.version != b.version:
+        raise virt_error(
+            ErrorNumber.INTERNAL_ERROR, f"mismatch of address family in range {a} - {b}", domain=ErrorDomain.NONE
+        )
     if net is not None and (a not in net or b not in net):
         raise virt_error(
             ErrorNumber.INTERNAL_ERROR,
             f"range {a} - {b} is not entirely within network {host}/{net.prefixlen}",
             domain=ErrorDomain.NONE,
         )
+    if a > b:
+        raise virt_error(ErrorNumber.INTERNAL_ERROR, f"range {a} - {b} is reversed ", domain=ErrorDomain.NONE)
 
 
 def _format_ip(ip: etree._Element) -> None:
+    dhcp = ip.find("dhcp")
+    if dhcp is not None and dhcp.find("range") is None and dhcp.find("host") is None:
+        ip.remove(dhcp)  # libvirt writes <dhcp> (and its <bootp>) only with ranges or hosts
     if ip.get("localPtr") != "yes":
         ip.attrib.pop("localPtr", None)
     prefix = ip.get("prefix")
@@ -979,7 +1014,7 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
     seen_pci: set[str] = set()
     for addr in addrs:
         atype = addr.get("type")
-        if not atype:
+        if atype is None:
             raise xml_error(f"missing address type in network {name}", domain=_E)
         if atype != "pci":
             raise virt_error(
@@ -1001,7 +1036,7 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
     seen: set[str] = set()
     for index, iface in enumerate(ifaces):
         idev = iface.get("dev")
-        if not idev:
+        if idev is None:
             raise xml_error(
                 f"Missing required dev attribute in <forward> <interface> element of network {name}",
                 domain=_E,
@@ -1060,7 +1095,22 @@ def _parse_nat(nat: etree._Element, name: str) -> None:
             raise _detail(f"Missing or invalid 'end' attribute in <port> in <nat> in <forward> in network {name}")
 
 
+def _format_bandwidth(bw: etree._Element) -> None:
+    """A rate with neither average nor floor is not written, nor an empty <bandwidth>."""
+    for rate in list(bw):
+        if not int(rate.get("average", "0") or 0) and not int(rate.get("floor", "0") or 0):
+            bw.remove(rate)
+    if not len(bw):
+        bw.getparent().remove(bw)
+
+
 def _format_forward(fwd: etree._Element, mode: str) -> None:
+    for addr in fwd.findall("address"):
+        values = [int(addr.get(k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
+        addr.set("domain", f"0x{values[0]:04x}")
+        addr.set("bus", f"0x{values[1]:02x}")
+        addr.set("slot", f"0x{values[2]:02x}")
+        addr.set("function", f"0x{values[3]:x}")
     if mode == "hostdev":
         fwd.set("managed", "yes" if fwd.get("managed") == "yes" else "no")
     else:
