@@ -455,6 +455,68 @@ class Domain(DomainSnapshotAPI):
         self._write("virDomainSetMemoryStatsPeriod")
         self._driver.domain_set_memory_stats_period(self._ref, int(period), _impact(live, config))
 
+    # -- tunables and pinning ---------------------------------------------------------------------
+
+    def memory_parameters(self, *, live: bool = False, config: bool = False) -> dict[str, int]:
+        """hard_limit / soft_limit / swap_hard_limit in KiB (unset reads as 9007199254740991)."""
+        return self._driver.domain_get_memory_parameters(self._ref, _impact(live, config))
+
+    def set_memory_parameters(self, params: dict[str, int], *, live: bool = False, config: bool = False) -> None:
+        self._write("virDomainSetMemoryParameters")
+        self._driver.domain_set_memory_parameters(self._ref, dict(params), _impact(live, config))
+
+    def numa_parameters(self, *, live: bool = False, config: bool = False) -> dict[str, object]:
+        return self._driver.domain_get_numa_parameters(self._ref, _impact(live, config))
+
+    def set_numa_parameters(self, params: dict[str, object], *, live: bool = False, config: bool = False) -> None:
+        self._write("virDomainSetNumaParameters")
+        self._driver.domain_set_numa_parameters(self._ref, dict(params), _impact(live, config))
+
+    def interface_parameters(self, device: str, *, live: bool = False, config: bool = False) -> dict[str, int]:
+        """Bandwidth limits of one interface ("inbound.average", ... in KiB/s)."""
+        return self._driver.domain_get_interface_parameters(self._ref, device, _impact(live, config))
+
+    def set_interface_parameters(
+        self, device: str, params: dict[str, int], *, live: bool = False, config: bool = False
+    ) -> None:
+        self._write("virDomainSetInterfaceParameters")
+        self._driver.domain_set_interface_parameters(self._ref, device, dict(params), _impact(live, config))
+
+    def perf_events(self, *, live: bool = False, config: bool = False) -> dict[str, bool]:
+        return self._driver.domain_get_perf_events(self._ref, _impact(live, config))
+
+    def set_perf_events(self, params: dict[str, bool], *, live: bool = False, config: bool = False) -> None:
+        self._write("virDomainSetPerfEvents")
+        self._driver.domain_set_perf_events(self._ref, dict(params), _impact(live, config))
+
+    def pin_vcpu(self, vcpu: int, cpus: set[int] | list[bool] | bytes) -> None:
+        """Restrict ``vcpu`` to host CPUs (a set of ids, a boolean map, or libvirt's bytes)."""
+        self._write("virDomainPinVcpu")
+        self._driver.domain_pin_vcpu(self._ref, int(vcpu), _as_cpumap(cpus), 0)
+
+    def vcpu_pin_info(self, *, live: bool = False, config: bool = False) -> list[set[int]]:
+        """The host CPU ids each vCPU may run on."""
+        return self._driver.domain_get_vcpu_pin_info(self._ref, _impact(live, config))
+
+    def pin_emulator(self, cpus: set[int] | list[bool] | bytes, *, live: bool = False, config: bool = False) -> None:
+        self._write("virDomainPinEmulator")
+        self._driver.domain_pin_emulator(self._ref, _as_cpumap(cpus), _impact(live, config))
+
+    def emulator_pin_info(self, *, live: bool = False, config: bool = False) -> set[int]:
+        return self._driver.domain_get_emulator_pin_info(self._ref, _impact(live, config))
+
+    def cpu_stats(self, start_cpu: int = -1, ncpus: int = 1) -> list[dict[str, int]]:
+        """Total (``start_cpu=-1``) or per-host-CPU time counters in ns (virDomainGetCPUStats)."""
+        return self._driver.domain_get_cpu_stats(self._ref, int(start_cpu), int(ncpus), 0)
+
+    def job_info(self) -> tuple[int, ...]:
+        """virDomainGetJobInfo (type, times, data and memory counters)."""
+        return self._driver.domain_get_job_info(self._ref)
+
+    def abort_job(self) -> None:
+        self._write("virDomainAbortJob")
+        self._driver.domain_abort_job(self._ref, 0)
+
     # -- rename ---------------------------------------------------------------------------------
 
     def rename(self, new_name: str) -> None:
@@ -472,6 +534,14 @@ class VcpuInfo(NamedTuple):
     state: int
     cpu_time: int
     cpu: int
+
+
+def _as_cpumap(cpus: set[int] | list[bool] | tuple[bool, ...] | bytes) -> list[bool] | bytes:
+    """A set of CPU ids becomes a boolean map; maps and libvirt's bytes pass through."""
+    if isinstance(cpus, set | frozenset):
+        top = max(cpus) + 1 if cpus else 0
+        return [i in cpus for i in range(top)]
+    return cpus if isinstance(cpus, bytes) else list(cpus)
 
 
 def _arg_error(text: str) -> Exception:

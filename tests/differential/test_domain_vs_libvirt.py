@@ -716,3 +716,72 @@ def test_guest_calls_match(tmp_path: Path) -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+def test_tunables_match(tmp_path: Path) -> None:
+    """Memory/NUMA/bandwidth/perf tunables and CPU pinning: values, errors and resulting XML."""
+    node = tmp_path / "node.xml"
+    node.write_text("<node/>")
+    ours = pyvirt.open(f"test://{node}")
+    theirs = libvirt.open(f"test://{node}")
+    mac = "52:54:00:00:00:01"
+    try:
+        ours.define_domain(GUEST)
+        theirs.defineXML(GUEST)
+        o = ours.lookup_domain("guest")
+        t = theirs.lookupByName("guest")
+
+        def pins(value: list[set[int]]) -> list[tuple[bool, ...]]:
+            width = theirs.getCPUMap()[0]  # libvirt-python sizes maps by the host CPU map
+            return [tuple(i in s for i in range(width)) for s in value]
+
+        pairs: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
+            ("mem params", o.memory_parameters, lambda: t.memoryParameters(0)),
+            ("set mem", lambda: o.set_memory_parameters({"hard_limit": 2000000, "soft_limit": 1000000}),
+             lambda: t.setMemoryParameters({"hard_limit": 2000000, "soft_limit": 1000000}, 0)),
+            ("set mem bad", lambda: o.set_memory_parameters({"hard_limit": 3000000, "swap_hard_limit": 2000000}),
+             lambda: t.setMemoryParameters({"hard_limit": 3000000, "swap_hard_limit": 2000000}, 0)),
+            ("mem params 2", o.memory_parameters, lambda: t.memoryParameters(0)),
+            ("numa", o.numa_parameters, lambda: t.numaParameters(0)),
+            ("set numa", lambda: o.set_numa_parameters({"numa_nodeset": "0-1", "numa_mode": 1}),
+             lambda: t.setNumaParameters({"numa_nodeset": "0-1", "numa_mode": 1}, 0)),
+            ("set numa bad mode", lambda: o.set_numa_parameters({"numa_mode": 9}),
+             lambda: t.setNumaParameters({"numa_mode": 9}, 0)),
+            ("numa 2", o.numa_parameters, lambda: t.numaParameters(0)),
+            ("if params", lambda: o.interface_parameters(mac), lambda: t.interfaceParameters(mac, 0)),
+            ("set if", lambda: o.set_interface_parameters(mac, {"inbound.average": 1000, "outbound.peak": 2000}),
+             lambda: t.setInterfaceParameters(mac, {"inbound.average": 1000, "outbound.peak": 2000}, 0)),
+            ("set if out", lambda: o.set_interface_parameters(mac, {"outbound.average": 500, "outbound.burst": 7}),
+             lambda: t.setInterfaceParameters(mac, {"outbound.average": 500, "outbound.burst": 7}, 0)),
+            ("if params 2", lambda: o.interface_parameters(mac), lambda: t.interfaceParameters(mac, 0)),
+            ("if bad", lambda: o.interface_parameters("zz"), lambda: t.interfaceParameters("zz", 0)),
+            ("perf", o.perf_events, lambda: t.perfEvents(0)),
+            ("set perf", lambda: o.set_perf_events({"mbmt": False, "cmt": True}),
+             lambda: t.setPerfEvents({"mbmt": False, "cmt": True}, 0)),
+            ("perf 2", o.perf_events, lambda: t.perfEvents(0)),
+            ("emupin", lambda: pins([o.emulator_pin_info()])[0], lambda: t.emulatorPinInfo(0)),
+            ("pin emu", lambda: o.pin_emulator({0, 1}), lambda: t.pinEmulator((True, True), 0)),
+            ("pin emu empty", lambda: o.pin_emulator(set()), lambda: t.pinEmulator((False,), 0)),
+            ("emupin 2", lambda: pins([o.emulator_pin_info()])[0], lambda: t.emulatorPinInfo(0)),
+            ("pin vcpu off", lambda: o.pin_vcpu(0, {1}), lambda: t.pinVcpu(0, (False, True))),
+            ("xml off", o.xml, lambda: t.XMLDesc(0)),
+            ("start", o.start, t.create),
+            ("pin vcpu", lambda: o.pin_vcpu(1, {0, 2}), lambda: t.pinVcpu(1, (True, False, True))),
+            ("pin vcpu absent", lambda: o.pin_vcpu(7, {0}), lambda: t.pinVcpu(7, (True,))),
+            ("vcpupin", lambda: pins(o.vcpu_pin_info())[: o.info().vcpus], lambda: t.vcpuPinInfo(0)),
+            ("vcpu cpus", lambda: [v.cpu for v in o.vcpu_info()], lambda: [v[3] for v in t.vcpus()[0]]),
+            ("cpu stats", o.cpu_stats, lambda: t.getCPUStats(True)),
+            ("set numa live mode", lambda: o.set_numa_parameters({"numa_mode": 2}),
+             lambda: t.setNumaParameters({"numa_mode": 2}, 0)),
+            ("xml live", o.xml, lambda: t.XMLDesc(0)),
+            ("xml config", lambda: o.xml(inactive=True), lambda: t.XMLDesc(2)),
+        ]  # fmt: skip
+        for label, mine, oracle in pairs:
+            got = _norm(_outcome(mine, pyvirt.VirtError))
+            want = _norm(_outcome(oracle, libvirt.libvirtError))
+            if got[0] == want[0] == "ok" and got[1] is None and want[1] in (0, None):
+                continue
+            assert got == want, label
+    finally:
+        ours.close()
+        theirs.close()

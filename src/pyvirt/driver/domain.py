@@ -259,6 +259,58 @@ class DomainDriver:
     def node_get_cpu_map(self, flags: int = 0) -> tuple[int, list[bool], int]:
         unsupported("virNodeGetCPUMap")
 
+    # -- tunables and pinning ---------------------------------------------------------------------
+
+    def domain_get_memory_parameters(self, dom: DomainRef, flags: int = 0) -> dict[str, int]:
+        unsupported("virDomainGetMemoryParameters")
+
+    def domain_set_memory_parameters(self, dom: DomainRef, params: dict[str, int], flags: int = 0) -> None:
+        unsupported("virDomainSetMemoryParameters")
+
+    def domain_get_numa_parameters(self, dom: DomainRef, flags: int = 0) -> dict[str, object]:
+        unsupported("virDomainGetNumaParameters")
+
+    def domain_set_numa_parameters(self, dom: DomainRef, params: dict[str, object], flags: int = 0) -> None:
+        unsupported("virDomainSetNumaParameters")
+
+    def domain_get_interface_parameters(self, dom: DomainRef, device: str, flags: int = 0) -> dict[str, int]:
+        unsupported("virDomainGetInterfaceParameters")
+
+    def domain_set_interface_parameters(
+        self, dom: DomainRef, device: str, params: dict[str, int], flags: int = 0
+    ) -> None:
+        unsupported("virDomainSetInterfaceParameters")
+
+    def domain_get_perf_events(self, dom: DomainRef, flags: int = 0) -> dict[str, bool]:
+        unsupported("virDomainGetPerfEvents")
+
+    def domain_set_perf_events(self, dom: DomainRef, params: dict[str, bool], flags: int = 0) -> None:
+        unsupported("virDomainSetPerfEvents")
+
+    def domain_pin_vcpu(self, dom: DomainRef, vcpu: int, cpumap: object, flags: int = 0) -> None:
+        """virDomainPinVcpuFlags; ``cpumap`` is libvirt's bytes or a sequence of booleans."""
+        unsupported("virDomainPinVcpuFlags")
+
+    def domain_get_vcpu_pin_info(self, dom: DomainRef, flags: int = 0) -> list[set[int]]:
+        unsupported("virDomainGetVcpuPinInfo")
+
+    def domain_pin_emulator(self, dom: DomainRef, cpumap: object, flags: int = 0) -> None:
+        unsupported("virDomainPinEmulator")
+
+    def domain_get_emulator_pin_info(self, dom: DomainRef, flags: int = 0) -> set[int]:
+        unsupported("virDomainGetEmulatorPinInfo")
+
+    def domain_get_cpu_stats(
+        self, dom: DomainRef, start_cpu: int = -1, ncpus: int = 1, flags: int = 0
+    ) -> list[dict[str, int]]:
+        unsupported("virDomainGetCPUStats")
+
+    def domain_get_job_info(self, dom: DomainRef) -> tuple[int, ...]:
+        unsupported("virDomainGetJobInfo")
+
+    def domain_abort_job(self, dom: DomainRef, flags: int = 0) -> None:
+        unsupported("virDomainAbortJob")
+
     def domain_attach_device(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
         """virDomainAttachDeviceFlags."""
         unsupported("virDomainAttachDeviceFlags")

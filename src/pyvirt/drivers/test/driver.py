@@ -1,7 +1,8 @@
 """``TestDriver``: the test hypervisor's driver, one class made of the per-family parts.
 
 The parts are mixins, one module each: :mod:`.host` (connection and host calls),
-:mod:`.domains`, :mod:`.guest` (guest statistics and agent-style calls), and the families :mod:`.snapshots` (``TestSnapshots``), :mod:`.networks`
+:mod:`.domains`, :mod:`.guest` (guest statistics and agent-style calls), :mod:`.tuning`
+(memory/NUMA/bandwidth/perf tunables, CPU pinning), and the families :mod:`.snapshots` (``TestSnapshots``), :mod:`.networks`
 (``TestNetworks``), :mod:`.storage` (``TestStorage``), :mod:`.interfaces` (``TestInterfaces``)
 and :mod:`.nodedevs` (``TestNodeDevices``). Every part works on ``self._state``, the
 :class:`~.state.TestState` this connection opened; methods no part implements fall through
@@ -19,6 +20,7 @@ from .domains import TestDomains
 from .guest import TestDomainGuest
 from .host import TestHost
 from .state import TestState, acquire_default, release, test_error
+from .tuning import TestDomainTuning
 
 __all__ = ["TestDriver"]
 
@@ -50,7 +52,7 @@ def _family_parts() -> tuple[type, ...]:
     return tuple(parts)
 
 
-class _TestDriverBase(TestHost, TestDomains, TestDomainGuest):
+class _TestDriverBase(TestHost, TestDomains, TestDomainGuest, TestDomainTuning):
     """Opening, closing and authentication; the state every part works on."""
 
     def __init__(self) -> None:

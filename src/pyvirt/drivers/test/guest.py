@@ -104,10 +104,9 @@ class TestDomainGuest:
         obj = self._obj(dom)
         if not obj.is_active():
             raise test_error(ErrorNumber.OPERATION_INVALID, "cannot list vcpus for an inactive domain")
-        info = self._state.node_info
-        host_cpu = info.nodes * info.sockets * info.cores * info.threads - 1
         base = _now_us() // 10
-        return [(i, 1, base, host_cpu) for i in range(obj.definition.vcpus)]
+        masks = [self._vcpu_mask(obj.definition, i) for i in range(obj.definition.vcpus)]  # type: ignore[attr-defined]
+        return [(i, 1, base, max(mask) if mask else -1) for i, mask in enumerate(masks)]
 
     def domain_get_scheduler_type(self, dom: DomainRef) -> tuple[str, int]:
         return "fair", 1
