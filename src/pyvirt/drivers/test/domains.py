@@ -292,6 +292,15 @@ class TestDomains:
                 raise raise_no_domain_uuid(dom.uuid, dom.name)
             yield obj
 
+    def _check_still_new(self, obj: DomainObject) -> None:
+        """Between adding a domain and starting it another call may have got there first."""
+        if self._state.domains.by_uuid(obj.uuid) is not obj:
+            raise raise_no_domain_uuid(obj.uuid, obj.name)
+        if obj.is_active():
+            raise virt_error(
+                ErrorNumber.OPERATION_INVALID, f"domain '{obj.name}' is already active", domain=_DOM_ERR
+            )
+
     def _emit(self, event: object) -> None:
         self._state.events.emit(event)
 
@@ -405,6 +414,7 @@ class TestDomains:
         definition = parse_domain(xml, validate=bool(flags & _START_VALIDATE))
         obj, _ = add_definition(self._state, definition, live=True, check_live=True)
         with obj.job("start", timeout=JOB_TIMEOUT):
+            self._check_still_new(obj)
             start_state(self._state, obj, DomainRunningReason.BOOTED)
             self._emit(_lifecycle(obj, DomainEventType.STARTED, DomainEventStartedDetail.BOOTED))
             return ref_of(obj)
@@ -692,6 +702,7 @@ class TestDomains:
         generate_ifnames(definition)
         obj, _ = add_definition(self._state, definition, live=True, check_live=True)
         with obj.job("restore", timeout=JOB_TIMEOUT):
+            self._check_still_new(obj)
             start_state(self._state, obj, DomainRunningReason.RESTORED)
             self._emit(_lifecycle(obj, DomainEventType.STARTED, DomainEventStartedDetail.RESTORED))
 
