@@ -36,7 +36,7 @@ from pyvirt.enums import DomainEventType, DomainState
 from pyvirt.errors import ErrorNumber, VirtError
 
 THREADS = 8
-ITERATIONS = 1500  # per thread
+ITERATIONS = 3000  # per thread
 TIME_BUDGET = 3.0  # seconds of hammering at most, per backend
 JOIN_TIMEOUT = 30.0
 SHARED = 6
