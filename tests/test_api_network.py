@@ -182,3 +182,48 @@ def test_read_only_connection(node: str) -> None:
             assert err.value.domain == ErrorDomain.NETWORK
             assert err.value.message == f"operation forbidden: read only access prevents {api}"
         assert net.is_active()
+
+
+def test_update_dhcp_hosts(conn) -> None:
+    net = conn.lookup_network("default")
+    host = "<host mac='00:16:3E:77:E2:ED' name='foo' ip='192.168.122.10'/>"
+    net.update(3, 4, host)  # ADD_LAST, IP_DHCP_HOST
+    assert "<host mac='00:16:3e:77:e2:ed' name='foo' ip='192.168.122.10'/>" in net.xml()
+    with pytest.raises(VirtError) as err:
+        net.update(3, 4, host)
+    assert err.value.code == ErrorNumber.OPERATION_INVALID
+    assert "there is an existing dhcp host entry" in err.value.message
+    net.update(1, 4, "<host mac='00:16:3e:77:e2:ed' name='bar' ip='192.168.122.11'/>")  # MODIFY
+    assert "name='bar'" in net.xml() and "name='foo'" not in net.xml()
+    net.update(2, 4, "<host mac='00:16:3e:77:e2:ed'/>")  # DELETE
+    assert "<host " not in net.xml()
+    with pytest.raises(VirtError) as err:
+        net.update(2, 4, "<host mac='00:16:3e:77:e2:ed'/>")
+    assert "couldn't locate a matching dhcp host entry" in err.value.message
+
+
+def test_update_refusals_change_nothing(conn) -> None:
+    net = conn.lookup_network("default")
+    before = net.xml()
+    for args, code in (
+        ((3, 1, "<bridge name='x'/>"), ErrorNumber.OPERATION_UNSUPPORTED),
+        ((1, 5, "<range start='192.168.122.3' end='192.168.122.4'/>"), ErrorNumber.OPERATION_UNSUPPORTED),
+        ((3, 4, "<foo/>"), ErrorNumber.XML_ERROR),
+        ((0, 4, "<host mac='00:16:3e:77:e2:ed'/>"), ErrorNumber.OPERATION_UNSUPPORTED),
+    ):
+        with pytest.raises(VirtError) as err:
+            net.update(*args)
+        assert err.value.code == code, args
+    with pytest.raises(VirtError) as err:
+        net.update(3, 4, "<host mac='00:16:3e:77:e2:ed'/>", index=7)
+    assert "no <ip> element found at index 7" in err.value.message
+    assert net.xml() == before
+
+
+def test_update_config_of_transient_is_refused(conn) -> None:
+    net = conn.create_network(N2.replace("<bridge name='virbr9'/>", "<bridge name='virbr9'/><ip address='10.1.0.1' netmask='255.255.255.0'/>"))
+    with pytest.raises(VirtError) as err:
+        net.update(3, 5, "<range start='10.1.0.2' end='10.1.0.9'/>", flags=2)
+    assert err.value.message.endswith("cannot change persistent config of a transient network")
+    net.update(3, 5, "<range start='10.1.0.2' end='10.1.0.9'/>")
+    assert "<range start='10.1.0.2' end='10.1.0.9'/>" in net.xml()

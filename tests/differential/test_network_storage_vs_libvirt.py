@@ -310,3 +310,42 @@ def test_node_devices_against_default(tmp_path: Path) -> None:
         )
         assert outcome(lambda: pv.lookup_node_device("nope")) == outcome(lambda: lv.nodeDeviceLookupByName("nope"))
     lv.close()
+
+
+def test_network_update_sequence(pair) -> None:
+    """virNetworkUpdate: the same commands give the same results, errors and XML."""
+    lv, pv = pair
+    host = "<host mac='00:16:3e:77:e2:ed' name='foo' ip='192.168.122.10'/>"
+    steps = [
+        (3, 4, -1, host, 0), (3, 4, -1, host, 0),
+        (1, 4, -1, "<host mac='00:16:3e:77:e2:ed' name='bar' ip='192.168.122.11'/>", 0),
+        (2, 4, -1, "<host mac='00:16:3e:77:e2:ee'/>", 0),
+        (4, 4, -1, "<host mac='00:16:3e:77:e2:01' ip='192.168.122.12'/>", 0),
+        (3, 5, -1, "<range start='192.168.122.100' end='192.168.122.120'/>", 0),
+        (3, 5, -1, "<range start='192.168.122.100' end='192.168.122.120'/>", 0),
+        (2, 5, -1, "<range start='192.168.122.100' end='192.168.122.121'/>", 0),
+        (1, 5, -1, "<range start='192.168.122.100' end='192.168.122.120'/>", 0),
+        (2, 5, -1, "<range start='192.168.122.100' end='192.168.122.120'/>", 0),
+        (3, 10, -1, "<host ip='192.168.122.5'><hostname>h1</hostname></host>", 0),
+        (3, 10, -1, "<host ip='192.168.122.5'><hostname>h2</hostname></host>", 0),
+        (3, 11, -1, "<txt name='a' value='b'/>", 0), (3, 11, -1, "<txt name='a' value='c'/>", 0),
+        (2, 11, -1, "<txt name='z'/>", 0),
+        (3, 1, -1, "<bridge name='x'/>", 0), (3, 3, -1, "<ip/>", 0), (3, 6, -1, "<forward/>", 0),
+        (3, 4, 5, host, 0), (3, 4, -1, "<foo/>", 0), (3, 4, -1, host, 4), (0, 4, -1, host, 0),
+        (3, 4, -1, host, 2),  # config only: the running definition keeps its hosts
+        (3, 9, -1, "<portgroup name='pg'/>", 0), (3, 9, -1, "<portgroup name='pg'/>", 0),
+        (2, 9, -1, "<portgroup name='nope'/>", 0),
+    ]
+    a, b = lv.networkLookupByName("default"), pv.lookup_network("default")
+    norm = lambda x: x.replace("<portgroup name='pg'>\n  </portgroup>", "<portgroup name='pg'/>")  # noqa: E731
+    for command, section, index, xml, flags in steps:
+        want = outcome(a.update, command, section, index, xml, flags)
+        got = outcome(lambda *args: b.update(args[0], args[1], args[3], index=args[2], flags=args[4]),
+                      command, section, index, xml, flags)
+        assert (got == want) if want[0] == "error" else (got[0] == "ok"), (command, section, xml, flags, got, want)
+        assert norm(b.xml()) == norm(a.XMLDesc(0)), (command, section, xml, flags)
+    a.destroy()
+    b.destroy()  # the configuration-only change shows after a restart
+    a.create()
+    b.start()
+    assert norm(b.xml()) == norm(a.XMLDesc(0))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["TestNetworks", "init_state", "load_node"]
 
 _ERR = ErrorDomain.NETWORK
+_UPDATE_LIVE, _UPDATE_CONFIG = 1, 2  # VIR_NETWORK_UPDATE_AFFECT_*
 _ALL_LIST = F.INACTIVE | F.ACTIVE | F.PERSISTENT | F.TRANSIENT | F.AUTOSTART | F.NO_AUTOSTART
 
 
@@ -192,6 +193,39 @@ class TestNetworks(NetworkDriver):
             self._net_event(obj, NetworkEventType.STOPPED)
             if not obj.persistent:
                 self._nets.remove(obj)
+
+    def network_update(self, net: NetworkRef, command: int, section: int, index: int, xml: str, flags: int = 0) -> None:
+        """testNetworkUpdate: the live definition, the persistent one, or (0) whichever applies."""
+        from .network_update import update_network
+
+        check_flags(flags, _UPDATE_LIVE | _UPDATE_CONFIG, "testNetworkUpdate")
+        with self._nets.lock:
+            obj = self._net(net)
+            if not flags & (_UPDATE_LIVE | _UPDATE_CONFIG):
+                flags |= _UPDATE_LIVE if obj.active else _UPDATE_CONFIG
+            if flags & _UPDATE_CONFIG and not obj.persistent:
+                raise virt_error(
+                    ErrorNumber.OPERATION_INVALID, "cannot change persistent config of a transient network",
+                    domain=_ERR,
+                )
+            if flags & _UPDATE_LIVE and not obj.active:
+                raise virt_error(ErrorNumber.OPERATION_INVALID, "network is not running", domain=_ERR)
+            # compute every result before changing anything: a failed update changes nothing
+            live = update_network(obj.definition, command, section, index, xml) if flags & _UPDATE_LIVE else None
+            config = None
+            if flags & _UPDATE_CONFIG:
+                base = obj.persistent_definition() if obj.active else obj.definition
+                config = update_network(base, command, section, index, xml)
+            if live is not None:
+                # as in libvirt's test driver, a running network has no separate persistent
+                # definition unless one was defined while it ran: then the live change is
+                # also the configuration
+                obj.definition = live
+            if config is not None:
+                if obj.active:
+                    obj.new_definition = config
+                else:
+                    obj.definition = config
 
     # -- properties ------------------------------------------------------------------------------
     def network_get_xml_desc(self, net: NetworkRef, flags: int = 0) -> str:
