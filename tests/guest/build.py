@@ -42,7 +42,7 @@ TICK_PREFIX = "PYVIRT-TICK"
 POWEROFF_MARKER = "PYVIRT-GUEST-POWEROFF"
 
 #: Bump when the initramfs contents or the cmdline change, so stale caches are not reused.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 
 #: quiet: every console byte costs time under TCG; panic=-1: a dying init reboots (-no-reboot
 #: then makes QEMU exit) instead of hanging forever.
@@ -261,6 +261,7 @@ while [ $i -lt 200 ]; do
     sleep 0.05
     i=$((i+1))
 done
+[ $i -ge 1000 ] || echo "PYVIRT-GUEST-WARNING acpid is not listening: the power button will not work"
 echo @READY@
 n=0
 while true; do
