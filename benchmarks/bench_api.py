@@ -98,16 +98,24 @@ def domain_xml(name: str) -> str:
     return DOMAIN.format(name=name, uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"bench/{name}"))
 
 
+#: the small domain used to fill lists (list cost does not depend on the document's size,
+#: and 10000 of the 40-line guest would pass the 10 MiB document cap both parsers share)
+SMALL = (
+    "<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+    "<name>{name}</name><uuid>{uuid}</uuid><memory>65536</memory><os><type>hvm</type></os>"
+    "<test:runstate>5</test:runstate></domain>\n"
+)
+
+
 def node_file(directory: str, count: int, prefix: str = "d") -> str:
     """A node document holding ``count`` shut-off domains (one file per size, shared)."""
     path = os.path.join(directory, f"node-{prefix}-{count}.xml")
     if not os.path.exists(path):
-        ns = "xmlns:test='http://libvirt.org/schemas/domain/test/1.0'"
         with open(path, "w") as fh:
             fh.write("<node>\n")
             for i in range(count):
-                body = domain_xml(f"{prefix}{i}").replace("<domain type='test'>", f"<domain type='test' {ns}>")
-                fh.write(body.replace("</domain>", "<test:runstate>5</test:runstate></domain>"))
+                name = f"{prefix}{i}"
+                fh.write(SMALL.format(name=name, uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"bench/{name}")))
             fh.write("</node>\n")
     return path
 

@@ -489,6 +489,24 @@ class Domain(DomainSnapshotAPI):
         self._write("virDomainSetPerfEvents")
         self._driver.domain_set_perf_events(self._ref, dict(params), _impact(live, config))
 
+    def blkio_parameters(self, *, live: bool = False, config: bool = False) -> dict[str, object]:
+        """Block I/O weight and per-device limits ("device_weight": "path,value,...", ...)."""
+        return self._driver.domain_get_blkio_parameters(self._ref, _impact(live, config))
+
+    def set_blkio_parameters(self, params: dict[str, object], *, live: bool = False, config: bool = False) -> None:
+        self._write("virDomainSetBlkioParameters")
+        self._driver.domain_set_blkio_parameters(self._ref, dict(params), _impact(live, config))
+
+    def block_io_tune(self, disk: str, *, live: bool = False, config: bool = False) -> dict[str, object]:
+        """The I/O throttling of one disk (target name or source path)."""
+        return self._driver.domain_get_block_io_tune(self._ref, disk, _impact(live, config))
+
+    def set_block_io_tune(
+        self, disk: str, params: dict[str, object], *, live: bool = False, config: bool = False
+    ) -> None:
+        self._write("virDomainSetBlockIoTune")
+        self._driver.domain_set_block_io_tune(self._ref, disk, dict(params), _impact(live, config))
+
     def pin_vcpu(self, vcpu: int, cpus: set[int] | list[bool] | bytes) -> None:
         """Restrict ``vcpu`` to host CPUs (a set of ids, a boolean map, or libvirt's bytes)."""
         self._write("virDomainPinVcpu")

@@ -718,6 +718,13 @@ def test_guest_calls_match(tmp_path: Path) -> None:
         theirs.close()
 
 
+BLKIO = {"weight": 500, "device_weight": "/dev/sda,100,/dev/sdb,200", "device_read_iops_sec": "/dev/sda,5"}
+IOTUNE = {
+    "total_bytes_sec": 1000, "total_bytes_sec_max": 2000, "read_iops_sec": 5, "read_iops_sec_max": 10,
+    "group_name": "g1",
+}  # fmt: skip
+
+
 def test_tunables_match(tmp_path: Path) -> None:
     """Memory/NUMA/bandwidth/perf tunables and CPU pinning: values, errors and resulting XML."""
     node = tmp_path / "node.xml"
@@ -755,6 +762,25 @@ def test_tunables_match(tmp_path: Path) -> None:
              lambda: t.setInterfaceParameters(mac, {"outbound.average": 500, "outbound.burst": 7}, 0)),
             ("if params 2", lambda: o.interface_parameters(mac), lambda: t.interfaceParameters(mac, 0)),
             ("if bad", lambda: o.interface_parameters("zz"), lambda: t.interfaceParameters("zz", 0)),
+            ("blkio", o.blkio_parameters, lambda: t.blkioParameters(0)),
+            ("set blkio", lambda: o.set_blkio_parameters(BLKIO), lambda: t.setBlkioParameters(BLKIO, 0)),
+            ("set blkio zero", lambda: o.set_blkio_parameters({"device_weight": "/dev/sda,0"}),
+             lambda: t.setBlkioParameters({"device_weight": "/dev/sda,0"}, 0)),
+            ("set blkio bad", lambda: o.set_blkio_parameters({"device_weight": "/dev/sda"}),
+             lambda: t.setBlkioParameters({"device_weight": "/dev/sda"}, 0)),
+            ("blkio 2", o.blkio_parameters, lambda: t.blkioParameters(0)),
+            ("iotune", lambda: o.block_io_tune("vda"), lambda: t.blockIoTune("vda", 0)),
+            ("set iotune", lambda: o.set_block_io_tune("vda", IOTUNE), lambda: t.setBlockIoTune("vda", IOTUNE, 0)),
+            ("iotune no max", lambda: o.set_block_io_tune("vda", {"write_iops_sec": 3}),
+             lambda: t.setBlockIoTune("vda", {"write_iops_sec": 3}, 0)),
+            ("iotune conflict", lambda: o.set_block_io_tune("vda", {"read_bytes_sec": 5, "read_bytes_sec_max": 9}),
+             lambda: t.setBlockIoTune("vda", {"read_bytes_sec": 5, "read_bytes_sec_max": 9}, 0)),
+            ("iotune big", lambda: o.set_block_io_tune("vda", {"read_iops_sec": 10**16}),
+             lambda: t.setBlockIoTune("vda", {"read_iops_sec": 10**16}, 0)),
+            ("iotune bad disk", lambda: o.set_block_io_tune("vdz", {"read_iops_sec": 1}),
+             lambda: t.setBlockIoTune("vdz", {"read_iops_sec": 1}, 0)),
+            ("iotune get bad", lambda: o.block_io_tune("vdz"), lambda: t.blockIoTune("vdz", 0)),
+            ("iotune 2", lambda: o.block_io_tune("/img/g.qcow2"), lambda: t.blockIoTune("/img/g.qcow2", 0)),
             ("perf", o.perf_events, lambda: t.perfEvents(0)),
             ("set perf", lambda: o.set_perf_events({"mbmt": False, "cmt": True}),
              lambda: t.setPerfEvents({"mbmt": False, "cmt": True}, 0)),

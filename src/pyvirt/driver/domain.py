@@ -287,6 +287,20 @@ class DomainDriver:
     def domain_set_perf_events(self, dom: DomainRef, params: dict[str, bool], flags: int = 0) -> None:
         unsupported("virDomainSetPerfEvents")
 
+    def domain_get_blkio_parameters(self, dom: DomainRef, flags: int = 0) -> dict[str, object]:
+        unsupported("virDomainGetBlkioParameters")
+
+    def domain_set_blkio_parameters(self, dom: DomainRef, params: dict[str, object], flags: int = 0) -> None:
+        unsupported("virDomainSetBlkioParameters")
+
+    def domain_get_block_io_tune(self, dom: DomainRef, disk: str, flags: int = 0) -> dict[str, object]:
+        unsupported("virDomainGetBlockIoTune")
+
+    def domain_set_block_io_tune(
+        self, dom: DomainRef, disk: str, params: dict[str, object], flags: int = 0
+    ) -> None:
+        unsupported("virDomainSetBlockIoTune")
+
     def domain_pin_vcpu(self, dom: DomainRef, vcpu: int, cpumap: object, flags: int = 0) -> None:
         """virDomainPinVcpuFlags; ``cpumap`` is libvirt's bytes or a sequence of booleans."""
         unsupported("virDomainPinVcpuFlags")

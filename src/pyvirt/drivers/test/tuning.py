@@ -387,6 +387,142 @@ class TestDomainTuning:
             return parse_bitmap(cpuset.get("cpuset", ""))
         return set(range(self._host_cpus()))
 
+    # -- block I/O weights and throttling ------------------------------------------------------
+
+    def domain_get_blkio_parameters(self, dom: DomainRef, flags: int = 0) -> dict[str, Any]:
+        check_flags(flags, 1 | 2 | 4, "testDomainGetBlkioParameters")
+        definition, _ = TestDomains._one_def(self._obj(dom), flags & 3)
+        tune = definition.element.find("blkiotune")
+        weight = tune.findtext("weight") if tune is not None else None
+        out: dict[str, Any] = {"weight": int(weight) if weight else 0}
+        devices = [] if tune is None else tune.findall("device")
+        for key, field in _BLKIO_DEVICE_FIELDS:
+            parts = []
+            for dev in devices:
+                value = dev.findtext(field)
+                if value and int(value):
+                    parts += [dev.findtext("path") or "", value]
+            out[key] = ",".join(parts)
+        return out
+
+    def domain_set_blkio_parameters(self, dom: DomainRef, params: dict[str, Any], flags: int = 0) -> None:
+        check_flags(flags, 3, "testDomainSetBlkioParameters")
+        _validate(params, ("weight",) + tuple(k for k, _ in _BLKIO_DEVICE_FIELDS))
+        updates: list[tuple[str, str, int]] = []  # (path, element, value)
+        for key, field in _BLKIO_DEVICE_FIELDS:
+            if key in params:
+                items = str(params[key]).split(",") if params[key] else []
+                if len(items) % 2:
+                    raise virt_error(
+                        ErrorNumber.INVALID_ARG,
+                        f"unable to parse blkio device '{key}' '{params[key]}'",
+                        domain=ErrorDomain.DOMAIN,
+                    )
+                for path, value in zip(items[::2], items[1::2], strict=True):
+                    try:
+                        number = int(value)
+                    except ValueError:
+                        raise virt_error(
+                            ErrorNumber.INVALID_ARG,
+                            f"invalid value '{value}' for parameter '{key}' of device '{path}'",
+                            domain=ErrorDomain.DOMAIN,
+                        ) from None
+                    updates.append((path, field, number))
+        obj = self._obj(dom)
+        with obj.job("modify", timeout=JOB_TIMEOUT):
+            definition, _ = TestDomains._one_def(obj, flags)
+            with obj.lock:
+                tune = _child(definition.element, "blkiotune")
+                if "weight" in params:
+                    weight = tune.find("weight")
+                    if weight is None:
+                        weight = etree.Element("weight")
+                        tune.insert(0, weight)
+                    weight.text = str(int(params["weight"]))
+                for path, field, number in updates:
+                    dev = next((d for d in tune.findall("device") if d.findtext("path") == path), None)
+                    if dev is None:
+                        dev = etree.SubElement(tune, "device")
+                        etree.SubElement(dev, "path").text = path
+                    old = dev.find(field)
+                    if old is not None:
+                        dev.remove(old)
+                    if number:
+                        el = etree.Element(field)
+                        el.text = str(number)
+                        order = [f for _, f in _BLKIO_DEVICE_FIELDS]
+                        later = [dev.find(f) for f in order[order.index(field) + 1 :]]
+                        anchor = next((e for e in later if e is not None), None)
+                        if anchor is not None:
+                            anchor.addprevious(el)
+                        else:
+                            dev.append(el)
+                    if len(dev) == 1:  # only <path> left
+                        tune.remove(dev)
+                _drop_if_empty(tune)
+
+    def domain_get_block_io_tune(self, dom: DomainRef, disk: str, flags: int = 0) -> dict[str, Any]:
+        check_flags(flags, 1 | 2 | 4, "testDomainGetBlockIoTune")
+        definition, _ = TestDomains._one_def(self._obj(dom), flags & 3)
+        el = _disk_for_tune(definition, disk, "disk '{}' was not found in the domain config")
+        iotune = el.find("iotune")
+        out: dict[str, Any] = {}
+        for key in _IOTUNE_FIELDS:
+            text = iotune.findtext(key) if iotune is not None else None
+            if key == "group_name":
+                out[key] = text or ""
+            else:
+                out[key] = int(text) if text else 0
+        return out
+
+    def domain_set_block_io_tune(self, dom: DomainRef, disk: str, params: dict[str, Any], flags: int = 0) -> None:
+        check_flags(flags, 3, "testDomainSetBlockIoTune")
+        _validate(params, _IOTUNE_FIELDS)
+        obj = self._obj(dom)
+        with obj.job("modify", timeout=JOB_TIMEOUT):
+            definition, _ = TestDomains._one_def(obj, flags)
+            el = _disk_for_tune(definition, disk, "disk '{}' was not found in the domain config")
+            current = {k: v for k, v in self.domain_get_block_io_tune(dom, disk, flags).items()}
+            for key, value in params.items():
+                if key != "group_name" and int(value) > _IOTUNE_MAX:
+                    raise test_error(
+                        ErrorNumber.ARGUMENT_UNSUPPORTED,
+                        f"block I/O throttle limit value must be no more than {_IOTUNE_MAX}",
+                    )
+                current[key] = value if key == "group_name" else int(value)
+            for suffix in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max"):
+                total = current[f"total_{suffix}"]
+                if total and (current[f"read_{suffix}"] or current[f"write_{suffix}"]):
+                    raise test_error(
+                        ErrorNumber.INVALID_ARG,
+                        f"total and read/write of {suffix} cannot be set at the same time",
+                    )
+            for kind in ("total", "read", "write"):
+                for unit in ("bytes_sec", "iops_sec"):
+                    if current[f"{kind}_{unit}"] > current[f"{kind}_{unit}_max"]:
+                        raise test_error(
+                            ErrorNumber.INVALID_ARG,
+                            f"{kind}_{unit} cannot be set higher than {kind}_{unit}_max ",
+                        )
+            with obj.lock:
+                old = el.find("iotune")
+                if old is not None:
+                    el.remove(old)
+                values = [(k, current[k]) for k in _IOTUNE_FIELDS if current[k]]
+                if values:
+                    iotune = etree.Element("iotune")
+                    for key, value in values:
+                        etree.SubElement(iotune, key).text = str(value)
+                    anchor = None
+                    for tag in ("target", "geometry", "blockio"):
+                        found = el.find(tag)
+                        if found is not None:
+                            anchor = found
+                    if anchor is not None:
+                        anchor.addnext(iotune)
+                    else:
+                        el.append(iotune)
+
     # -- CPU statistics ----------------------------------------------------------------------------
 
     def domain_get_cpu_stats(
@@ -409,6 +545,36 @@ class TestDomainTuning:
             {"cpu_time": per + i, "vcpu_time": per + i - 1234567890}
             for i in range(start_cpu, min(total, start_cpu + ncpus))
         ]
+
+
+_BLKIO_DEVICE_FIELDS = (
+    ("device_weight", "weight"),
+    ("device_read_iops_sec", "read_iops_sec"),
+    ("device_write_iops_sec", "write_iops_sec"),
+    ("device_read_bytes_sec", "read_bytes_sec"),
+    ("device_write_bytes_sec", "write_bytes_sec"),
+)
+_IOTUNE_FIELDS = (
+    "total_bytes_sec", "read_bytes_sec", "write_bytes_sec", "total_iops_sec", "read_iops_sec",
+    "write_iops_sec", "total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
+    "total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max", "size_iops_sec", "group_name",
+    "total_bytes_sec_max_length", "read_bytes_sec_max_length", "write_bytes_sec_max_length",
+    "total_iops_sec_max_length", "read_iops_sec_max_length", "write_iops_sec_max_length",
+)  # fmt: skip
+#: the test driver's ceiling for any throttle value
+_IOTUNE_MAX = 1_000_000_000_000_000
+
+
+def _disk_for_tune(definition: DomainDef, name: str, message: str) -> etree._Element:
+    """virDomainDiskByName(allow_prefix): a disk by target name or source path."""
+    devices = definition.element.find("devices")
+    for disk in [] if devices is None else devices.iterchildren("disk"):
+        target, source = disk.find("target"), disk.find("source")
+        if target is not None and target.get("dev") == name:
+            return disk
+        if source is not None and name in (source.get("file"), source.get("dev")):
+            return disk
+    raise test_error(ErrorNumber.INVALID_ARG, message.format(name))
 
 
 #: <cputune> children libvirt writes before <vcpupin>
