@@ -482,3 +482,80 @@ def test_errors_match(pair) -> None:
             assert got == want, label
         else:
             assert got[0] == "ok", label
+
+
+def test_default_domain_snapshot_xml() -> None:
+    """test:///default's domain ``test``: the same snapshot document (bar time and
+    <inactiveDomain>, see the module docstring)."""
+    libvirt.registerErrorHandler(lambda *a: None, None)
+    lv = libvirt.open("test:///default")
+    with pyvirt.open("test:///default") as pv:
+        a = lv.lookupByName("test").snapshotCreateXML("<domainsnapshot><name>diff-default</name></domainsnapshot>")
+        b = pv.lookup_domain("test").create_snapshot(name="diff-default")
+        try:
+            assert normalise(b.xml()) == normalise(a.getXMLDesc(0))
+        finally:
+            a.delete(0)
+            b.delete()
+    lv.close()
+
+
+NODE_WITH_SNAPSHOTS = """<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+  <domain type='test'>
+    <name>vm</name>
+    <uuid>{uuid}</uuid>
+    <memory>1048576</memory>
+    <os><type>hvm</type></os>
+    <devices>
+      <disk type='file' device='disk'><source file='/images/vm.qcow2'/><target dev='vda' bus='virtio'/></disk>
+    </devices>
+    <test:runstate>5</test:runstate>
+    <test:domainsnapshot>
+      <name>s1</name>
+      <state>shutoff</state>
+      <creationTime>1000</creationTime>
+      <memory snapshot='no'/>
+      <active>0</active>
+      <domain type='test'>
+        <name>vm</name><uuid>{uuid}</uuid><memory>1048576</memory><os><type>hvm</type></os>
+        <devices>
+          <disk type='file' device='disk'><source file='/images/vm.qcow2'/><target dev='vda' bus='virtio'/></disk>
+        </devices>
+      </domain>
+    </test:domainsnapshot>
+    <test:domainsnapshot>
+      <name>s2</name>
+      <description>second</description>
+      <state>running</state>
+      <parent><name>s1</name></parent>
+      <creationTime>2000</creationTime>
+      <domain type='test'>
+        <name>vm</name><uuid>{uuid}</uuid><memory>524288</memory><os><type>hvm</type></os>
+        <devices>
+          <disk type='file' device='disk'><source file='/images/vm.qcow2'/><target dev='vda' bus='virtio'/></disk>
+        </devices>
+      </domain>
+      <active>1</active>
+    </test:domainsnapshot>
+  </domain>
+</node>
+"""
+
+
+def test_node_file_snapshots(tmp_path: Path) -> None:
+    """Predefined ``<test:domainsnapshot>`` elements load the same tree, XML and current."""
+    path = tmp_path / "node.xml"
+    path.write_text(NODE_WITH_SNAPSHOTS.format(uuid=UUID))
+    libvirt.registerErrorHandler(lambda *a: None, None)
+    lv = Side("libvirt", path)
+    pv = Side("pyvirt", path)
+    try:
+        assert pv.tree() == lv.tree() == ({"s1": None, "s2": "s1"}, "s2")
+        for name in ("s1", "s2"):
+            assert pv.snap_xml(name) == lv.snap_xml(name)
+        assert outcome(pv.revert, "s2") == outcome(lv.revert, "s2")
+        assert pv.state() == lv.state()
+        assert pv.xml() == lv.xml()
+    finally:
+        lv.close()
+        pv.close()
