@@ -168,11 +168,13 @@ def stop_state(obj: DomainObject, reason: int) -> None:
 
 def ref_of(obj: DomainObject) -> DomainRef:
     """The ref handed out for ``obj``; cached, since name and uuid only change by rename."""
-    cached = obj.driver_data.get("ref")
-    if cached is not None and cached[2] == obj.id:
-        return cached  # type: ignore[no-any-return]
+    data = obj.driver_data
+    generation = data.get("gen", 0)  # read before the name: a rename bumps it afterwards
+    cached = data.get("ref")
+    if cached is not None and cached[0] == generation and cached[1][2] == obj.id:
+        return cached[1]  # type: ignore[no-any-return]
     ref = DomainRef(obj.name, obj.uuid, obj.id)
-    obj.driver_data["ref"] = ref
+    data["ref"] = (generation, ref)
     return ref
 
 
@@ -763,7 +765,7 @@ class TestDomains:
                     raise test_error(ErrorNumber.XML_ERROR, f"name {new_name} cannot contain '/'")
                 old = _lifecycle(obj, DomainEventType.UNDEFINED, DomainEventUndefinedDetail.RENAMED)
                 self._state.domains.rename(obj, new_name)
-                obj.driver_data.pop("ref", None)
+                obj.driver_data["gen"] = obj.driver_data.get("gen", 0) + 1
             self._emit(old)
             self._emit(_lifecycle(obj, DomainEventType.DEFINED, DomainEventDefinedDetail.RENAMED))
             return ref_of(obj)
