@@ -122,6 +122,13 @@ def test_unicode_and_big_numbers(decoder: qmp.Decoder) -> None:
     assert msg.value == {"name": "d\u00e9j\u00e0 \U0001f600", "size": 18446744073709551615}
 
 
+def test_numbers_beyond_64_bits_with_the_json_backend() -> None:
+    # QEMU's numbers are int64/uint64/double, so this never comes from QEMU (orjson would make
+    # it a float); the json backend keeps it exact
+    (msg,) = qmp.Decoder(backend="json").feed(b'{"return": {"n": 123456789012345678901234567890}}\r\n')
+    assert msg.value == {"n": 123456789012345678901234567890}
+
+
 @pytest.mark.parametrize("name,args,cid", [
     ("query-status", None, 1),
     ("device_add", {"driver": "virtio-net-pci", "id": "net\u00e91", "bus": "pci.0"}, 42),

@@ -13,6 +13,8 @@ limit) raises ``FrameTooLarge`` instead of buffering without bound.
 JSON decoding uses orjson when it is importable (measured ~2x faster than the json module's C
 scanner on small replies, ~1.5x on the 470 KiB schema), else the json module's C scanner called
 directly (3x faster than ``json.loads``, which adds regex whitespace handling per call).
+orjson's one difference, integers beyond 64 bits decoded as floats, cannot arise: QEMU's numbers
+are int64, uint64 or double (QNum).
 """
 
 import json as _json
