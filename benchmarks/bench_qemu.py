@@ -151,6 +151,48 @@ def time_pipelined(client: object, count: int) -> float:
     return count / (time.perf_counter() - t0)
 
 
+def decode_figures() -> list[str]:
+    """Per-message cost of the core decoder, by JSON backend, on a small reply and on the big
+    query-qmp-schema reply recorded in libvirt's corpus (when present)."""
+    import json
+    import timeit
+
+    from pyvirt._core import qmp
+
+    small = b'{"return": {"status": "running", "singlestep": false, "running": true}, "id": 7}\r\n'
+    samples = [("query-status reply", small)]
+    corpus = Path(os.environ.get("PYVIRT_CORPUS", Path(__file__).resolve().parents[2] / "shared"
+                                 / "corpus" / "libvirt-9.0.0"))
+    replies = corpus / "qemucaps" / "caps_7.2.0.x86_64.replies"
+    if replies.exists():
+        dec = json.JSONDecoder()
+        text, i, biggest = replies.read_text(), 0, None
+        while i < len(text):
+            while i < len(text) and text[i].isspace():
+                i += 1
+            if i >= len(text):
+                break
+            obj, i = dec.raw_decode(text, i)
+            line = json.dumps(obj).encode() + b"\r\n"
+            if biggest is None or len(line) > len(biggest):
+                biggest = line
+        if biggest is not None:
+            samples.append((f"largest recorded reply ({len(biggest) // 1024} KiB)", biggest))
+    rows = []
+    backends = ["json"] + (["orjson"] if qmp.HAVE_ORJSON else [])
+    for label, line in samples:
+        n = 20000 if len(line) < 1000 else 20
+        cells = []
+        for backend in backends:
+            d = qmp.Decoder(backend=backend)
+            t = min(timeit.repeat(lambda d=d, line=line: d.feed(line), number=n, repeat=3)) / n
+            cells.append(f"{backend} {t * 1e6:9.1f} us")
+        t = min(timeit.repeat(lambda line=line: json.loads(line), number=n, repeat=3)) / n
+        cells.append(f"json.loads {t * 1e6:9.1f} us")
+        rows.append(f"  {label:<34} " + "   ".join(cells))
+    return rows
+
+
 def start_qemu(workdir: Path, names: list[str]) -> subprocess.Popen[bytes]:
     argv = [QEMU, "-machine", "pc,accel=tcg", "-nodefaults", "-no-user-config", "-m", "64",
             "-display", "none", "-S"]
@@ -225,6 +267,9 @@ def main() -> None:
           f"{'MET' if ratio <= 1.3 else 'NOT MET'}")
     for note in notes:
         print("note:", note)
+    print("decoder (pyvirt._core.qmp, framing + decoding + classification per message):")
+    for row in decode_figures():
+        print(row)
 
 
 if __name__ == "__main__":
