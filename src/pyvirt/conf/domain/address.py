@@ -61,14 +61,19 @@ PCI_NAMES = {"domain": "domain", "bus": "bus", "slot": "slot", "function": "func
 
 
 def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
-    """Rewrite one address element in libvirt's spelling, checking ranges as libvirt does."""
-    atype = addr.get("type")
+    """Rewrite one address element in libvirt's spelling, checking ranges as libvirt does.
+
+    Only values that change are written (each lxml write costs more than a read).
+    """
+    attrs = dict(addr.attrib)
+    atype = attrs.get("type")
     spec = ADDRESS_FORMATS.get(atype or "")
     if spec is None:
         return
-    values: list[tuple[str, str]] = []
+    changes: list[tuple[str, str]] = []
+    all_zero = True
     for name, fmt, default, limit in spec:
-        raw = addr.get(name)
+        raw = attrs.get(name)
         if raw is None:
             if default is None:
                 continue
@@ -83,16 +88,18 @@ def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
                     f"Invalid PCI address {name}='{raw}', must be <= 0x{limit:X}",
                     domain=ErrorDomain.DOMAIN,
                 )
-        values.append((name, fmt % value))
-    extra = [(k, v) for k, v in addr.attrib.items() if k != "type" and k not in {s[0] for s in spec}]
-    if zero_empty and atype == "pci" and all(v in ("0x0000", "0x00", "0x0") for _, v in values):
-        values = []  # an all-zero PCI address is "not assigned yet": libvirt writes only the type
-    addr.attrib.clear()
-    addr.set("type", atype or "")
-    for k, v in values:
-        addr.set(k, v)
-    for k, v in extra:
-        addr.set(k, v)
+        if value:
+            all_zero = False
+        text = fmt % value
+        if text != raw:
+            changes.append((name, text))
+    if zero_empty and atype == "pci" and all_zero:
+        # an all-zero PCI address is "not assigned yet": libvirt writes only the type
+        for name, *_ in spec:
+            addr.attrib.pop(name, None)
+        return
+    for name, text in changes:
+        addr.set(name, text)
 
 
 def _bad(atype: str | None, name: str, raw: str) -> Exception:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from ..._core import xmlcore
+from ..._core.xmlcore import child, children
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..values import invalid_prop, parse_bitmap, parse_uuid
 
@@ -42,7 +43,7 @@ def validate_domain(root: etree._Element) -> None:
 
 
 def _memory(root: etree._Element) -> None:
-    mem = root.find("memory")
+    mem = child(root, "memory")
     if mem is None or mem.text in (None, "0"):
         raise fail(
             ErrorNumber.XML_ERROR,
@@ -63,12 +64,12 @@ def _numa(root: etree._Element) -> None:
             "Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or "
             "ranges not starting from 0 are not allowed",
         )
-    tune = root.find("numatune")
+    tune = child(root, "numatune")
     if tune is not None:
-        memnodes = tune.findall("memnode")
+        memnodes = children(tune, "memnode")
         if memnodes and not cells:
             raise fail(ErrorNumber.XML_ERROR, "Element 'memnode' is invalid without any guest NUMA cells")
-        mem = tune.find("memory")
+        mem = child(tune, "memory")
         if memnodes and mem is not None and mem.get("placement") == "auto":
             raise fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
@@ -96,12 +97,12 @@ def _numa(root: etree._Element) -> None:
 
 
 def _firmware(root: etree._Element) -> None:
-    os_el = root.find("os")
+    os_el = child(root, "os")
     if os_el is None:
         return
     firmware = os_el.get("firmware")
-    loader = os_el.find("loader")
-    nvram = os_el.find("nvram")
+    loader = child(os_el, "loader")
+    nvram = child(os_el, "nvram")
     if firmware == "bios" and nvram is not None:
         raise fail(ErrorNumber.XML_DETAIL, "firmware type 'bios' does not support nvram")
     if loader is None:
@@ -159,14 +160,14 @@ def _controllers(root: etree._Element) -> None:
     ctrls = root.findall("devices/controller")
     for c in ctrls:
         key = (c.get("type"), c.get("index"))
-        if c.get("type") == "usb" and (c.find("master") is not None or (c.get("model") or "").startswith("ich9-uhci")):
+        if c.get("type") == "usb" and (child(c, "master") is not None or (c.get("model") or "").startswith("ich9-uhci")):
             continue  # companions share their master's index
         if key in seen:
             raise fail(ErrorNumber.XML_ERROR, f"Multiple '{key[0]}' controllers with index '{key[1]}'")
         seen.add(key)
     for c in ctrls:
         if c.get("type") == "pci" and c.get("model") in ("pci-root",):
-            target = c.find("target")
+            target = child(c, "target")
             if target is None:
                 continue
             tindex = target.get("index")
@@ -182,7 +183,7 @@ def _controllers(root: etree._Element) -> None:
                         ErrorNumber.CONFIG_UNSUPPORTED,
                         "Only the PCI controller with index 0 can have target index 0, and vice versa",
                     )
-            if c.get("index") == "0" and target.find("node") is not None:
+            if c.get("index") == "0" and child(target, "node") is not None:
                 raise fail(
                     ErrorNumber.CONFIG_UNSUPPORTED,
                     "The PCI controller with index=0 can't be associated with a NUMA node",
@@ -205,9 +206,9 @@ def _disks(root: etree._Element) -> None:
     targets: dict[str, str] = {}
     drive_addrs: dict[tuple[str, ...], str] = {}
     for disk in root.iterfind("devices/disk"):
-        target = disk.find("target")
+        target = child(disk, "target")
         dev = target.get("dev", "") if target is not None else ""
-        src = disk.find("source")
+        src = child(disk, "source")
         name = ""
         if src is not None:
             name = src.get("file") or src.get("dev") or src.get("dir") or src.get("name") or ""
@@ -228,7 +229,7 @@ def _disks(root: etree._Element) -> None:
                     "disk device='lun' is only valid for block type disk source",
                 )
         bus = target.get("bus") if target is not None else None
-        addr = disk.find("address")
+        addr = child(disk, "address")
         if addr is not None and bus in ("fdc", "ide", "sata", "scsi") and addr.get("type") != "drive":
             raise fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
@@ -244,14 +245,14 @@ def _disks(root: etree._Element) -> None:
                     f"controller='{key[1]}' bus='{key[2]}' target='{key[3]}' unit='{key[4]}'",
                 )
             drive_addrs[key] = dev
-        if src is not None and src.find("encryption") is not None and disk.find("encryption") is not None:
+        if src is not None and child(src, "encryption") is not None and child(disk, "encryption") is not None:
             raise fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 "an <encryption> definition already found for disk source",
             )
     # SCSI host devices must not sit on a disk's drive address
     for hd in root.iterfind("devices/hostdev"):
-        addr = hd.find("address")
+        addr = child(hd, "address")
         if hd.get("type") != "scsi" or addr is None or addr.get("type") != "drive":
             continue
         key = ("scsi", addr.get("controller", "0"), addr.get("bus", "0"), addr.get("target", "0"),
@@ -268,14 +269,14 @@ def _hostdevs(root: etree._Element) -> None:
     seen: set[bytes] = set()
     ramfb = 0
     for hd in root.iterfind("devices/hostdev"):
-        src = hd.find("source")
+        src = child(hd, "source")
         if src is not None:
             key = (hd.get("type", "") + etree.tostring(src, method="c14n").decode()).encode()
             if key in seen:
                 raise fail(ErrorNumber.XML_ERROR, "Hostdev already exists in the domain configuration")
             seen.add(key)
             if hd.get("type") == "mdev":
-                addr = src.find("address")
+                addr = child(src, "address")
                 if addr is not None and addr.get("uuid") is None:
                     raise fail(ErrorNumber.CONFIG_UNSUPPORTED, "Missing 'uuid' attribute for element <address>")
         if hd.get("type") == "mdev" and hd.get("ramfb") == "on":
@@ -286,11 +287,11 @@ def _hostdevs(root: etree._Element) -> None:
 
 def _other_devices(root: etree._Element) -> None:
     for tpm in root.iterfind("devices/tpm"):
-        if tpm.find("backend") is None:
+        if child(tpm, "backend") is None:
             raise fail(ErrorNumber.XML_ERROR, "missing TPM device backend")
     for shm in root.iterfind("devices/shmem"):
-        msi = shm.find("msi")
-        if msi is not None and msi.get("enabled", "yes") == "yes" and shm.find("server") is None:
+        msi = child(shm, "msi")
+        if msi is not None and msi.get("enabled", "yes") == "yes" and child(shm, "server") is None:
             raise fail(ErrorNumber.XML_ERROR, "msi option is only supported with a server")
     for drv in root.iterfind("devices/interface/driver"):
         queues = drv.get("queues")

@@ -12,6 +12,7 @@ import copy
 
 from lxml import etree
 
+from ..._core.xmlcore import child, children
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import parse_scaled
 from ..values import generate_mac, normalize_mac, prop_uint
@@ -151,11 +152,11 @@ def _disks(devices: etree._Element) -> None:
         return
     # libvirt inserts each parsed disk by (bus as written, drive index)
     def bus_of(d: etree._Element) -> str | None:
-        t = d.find("target")
+        t = child(d, "target")
         return None if t is None else t.get("bus")
 
     def idx_of(d: etree._Element) -> int:
-        t = d.find("target")
+        t = child(d, "target")
         return disk_name_index(None if t is None else t.get("dev"))
 
     ordered = sorted_insert(disks, bus_of, idx_of)
@@ -177,7 +178,7 @@ def _disk(disk: etree._Element) -> None:
     if device is None:
         device = "disk"
         disk.set("device", device)
-    target = disk.find("target")
+    target = child(disk, "target")
     if target is None:
         raise err(ErrorNumber.NO_TARGET, _disk_source_name(disk))
     dev = target.get("dev")
@@ -195,22 +196,22 @@ def _disk(disk: etree._Element) -> None:
         target.set("bus", bus)
     if disk.get("type") == "vhostuser" and disk.get("snapshot") is None:
         disk.set("snapshot", "no")
-    src = disk.find("source")
+    src = child(disk, "source")
     if src is not None and src.get("protocol") == "gluster":
         for host in src.iterfind("host"):
             if host.get("port") is None and host.get("transport") != "unix":
                 host.set("port", "24007")
     if target.get("tray") == "closed":
         del target.attrib["tray"]  # only an open tray is written
-    for mirror in disk.findall("mirror"):
+    for mirror in children(disk, "mirror"):
         disk.remove(mirror)  # block-job state: live XML only
     for bs in disk.iter("backingStore"):
         bs.attrib.pop("index", None)
-    if device == "cdrom" and disk.find("readonly") is None:
+    if device == "cdrom" and child(disk, "readonly") is None:
         ro = E("readonly")
         _place(disk, ro, DISK_CHILDREN)
     layout = DRIVE_LAYOUT.get(bus)
-    addr = disk.find("address")
+    addr = child(disk, "address")
     if layout is not None and addr is None:
         idx = disk_name_index(dev)
         if idx < 0:
@@ -226,7 +227,7 @@ def _disk(disk: etree._Element) -> None:
 
 
 def _disk_source_name(disk: etree._Element) -> str:
-    src = disk.find("source")
+    src = child(disk, "source")
     if src is None:
         return ""
     return src.get("file") or src.get("dev") or src.get("dir") or src.get("name") or ""
@@ -325,21 +326,21 @@ def _implicit_controllers(devices: etree._Element) -> None:
     for ctype, bus in IMPLICIT_DISK_CONTROLLERS:
         highest = -1
         for disk in devices.iterchildren("disk"):
-            t = disk.find("target")
+            t = child(disk, "target")
             if t is None or t.get("bus") != bus:
                 continue
-            a = disk.find("address")
+            a = child(disk, "address")
             if a is not None and a.get("type") == "drive":
                 highest = max(highest, int(a.get("controller", "0")))
         for i in range(highest + 1):
             _add_controller(devices, ctype, i)
     for index in _virtio_serial_users(devices):
         _add_controller(devices, "virtio-serial", index)
-    if devices.find("smartcard") is not None:
+    if child(devices, "smartcard") is not None:
         _add_controller(devices, "ccid", 0)
     for hd in devices.iterchildren("hostdev"):
         if hd.get("type") == "scsi":
-            a = hd.find("address")
+            a = child(hd, "address")
             if a is not None and a.get("type") == "drive":
                 _add_controller(devices, "scsi", int(a.get("controller", "0")))
 
@@ -348,9 +349,9 @@ def _virtio_serial_users(devices: etree._Element) -> list[int]:
     out = []
     for tag in ("channel", "console"):
         for chr_ in devices.iterchildren(tag):
-            t = chr_.find("target")
+            t = child(chr_, "target")
             if t is not None and t.get("type") == "virtio":
-                a = chr_.find("address")
+                a = child(chr_, "address")
                 index = 0
                 if a is not None and a.get("type") == "virtio-serial":
                     index = int(a.get("controller") or 0)
@@ -367,9 +368,9 @@ def _usb_masters(devices: etree._Element) -> None:
         if c.get("type") != "usb":
             continue
         start = USB_COMPANION_PORTS.get(c.get("model") or "")
-        if start is not None and c.find("master") is None:
+        if start is not None and child(c, "master") is None:
             m = E("master", startport=start)
-            a = c.find("address")
+            a = child(c, "address")
             if a is not None:
                 a.addprevious(m)
             else:
@@ -387,7 +388,7 @@ def _chr_sources(devices: etree._Element) -> None:
         for chr_ in devices.iterchildren(tag):
             _chr_source(chr_)
             if tag == "channel":
-                t = chr_.find("target")
+                t = child(chr_, "target")
                 if t is not None:
                     t.attrib.pop("state", None)  # live-only
 
@@ -395,21 +396,21 @@ def _chr_sources(devices: etree._Element) -> None:
 def _chr_source(chr_: etree._Element) -> None:
     ctype = chr_.get("type")
     if ctype == "unix":
-        src = chr_.find("source")
+        src = child(chr_, "source")
         if src is not None:
             if src.get("path") is None and not len(src):
                 chr_.remove(src)
             elif src.get("mode") is None:
                 _attrs_first(src, [("mode", "connect")])
     if ctype == "tcp":
-        src = chr_.find("source")
+        src = child(chr_, "source")
         if src is not None and src.get("mode") is None:
             _attrs_first(src, [("mode", "connect")])
-        if chr_.find("protocol") is None:
+        if child(chr_, "protocol") is None:
             proto = E("protocol", type="raw")
             (src.addnext(proto) if src is not None else chr_.insert(0, proto))
     else:
-        for proto in chr_.findall("protocol"):
+        for proto in children(chr_, "protocol"):
             chr_.remove(proto)
 
 
@@ -422,10 +423,10 @@ def _attrs_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
 
 def _shmems(devices: etree._Element) -> None:
     for shm in devices.iterchildren("shmem"):
-        if shm.find("model") is None:
+        if child(shm, "model") is None:
             m = E("model", type="ivshmem")
             shm.insert(0, m)
-        size = shm.find("size")
+        size = child(shm, "size")
         if size is not None:
             nbytes = parse_scaled(size.text, size.get("unit"), what="./size[1]", default_scale=1)
             size.text = str(nbytes >> 20)
@@ -437,11 +438,11 @@ def _smartcards(devices: etree._Element) -> None:
     used: set[tuple[int, int]] = set()
     cards = list(devices.iterchildren("smartcard"))
     for card in cards:
-        a = card.find("address")
+        a = child(card, "address")
         if a is not None and a.get("type") == "ccid":
             used.add((int(a.get("controller", "0")), int(a.get("slot", "0"))))
     for card in cards:
-        if card.find("address") is None:
+        if child(card, "address") is None:
             slot = 0
             while (0, slot) in used:
                 slot += 1
@@ -451,7 +452,7 @@ def _smartcards(devices: etree._Element) -> None:
 
 def _rngs(devices: etree._Element) -> None:
     for rng in devices.iterchildren("rng"):
-        be = rng.find("backend")
+        be = child(rng, "backend")
         if be is not None and be.get("model") == "egd":
             _chr_source(be)
         if be is not None and be.get("model") == "random" and not (be.text or "").strip():
@@ -471,21 +472,21 @@ def _redirfilters(devices: etree._Element) -> None:
 def _hostdevs(devices: etree._Element) -> None:
     used_units: set[tuple[int, int]] = set()
     for d in devices.iterchildren("disk"):
-        t = d.find("target")
-        a = d.find("address")
+        t = child(d, "target")
+        a = child(d, "address")
         if t is not None and t.get("bus") == "scsi" and a is not None and a.get("type") == "drive":
             used_units.add((int(a.get("controller", "0")), int(a.get("unit", "0"))))
     for hd in devices.iterchildren("hostdev"):
         if hd.get("mode", "subsystem") == "subsystem" and hd.get("managed") is None:
             _insert_attr_after(hd, "managed", "no", ("type", "mode"))
-        src = hd.find("source")
+        src = child(hd, "source")
         if src is not None and hd.get("type") == "pci":
-            sa = src.find("address")
+            sa = child(src, "address")
             if sa is not None:
                 sa.set("type", "pci")
                 normalize_address(sa, zero_empty=False)
                 del sa.attrib["type"]
-        if hd.get("type") == "scsi" and hd.find("address") is None:
+        if hd.get("type") == "scsi" and child(hd, "address") is None:
             unit = 0
             while (0, unit) in used_units:
                 unit += 1
@@ -510,7 +511,7 @@ def _filesystems(devices: etree._Element) -> None:
         if fs.get("type") is None:
             fs.set("type", "mount")
         if fs.get("type") == "mount" and fs.get("accessmode") is None:
-            drv = fs.find("driver")
+            drv = child(fs, "driver")
             if drv is None or drv.get("type") in (None, "path", "handle"):
                 _insert_attr_after(fs, "accessmode", "passthrough", ("type",))
 
@@ -520,7 +521,7 @@ def _filesystems(devices: etree._Element) -> None:
 
 def _interfaces(devices: etree._Element) -> None:
     for nic in devices.iterchildren("interface"):
-        mac = nic.find("mac")
+        mac = child(nic, "mac")
         if mac is None:
             mac = E("mac")
             nic.insert(0, mac)
@@ -532,10 +533,10 @@ def _interfaces(devices: etree._Element) -> None:
 
 
 def _target(chr_: etree._Element) -> etree._Element:
-    t = chr_.find("target")
+    t = child(chr_, "target")
     if t is None:
         t = E("target")
-        src = chr_.find("source")
+        src = child(chr_, "source")
         if src is not None:
             src.addnext(t)
         else:
@@ -545,9 +546,9 @@ def _target(chr_: etree._Element) -> etree._Element:
 
 def _after_sources(chr_: etree._Element, t: etree._Element) -> None:
     last = None
-    for child in chr_:
-        if child.tag in ("source", "protocol", "log"):
-            last = child
+    for kid in chr_:
+        if kid.tag in ("source", "protocol", "log"):
+            last = kid
     if last is not None:
         last.addnext(t)
     else:
@@ -557,7 +558,7 @@ def _after_sources(chr_: etree._Element, t: etree._Element) -> None:
 def _assign_ports(items: list[etree._Element]) -> None:
     ports = []
     for el in items:
-        t = el.find("target")
+        t = child(el, "target")
         raw = None if t is None else t.get("port")
         ports.append(int(raw) if raw is not None else -1)
     for i, el in enumerate(items):
@@ -613,7 +614,7 @@ def _chardevs(devices: etree._Element, hvm: bool) -> None:
 
 
 def _target_type(chr_: etree._Element) -> str | None:
-    t = chr_.find("target")
+    t = child(chr_, "target")
     return None if t is None else t.get("type")
 
 
@@ -640,7 +641,7 @@ def _graphics(devices: etree._Element) -> None:
         gtype = g.get("type")
         if gtype not in ("vnc", "spice", "rdp"):
             continue
-        listens = g.findall("listen")
+        listens = children(g, "listen")
         attr_listen = g.get("listen")
         socket = g.get("socket")
         if socket is None and listens and listens[0].get("type") == "socket" and gtype == "vnc":
@@ -701,17 +702,17 @@ def _reinsert_after_type(el: etree._Element, pairs: list[tuple[str, str]]) -> No
 def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
     videos = list(devices.iterchildren("video"))
     for i, v in enumerate(videos):
-        m = v.find("model")
+        m = child(v, "model")
         if m is not None and m.get("primary") == "yes" and i:
             videos[0].addprevious(v)
             videos.insert(0, videos.pop(i))
             break
-    if not videos and devices.find("graphics") is not None:
+    if not videos and child(devices, "graphics") is not None:
         v = E("video")
         _insert_device(devices, v)
         videos = [v]
     for n, video in enumerate(videos):
-        model = video.find("model")
+        model = child(video, "model")
         if model is None:
             model = E("model")
             video.insert(0, model)
@@ -745,18 +746,18 @@ NET_MODELS = {m.lower(): m for m in (
 
 def _interface_details(devices: etree._Element) -> None:
     for nic in devices.iterchildren("interface"):
-        model = nic.find("model")
+        model = child(nic, "model")
         if model is not None and model.get("type"):
             known = NET_MODELS.get(model.get("type", "").lower())
             if known:
                 model.set("type", known)
         ntype = nic.get("type")
         if ntype in ("hostdev", "vhostuser", "vdpa"):
-            for fr in nic.findall("filterref"):
+            for fr in children(nic, "filterref"):
                 nic.remove(fr)
         if ntype == "hostdev":
-            drv = nic.find("driver")
-            mac = nic.find("mac")
+            drv = child(nic, "driver")
+            mac = child(nic, "mac")
             if drv is not None and mac is not None:
                 mac.addnext(drv)  # written with the host device part, before <source>
             if drv is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..._core import xmlcore
+from ..._core.xmlcore import child
 
 #: (element tag, attribute) pairs libvirt only writes with VIR_DOMAIN_XML_SECURE
 SECRET_ATTRS: tuple[tuple[str, str], ...] = (("graphics", "passwd"),)
@@ -16,7 +17,7 @@ def format_domain(
     """The document text; the tree itself is left as it is."""
     hidden: list[tuple[etree._Element, str, str]] = []
     if not secure:
-        devices = root.find("devices")
+        devices = child(root, "devices")
         if devices is not None:
             for tag, attr in SECRET_ATTRS:
                 for el in devices.iterchildren(tag):

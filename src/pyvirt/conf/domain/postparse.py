@@ -12,6 +12,7 @@ from typing import Any
 from lxml import etree
 
 from ..._core import xmlcore
+from ..._core.xmlcore import child, children
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
 from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap
@@ -97,7 +98,7 @@ def post_parse(root: etree._Element, **options: Any) -> None:
     canonical_order(root)
     for nic in idx.get("devices/interface", ()):
         if nic.get("type") == "hostdev":
-            drv, mac = nic.find("driver"), nic.find("mac")
+            drv, mac = child(nic, "driver"), child(nic, "mac")
             if drv is not None and mac is not None:
                 mac.addnext(drv)  # written with the host device part, before <source>
     if root.nsmap or "metadata" in idx:
@@ -191,7 +192,7 @@ def _boot(
 
 
 def _clock(root: etree._Element) -> None:
-    if root.find("clock") is None:
+    if child(root, "clock") is None:
         root.append(etree.Element("clock", offset="utc"))
 
 
@@ -208,10 +209,10 @@ def _lifecycle(root: etree._Element, idx: dict[str, list[etree._Element]]) -> No
 
 
 def _iothreads(root: etree._Element) -> None:
-    count_el = root.find("iothreads")
-    ids_el = root.find("iothreadids")
+    count_el = child(root, "iothreads")
+    ids_el = child(root, "iothreadids")
     count = int(count_el.text) if count_el is not None and (count_el.text or "").strip().isdigit() else 0
-    ids = [] if ids_el is None else ids_el.findall("iothread")
+    ids = [] if ids_el is None else children(ids_el, "iothread")
     if count > len(ids):
         if ids_el is None:
             return
@@ -260,13 +261,13 @@ def _bitmaps(idx: dict[str, list[etree._Element]]) -> None:
 
 
 def _cpu(root: etree._Element) -> None:
-    cpu = root.find("cpu")
+    cpu = child(root, "cpu")
     if cpu is None:
         return
     if not cpu.attrib and not len(cpu):
         root.remove(cpu)
         return
-    model = cpu.find("model")
+    model = child(cpu, "model")
     mode = cpu.get("mode")
     has_name = model is not None and bool((model.text or "").strip())
     if model is not None and not has_name and mode in ("host-model", "host-passthrough", "maximum"):
@@ -281,16 +282,16 @@ def _cpu(root: etree._Element) -> None:
             _attrs_after(cpu, "mode", [("match", "exact")])
         if model.get("fallback") is None:
             _attrs_first(model, [("fallback", "allow")])
-    elif mode in (None, "custom") and cpu.find("feature") is not None:
+    elif mode in (None, "custom") and child(cpu, "feature") is not None:
         raise err(
             ErrorNumber.XML_ERROR,
             "Non-empty feature list specified without CPU model",
             domain=ErrorDomain.CPU,
         )
-    topo = cpu.find("topology")
+    topo = child(cpu, "topology")
     if topo is not None and topo.get("dies") is None:
         _attrs_after(topo, "sockets", [("dies", "1")])
-    numa = cpu.find("numa")
+    numa = child(cpu, "numa")
     if numa is not None:
         for i, cell in enumerate(numa.iterfind("cell")):
             if cell.get("id") is None:
@@ -326,17 +327,17 @@ def _attrs_after(el: etree._Element, after: str, pairs: list[tuple[str, str]]) -
 
 
 def _features(root: etree._Element) -> None:
-    feats = root.find("features")
+    feats = child(root, "features")
     if feats is None:
         return
-    hv = feats.find("hyperv")
+    hv = child(feats, "hyperv")
     if hv is not None and hv.get("mode") is None:
         hv.set("mode", "custom")
 
 
 def _memory_totals(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
     """libvirt infers <memory> from the NUMA cells (plus memory devices) only when absent."""
-    mem = root.find("memory")
+    mem = child(root, "memory")
     if mem is None or mem.text == "0":
         cells = idx.get("cpu/numa/cell", ())
         total = sum(int(c.get("memory", "0")) for c in cells)
@@ -353,7 +354,7 @@ def _memory_totals(root: etree._Element, idx: dict[str, list[etree._Element]]) -
             mem.set("unit", "KiB")
     if mem is None:
         return
-    cur = root.find("currentMemory")
+    cur = child(root, "currentMemory")
     if cur is None:
         cur = etree.Element("currentMemory", unit="KiB")
         cur.text = mem.text
@@ -404,7 +405,7 @@ def _os_details(root: etree._Element, idx: dict[str, list[etree._Element]]) -> N
     loaders = idx.get("os/loader")
     loader = loaders[0] if loaders else None
     if loader is not None and loader.get("type") is None and (loader.text or "").strip():
-        if root.find("os").get("firmware") is None:
+        if child(root, "os").get("firmware") is None:
             loader.set("type", "rom")
     for key in BOOT_PATHS:
         for boot in idx.get(key, ()):
@@ -422,7 +423,7 @@ def _numa_order(idx: dict[str, list[etree._Element]]) -> None:
     if not numas:
         return
     numa = numas[0]
-    cells = numa.findall("cell")
+    cells = children(numa, "cell")
     keyed = sorted(cells, key=lambda c: int(c.get("id", "0")))
     if keyed != cells:
         for c in cells:
@@ -432,9 +433,9 @@ def _numa_order(idx: dict[str, list[etree._Element]]) -> None:
 
 
 def _placement(root: etree._Element) -> None:
-    vcpu = root.find("vcpu")
-    tune = root.find("numatune")
-    mem = tune.find("memory") if tune is not None else None
+    vcpu = child(root, "vcpu")
+    tune = child(root, "numatune")
+    mem = child(tune, "memory") if tune is not None else None
     if vcpu is not None and vcpu.get("placement") == "auto":
         if mem is None:
             if tune is None:
@@ -466,7 +467,7 @@ def _filesystem_modes(devices: etree._Element) -> None:
 
 def _pins(root: etree._Element) -> None:
     """libvirt writes pinning per vCPU / iothread id, in id order."""
-    tune = root.find("cputune")
+    tune = child(root, "cputune")
     if tune is None:
         return
     for tag, key in (("vcpupin", "vcpu"), ("iothreadpin", "iothread")):
@@ -487,15 +488,15 @@ def _pins(root: etree._Element) -> None:
 
 def _metadata(root: etree._Element) -> None:
     """Only namespaced elements survive, one per namespace (the last one written)."""
-    meta = root.find("metadata")
+    meta = child(root, "metadata")
     if meta is None:
         return
     last: dict[str, etree._Element] = {}
-    for child in list(meta):
-        ns = etree.QName(child).namespace if isinstance(child.tag, str) else None
+    for kid in list(meta):
+        ns = etree.QName(kid).namespace if isinstance(kid.tag, str) else None
         if ns is None:
-            meta.remove(child)
+            meta.remove(kid)
             continue
         if ns in last:
             meta.remove(last[ns])
-        last[ns] = child
+        last[ns] = kid
