@@ -133,6 +133,10 @@ class TestSnapshots:
             raise raise_no_domain_uuid(dom.uuid, dom.name)
         return obj
 
+    def _snap_job(self, dom: DomainRef, name: str) -> _SnapJob:
+        """The domain inside a job; fails as libvirt does if it vanished while we waited."""
+        return _SnapJob(self, dom, name)
+
     def _snap_node(self, obj: DomainObject, name: str) -> SnapshotNode:
         node = _tree(obj).get(name)
         if node is None:
@@ -157,7 +161,7 @@ class TestSnapshots:
             raise test_error(ErrorNumber.OPERATION_INVALID, "cannot halt after transient domain snapshot")
         doc = SnapshotDoc.parse(xml, redefine=redefine, validate=bool(flags & C.VALIDATE))
         events: list[tuple[int, int]] = []
-        with obj.job("snapshot"):
+        with self._snap_job(dom, "snapshot") as obj:
             with obj.lock:
                 tree = _tree(obj)
                 if redefine:
@@ -315,8 +319,7 @@ class TestSnapshots:
     def domain_snapshot_delete(self, snap: SnapshotRef, flags: int = 0) -> None:
         check_delete_flags(flags)
         check_flags(flags, D.CHILDREN | D.CHILDREN_ONLY | D.METADATA_ONLY, "testDomainSnapshotDelete")
-        obj = self._snap_vm(snap.domain)
-        with obj.job("snapshot-delete"):
+        with self._snap_job(snap.domain, "snapshot-delete") as obj:
             with obj.lock:
                 tree = _tree(obj)
                 node = self._snap_node(obj, snap.name)
@@ -336,9 +339,8 @@ class TestSnapshots:
         """
         check_revert_flags(flags)
         check_flags(flags, R.RUNNING | R.PAUSED | R.FORCE, "testDomainRevertToSnapshot")
-        obj = self._snap_vm(snap.domain)
         events: list[tuple[int, int]] = []
-        with obj.job("snapshot-revert"):
+        with self._snap_job(snap.domain, "snapshot-revert") as obj:
             with obj.lock:
                 tree = _tree(obj)
                 node = self._snap_node(obj, snap.name)
@@ -420,6 +422,30 @@ class TestSnapshots:
         obj.id = self._state.domains.allocate_id()
         obj.prepare_live_change()
         obj.has_managed_save = False
+
+
+class _SnapJob:
+    """``with``: look the domain up, begin a job on it, check it is still listed."""
+
+    __slots__ = ("_driver", "_dom", "_name", "_obj", "_job")
+
+    def __init__(self, driver: TestSnapshots, dom: DomainRef, name: str) -> None:
+        self._driver = driver
+        self._dom = dom
+        self._name = name
+
+    def __enter__(self) -> DomainObject:
+        obj = self._driver._snap_vm(self._dom)
+        self._job = obj.job(self._name)
+        self._job.__enter__()
+        if self._driver._state.domains.by_uuid(self._dom.uuid) is not obj:
+            self._job.__exit__(None, None, None)
+            raise raise_no_domain_uuid(self._dom.uuid, self._dom.name)
+        self._obj = obj
+        return obj
+
+    def __exit__(self, *exc: object) -> None:
+        self._job.__exit__(None, None, None)
 
 
 def _stop(obj: DomainObject, reason: int) -> None:
