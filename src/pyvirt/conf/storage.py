@@ -21,7 +21,7 @@ from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, leaf
 from .base import ChildText, XMLDef, XMLView, xml_error
 from .units import parse_scaled, parse_ull
-from .values import format_uuid, generate_uuid, invalid_prop, missing_prop, parse_uuid
+from .values import format_uuid, generate_uuid, invalid_prop, missing_prop, parse_uuid, prop_int
 
 __all__ = ["StoragePoolDef", "StorageVolDef", "POOL_TYPES", "sanitize_path"]
 
@@ -96,23 +96,30 @@ def sanitize_path(path: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # shapes
 
-SIZE = Shape(attrs={"unit": None}, keep_text=True)
-_PERMS = Shape(children=(("mode", TEXT), ("owner", TEXT), ("group", TEXT), ("label", TEXT)))
-_AUTH = Shape(attrs={"type": None, "username": None}, children=(("secret", leaf("uuid", "usage")),))
-_ADAPTER = Shape(
+def _shape(**fields: Any) -> Shape:
+    """A storage shape: singletons unless listed in ``multi`` (libvirt reads ``tag[1]``)."""
+    fields.setdefault("multi", ())
+    return Shape(**fields)
+
+
+SIZE = _shape(attrs={"unit": None}, keep_text=True)
+_PERMS = _shape(children=(("mode", TEXT), ("owner", TEXT), ("group", TEXT), ("label", TEXT)))
+_AUTH = _shape(attrs={"type": None, "username": None}, children=(("secret", leaf("uuid", "usage")),))
+_ADAPTER = _shape(
     attrs={"type": None, "name": None, "parent": None, "managed": None, "parent_wwnn": None,
            "parent_wwpn": None, "parent_fabric_wwn": None, "wwnn": None, "wwpn": None},
-    children=(("parentaddr", Shape(attrs={"unique_id": None}, children=(
+    children=(("parentaddr", _shape(attrs={"unique_id": None}, children=(
         ("address", leaf("type", "domain", "bus", "slot", "function")),))),),
 )
-_POOL_SOURCE = Shape(
+_POOL_SOURCE = _shape(
+    multi=("host", "device"),
     children=(
         ("host", leaf("name", "port")),
         ("device", leaf("path", "part_separator")),
         ("dir", leaf("path")),
         ("adapter", _ADAPTER),
         ("name", TEXT),
-        ("initiator", Shape(children=(("iqn", leaf("name")),))),
+        ("initiator", _shape(children=(("iqn", leaf("name")),))),
         ("auth", _AUTH),
         ("vendor", leaf("name")),
         ("product", leaf("name")),
@@ -120,7 +127,7 @@ _POOL_SOURCE = Shape(
         ("protocol", leaf("ver")),
     )
 )
-POOL_SHAPE = Shape(
+POOL_SHAPE = _shape(
     attrs={"type": None},
     children=(
         ("name", TEXT),
@@ -128,13 +135,13 @@ POOL_SHAPE = Shape(
         ("capacity", SIZE),
         ("allocation", SIZE),
         ("available", SIZE),
-        ("features", Shape(children=(("cow", leaf("state")),))),
+        ("features", _shape(children=(("cow", leaf("state")),))),
         ("source", _POOL_SOURCE),
-        ("target", Shape(children=(("path", TEXT), ("permissions", _PERMS)))),
-        ("refresh", Shape(children=(("volume", leaf("allocation")),))),
+        ("target", _shape(children=(("path", TEXT), ("permissions", _PERMS)))),
+        ("refresh", _shape(children=(("volume", leaf("allocation")),))),
     ),
 )
-_VOL_TARGET = Shape(
+_VOL_TARGET = _shape(
     children=(
         ("path", TEXT),
         ("format", leaf("type")),
@@ -143,20 +150,20 @@ _VOL_TARGET = Shape(
         ("compat", TEXT),
         ("clusterSize", SIZE),
         ("nocow", None),
-        ("features", Shape(children=(("lazy_refcounts", None), ("extended_l2", None)))),
+        ("features", _shape(children=(("lazy_refcounts", None), ("extended_l2", None)))),
     )
 )
-VOL_SHAPE = Shape(
+VOL_SHAPE = _shape(
     attrs={"type": None},
     children=(
         ("name", TEXT),
         ("key", TEXT),
-        ("source", Shape()),
+        ("source", _shape()),
         ("capacity", SIZE),
         ("allocation", SIZE),
         ("physical", SIZE),
         ("target", _VOL_TARGET),
-        ("backingStore", Shape(children=(("path", TEXT), ("format", leaf("type")), ("permissions", _PERMS)))),
+        ("backingStore", _shape(children=(("path", TEXT), ("format", leaf("type")), ("permissions", _PERMS)))),
     ),
 )
 
@@ -180,6 +187,9 @@ def _parse_perms(perms: etree._Element | None, *, dir_default: bool = False) -> 
     """Normalise <permissions>: octal mode, decimal owner/group (-1 = unset, dropped)."""
     if perms is None:
         return
+    for child in list(perms):
+        if not (child.text or "") and child.tag in ("mode", "label"):
+            perms.remove(child)  # an empty value is an absent one
     mode = perms.find("mode")
     if mode is not None:
         text = (mode.text or "").strip()
@@ -207,6 +217,62 @@ def _parse_perms(perms: etree._Element | None, *, dir_default: bool = False) -> 
             el.text = str(value)
     if not len(perms):
         perms.getparent().remove(perms)
+
+
+def _pci_number(text: str) -> int | None:
+    t = text.strip()
+    try:
+        value = int(t, 16) if t[:2].lower() == "0x" else int(t, 10)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 2**32 - 1 and not t.startswith(("-", "+")) else None
+
+
+def _parse_adapter(adapter: etree._Element) -> None:
+    atype = adapter.get("type")
+    if atype is not None and atype not in ("scsi_host", "fc_host"):
+        raise invalid_prop("type", "adapter", atype)
+    parentaddr = adapter.find("parentaddr")
+    if parentaddr is not None:
+        uid = parentaddr.get("unique_id")
+        if uid is None or _pci_number(uid) is None:
+            raise xml_error("Missing or invalid scsi adapter 'unique_id' value", domain=_E)
+        addr = parentaddr.find("address")
+        if addr is None:
+            raise xml_error("Missing scsi_host PCI address element", domain=_E)
+        for attr in ("domain", "bus", "slot", "function"):
+            value = addr.get(attr)
+            if value is not None and _pci_number(value) is None:
+                raise invalid_prop(attr, "address", value, "Expected non-negative integer value")
+    if atype == "scsi_host" and not adapter.get("name") and parentaddr is None:
+        raise xml_error("Either 'name' or 'parent' must be specified for the 'scsi_host' adapter", domain=_E)
+
+
+_ENCRYPTION_FORMATS = ("default", "qcow", "luks", "luks2", "luks-any")
+
+
+def _parse_encryption(enc: etree._Element) -> None:
+    fmt = enc.get("format")
+    if not fmt:
+        raise xml_error("unknown volume encryption format", domain=_E)
+    if fmt not in _ENCRYPTION_FORMATS:
+        raise _unsupported(f"unknown volume encryption format type {fmt}")
+    for secret in enc.findall("secret"):
+        stype = secret.get("type")
+        if not stype:
+            raise xml_error("unknown volume encryption secret type", domain=_E)
+        if stype != "passphrase":
+            raise _unsupported(f"unknown volume encryption secret type {stype}")
+        uuid = secret.get("uuid")
+        if uuid is not None:
+            raw = parse_uuid(uuid)
+            if raw is None:
+                raise virt_error(ErrorNumber.XML_ERROR, f"invalid secret uuid '{uuid}'", domain=ErrorDomain.NONE)
+            secret.set("uuid", format_uuid(raw))
+        elif not secret.get("usage"):
+            raise virt_error(
+                ErrorNumber.XML_ERROR, "missing secret uuid or usage attribute", domain=ErrorDomain.NONE
+            )
 
 
 def _unsupported(detail: str) -> VirtError:
@@ -304,6 +370,14 @@ class StoragePoolDef(XMLDef):
         kind = POOL_TYPES.get(ptype)
         if kind is None:
             raise invalid_prop("type", "pool", ptype)
+        cow = root.find("features/cow")
+        if cow is not None and cow.get("state") is not None and cow.get("state") not in ("yes", "no"):
+            raise invalid_prop("state", "cow", cow.get("state", ""))
+        refresh_vol = root.find("refresh/volume")
+        if refresh_vol is not None:
+            alloc = refresh_vol.get("allocation")
+            if alloc is not None and alloc not in ("default", "capacity"):
+                raise _unsupported(f"unknown storage pool volume refresh allocation type {alloc}")
         canonicalize(root, POOL_SHAPE)
         for ns_el in list(root):
             if isinstance(ns_el.tag, str) and ns_el.tag.startswith("{") and not (
@@ -319,9 +393,12 @@ class StoragePoolDef(XMLDef):
                 anchor.addprevious(source)
             else:
                 root.append(source)
+        src_name_el = source.find("name")
+        if src_name_el is not None and not src_name_el.text:
+            source.remove(src_name_el)  # empty: absent
         self._parse_source(source, kind, ptype)
         name_el = root.find("name")
-        if name_el is None or not (name_el.text or "").strip():
+        if name_el is None or not (name_el.text or ""):
             src_name = source.findtext("name")
             if kind.flags & NAME and src_name:
                 name_el = _set_child(root, "name", src_name)
@@ -329,12 +406,11 @@ class StoragePoolDef(XMLDef):
             else:
                 raise xml_error("missing pool source name element", domain=_E)
         if "/" in name_el.text:
-            raise virt_error(ErrorNumber.XML_DETAIL, "invalid char in name: /", domain=ErrorDomain.XML)
-        if kind.flags & NAME and source.find("name") is None:
-            src_name_el = etree.SubElement(source, "name")
-            src_name_el.text = name_el.text
-            canonicalize(source, _POOL_SOURCE)
+            raise xml_error(f"name {name_el.text} cannot contain '/'", domain=_E)
         uuid_el = root.find("uuid")
+        if uuid_el is not None and not uuid_el.text:
+            root.remove(uuid_el)  # empty: libvirt generates one
+            uuid_el = None
         if uuid_el is None:
             uuid_el = etree.Element("uuid")
             name_el.addnext(uuid_el)
@@ -344,6 +420,11 @@ class StoragePoolDef(XMLDef):
             if raw is None:
                 raise xml_error("malformed uuid element", domain=_E)
             uuid_el.text = format_uuid(raw)
+        self._check_source(source, kind, ptype)
+        if kind.flags & NAME and source.find("name") is None:
+            src_name_el = etree.SubElement(source, "name")
+            src_name_el.text = name_el.text
+            canonicalize(source, _POOL_SOURCE)
         # sizes are runtime values: the inactive definition always shows zero
         for tag in ("capacity", "allocation", "available"):
             el = _set_child(root, tag, "0", ("features", "source", "target"))
@@ -351,14 +432,23 @@ class StoragePoolDef(XMLDef):
             el.set("unit", "bytes")
         canonicalize(root, POOL_SHAPE)
         self._parse_target(kind, ptype)
+        refresh = root.find("refresh")
+        if refresh is not None and (refresh.find("volume") is None or not refresh.find("volume").get("allocation")):
+            root.remove(refresh)
+        features = root.find("features")
+        if features is not None and (features.find("cow") is None or not features.find("cow").get("state")):
+            root.remove(features)
+        etree.cleanup_namespaces(root)  # declarations only where used (rbd:config_opts)
 
     def _parse_source(self, source: etree._Element, kind: PoolKind, ptype: str) -> None:
+        """Values inside <source> (libvirt parses these before the pool's name and uuid)."""
         for host in source.findall("host"):
-            if not host.get("name"):
+            if host.get("name") is None:
                 raise xml_error("missing storage pool host name", domain=_E)
             port = host.get("port")
-            if port is not None and (not port.isdigit() or int(port) > 65535):
-                raise xml_error(f"Invalid port number: {port}", domain=_E)
+            if port is not None:
+                if prop_int(port, "port", "host") == 0:
+                    del host.attrib["port"]  # 0 is "no port" and is not written
         for dev in source.findall("device"):
             if dev.get("path") is None:
                 raise xml_error("missing storage pool source device path", domain=_E)
@@ -368,21 +458,25 @@ class StoragePoolDef(XMLDef):
             if ps is not None and ps not in ("yes", "no"):
                 raise invalid_prop("part_separator", "device", ps)
         fmt = source.find("format")
+        if fmt is not None and not fmt.get("type"):
+            source.remove(fmt)  # empty: the type's default
+            fmt = None
         if kind.formats:
             if fmt is None:
                 fmt = etree.SubElement(source, "format", type=kind.default_format or "")
                 canonicalize(source, _POOL_SOURCE)
             if fmt.get("type") not in kind.formats:
                 raise _unsupported(f"unknown pool format type {fmt.get('type')}")
-            if fmt.get("type") == "unknown":
-                source.remove(fmt)
         elif fmt is not None:
             source.remove(fmt)
+        adapter = source.find("adapter")
+        if adapter is not None:
+            _parse_adapter(adapter)
         auth = source.find("auth")
         if auth is not None:
             atype = auth.get("type")
-            if atype is None:
-                raise xml_error("missing auth type attribute", domain=_E)
+            if not atype:
+                raise _unsupported("storage pool missing auth type")
             if atype not in ("chap", "ceph"):
                 raise _unsupported(f"unknown auth type '{atype}'")
             if not auth.get("username"):
@@ -393,11 +487,25 @@ class StoragePoolDef(XMLDef):
             if secret.get("uuid") is not None:
                 raw = parse_uuid(secret.get("uuid", ""))
                 if raw is None:
-                    raise xml_error("invalid auth secret uuid", domain=_E)
+                    raise xml_error(f"invalid secret uuid '{secret.get('uuid')}'", domain=_E)
                 secret.set("uuid", format_uuid(raw))
+        proto = source.find("protocol")
+        if proto is not None and fmt is not None and fmt.get("type") not in ("auto", "nfs"):
+            raise _unsupported(
+                f"storage pool protocol ver unsupported for pool type '{fmt.get('type')}'"
+            )
+
+    def _check_source(self, source: etree._Element, kind: PoolKind, ptype: str) -> None:
+        """What each pool type requires of its source (checked after name and uuid)."""
         if kind.flags & HOST and not source.findall("host"):
             raise xml_error("missing storage pool source host name", domain=_E)
-        if kind.flags & DIR and ptype == "netfs" and source.find("dir") is None:
+        if ptype == "rbd" and not source.findtext("name"):
+            raise xml_error("element 'name' is mandatory for RBD pool", domain=_E)
+        dir_el = source.find("dir")
+        if dir_el is not None and not dir_el.get("path"):
+            source.remove(dir_el)
+            dir_el = None
+        if kind.flags & DIR and ptype == "netfs" and dir_el is None:
             raise xml_error("missing storage pool source path", domain=_E)
         if kind.flags & DEVICE and ptype in ("fs", "disk") and not source.findall("device"):
             raise xml_error("missing storage pool source device name", domain=_E)
@@ -405,19 +513,11 @@ class StoragePoolDef(XMLDef):
             adapter = source.find("adapter")
             if adapter is None or adapter.get("type") is None:
                 raise xml_error("missing storage pool source adapter", domain=_E)
-        if ptype == "rbd" and source.find("name") is None:
-            raise xml_error("element 'name' is mandatory for RBD pool", domain=_E)
-        if ptype == "gluster" and source.find("dir") is None:
+        if ptype == "iscsi-direct" and source.find("initiator") is None:
+            raise _unsupported("missing initiator IQN")
+        if ptype == "gluster" and dir_el is None:
             etree.SubElement(source, "dir", path="/")
             canonicalize(source, _POOL_SOURCE)
-        proto = source.find("protocol")
-        if proto is not None and fmt is not None and fmt.get("type") not in ("auto", "nfs"):
-            raise _unsupported(
-                f"storage pool protocol ver unsupported for pool type '{fmt.get('type')}'"
-            )
-        dir_el = source.find("dir")
-        if dir_el is not None and dir_el.get("path") is None:
-            raise xml_error("missing storage pool source path", domain=_E)
 
     def _parse_target(self, kind: PoolKind, ptype: str) -> None:
         root = self._el
@@ -524,6 +624,17 @@ class StorageVolDef(XMLDef):
         src = root.find("source")
         if src is not None:
             root.remove(src)
+        backing = root.find("backingStore")
+        if backing is not None and not backing.findtext("path"):
+            root.remove(backing)  # libvirt keeps a backing store only with its path
+            backing = None
+        if backing is not None:
+            self._parse_format(backing, kind, default=True)
+            _parse_perms(backing.find("permissions"))
+        for tag in ("capacity", "allocation"):
+            el = root.find(tag)
+            if el is not None and not el.text:
+                root.remove(el)  # empty: absent
         cap = root.find("capacity")
         has_backing = root.find("backingStore") is not None
         if cap is None:
@@ -535,7 +646,8 @@ class StorageVolDef(XMLDef):
             cap.set("unit", "bytes")
         alloc = root.find("allocation")
         if alloc is not None:
-            alloc.text = str(_size(alloc, "allocation"))
+            # libvirt reports a bad allocation with the capacity wording
+            alloc.text = str(_size(alloc, "capacity"))
             alloc.attrib.clear()
             alloc.set("unit", "bytes")
         elif cap is not None:
@@ -548,16 +660,13 @@ class StorageVolDef(XMLDef):
         if target is None:
             target = etree.SubElement(root, "target")
         self._parse_target(target, kind, name)
-        backing = root.find("backingStore")
-        if backing is not None:
-            if not backing.findtext("path"):
-                raise xml_error("missing backing store path", domain=_E)
-            self._parse_format(backing, kind, default=True)
-            _parse_perms(backing.find("permissions"))
         canonicalize(root, VOL_SHAPE)
 
     def _parse_format(self, parent: etree._Element, kind: PoolKind, *, default: bool) -> None:
         fmt = parent.find("format")
+        if fmt is not None and not fmt.get("type"):
+            parent.remove(fmt)  # empty: the pool type's default
+            fmt = None
         if not kind.vol_formats:
             if fmt is not None:
                 parent.remove(fmt)
@@ -573,6 +682,9 @@ class StorageVolDef(XMLDef):
             raise _unsupported(f"unknown volume format type {ftype}")
 
     def _parse_target(self, target: etree._Element, kind: PoolKind, name: str) -> None:
+        enc = target.find("encryption")
+        if enc is not None:
+            _parse_encryption(enc)
         timestamps = target.find("timestamps")
         if timestamps is not None:
             target.remove(timestamps)
