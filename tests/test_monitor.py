@@ -521,3 +521,31 @@ def test_replies_never_go_to_the_wrong_caller_under_timeouts(own_qemu: QemuProce
         assert "status" in mon.execute("query-status", timeout=10)  # still in step afterwards
     finally:
         mon.close()
+
+
+def test_close_releases_a_caller_waiting_without_timeout(own_qemu: QemuProcess) -> None:
+    mon = Monitor.connect(own_qemu.qmp_path, timeout=10)
+    os.kill(own_qemu.pid, signal.SIGSTOP)
+    errors: list[VirtError] = []
+
+    def call() -> None:
+        try:
+            mon.execute("query-status", timeout=None)
+        except VirtError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(2)]  # one reads, one waits
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        mon.close()
+        for t in threads:
+            t.join(5)
+        assert not any(t.is_alive() for t in threads)
+        assert time.monotonic() - t0 < 5
+        assert len(errors) == 2
+        assert all(e.code == ErrorNumber.INTERNAL_ERROR for e in errors)
+    finally:
+        os.kill(own_qemu.pid, signal.SIGCONT)
