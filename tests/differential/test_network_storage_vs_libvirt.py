@@ -349,3 +349,39 @@ def test_network_update_sequence(pair) -> None:
     a.create()
     b.start()
     assert norm(b.xml()) == norm(a.XMLDesc(0))
+
+
+VOLUME_NODE = """<node>
+  <pool type='dir'>
+    <name>vp</name>
+    <uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4567</uuid>
+    <target><path>/vp</path></target>
+    <volume><name>v1</name><capacity unit='G'>1</capacity><allocation unit='M'>100</allocation></volume>
+    <volume type='block'><name>v2</name><capacity>1000</capacity><target><format type='qcow2'/></target></volume>
+  </pool>
+  <pool type='logical'>
+    <name>lvm</name>
+    <source><name>vg0</name><format type='lvm2'/></source>
+    <target><path>/dev/vg0</path></target>
+    <volume><name>lv1</name><capacity unit='M'>8</capacity></volume>
+  </pool>
+</node>
+"""
+
+
+def test_node_file_volumes(tmp_path: Path) -> None:
+    path = tmp_path / "node.xml"
+    path.write_text(VOLUME_NODE)
+    libvirt.registerErrorHandler(lambda *a: None, None)
+    lv = libvirt.open(f"test://{path}")
+    with pyvirt.open(f"test://{path}") as pv:
+        for pool, vols in (("vp", ("v1", "v2")), ("lvm", ("lv1",))):
+            a, b = lv.storagePoolLookupByName(pool), pv.lookup_storage_pool(pool)
+            assert tuple(b.info()) == tuple(a.info()), pool
+            assert sorted(b.volume_names()) == sorted(a.listVolumes()), pool
+            for name in vols:
+                va, vb = a.storageVolLookupByName(name), b.lookup_volume(name)
+                assert vb.xml() == va.XMLDesc(0), name
+                assert tuple(vb.info()) == tuple(va.info()), name
+                assert (vb.key, vb.path()) == (va.key(), va.path()), name
+    lv.close()

@@ -7,7 +7,8 @@ driver and then run on QEMU:
 * a snapshot of a running persistent domain records the persistent configuration as
   ``<inactiveDomain>`` next to the live ``<domain>``, and revert restores each to its own
   place (libvirt's test driver drops the persistent configuration on revert);
-* ``no_metadata`` and ``disk_only`` are accepted (libvirt's test driver refuses both);
+* ``no_metadata``, ``disk_only`` (create) and ``metadata_only`` (delete) are accepted, with
+  the QEMU driver's meaning (libvirt's test driver refuses them);
 * reverting a shut-off domain to a shut-off snapshot with ``running``/``paused`` really
   starts it (libvirt's test driver only emits the STARTED event and leaves it shut off).
 

@@ -41,8 +41,16 @@ _TYPE_BITS = {
 _ALL_LIST = F.INACTIVE | F.ACTIVE | F.PERSISTENT | F.TRANSIENT | F.AUTOSTART | F.NO_AUTOSTART
 for _bit in _TYPE_BITS.values():
     _ALL_LIST |= _bit
-_VOL_TYPES = {"file": StorageVolType.FILE, "block": StorageVolType.BLOCK, "dir": StorageVolType.DIR,
-              "network": StorageVolType.NETWORK, "netdir": StorageVolType.NETDIR, "ploop": StorageVolType.PLOOP}
+
+
+def _vol_type_for_pool(pool_type: str) -> StorageVolType:
+    """libvirt's test driver reports a volume's type from its pool's kind, not its XML."""
+    if pool_type in ("dir", "fs", "netfs", "vstorage"):
+        return StorageVolType.FILE
+    if pool_type in ("sheepdog", "iscsi-direct", "gluster", "rbd"):
+        return StorageVolType.NETWORK
+    return StorageVolType.BLOCK
+
 
 _LOGICAL_SOURCES = """<sources>
   <source>
@@ -435,8 +443,8 @@ class TestStorage(StorageDriver):
 
     def storage_vol_get_info(self, vol: StorageVolRef) -> StorageVolInfo:
         with self._pools.lock:
-            _, v = self._vol(vol)
-            return StorageVolInfo(int(_VOL_TYPES.get(v.type, StorageVolType.FILE)), v.capacity or 0, v.allocation or 0)
+            obj, v = self._vol(vol)
+            return StorageVolInfo(int(_vol_type_for_pool(obj.definition.type)), v.capacity or 0, v.allocation or 0)
 
     def storage_vol_get_xml_desc(self, vol: StorageVolRef, flags: int = 0) -> str:
         check_flags(flags, 0, "testStorageVolGetXMLDesc")
