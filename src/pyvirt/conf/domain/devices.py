@@ -62,29 +62,29 @@ def sorted_insert(items: list, key_same, key_index) -> list:  # type: ignore[no-
 
     Each item goes after the last earlier item of the same group, or before the first
     later-positioned item of that group whose index is greater; unrelated items keep order.
+    Keys are computed once per item (they read the tree).
     """
+    keyed = [(key_same(item), key_index(item), item) for item in items]
     out: list = []
-    for item in items:
+    for group, index, item in keyed:
         at = -1
-        group = key_same(item)
-        index = key_index(item)
         for pos in range(len(out) - 1, -1, -1):
-            other = out[pos]
-            if key_same(other) != group:
+            other_group, other_index, _ = out[pos]
+            if other_group != group:
                 continue
             if index is None:
                 at = pos + 1
                 break
-            other_index = key_index(other)
             if other_index is not None and other_index > index:
                 at = pos
             elif at == -1:
                 at = pos + 1
+        entry = (group, index, item)
         if at == -1:
-            out.append(item)
+            out.append(entry)
         else:
-            out.insert(at, item)
-    return out
+            out.insert(at, entry)
+    return [item for _, _, item in out]
 
 
 def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
