@@ -385,3 +385,14 @@ def test_node_file_volumes(tmp_path: Path) -> None:
                 assert tuple(vb.info()) == tuple(va.info()), name
                 assert (vb.key, vb.path()) == (va.key(), va.path()), name
     lv.close()
+
+
+def test_node_device_list_flags() -> None:
+    libvirt.registerErrorHandler(lambda *a: None, None)
+    lv = libvirt.open("test:///default")
+    with pyvirt.open("test:///default") as pv:
+        for bit in [0] + [1 << i for i in range(22)] + [1 << 30, 1 << 31, 1 | 32, 512 | 1024]:
+            want = outcome(lambda f: sorted(x.name() for x in lv.listAllDevices(f)), bit)
+            got = outcome(lambda f: sorted(x.name for x in pv.list_node_devices(flags=f)), bit)
+            assert got == want, hex(bit)
+    lv.close()
