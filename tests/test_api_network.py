@@ -227,3 +227,31 @@ def test_update_config_of_transient_is_refused(conn) -> None:
     assert err.value.message.endswith("cannot change persistent config of a transient network")
     net.update(3, 5, "<range start='10.1.0.2' end='10.1.0.9'/>")
     assert "<range start='10.1.0.2' end='10.1.0.9'/>" in net.xml()
+
+
+def test_async_network_and_pool_events(tmp_path: Path) -> None:
+    import asyncio
+
+    node = tmp_path / "node.xml"
+    node.write_text(NODE.replace("</node>", "<pool type='dir'><name>p</name><target><path>/p</path></target></pool></node>"))
+
+    async def main() -> list[tuple[str, int]]:
+        with pyvirt.open(f"test://{node}") as conn:
+            seen: list[tuple[str, int]] = []
+            async with conn.network_events() as nets, conn.storage_pool_events() as pools:
+                await asyncio.to_thread(lambda: conn.define_network(N2).start())
+                await asyncio.to_thread(lambda: conn.lookup_storage_pool("p").destroy())
+                for _ in range(2):
+                    ev = await nets.get(5.0)
+                    seen.append((ev.network.name, int(ev.event)))
+                ev = await pools.get(5.0)
+                seen.append((ev.pool.name, int(ev.event)))
+            return seen
+
+    from pyvirt.enums import StoragePoolEventType
+
+    assert asyncio.run(main()) == [
+        ("n2", NetworkEventType.DEFINED),
+        ("n2", NetworkEventType.STARTED),
+        ("p", StoragePoolEventType.STOPPED),
+    ]

@@ -7,8 +7,9 @@ asked (VIR_ERR_OPERATION_DENIED in libvirt's network error domain).
 
 from __future__ import annotations
 
+import asyncio
 import uuid as _uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from .driver.refs import NetworkRef
@@ -19,7 +20,7 @@ from .errors import ErrorDomain
 if TYPE_CHECKING:
     from .connection import Connection
 
-__all__ = ["Network", "NetworkAPI", "tristate_flags"]
+__all__ = ["Network", "NetworkAPI", "ObjectEventStream", "tristate_flags"]
 
 _ERR = ErrorDomain.NETWORK
 
@@ -29,6 +30,69 @@ def tristate_flags(value: bool | None, yes: int, no: int) -> int:
     if value is None:
         return 0
     return int(yes) if value else int(no)
+
+
+class ObjectEventStream(AsyncIterator[Any]):
+    """``async for ev in stream``: events handed from the driver's delivery thread into the
+    running asyncio loop. A consumer that falls ``maxsize`` events behind loses the oldest
+    ones; the driver is never slowed down.
+    """
+
+    _END = object()
+
+    def __init__(
+        self, register: Callable[[Callable[[Any], None]], int], deregister: Callable[[int], None], maxsize: int
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(maxsize, 1))
+        self._deregister = deregister
+        self._closed = False
+        self._id = register(self._from_thread)
+
+    def _from_thread(self, ev: Any) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._put, ev)
+        except RuntimeError:  # the loop is closed
+            pass
+
+    def _put(self, ev: Any) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait(ev)
+
+    def __aiter__(self) -> ObjectEventStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._closed and self._queue.empty():
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is self._END:
+            raise StopAsyncIteration
+        return item
+
+    async def get(self, timeout: float | None = None) -> Any:
+        """The next event, waiting at most ``timeout`` seconds (TimeoutError after)."""
+        return await asyncio.wait_for(self.__anext__(), timeout)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._deregister(self._id)
+        except Exception:  # noqa: BLE001 - the connection may be gone already
+            pass
+        self._put(self._END)
+
+    async def aclose(self) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ObjectEventStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Network:
@@ -207,3 +271,9 @@ class NetworkAPI:
 
     def deregister_network_event(self, callback_id: int) -> None:
         self.driver.connect_network_event_deregister_any(callback_id)
+
+    def network_events(self, network: Network | None = None, *, maxsize: int = 1024) -> ObjectEventStream:
+        """``async for ev in conn.network_events(): ...`` (create it inside the running loop)."""
+        return ObjectEventStream(
+            lambda cb: self.register_network_event(cb, network), self.deregister_network_event, maxsize
+        )

@@ -16,7 +16,7 @@ from .driver.storage import StoragePoolInfo, StorageVolInfo
 from .enums import ConnectListAllStoragePoolsFlags as _F
 from .enums import StoragePoolEventID
 from .errors import ErrorDomain
-from .network import tristate_flags
+from .network import ObjectEventStream, tristate_flags
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -304,3 +304,9 @@ class StorageAPI:
 
     def deregister_storage_pool_event(self, callback_id: int) -> None:
         self.driver.connect_storage_pool_event_deregister_any(callback_id)
+
+    def storage_pool_events(self, pool: StoragePool | None = None, *, maxsize: int = 1024) -> ObjectEventStream:
+        """``async for ev in conn.storage_pool_events(): ...`` (create it inside the running loop)."""
+        return ObjectEventStream(
+            lambda cb: self.register_storage_pool_event(cb, pool), self.deregister_storage_pool_event, maxsize
+        )
