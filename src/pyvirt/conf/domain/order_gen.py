@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
     from .tables import _DEVICE_INFO, HAND_ORDER
 
     for key, seen in first_seen.items():
-        if key.count("/") != 1 or not key.startswith("devices/"):
+        if key.count("/") != 1 or not key.startswith("devices/") or key in HAND_ORDER:
             continue
         for info in _DEVICE_INFO:
             seen.setdefault(info, len(seen) + 2000)

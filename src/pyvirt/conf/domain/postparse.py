@@ -84,6 +84,8 @@ def post_parse(root: etree._Element, **options: Any) -> None:
     _os_details(root, idx)
     if "cpu/numa" in idx:
         _numa_order(idx)
+        if "cpu/numa/cell/distances" in idx:
+            _numa_distances(idx)
     if "numatune" in idx or "vcpu" in idx:
         _placement(root)
     if "cputune" in idx:
@@ -500,3 +502,28 @@ def _metadata(root: etree._Element) -> None:
         if ns in last:
             meta.remove(last[ns])
         last[ns] = kid
+
+
+#: libvirt's distance of a NUMA node to itself
+LOCAL_DISTANCE = 10
+
+
+def _numa_distances(idx: dict[str, list[etree._Element]]) -> None:
+    """Complete the distance matrix as libvirt does: symmetric, 10 on the diagonal."""
+    cells = idx["cpu/numa"][0].findall("cell")
+    ids = [int(c.get("id", "0")) for c in cells]
+    dist: dict[tuple[int, int], str] = {}
+    for cid, cell in zip(ids, cells, strict=True):
+        for sib in cell.iterfind("distances/sibling"):
+            dist[(cid, int(sib.get("id", "0")))] = sib.get("value", "")
+    for (a, b), v in list(dist.items()):
+        dist.setdefault((b, a), v)
+    for cid in ids:
+        dist.setdefault((cid, cid), str(LOCAL_DISTANCE))
+    for cid, cell in zip(ids, cells, strict=True):
+        old = child(cell, "distances")
+        if old is not None:
+            cell.remove(old)
+        new = etree.SubElement(cell, "distances")
+        for other in sorted(b for (a, b) in dist if a == cid):
+            etree.SubElement(new, "sibling", id=str(other), value=dist[(cid, other)])

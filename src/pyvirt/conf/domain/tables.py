@@ -64,7 +64,7 @@ HAND_ORDER: dict[str, tuple[str, ...]] = {
     "devices/console": _CHR,
     "devices/channel": _CHR,
     "devices/video": ("driver", "model") + _DEVICE_INFO,
-    "devices/vsock": ("cid", "boot", "alias", "address", "driver"),
+    "devices/vsock": ("cid", "boot", "alias", "master", "rom", "acpi", "address", "driver"),
     "devices/graphics": ("listen", "channel", "image", "streaming", "clipboard", "mouse",
                          "filetransfer", "gl", "audio"),
     "devices/hostdev": ("driver", "source", "origstates", "readonly", "shareable") + _DEVICE_INFO,
