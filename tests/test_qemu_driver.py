@@ -526,3 +526,74 @@ def test_public_api_opens_embed_uri(root: Path, guest) -> None:  # type: ignore[
         assert dom.is_persistent() and not dom.is_active()
     finally:
         conn.close()
+
+
+def test_reboot_boots_the_guest_again(h: Harness) -> None:
+    ref = h.define_and_start()
+    pid = h.pid()
+    h.wait_ready()
+    mark = len(h.text())
+    h.drv.domain_reboot(ref)
+    wait_for(lambda: READY_MARKER in h.text()[mark:], BOOT_TIMEOUT, "READY after reboot")
+    assert h.pid() == pid, "reboot must keep the QEMU process"
+    assert h.state(ref)[0] == DomainState.RUNNING
+    h.flush_events()
+    assert not any(e[1] == DomainEventType.STOPPED for e in h.events)
+
+
+def test_offline_snapshots_with_qemu_img_survive_a_restart(h: Harness) -> None:
+    disk = h.qcow2()
+    ref = h.drv.domain_define_xml(h.xml(disk=disk, description="one"))
+    s1 = h.drv.domain_snapshot_create_xml(ref, "<domainsnapshot><name>off1</name></domainsnapshot>")
+    h.drv.domain_define_xml(h.xml(disk=disk, description="two").replace("<name>g</name>", f"<name>g</name><uuid>{ref.uuid}</uuid>"))
+    h.drv.domain_snapshot_create_xml(ref, "<domainsnapshot><name>off2</name></domainsnapshot>")
+    listing = subprocess.run(["qemu-img", "snapshot", "-l", str(disk)], capture_output=True, text=True, timeout=30).stdout
+    assert "off1" in listing and "off2" in listing
+    assert "<state>shutoff</state>" in h.drv.domain_snapshot_get_xml_desc(s1)
+    # a new driver instance reads the metadata back: tree, parent and current marker
+    h.drv.connect_close()
+    h.drv = h.open()
+    ref = h.drv.domain_lookup_by_name("g")
+    assert sorted(h.drv.domain_snapshot_list_names(ref)) == ["off1", "off2"]
+    assert h.drv.domain_snapshot_current(ref).name == "off2"
+    off2 = h.drv.domain_snapshot_lookup_by_name(ref, "off2")
+    assert h.drv.domain_snapshot_get_parent(off2).name == "off1"
+    # revert to the first: its configuration comes back, and the disk is rolled back
+    h.drv.domain_revert_to_snapshot(h.drv.domain_snapshot_lookup_by_name(ref, "off1"))
+    assert "<description>one</description>" in h.drv.domain_get_xml_desc(ref, 2)
+    assert h.drv.domain_snapshot_current(ref).name == "off1"
+    assert "<description>one</description>" in (h.root / "etc" / "qemu" / "g.xml").read_text()
+    # delete: the image and the metadata lose it; undefine needs the metadata flag
+    h.drv.domain_snapshot_delete(off2)
+    listing = subprocess.run(["qemu-img", "snapshot", "-l", str(disk)], capture_output=True, text=True, timeout=30).stdout
+    assert "off2" not in listing and "off1" in listing
+    assert not (h.root / "etc" / "qemu" / "snapshot" / "g" / "off2.xml").exists()
+    with pytest.raises(OperationInvalidError, match="snapshots"):
+        h.drv.domain_undefine(ref)
+    h.drv.domain_undefine(ref, 2)
+    assert not (h.root / "etc" / "qemu" / "snapshot" / "g").exists()
+    assert not (h.root / "etc" / "qemu" / "g.xml").exists()
+
+
+def test_raw_disk_refuses_internal_snapshot(h: Harness) -> None:
+    raw = h.root / "raw.img"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(raw), "8M"], check=True, timeout=30)
+    xml = h.xml().replace("<devices>", f"<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{raw}'/><target dev='vda' bus='virtio'/></disk>", 1)
+    ref = h.drv.domain_define_xml(xml)
+    with pytest.raises(ConfigUnsupportedError, match="internal snapshot for disk vda unsupported for storage type raw"):
+        h.drv.domain_snapshot_create_xml(ref, "<domainsnapshot><name>x</name></domainsnapshot>")
+    assert h.drv.domain_snapshot_num(ref) == 0
+
+
+def test_transient_domain_and_start_paused(h: Harness) -> None:
+    ref = h.drv.domain_create_xml(h.xml("t"), 1)  # START_PAUSED
+    h.pids.add(h.pid("t"))
+    assert h.state(ref) == (DomainState.PAUSED, DomainPausedReason.USER)
+    assert not h.drv.domain_is_persistent(ref)
+    assert not (h.root / "etc" / "qemu" / "t.xml").exists()
+    assert (h.root / "run" / "qemu" / "t.xml").exists()
+    h.drv.domain_resume(ref)
+    h.drv.domain_destroy(ref)
+    with pytest.raises(VirtError) as info:
+        h.drv.domain_lookup_by_name("t")
+    assert info.value.code == ErrorNumber.NO_DOMAIN

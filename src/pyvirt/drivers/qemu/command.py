@@ -15,6 +15,7 @@ element, before any process is started. ``type='kvm'`` is honoured only where KV
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -110,6 +111,7 @@ def _json(props: dict[str, Any]) -> str:
 # host probing
 
 
+@functools.lru_cache(maxsize=1)
 def kvm_usable() -> bool:
     """True only when KVM can really run guests: the device opens *and* the CPU has VMX/SVM.
 

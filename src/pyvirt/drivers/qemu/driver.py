@@ -152,7 +152,6 @@ class QemuState:
         self.watcher = ExitWatcher(name="pyvirt-qemu-exits")
         self.lock = threading.Lock()  # name/uuid checks when adding
         self.refs = 0
-        self.driver: QemuDriver | None = None  # the helper that owns domain bookkeeping
 
     def close(self) -> None:
         for obj in self.domains.all():
@@ -309,7 +308,6 @@ class _QemuDriverBase(Driver):
         self._flags = flags
         if fresh:
             try:
-                state.driver = self
                 self._load_all()
             except BaseException:
                 _release_state(state)
@@ -326,8 +324,6 @@ class _QemuDriverBase(Driver):
             except VirtError:
                 pass
         self._callbacks.clear()
-        if state.driver is self:
-            state.driver = None
         _release_state(state)
 
     def connect_is_alive(self) -> bool:
@@ -605,6 +601,16 @@ def _event_handler(state: QemuState, obj: DomainObject, box: dict[str, QemuProce
                 obj.set_state(DomainState.RUNNING, DomainRunningReason.UNPAUSED)
             emit(_lifecycle(obj, DomainEventType.RESUMED, DomainEventResumedDetail.UNPAUSED))
             _save_status_quietly(state, obj)
+        elif name == "GUEST_PANICKED":
+            emit(_lifecycle(obj, DomainEventType.CRASHED, 0))  # detail PANICKED
+            action = (obj.definition.on_crash or "destroy").strip()
+            if proc is not None and action in ("destroy", "coredump-destroy"):
+                proc.expected_exit = DomainShutoffReason.CRASHED
+                proc.panicked = True
+                threading.Thread(target=proc.terminate, daemon=True).start()
+            else:
+                with obj.lock:
+                    obj.set_state(DomainState.CRASHED, 1)  # VIR_DOMAIN_CRASHED_PANICKED
         elif name == "RESET":
             emit(DomainRebootEvent(obj.ref()))
         elif name == "DEVICE_DELETED":
@@ -647,6 +653,8 @@ def _process_exited(state: QemuState, obj: DomainObject, proc: QemuProcess) -> N
         DomainShutoffReason.CRASHED: DomainEventStoppedDetail.FAILED,
         DomainShutoffReason.FAILED: DomainEventStoppedDetail.FAILED,
     }.get(reason, DomainEventStoppedDetail.FAILED)
+    if proc.panicked:
+        detail = DomainEventStoppedDetail.CRASHED
     event = _lifecycle(obj, DomainEventType.STOPPED, detail)  # with the id it had
     proc.release()
     with obj.lock:
@@ -684,9 +692,12 @@ def _device_gone_late(state: QemuState, obj: DomainObject, alias: str) -> None:
     """DEVICE_DELETED after detach gave up waiting: release the back end now."""
     pending = obj.driver_data.get("unplug_pending", {})
     device = pending.pop(alias, None)
-    if device is not None and state.driver is not None:
-        drv = state.driver
-        threading.Thread(target=drv._late_release, args=(obj, device), daemon=True).start()
+    if device is not None:
+        def release() -> None:
+            _release_backend(obj, device)
+            _save_status_quietly(state, obj)
+
+        threading.Thread(target=release, daemon=True).start()
 
 
 class _QemuDriverBody(_QemuDriverBase):
@@ -974,13 +985,23 @@ class _QemuDriverBody(_QemuDriverBase):
     def domain_destroy(self, dom: DomainRef, flags: int = 0) -> None:
         check_flags(flags, _DESTROY_GRACEFUL | _DESTROY_REMOVE_LOGS, "qemuDomainDestroyFlags")
         obj = self._obj(dom)
-        # libvirt starts killing before it waits for the job, so a stuck job cannot block destroy
-        proc: QemuProcess | None = obj.driver_data.get("process")
-        if proc is not None and obj.is_active():
-            proc.expected_exit = DomainShutoffReason.DESTROYED
+        # as libvirt does, a forced destroy sends SIGTERM before it waits for the job: a job
+        # stuck on an unresponsive monitor then ends with EOF instead of blocking the destroy
+        signalled: QemuProcess | None = obj.driver_data.get("process")
+        stopped: threading.Event | None = obj.driver_data.get("stopped")
+        if signalled is not None and obj.is_active() and not flags & _DESTROY_GRACEFUL:
+            signalled.expected_exit = DomainShutoffReason.DESTROYED
+            signalled.handle.send_signal(15)
+        else:
+            signalled = None
         with self._job(dom, "destroy") as obj:
             proc = obj.driver_data.get("process")
             if proc is None or not obj.is_active():
+                if signalled is not None and proc is None:
+                    # our SIGTERM already did it: wait until the stop is booked
+                    if stopped is not None:
+                        stopped.wait(10)
+                    return
                 raise _not_running()
             if not self._kill(obj, proc, DomainShutoffReason.DESTROYED, graceful=bool(flags & _DESTROY_GRACEFUL)):
                 raise _err(ErrorNumber.OPERATION_FAILED, "failed to kill qemu process with SIGTERM")
@@ -1481,34 +1502,9 @@ class _QemuDriverBody(_QemuDriverBase):
         finally:
             obj.driver_data["unplug"].pop(alias, None)
         if removed:
-            self._release_backend(obj, device)
+            _release_backend(obj, device)
         else:
             obj.driver_data.setdefault("unplug_pending", {})[alias] = device  # finished on the event
-
-    def _release_backend(self, obj: DomainObject, device: etree._Element) -> None:
-        try:
-            mon = self._monitor(obj)
-            if device.tag == "disk":
-                for node in reversed(command.disk_blockdevs(device)):
-                    try:
-                        mon.execute("blockdev-del", {"node-name": node["node-name"]})
-                    except VirtError:
-                        pass
-            else:
-                try:
-                    mon.execute("netdev_del", {"id": command.netdev_props(device)["id"]})
-                except VirtError:
-                    pass
-        except VirtError:
-            pass
-        with obj.lock:
-            parent = device.getparent()
-            if parent is not None:
-                parent.remove(device)
-
-    def _late_release(self, obj: DomainObject, device: etree._Element) -> None:
-        self._release_backend(obj, device)
-        _save_status_quietly(self.state, obj)
 
     # ========================================================================================
     # events
@@ -1539,6 +1535,27 @@ class _QemuDriverBody(_QemuDriverBase):
 
 # ---------------------------------------------------------------------------------------------
 # device XML helpers
+
+
+def _release_backend(obj: DomainObject, device: etree._Element) -> None:
+    """After the guest let go of a device: drop its block nodes or net back end, then the XML."""
+    proc: QemuProcess | None = obj.driver_data.get("process")
+    mon = proc.monitor if proc is not None else None
+    if mon is not None:
+        names: list[tuple[str, dict[str, str]]] = []
+        if device.tag == "disk":
+            names = [("blockdev-del", {"node-name": n["node-name"]}) for n in reversed(command.disk_blockdevs(device))]
+        else:
+            names = [("netdev_del", {"id": command.netdev_props(device)["id"]})]
+        for cmd, args in names:
+            try:
+                mon.execute(cmd, args)
+            except VirtError:
+                pass
+    with obj.lock:
+        parent = device.getparent()
+        if parent is not None:
+            parent.remove(device)
 
 
 def _parse_device(xml: str) -> etree._Element:

@@ -60,6 +60,8 @@ class QemuProcess:
         self.expected_exit: int | None = None
         #: a stop the driver does not announce (a start that failed half-way)
         self.quiet = False
+        #: the guest panicked and its on_crash action stopped QEMU
+        self.panicked = False
         #: QMP SHUTDOWN seen: (guest initiated?, QEMU's reason string)
         self.shutdown_event: tuple[bool, str] | None = None
         self.exited = threading.Event()
