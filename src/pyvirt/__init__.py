@@ -20,6 +20,11 @@ from .domain import Domain, DomainInfo
 from .enums import *  # noqa: F403
 from .enums import __all__ as _enum_names
 from .errors import ErrorDomain, ErrorNumber, VirtError
+from .interface import Interface
+from .network import Network
+from .nodedev import NodeDevice
+from .snapshot import DomainSnapshot
+from .storage import StoragePool, StorageVolume
 
 __version__ = "0.1.0"
 
@@ -29,6 +34,12 @@ __all__ = [
     "Connection",
     "Domain",
     "DomainInfo",
+    "DomainSnapshot",
+    "Network",
+    "StoragePool",
+    "StorageVolume",
+    "Interface",
+    "NodeDevice",
     "VirtError",
     "ErrorNumber",
     "ErrorDomain",
