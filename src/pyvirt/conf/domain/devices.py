@@ -57,19 +57,23 @@ def disk_name_index(name: str | None) -> int:
     return idx
 
 
-def sorted_insert(items: list, key_same, key_index) -> list:  # type: ignore[no-untyped-def]
+def sorted_insert(items: list, key_same, key_index, key_companion=None) -> list:  # type: ignore[no-untyped-def]
     """Re-create libvirt's insertion order (virDomainDiskInsert / ControllerInsert).
 
     Each item goes after the last earlier item of the same group, or before the first
-    later-positioned item of that group whose index is greater; unrelated items keep order.
+    later-positioned item of that group whose index is greater (or, for a USB master, before
+    a companion controller with the same index); unrelated items keep their order.
     Keys are computed once per item (they read the tree).
     """
-    keyed = [(key_same(item), key_index(item), item) for item in items]
+    keyed = [
+        (key_same(item), key_index(item), bool(key_companion and key_companion(item)), item)
+        for item in items
+    ]
     out: list = []
-    for group, index, item in keyed:
+    for group, index, companion, item in keyed:
         at = -1
         for pos in range(len(out) - 1, -1, -1):
-            other_group, other_index, _ = out[pos]
+            other_group, other_index, other_companion, _ = out[pos]
             if other_group != group:
                 continue
             if index is None:
@@ -77,14 +81,20 @@ def sorted_insert(items: list, key_same, key_index) -> list:  # type: ignore[no-
                 break
             if other_index is not None and other_index > index:
                 at = pos
+            elif not companion and other_companion and other_index == index:
+                at = pos
             elif at == -1:
                 at = pos + 1
-        entry = (group, index, item)
+        entry = (group, index, companion, item)
         if at == -1:
             out.append(entry)
         else:
             out.insert(at, entry)
-    return [item for _, _, item in out]
+    return [entry[3] for entry in out]
+
+
+def _is_companion(c: etree._Element) -> bool:
+    return child(c, "master") is not None or (c.get("model") or "") in USB_COMPANION_PORTS
 
 
 def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
@@ -260,7 +270,7 @@ def _controllers(devices: etree._Element) -> None:
     parsed: dict[int, int | None] = {}
     for c in ctrls:
         parsed[id(c)] = _int_attr(c, "index", "controller")
-    ordered = sorted_insert(ctrls, lambda c: c.get("type"), lambda c: parsed[id(c)])
+    ordered = sorted_insert(ctrls, lambda c: c.get("type"), lambda c: parsed[id(c)], _is_companion)
     if ordered != ctrls:
         anchor = ctrls[0].getprevious()
         for c in ctrls:
