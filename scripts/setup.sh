@@ -19,4 +19,4 @@ fi
 PY=${PYTHON:-python3}
 $PY -m pip install -q --upgrade pip
 $PY -m pip install -q "scikit-build-core>=0.10" "cython>=3.0" "cython-cmake>=0.2" "lxml>=5.2" cmake ninja
-$PY -m pip install -q -e ".[test,oracle]" --no-build-isolation
+$PY -m pip install -q -e ".[test,oracle,bench]" --no-build-isolation
