@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..errors import ErrorDomain, ErrorNumber, virt_error
+from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import Shape, canonicalize, leaf
 from .base import Attr, XMLDef, XMLView, xml_error
 from .values import invalid_prop, missing_prop
@@ -154,75 +154,261 @@ class InterfaceDef(XMLDef):
         canonicalize(self._el, INTERFACE_SHAPE)
 
     def _post_parse(self, **options: Any) -> None:
+        """Parse as libvirt does (its order, so the same first error), then write the tree
+        back in libvirt's form: what libvirt does not keep is gone, the rest in its order."""
+        parsed = _parse_interface(self._el, None)
+        fresh = _format_interface(parsed, None)
         root = self._el
-        _check_interface(root, top=True)
-        canonicalize(root, INTERFACE_SHAPE)
+        for child in list(root):
+            root.remove(child)
+        root.attrib.clear()
+        root.attrib.update(fresh.attrib)
+        root.text = None
+        for child in list(fresh):
+            root.append(child)
 
 
-def _check_interface(el: etree._Element, *, top: bool) -> None:
+# ---------------------------------------------------------------------------------------------
+# parse: element -> plain data, with libvirt's errors
+
+_LINK_STATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
+_BOND_MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
+
+
+def _nonempty(el: etree._Element | None, attr: str) -> str | None:
+    """XPath ``string(@attr)`` as libvirt reads it: an empty value counts as absent."""
+    if el is None:
+        return None
+    return el.get(attr) or None
+
+
+def _int_prop(el: etree._Element, attr: str, *, unsigned: bool) -> int | None:
+    value = el.get(attr)
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        number = int(text, 16) if text.lower().startswith(("0x", "-0x")) else int(text, 10)
+    except ValueError:
+        number = None
+    if unsigned and (number is None or number < 0 or text.startswith("-")):
+        raise invalid_prop(attr, el.tag, value, "Expected non-negative integer value")
+    if number is None:
+        raise invalid_prop(attr, el.tag, value, "Expected integer value")
+    return number
+
+
+def _xpath_int(el: etree._Element | None, attr: str) -> tuple[int, int | None]:
+    """libvirt's virXPathInt on ``string(./x/@attr)``: (-1, None) absent, (-2, None) bad."""
+    text = _nonempty(el, attr)
+    if text is None:
+        return -1, None
+    try:
+        return 0, int(text, 10)
+    except ValueError:
+        return -2, None
+
+
+def _unknown_cause() -> VirtError:
+    # libvirt fails here without reporting anything specific
+    return virt_error(
+        ErrorNumber.INTERNAL_ERROR, message="An error occurred, but the cause is unknown", domain=ErrorDomain.NONE
+    )
+
+
+def _parse_interface(el: etree._Element, parent: str | None) -> dict[str, Any]:
     itype = el.get("type")
     if itype is None:
         raise missing_prop("type", "interface")
     if itype not in INTERFACE_TYPES:
         raise invalid_prop("type", "interface", itype)
-    if not el.get("name"):
+    allowed = {None: INTERFACE_TYPES, "bond": ("ethernet",), "bridge": ("ethernet", "bond", "vlan")}
+    if itype not in allowed.get(parent, ()):
+        raise xml_error(f"interface has unsupported type '{itype}'", domain=_E)
+    name = el.get("name")
+    if name is None:
         raise xml_error("interface has no name", domain=_E)
-    if top:
-        start = el.find("start")
-        if start is not None:
-            mode = start.get("mode")
-            if mode not in START_MODES:
-                raise xml_error(f"unknown interface startmode {mode}", domain=_E)
-        mtu = el.find("mtu")
-        if mtu is not None:
-            size = mtu.get("size", "")
-            if not size.isdigit():
-                # libvirt reports nothing specific here (its generic "cause is unknown")
-                raise virt_error(
-                    ErrorNumber.INTERNAL_ERROR,
-                    message="An error occurred, but the cause is unknown",
-                    domain=ErrorDomain.NONE,
-                )
-        families = set()
-        for proto in el.findall("protocol"):
-            fam = proto.get("family")
-            if fam not in ("ipv4", "ipv6"):
-                raise xml_error(f"unsupported protocol family '{fam}'", domain=_E)
-            if fam in families:
-                continue
-            families.add(fam)
-            for ip in proto.findall("ip"):
-                if not ip.get("address"):
-                    raise xml_error("interface address missing", domain=_E)
-                prefix = ip.get("prefix")
-                if prefix is not None and not prefix.isdigit():
-                    raise xml_error("Invalid ip address prefix value", domain=_E)
-    if itype == "bridge" and top:
+    data: dict[str, Any] = {"type": itype, "name": name}
+    if parent is None:
+        mode = _nonempty(el.find("start"), "mode")
+        if mode is not None and mode not in START_MODES:
+            raise xml_error(f"unknown interface startmode {mode}", domain=_E)
+        data["start"] = mode
+        status, mtu = _xpath_int(el.find("mtu"), "size")
+        if status == -2 or (mtu is not None and mtu < 0):
+            raise _unknown_cause()
+        if mtu is not None and mtu > 100000:
+            raise xml_error("value of the 'size' attribute of 'mtu' element must be at most 100000", domain=_E)
+        data["mtu"] = mtu or 0
+        data["protocols"] = [_parse_protocol(p) for p in el.findall("protocol")]
+    if itype != "bridge":
+        link = el.find("link")
+        speed = state = None
+        if link is not None:
+            speed = _int_prop(link, "speed", unsigned=True)
+            state = link.get("state")
+            if state is not None and state not in _LINK_STATES:
+                raise invalid_prop("state", "link", state)
+        data["link"] = (speed or 0, None if state in (None, "unknown") else state)
+    if itype == "ethernet":
+        data["mac"] = _nonempty(el.find("mac"), "address")
+    elif itype == "bridge":
         bridge = el.find("bridge")
         if bridge is None:
             raise xml_error("bridge interface misses the bridge element", domain=_E)
         stp = bridge.get("stp")
         if stp is not None and stp not in ("on", "off"):
-            raise xml_error(f"bridge interface stp should be on or off got {stp}", domain=_E)
-        for sub in bridge.findall("interface"):
-            _check_interface(sub, top=False)
-    elif itype == "bond" and top:
+            # libvirt reports it, then stops reading <bridge> and succeeds with what it has
+            data["stp"], data["delay"], data["slaves"] = None, None, []
+        else:
+            data["stp"] = stp
+            data["delay"] = bridge.get("delay")
+            data["slaves"] = [_parse_interface(i, "bridge") for i in bridge.findall("interface")]
+    elif itype == "bond":
         bond = el.find("bond")
         if bond is None:
             raise xml_error("bond interface misses the bond element", domain=_E)
-        subs = bond.findall("interface")
-        if not subs:
-            raise xml_error("bond has no interfaces", domain=_E)
-        for sub in subs:
-            if sub.get("type") != "ethernet":
-                raise xml_error("bond interfaces must be ethernet interfaces", domain=_E) if sub.get("type") else missing_prop("type", "interface")
-            _check_interface(sub, top=False)
-    elif itype == "vlan":
+        mode = _nonempty(bond, "mode")
+        if mode is not None and mode not in _BOND_MODES:
+            raise xml_error(f"unknown bonding mode {mode}", domain=_E)
+        data["mode"] = mode
+        data["slaves"] = [_parse_interface(i, "bond") for i in bond.findall("interface")]
+        data["monitor"] = _parse_bond_monitor(bond)
+    else:  # vlan
         vlan = el.find("vlan")
         if vlan is None:
             raise xml_error("vlan interface misses the vlan element", domain=_E)
-        if vlan.get("tag") is None:
+        tag = _nonempty(vlan, "tag")
+        if tag is None:
             raise xml_error("vlan interface misses the tag attribute", domain=_E)
-        dev = vlan.find("interface")
-        if dev is None or not dev.get("name"):
+        dev = _nonempty(vlan.find("interface"), "name")
+        if dev is None:
             raise xml_error("vlan interface misses name attribute", domain=_E)
+        data["tag"], data["dev"] = tag, dev
+    return data
+
+
+def _parse_protocol(proto: etree._Element) -> dict[str, Any]:
+    family = proto.get("family")
+    if family is None:
+        raise xml_error("protocol misses the family attribute", domain=_E)
+    if family not in ("ipv4", "ipv6"):
+        raise xml_error(f"unsupported protocol family '{family}'", domain=_E)
+    data: dict[str, Any] = {"family": family, "autoconf": family == "ipv6" and proto.find("autoconf") is not None}
+    data["gateway"] = _nonempty(proto.find("route"), "gateway")
+    dhcp = proto.find("dhcp")
+    data["dhcp"] = None
+    if dhcp is not None:
+        peerdns = dhcp.get("peerdns")
+        if peerdns is not None and peerdns not in ("yes", "no"):
+            raise invalid_prop("peerdns", "dhcp", peerdns)
+        data["dhcp"] = peerdns or ""
+    ips = []
+    for ip in proto.findall("ip"):
+        address = ip.get("address")
+        if address is None:
+            continue
+        ips.append((address, _int_prop(ip, "prefix", unsigned=False) or 0))
+    data["ips"] = ips
+    return data
+
+
+def _parse_bond_monitor(bond: etree._Element) -> tuple[str, dict[str, Any]] | None:
+    mii = bond.find("miimon")
+    if mii is not None:
+        status, freq = _xpath_int(mii, "freq")
+        if status < 0:
+            raise xml_error("bond interface miimon freq missing or invalid", domain=_E)
+        delays = {}
+        for attr in ("downdelay", "updelay"):
+            status, value = _xpath_int(mii, attr)
+            if status == -2:
+                raise xml_error(f"bond interface miimon {attr} invalid", domain=_E)
+            delays[attr] = value or 0
+        carrier = _nonempty(mii, "carrier")
+        if carrier is not None and carrier not in ("ioctl", "netif"):
+            raise xml_error(f"unknown mii bonding carrier {carrier}", domain=_E)
+        return "miimon", {"freq": freq, **delays, "carrier": carrier}
+    arp = bond.find("arpmon")
+    if arp is not None:
+        status, interval = _xpath_int(arp, "interval")
+        if status < 0:
+            raise xml_error("bond interface arpmon interval missing or invalid", domain=_E)
+        target = _nonempty(arp, "target")
+        if target is None:
+            raise xml_error("bond interface arpmon target missing", domain=_E)
+        validate = _nonempty(arp, "validate")
+        if validate is not None and validate not in ("active", "backup", "all"):
+            raise xml_error(f"unknown arp bonding validate {validate}", domain=_E)
+        return "arpmon", {"interval": interval, "target": target, "validate": validate}
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# format: plain data -> element, in libvirt's order
+
+
+def _format_interface(data: dict[str, Any], parent: str | None) -> etree._Element:
+    el = etree.Element("interface", type=data["type"], name=data["name"])
+    if parent is None:
+        if data["start"]:
+            etree.SubElement(el, "start", mode=data["start"])
+        if data["mtu"]:
+            etree.SubElement(el, "mtu", size=str(data["mtu"]))
+        for proto in data["protocols"]:
+            p = etree.SubElement(el, "protocol", family=proto["family"])
+            if proto["autoconf"]:
+                etree.SubElement(p, "autoconf")
+            if proto["dhcp"] is not None:
+                d = etree.SubElement(p, "dhcp")
+                if proto["dhcp"]:
+                    d.set("peerdns", proto["dhcp"])
+            for address, prefix in proto["ips"]:
+                ip = etree.SubElement(p, "ip", address=address)
+                if prefix:
+                    ip.set("prefix", str(prefix))
+            if proto["gateway"] is not None:
+                etree.SubElement(p, "route", gateway=proto["gateway"])
+    if data["type"] != "bridge":
+        speed, state = data["link"]
+        if speed or state:
+            link = etree.SubElement(el, "link")
+            if speed:
+                link.set("speed", str(speed))
+            if state:
+                link.set("state", state)
+    if data["type"] == "ethernet":
+        if data["mac"]:
+            etree.SubElement(el, "mac", address=data["mac"])
+    elif data["type"] == "bridge":
+        br = etree.SubElement(el, "bridge")
+        if data["stp"]:
+            br.set("stp", data["stp"])
+        if data["delay"] is not None:
+            br.set("delay", data["delay"])
+        for slave in data["slaves"]:
+            br.append(_format_interface(slave, "bridge"))
+    elif data["type"] == "bond":
+        bond = etree.SubElement(el, "bond")
+        if data["mode"]:
+            bond.set("mode", data["mode"])
+        monitor = data["monitor"]
+        if monitor is not None and monitor[0] == "miimon":
+            mon = monitor[1]
+            mii = etree.SubElement(bond, "miimon", freq=str(mon["freq"]))
+            for attr in ("downdelay", "updelay"):
+                if mon[attr] > 0:
+                    mii.set(attr, str(mon[attr]))
+            if mon["carrier"]:
+                mii.set("carrier", mon["carrier"])
+        elif monitor is not None:
+            mon = monitor[1]
+            arp = etree.SubElement(bond, "arpmon", interval=str(mon["interval"]), target=mon["target"])
+            if mon["validate"]:
+                arp.set("validate", mon["validate"])
+        for slave in data["slaves"]:
+            bond.append(_format_interface(slave, "bond"))
+    else:
+        vlan = etree.SubElement(el, "vlan", tag=data["tag"])
+        etree.SubElement(vlan, "interface", name=data["dev"])
+    return el
