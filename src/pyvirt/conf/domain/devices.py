@@ -213,6 +213,10 @@ def _disk(disk: etree._Element) -> None:
                 host.set("port", "24007")
     if target.get("tray") == "closed":
         del target.attrib["tray"]  # only an open tray is written
+    if src is not None:
+        for label in children(src, "seclabel"):
+            if label.get("labelskip") == "yes":
+                src.remove(label)  # a live-only relabel hint: not part of the inactive config
     for mirror in children(disk, "mirror"):
         disk.remove(mirror)  # block-job state: live XML only
     for bs in disk.iter("backingStore"):
@@ -496,6 +500,10 @@ def _hostdevs(devices: etree._Element) -> None:
                 sa.set("type", "pci")
                 normalize_address(sa, zero_empty=False)
                 del sa.attrib["type"]
+        if src is not None and hd.get("type") == "scsi" and src.get("protocol") == "iscsi":
+            name = src.get("name")
+            if name and "/" not in name:
+                src.set("name", name + "/0")  # LUN 0 unless given
         if hd.get("type") == "scsi" and child(hd, "address") is None:
             unit = 0
             while (0, unit) in used_units:

@@ -90,6 +90,8 @@ def post_parse(root: etree._Element, **options: Any) -> None:
         _placement(root)
     if "cputune" in idx:
         _pins(root)
+        if "cputune/vcpusched" in idx or "cputune/iothreadsched" in idx:
+            _scheds(idx["cputune"][0])
     if "metadata" in idx:
         _metadata(root)
     if "devices/filesystem" in idx:
@@ -527,3 +529,24 @@ def _numa_distances(idx: dict[str, list[etree._Element]]) -> None:
         new = etree.SubElement(cell, "distances")
         for other in sorted(b for (a, b) in dist if a == cid):
             etree.SubElement(new, "sibling", id=str(other), value=dist[(cid, other)])
+
+
+def _scheds(tune: etree._Element) -> None:
+    """libvirt keeps scheduling per vCPU / iothread and writes one element for each, by id."""
+    for tag, attr in (("vcpusched", "vcpus"), ("iothreadsched", "iothreads")):
+        scheds = children(tune, tag)
+        if not scheds:
+            continue
+        per_id: dict[int, etree._Element] = {}
+        for sched in scheds:
+            for i in sorted(parse_bitmap(sched.get(attr, "")) or ()):
+                per_id[i] = sched
+        anchor = scheds[-1]
+        for i in sorted(per_id, reverse=True):
+            src = per_id[i]
+            new = etree.Element(tag)
+            for k, v in src.attrib.items():
+                new.set(k, str(i) if k == attr else v)
+            anchor.addnext(new)
+        for sched in scheds:
+            tune.remove(sched)
