@@ -319,3 +319,70 @@ def test_concurrent_start_destroy_keeps_state_consistent(conn) -> None:
         state, _ = dom.state()
         assert (state == DomainState.RUNNING) == dom.is_active()
     assert conn.num_of_domains() == len(active)
+
+
+# -- guest calls and tunables (exact figures are compared with libvirt in tests/differential) ----
+
+
+def test_tunables_round_trip(conn) -> None:
+    dom = conn.define_domain(
+        xml("tune", extra="<devices><disk type='file' device='disk'><source file='/d.img'/>"
+                          "<target dev='vda' bus='virtio'/></disk><interface type='network'>"
+                          "<mac address='52:54:00:aa:bb:cc'/><source network='default'/></interface></devices>")
+    )
+    dom.set_memory_parameters({"hard_limit": 4096, "soft_limit": 2048})
+    assert dom.memory_parameters()["hard_limit"] == 4096
+    assert "<hard_limit unit='KiB'>4096</hard_limit>" in dom.xml()
+    dom.set_numa_parameters({"numa_mode": 2, "numa_nodeset": "0,1,3"})
+    assert dom.numa_parameters() == {"numa_mode": 2, "numa_nodeset": "0-1,3"}
+    dom.set_interface_parameters("52:54:00:aa:bb:cc", {"inbound.average": 100})
+    assert dom.interface_parameters("52:54:00:aa:bb:cc")["inbound.average"] == 100
+    dom.set_perf_events({"cmt": True})
+    assert dom.perf_events()["cmt"] is True and dom.perf_events()["mbmt"] is False
+    dom.set_blkio_parameters({"weight": 300, "device_weight": "/dev/sda,10"})
+    assert dom.blkio_parameters()["device_weight"] == "/dev/sda,10"
+    dom.set_block_io_tune("vda", {"read_iops_sec": 5, "read_iops_sec_max": 9})
+    assert dom.block_io_tune("/d.img")["read_iops_sec_max"] == 9
+    dom.pin_emulator({1, 2})
+    assert dom.emulator_pin_info() == {1, 2}
+    assert code_of(lambda: dom.pin_vcpu(0, {1})) == ErrorNumber.OPERATION_INVALID
+    dom.start()
+    dom.pin_vcpu(0, {3, 4})
+    assert dom.vcpu_pin_info()[0] == {3, 4}
+    assert dom.vcpu_info()[0].cpu == 4
+    # live changes stay out of the persistent configuration
+    assert "vcpupin" not in dom.xml(inactive=True)
+
+
+def test_guest_calls(conn, tmp_path: Path) -> None:
+    dom = conn.define_domain(xml("g", extra="<devices><memballoon model='virtio'/></devices>"))
+    assert code_of(dom.memory_stats) == ErrorNumber.OPERATION_INVALID
+    dom.start()
+    assert dom.memory_stats()["actual"] == dom.info().memory
+    seconds, _ = dom.get_time()
+    dom.set_time(seconds + 100, 7)
+    assert dom.get_time() == (seconds + 100, 7)
+    assert dom.fs_freeze() == 2 and dom.fs_freeze() == 0
+    assert dom.fs_thaw(["/boot"]) == 1
+    assert code_of(lambda: dom.fs_freeze(["/srv"])) == ErrorNumber.OPERATION_INVALID
+    assert dom.security_label() == ("libvirt-test", True)
+    dom.core_dump(str(tmp_path / "core"), crash=True)
+    assert (tmp_path / "core").exists()
+    assert dom.state() == (DomainState.SHUTOFF, DomainShutoffReason.CRASHED)
+    assert dom.security_label() == ("", False)
+
+
+def test_readonly_refuses_guest_and_tuning_changes() -> None:
+    with pyvirt.open("test:///default", readonly=True) as ro:
+        dom = ro.lookup_domain("test")
+        assert dom.memory_parameters()  # reading is allowed
+        for api, call in {
+            "virDomainSetTime": lambda: dom.set_time(0),
+            "virDomainFSFreeze": dom.fs_freeze,
+            "virDomainSetMemoryParameters": lambda: dom.set_memory_parameters({"hard_limit": 1}),
+            "virDomainPinVcpu": lambda: dom.pin_vcpu(0, {0}),
+            "virDomainCoreDumpWithFormat": lambda: dom.core_dump("/tmp/x"),
+        }.items():
+            with pytest.raises(VirtError) as info:
+                call()
+            assert info.value.message == f"operation forbidden: read only access prevents {api}"
