@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..._core.xmlcore import child
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 
 
@@ -72,6 +73,10 @@ def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
         return
     changes: list[tuple[str, str]] = []
     all_zero = True
+    if atype == "pci":
+        zpci = child(addr, "zpci")
+        if zpci is not None:
+            _normalize_zpci(zpci)
     for name, fmt, default, limit in spec:
         raw = attrs.get(name)
         if raw is None:
@@ -100,6 +105,20 @@ def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
         return
     for name, text in changes:
         addr.set(name, text)
+
+
+def _normalize_zpci(zpci: etree._Element) -> None:
+    """s390 PCI ids: both written, uid as 0x%04x and fid as 0x%08x (0 when absent)."""
+    values = []
+    for name, fmt in (("uid", "0x%04x"), ("fid", "0x%08x")):
+        raw = zpci.get(name)
+        value = 0 if raw is None else c_uint(raw)
+        if value is None:
+            raise _bad("pci", name, raw or "")
+        values.append((name, fmt % value))
+    zpci.attrib.clear()
+    for name, text in values:
+        zpci.set(name, text)
 
 
 def _bad(atype: str | None, name: str, raw: str) -> Exception:
