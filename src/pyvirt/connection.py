@@ -187,6 +187,10 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
         """(host CPU count, online flags, online count) -- virNodeGetCPUMap."""
         return self.driver.node_get_cpu_map(0)
 
+    def free_pages(self, pages: list[int], start_cell: int = 0, cell_count: int = 1) -> list[int]:
+        """Free pages of each size in ``pages`` (KiB) for each cell, cell-major (virNodeGetFreePages)."""
+        return self.driver.node_get_free_pages(list(pages), int(start_cell), int(cell_count), 0)
+
     def free_memory(self) -> int:
         return self.driver.node_get_free_memory()
 

@@ -425,6 +425,16 @@ class Domain(DomainSnapshotAPI):
             self._write("virDomainInterfaceAddresses")
         return self._driver.domain_interface_addresses(self._ref, int(source), 0)
 
+    def memory_peek(self, start: int, size: int, *, physical: bool = False) -> bytes:
+        """Read guest memory (virDomainMemoryPeek, virtual addresses unless ``physical``)."""
+        self._write("virDomainMemoryPeek")
+        return self._driver.domain_memory_peek(self._ref, int(start), int(size), 2 if physical else 1)
+
+    def launch_security_info(self) -> dict[str, object]:
+        """Launch security measurements (SEV and the like); empty when there are none."""
+        self._write("virDomainGetLaunchSecurityInfo")
+        return self._driver.domain_get_launch_security_info(self._ref, 0)
+
     def security_label(self) -> tuple[str, bool]:
         """(label, enforcing) of the running domain; empty when it is shut off."""
         return self._driver.domain_get_security_label(self._ref)

@@ -690,6 +690,8 @@ def test_guest_calls_match(tmp_path: Path) -> None:
             ("sched params", o.scheduler_parameters, t.schedulerParameters),
             ("signal bad pid", lambda: o.send_process_signal(2, 1), lambda: t.sendProcessSignal(2, 1)),
             ("signal bad num", lambda: o.send_process_signal(1, 99), lambda: t.sendProcessSignal(1, 99)),
+            ("peek", lambda: o.memory_peek(250, 10), lambda: t.memoryPeek(250, 10, 1)),
+            ("peek phys", lambda: o.memory_peek(5, 3, physical=True), lambda: t.memoryPeek(5, 3, 2)),
             ("nmi", o.inject_nmi, lambda: None if t.injectNMI() == 0 else 1),
             ("lifecycle", lambda: o.set_lifecycle_action(0, 1, config=True), lambda: t.setLifecycleAction(0, 1, 2)),
             ("lifecycle bad", lambda: o.set_lifecycle_action(0, 4), lambda: t.setLifecycleAction(0, 4, 0)),

@@ -253,6 +253,15 @@ class DomainDriver:
     def domain_set_memory_stats_period(self, dom: DomainRef, period: int, flags: int = 0) -> None:
         unsupported("virDomainSetMemoryStatsPeriod")
 
+    def domain_memory_peek(self, dom: DomainRef, start: int, size: int, flags: int = 0) -> bytes:
+        unsupported("virDomainMemoryPeek")
+
+    def domain_get_launch_security_info(self, dom: DomainRef, flags: int = 0) -> dict[str, object]:
+        unsupported("virDomainGetLaunchSecurityInfo")
+
+    def node_get_free_pages(self, pages: list[int], start_cell: int, cell_count: int, flags: int = 0) -> list[int]:
+        unsupported("virNodeGetFreePages")
+
     def node_get_cpu_stats(self, cpu: int = -1, flags: int = 0) -> dict[str, int]:
         unsupported("virNodeGetCPUStats")
 

@@ -359,6 +359,33 @@ class TestDomainGuest:
         check_flags(flags, 1, "testDomainSetUserPassword")
         self._active(dom)
 
+    def domain_memory_peek(self, dom: DomainRef, start: int, size: int, flags: int = 0) -> bytes:
+        """virDomainMemoryPeek: the test guest's memory holds each address's low byte."""
+        check_flags(flags, 1 | 2, "testDomainMemoryPeek")
+        if flags == 3:
+            text = "Flags 'VIR_MEMORY_VIRTUAL' and 'VIR_MEMORY_PHYSICAL' are mutually exclusive"
+            raise virt_error(ErrorNumber.INVALID_ARG, text, domain=ErrorDomain.DOMAIN, message=text)
+        if flags not in (1, 2):
+            raise test_error(
+                ErrorNumber.INVALID_ARG, "flags parameter must be VIR_MEMORY_VIRTUAL or VIR_MEMORY_PHYSICAL"
+            )
+        self._active(dom)
+        return bytes((start + i) & 0xFF for i in range(size))
+
+    def domain_get_launch_security_info(self, dom: DomainRef, flags: int = 0) -> dict[str, object]:
+        check_flags(flags, 0, "testDomainGetLaunchSecurityInfo")
+        return {}
+
+    def node_get_free_pages(self, pages: list[int], start_cell: int, cell_count: int, flags: int = 0) -> list[int]:
+        """Free page counts per cell and size: the test driver's fixed 13, 33, 73, ... series."""
+        check_flags(flags, 0, "testNodeGetFreePages")
+        out, x = [], 6
+        for _ in range(cell_count):
+            for _ in pages:
+                x = x * 2 + 7
+                out.append(x)
+        return out
+
     # -- dumps and lifecycle actions --------------------------------------------------------------
 
     def domain_core_dump(self, dom: DomainRef, to: str, dumpformat: int = 0, flags: int = 0) -> None:
