@@ -443,9 +443,12 @@ def _shmems(devices: etree._Element) -> None:
         size = child(shm, "size")
         if size is not None:
             nbytes = parse_scaled(size.text, size.get("unit"), what="./size[1]", default_scale=1)
-            size.text = str(nbytes >> 20)
-            size.attrib.clear()
-            size.set("unit", "M")
+            if nbytes:
+                size.text = str(nbytes >> 20)
+                size.attrib.clear()
+                size.set("unit", "M")
+            else:
+                shm.remove(size)  # a zero size means "not set" to libvirt
 
 
 def _smartcards(devices: etree._Element) -> None:
