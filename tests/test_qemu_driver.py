@@ -597,3 +597,34 @@ def test_transient_domain_and_start_paused(h: Harness) -> None:
     with pytest.raises(VirtError) as info:
         h.drv.domain_lookup_by_name("t")
     assert info.value.code == ErrorNumber.NO_DOMAIN
+
+
+def test_failed_start_reports_qemu_error(h: Harness) -> None:
+    ref = h.drv.domain_define_xml(h.xml().replace(str(h.guest.kernel), "/nonexistent/vmlinux"))
+    with pytest.raises(VirtError) as info:
+        h.drv.domain_create(ref)
+    assert info.value.code == ErrorNumber.INTERNAL_ERROR
+    assert info.value.message.startswith("internal error: qemu unexpectedly closed the monitor: ")
+    assert "/nonexistent/vmlinux" in info.value.message
+    assert h.state(ref) == (DomainState.SHUTOFF, DomainShutoffReason.FAILED)
+    assert not (h.root / "run" / "qemu" / "g.monitor").exists()
+    assert not (h.root / "run" / "qemu" / "g.xml").exists()
+    h.flush_events()
+    assert not any(e[1] == DomainEventType.STARTED for e in h.events)
+
+
+def test_autostart_on_driver_start_and_host_queries(h: Harness) -> None:
+    ref = h.drv.domain_define_xml(h.xml())
+    h.drv.domain_set_autostart(ref, True)
+    assert (h.root / "etc" / "qemu" / "autostart" / "g.xml").is_symlink()
+    assert h.drv.domain_get_state(ref)[0] == DomainState.SHUTOFF
+    h.drv.connect_close()
+    h.drv = h.open()
+    ref = h.drv.domain_lookup_by_name("g")
+    h.pids.add(h.pid())
+    assert h.drv.domain_get_autostart(ref)
+    assert h.state(ref) == (DomainState.RUNNING, DomainRunningReason.BOOTED)
+    caps = h.drv.connect_get_capabilities()
+    assert "<domain type='qemu'/>" in caps and "<emulator>/usr/bin/qemu-system-x86_64</emulator>" in caps
+    info = h.drv.node_get_info()
+    assert info.cpus == os.cpu_count() and info.memory > 0

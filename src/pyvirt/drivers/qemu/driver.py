@@ -353,6 +353,48 @@ class _QemuDriverBase(Driver):
     def connect_get_max_vcpus(self, type: str | None = None) -> int:
         return 255
 
+    def connect_get_capabilities(self) -> str:
+        """The host and the one guest kind this driver runs (x86_64 hvm under TCG, KVM if usable)."""
+        from ...conf.capabilities import GuestSpec, build_capabilities
+
+        types = ["qemu", "kvm"] if command.kvm_usable() else ["qemu"]
+        guest = GuestSpec(
+            os_type="hvm",
+            arch="x86_64",
+            emulator=command.DEFAULT_EMULATOR,
+            machines=[("pc", "pc-i440fx-7.2"), ("q35", "pc-q35-7.2")],
+            domain_types=types,
+            features=["acpi", "apic"],
+        )
+        caps = build_capabilities(arch=os.uname().machine, guests=[guest], migration_transports=("tcp",))
+        return caps.to_xml()
+
+    def node_get_info(self) -> Any:
+        """virNodeGetInfo from /proc (memory in KiB, MHz of the first CPU)."""
+        from ...driver.connect import NodeInfo
+
+        mem_kib = 0
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    mem_kib = int(line.split()[1])
+                    break
+        mhz = 0
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("cpu MHz"):
+                    mhz = int(float(line.split(":")[1]))
+                    break
+        cpus = os.cpu_count() or 1
+        return NodeInfo(os.uname().machine, mem_kib, cpus, mhz, 1, 1, cpus, 1)
+
+    def node_get_free_memory(self) -> int:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
     @property
     def state(self) -> QemuState:
         if self._state is None:
@@ -400,6 +442,20 @@ class _QemuDriverBase(Driver):
             self.state.domains.add(obj)
         for name, live in live_defs.items():
             self._reconnect(name, live, records[name], configs.get(name))
+        self._autostart()
+
+    def _autostart(self) -> None:
+        """Start the domains marked autostart that do not run (libvirt does this at driver start)."""
+        for obj in self.state.domains.all():
+            if obj.autostart and obj.persistent and not obj.is_active():
+                try:
+                    with obj.job("start", timeout=JOB_TIMEOUT):
+                        if obj.has_managed_save and self.paths.managed_save(obj.name).exists():
+                            self._restore_into(obj, self.paths.managed_save(obj.name), paused=None, managed=True)  # type: ignore[attr-defined]
+                        else:
+                            self._start(obj, paused=False)  # type: ignore[attr-defined]
+                except VirtError:
+                    continue  # libvirt logs and goes on with the others
 
     def _new_object_hooks(self, obj: DomainObject) -> None:
         """Per-object set-up shared with the snapshot part (which loads snapshot metadata)."""

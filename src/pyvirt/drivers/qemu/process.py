@@ -56,6 +56,8 @@ class QemuProcess:
         self.log_path = log_path
         self.start_time = start_time
         self.monitor: Monitor | None = None
+        #: where this run's output starts in the log file
+        self.log_offset = 0
         #: set by the driver before it stops QEMU itself: the shutoff reason to record
         self.expected_exit: int | None = None
         #: a stop the driver does not announce (a start that failed half-way)
@@ -158,18 +160,15 @@ class QemuProcess:
         self.handle.close()
 
     def log_tail(self, limit: int = 4096) -> str:
+        """What QEMU printed since it started (its own error message after a failed start)."""
         try:
             with open(self.log_path, "rb") as fh:
                 fh.seek(0, os.SEEK_END)
                 size = fh.tell()
-                fh.seek(max(0, size - limit))
+                fh.seek(max(self.log_offset, size - limit))
                 data = fh.read().decode(errors="replace")
         except OSError:
             return ""
-        marker = data.rfind("\n==== ")
-        if marker != -1:
-            data = data[marker + 1 :]
-            data = data.split("\n", 2)[-1] if data.count("\n") >= 2 else ""
         return data.strip()
 
 
@@ -219,6 +218,7 @@ def launch(
         try:
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
             os.write(log_fd, f"\n==== {stamp} starting {name}\n{format_argv(argv)}\n".encode())
+            log_offset = os.lseek(log_fd, 0, os.SEEK_END)
             try:
                 popen = subprocess.Popen(
                     argv,
@@ -241,13 +241,19 @@ def launch(
     handle = ProcessHandle(popen.pid)
     proc = QemuProcess(name, popen.pid, handle, popen=popen, log_path=log_path,
                        start_time=process_start_time(popen.pid))
+    proc.log_offset = log_offset
     try:
         proc.monitor = Monitor.connect(monitor_path, on_event=on_event, on_eof=on_eof,
                                        timeout=MONITOR_TIMEOUT, name=name)
-    except VirtError as exc:
+    except (VirtError, OSError) as exc:
+        # QEMU died during the handshake (EOF, or EPIPE while sending qmp_capabilities)
         _kill_quietly(proc)
+        try:
+            monitor_path.unlink()
+        except FileNotFoundError:
+            pass
         tail = proc.log_tail()
-        detail = f"qemu unexpectedly closed the monitor: {tail}" if tail else str(exc.message)
+        detail = f"qemu unexpectedly closed the monitor: {tail}" if tail else str(getattr(exc, "message", exc))
         raise _qemu_error(ErrorNumber.INTERNAL_ERROR, detail) from None
     return proc
 
