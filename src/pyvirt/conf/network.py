@@ -801,7 +801,7 @@ def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddres
             detail = (
                 f"no family specified for non-IPv4 address '{address}' in network '{name}'"
                 if family is None
-                else f"Family 'ipv4' specified for non-IPv4 address '{address}' in network '{name}'"
+                else f"ipv4 family specified for non-IPv4 address '{address}' in network '{name}'"
             )
             raise virt_error(unsupported, detail, domain=_E)
         if mask is not None and mask.version != 4:

@@ -386,6 +386,7 @@ class StoragePoolDef(XMLDef):
             ):
                 root.remove(ns_el)
         source = root.find("source")
+        had_source = source is not None
         if source is None:
             source = etree.Element("source")
             anchor = root.find("target")
@@ -396,7 +397,7 @@ class StoragePoolDef(XMLDef):
         src_name_el = source.find("name")
         if src_name_el is not None and not src_name_el.text:
             source.remove(src_name_el)  # empty: absent
-        self._parse_source(source, kind, ptype)
+        self._parse_source(source, kind, ptype, had_source)
         name_el = root.find("name")
         if name_el is None or not (name_el.text or ""):
             src_name = source.findtext("name")
@@ -440,8 +441,10 @@ class StoragePoolDef(XMLDef):
             root.remove(features)
         etree.cleanup_namespaces(root)  # declarations only where used (rbd:config_opts)
 
-    def _parse_source(self, source: etree._Element, kind: PoolKind, ptype: str) -> None:
+    def _parse_source(self, source: etree._Element, kind: PoolKind, ptype: str, had_source: bool = True) -> None:
         """Values inside <source> (libvirt parses these before the pool's name and uuid)."""
+        if ptype == "rbd" and had_source and not source.findtext("name"):
+            raise xml_error("element 'name' is mandatory for RBD pool", domain=_E)
         for host in source.findall("host"):
             if host.get("name") is None:
                 raise xml_error("missing storage pool host name", domain=_E)
@@ -499,8 +502,6 @@ class StoragePoolDef(XMLDef):
         """What each pool type requires of its source (checked after name and uuid)."""
         if kind.flags & HOST and not source.findall("host"):
             raise xml_error("missing storage pool source host name", domain=_E)
-        if ptype == "rbd" and not source.findtext("name"):
-            raise xml_error("element 'name' is mandatory for RBD pool", domain=_E)
         dir_el = source.find("dir")
         if dir_el is not None and not dir_el.get("path"):
             source.remove(dir_el)
@@ -513,7 +514,7 @@ class StoragePoolDef(XMLDef):
             adapter = source.find("adapter")
             if adapter is None or adapter.get("type") is None:
                 raise xml_error("missing storage pool source adapter", domain=_E)
-        if ptype == "iscsi-direct" and source.find("initiator") is None:
+        if ptype == "iscsi-direct" and not any(i.get("name") for i in source.findall("initiator/iqn")):
             raise _unsupported("missing initiator IQN")
         if ptype == "gluster" and dir_el is None:
             etree.SubElement(source, "dir", path="/")
@@ -682,9 +683,6 @@ class StorageVolDef(XMLDef):
             raise _unsupported(f"unknown volume format type {ftype}")
 
     def _parse_target(self, target: etree._Element, kind: PoolKind, name: str) -> None:
-        enc = target.find("encryption")
-        if enc is not None:
-            _parse_encryption(enc)
         timestamps = target.find("timestamps")
         if timestamps is not None:
             target.remove(timestamps)
@@ -693,6 +691,9 @@ class StorageVolDef(XMLDef):
             target.remove(nocow)
         self._parse_format(target, kind, default=True)
         _parse_perms(target.find("permissions"))
+        enc = target.find("encryption")
+        if enc is not None:
+            _parse_encryption(enc)
         compat = target.find("compat")
         if compat is not None and not re.fullmatch(r"\d+\.\d+", compat.text or ""):
             raise xml_error(f"Invalid target compat value '{compat.text}'", domain=_E)
