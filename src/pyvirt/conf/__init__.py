@@ -17,6 +17,8 @@ _WHERE = {
     "StoragePoolDef": ".storage",
     "StorageVolDef": ".storage",
     "Capabilities": ".capabilities",
+    "InterfaceDef": ".interface",
+    "NodeDeviceDef": ".nodedev",
 }
 
 __all__ = list(_WHERE)
