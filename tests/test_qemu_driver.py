@@ -628,3 +628,38 @@ def test_autostart_on_driver_start_and_host_queries(h: Harness) -> None:
     assert "<domain type='qemu'/>" in caps and "<emulator>/usr/bin/qemu-system-x86_64</emulator>" in caps
     info = h.drv.node_get_info()
     assert info.cpus == os.cpu_count() and info.memory > 0
+
+
+def test_external_disk_only_snapshots(h: Harness) -> None:
+    disk = h.qcow2("base.qcow2")
+    ref = h.drv.domain_define_xml(h.xml(disk=disk))
+    # shut off: the overlay is created and the configuration points at it
+    off = h.drv.domain_snapshot_create_xml(ref, "<domainsnapshot><name>ext1</name></domainsnapshot>", 16)
+    overlay1 = h.root / "base.ext1"
+    assert overlay1.exists()
+    info = subprocess.run(["qemu-img", "info", str(overlay1)], capture_output=True, text=True, timeout=30).stdout
+    assert str(disk) in info  # backing file
+    assert f"<source file='{overlay1}'/>" in h.drv.domain_get_xml_desc(ref, 2)
+    assert "<state>shutoff</state>" in h.drv.domain_snapshot_get_xml_desc(off)
+    # running: blockdev-snapshot swaps a new overlay in under the guest
+    ref = h.drv.domain_create(ref)
+    h.pids.add(h.pid())
+    run = h.drv.domain_snapshot_create_xml(ref, "<domainsnapshot><name>ext2</name></domainsnapshot>", 16)
+    overlay2 = h.root / "base.ext2"
+    assert overlay2.exists()
+    blocks = h.drv.domain_qemu_monitor_command(ref, '{"execute":"query-block"}')
+    assert str(overlay2) in blocks and str(overlay1) in blocks  # the new top and its backing
+    assert f"file='{overlay2}'" in h.drv.domain_get_xml_desc(ref)
+    assert f"<source file='{overlay2}'/>" in h.drv.domain_get_xml_desc(ref, 2)
+    assert "<state>disk-snapshot</state>" in h.drv.domain_snapshot_get_xml_desc(run)
+    assert sorted(h.drv.domain_snapshot_list_names(ref)) == ["ext1", "ext2"]
+    with pytest.raises(ConfigUnsupportedError):
+        h.drv.domain_revert_to_snapshot(off)
+    # restart: the new QEMU opens the overlay chain
+    h.drv.domain_destroy(ref)
+    h.drv.domain_create(ref)
+    h.pids.add(h.pid())
+    cmdline = Path(f"/proc/{h.pid()}/cmdline").read_bytes()
+    assert str(overlay2).encode() in cmdline
+    h.drv.domain_snapshot_delete(run, 2)  # METADATA_ONLY
+    assert h.drv.domain_snapshot_list_names(ref) == ["ext1"]

@@ -4,6 +4,9 @@ Why internal snapshots: one qcow2 file holds the disk state and, for a running g
 memory (vmstate), so create and revert need no extra files. A running guest uses QEMU's
 ``snapshot-save`` / ``snapshot-load`` / ``snapshot-delete`` jobs (vmstate on the first writable
 qcow2 disk, every writable qcow2 disk included); a shut-off guest uses ``qemu-img snapshot``.
+External disk-only snapshots put a new qcow2 overlay on each disk (``qemu-img create -b``; for a
+running guest the overlays are swapped in with one ``blockdev-snapshot`` transaction); as in
+libvirt 9.0 they cannot be reverted to, and only their metadata can be deleted.
 
 The tree and the document come from :mod:`pyvirt.objects.snapshots`, shared with the test
 driver. Each snapshot's metadata is written atomically to
@@ -21,6 +24,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..._core import xmlcore
@@ -58,7 +62,9 @@ _LIST_FILTERS = (
     L.METADATA | L.NO_METADATA | L.LEAVES | L.NO_LEAVES | L.INACTIVE | L.ACTIVE | L.DISK_ONLY
     | L.INTERNAL | L.EXTERNAL
 )
-_CREATE_ALLOWED = C.REDEFINE | C.CURRENT | C.NO_METADATA | C.HALT | C.ATOMIC | C.LIVE | C.VALIDATE
+_CREATE_ALLOWED = (
+    C.REDEFINE | C.CURRENT | C.NO_METADATA | C.HALT | C.DISK_ONLY | C.REUSE_EXT | C.ATOMIC | C.LIVE | C.VALIDATE
+)
 #: how long one snapshot job may take (a large guest's vmstate takes a while)
 SNAPSHOT_JOB_TIMEOUT = 600.0
 _job_ids = itertools.count(1)
@@ -225,8 +231,6 @@ class QemuSnapshots:
 
     def domain_snapshot_create_xml(self, dom: DomainRef, xml: str, flags: int = 0) -> SnapshotRef:
         check_create_flags(flags)
-        if flags & C.DISK_ONLY:
-            raise _err(ErrorNumber.CONFIG_UNSUPPORTED, "external disk-only snapshots are not supported by this QEMU driver yet")
         _check_flags(flags, _CREATE_ALLOWED, "qemuDomainSnapshotCreateXML")
         obj = self._obj(dom)
         if not obj.persistent and flags & C.HALT:
@@ -240,13 +244,16 @@ class QemuSnapshots:
                 return self._snapshot_redefine(obj, tree, doc, flags)
             if doc.name in tree:
                 raise _err(ErrorNumber.OPERATION_FAILED, f"domain moment {doc.name} already exists", ErrorDomain.DOMAIN)
-            if doc.memory == "external" or doc.is_external():
-                raise _err(ErrorNumber.CONFIG_UNSUPPORTED, "external snapshots are not supported by this QEMU driver yet")
+            disk_only = bool(flags & C.DISK_ONLY)
+            if doc.memory == "external" or (doc.is_external() and not disk_only):
+                raise _err(ErrorNumber.CONFIG_UNSUPPORTED, "external memory snapshots are not supported by this QEMU driver")
             active = obj.is_active()
             with obj.lock:
-                doc.capture(obj.definition, obj.new_definition, obj.state, active)
+                doc.capture(obj.definition, obj.new_definition, obj.state, active, disk_only=disk_only)
             definition = obj.definition
-            if active:
+            if disk_only:
+                self._create_external(obj, doc, reuse=bool(flags & C.REUSE_EXT))
+            elif active:
                 disks = _internal_disks(definition, name=doc.name)
                 if not disks:
                     raise _err(ErrorNumber.OPERATION_UNSUPPORTED,
@@ -261,7 +268,8 @@ class QemuSnapshots:
                 doc.parent_name = tree.current_name
                 if not flags & C.NO_METADATA:
                     previous = tree.current
-                    node = tree.add(doc.name, doc, parent_name=doc.parent_name, state=doc.state, external=False)
+                    node = tree.add(doc.name, doc, parent_name=doc.parent_name, state=doc.state,
+                                    external=doc.is_external())
                     tree.current = node
             if not flags & C.NO_METADATA:
                 self._write_snapshot(obj, node)
@@ -271,6 +279,103 @@ class QemuSnapshots:
                 proc = self._process(obj)
                 self._kill(obj, proc, DomainShutoffReason.FROM_SNAPSHOT)
             return self._snap_ref(obj, doc.name)
+
+    def _create_external(self, obj: DomainObject, doc: SnapshotDoc, *, reuse: bool) -> None:
+        """Disk-only snapshot: a new qcow2 overlay on top of each selected disk.
+
+        Running: the overlays are opened as block nodes and swapped in atomically with a
+        ``transaction`` of ``blockdev-snapshot``; shut off: they are only created. Either way the
+        definitions then name the overlays, so the next start uses them.
+        """
+        active = obj.is_active()
+        live = obj.definition
+        plan: list[tuple[Any, str, str, str]] = []  # (domain disk element, overlay, base, base format)
+        for entry in doc.definition.element.findall("disks/disk"):
+            if entry.get("snapshot") != "external":
+                continue
+            dev = entry.get("name")
+            disk = next((d for d in live.element.findall("devices/disk") if d.find("target").get("dev") == dev), None)
+            src = entry.find("source")
+            if disk is None or src is None or not src.get("file"):
+                raise _err(ErrorNumber.CONFIG_UNSUPPORTED, f"external snapshot target for disk {dev} is not a file")
+            base_src = disk.find("source")
+            base = (base_src.get("file") or base_src.get("dev") or "") if base_src is not None else ""
+            drv = disk.find("driver")
+            fmt = (drv.get("type") if drv is not None else None) or "raw"
+            overlay = src.get("file")
+            if not reuse and Path(overlay).exists():
+                raise _err(ErrorNumber.OPERATION_INVALID,
+                           f"external snapshot file for disk {dev} already exists and is not a block device: {overlay}")
+            plan.append((disk, overlay, base, fmt))
+        if not plan:
+            raise _err(ErrorNumber.CONFIG_UNSUPPORTED, "nothing selected for snapshot")
+        created: list[str] = []
+        try:
+            for _disk, overlay, base, fmt in plan:
+                if not reuse:
+                    _qemu_img("create", "-q", "-f", "qcow2", "-F", fmt, "-b", base, overlay)
+                    created.append(overlay)
+            if active:
+                self._swap_in_overlays(obj, plan)
+        except BaseException:
+            for path in created:
+                Path(path).unlink(missing_ok=True)
+            raise
+        # the persistent configuration follows (libvirt updates vm->newDef too)
+        with obj.lock:
+            targets = [obj.definition]
+            if obj.persistent and obj.new_definition is not None:
+                targets.append(obj.new_definition)
+            for definition in targets:
+                for disk, overlay, _base, _fmt in plan:
+                    dev = disk.find("target").get("dev")
+                    mine = next((d for d in definition.element.findall("devices/disk")
+                                 if d.find("target").get("dev") == dev), None)
+                    if mine is None:
+                        continue
+                    mine.set("type", "file")
+                    src = mine.find("source")
+                    src.attrib.pop("dev", None)
+                    src.set("file", overlay)
+                    drv = mine.find("driver")
+                    if drv is not None:
+                        drv.set("type", "qcow2")
+        if active:
+            self._save_status(obj)
+        if obj.persistent:
+            self._save_config(obj)
+
+    def _swap_in_overlays(self, obj: DomainObject, plan: list[tuple[Any, str, str, str]]) -> None:
+        root = obj.definition.element
+        actions = []
+        added: list[str] = []
+        try:
+            for disk, overlay, _base, _fmt in plan:
+                old_format = command.disk_format_node(disk)
+                index = command.next_node_index(root) + len(added) // 2
+                storage, fmt_node = f"libvirt-{index}-storage", f"libvirt-{index}-format"
+                self._qmp(obj, "blockdev-add", {"driver": "file", "filename": overlay, "node-name": storage,
+                                                "auto-read-only": True, "discard": "unmap"})
+                added.append(storage)
+                self._qmp(obj, "blockdev-add", {"node-name": fmt_node, "read-only": False, "driver": "qcow2",
+                                                "file": storage, "backing": None})
+                added.append(fmt_node)
+                actions.append({"type": "blockdev-snapshot", "data": {"node": old_format, "overlay": fmt_node}})
+                disk.find("source").set("pending-index", str(index))
+            self._qmp(obj, "transaction", {"actions": actions})
+        except BaseException:
+            for node in reversed(added):
+                try:
+                    self._qmp(obj, "blockdev-del", {"node-name": node})
+                except VirtError:
+                    pass
+            for disk, *_ in plan:
+                disk.find("source").attrib.pop("pending-index", None)
+            raise
+        with obj.lock:
+            for disk, *_ in plan:
+                src = disk.find("source")
+                src.set("index", src.attrib.pop("pending-index"))
 
     def _snapshot_redefine(self, obj: DomainObject, tree: SnapshotTree, doc: SnapshotDoc, flags: int) -> SnapshotRef:
         tree.check_parent(doc.name, doc.parent_name)
