@@ -663,3 +663,70 @@ def test_external_disk_only_snapshots(h: Harness) -> None:
     assert str(overlay2).encode() in cmdline
     h.drv.domain_snapshot_delete(run, 2)  # METADATA_ONLY
     assert h.drv.domain_snapshot_list_names(ref) == ["ext1"]
+
+
+def test_undefine_while_running_makes_it_transient(h: Harness) -> None:
+    ref = h.define_and_start()
+    h.drv.domain_undefine(ref)
+    assert not h.drv.domain_is_persistent(ref) and h.drv.domain_is_active(ref)
+    assert not (h.root / "etc" / "qemu" / "g.xml").exists()
+    h.drv.domain_destroy(ref)
+    with pytest.raises(VirtError) as info:
+        h.drv.domain_lookup_by_name("g")
+    assert info.value.code == ErrorNumber.NO_DOMAIN
+
+
+def test_nic_detach(h: Harness) -> None:
+    ref = h.define_and_start()
+    h.wait_ready()
+    nic = "<interface type='user'><mac address='52:54:00:ab:cd:ef'/><model type='virtio'/></interface>"
+    h.drv.domain_attach_device(ref, nic, 1)
+    assert "hostnet0" in h.drv.domain_qemu_monitor_command(ref, "info network", 1)
+    h.drv.domain_detach_device(ref, nic, 1)
+    wait_for(lambda: "52:54:00:ab:cd:ef" not in h.drv.domain_get_xml_desc(ref), 10, "NIC removal")
+    wait_for(lambda: "hostnet0" not in h.drv.domain_qemu_monitor_command(ref, "info network", 1), 10, "netdev removal")
+    with pytest.raises(VirtError) as info:
+        h.drv.domain_detach_device(ref, nic, 1)
+    assert info.value.code == ErrorNumber.DEVICE_MISSING
+
+
+# -- state on disk (no guest needed) ------------------------------------------------------------
+
+
+def test_uri_paths() -> None:
+    from pyvirt.drivers.qemu.paths import paths_for_uri
+
+    embed = paths_for_uri(parse_uri("qemu:///embed?root=/srv/x"))
+    assert embed.config("d") == Path("/srv/x/etc/qemu/d.xml")
+    assert embed.snapshot("d", "s") == Path("/srv/x/etc/qemu/snapshot/d/s.xml")
+    assert embed.status("d") == Path("/srv/x/run/qemu/d.xml")
+    assert embed.monitor("d") == Path("/srv/x/run/qemu/d.monitor")
+    assert embed.log("d") == Path("/srv/x/log/qemu/d.log")
+    assert paths_for_uri(parse_uri("qemu:///system")).config_dir == Path("/etc/pyvirt/qemu")
+    session = paths_for_uri(parse_uri("qemu:///session"))
+    assert session.kind == "session" and "pyvirt" in str(session.config_dir)
+    with pytest.raises(VirtError, match="unexpected QEMU URI path"):
+        paths_for_uri(parse_uri("qemu:///bogus"))
+    with pytest.raises(VirtError, match="root"):
+        paths_for_uri(parse_uri("qemu:///embed"))
+
+
+def test_atomic_write_and_status_round_trip(root: Path) -> None:
+    from pyvirt.drivers.qemu.statefile import StatusRecord, atomic_write, read_status, write_status
+
+    target = root / "f.xml"
+    atomic_write(target, "one")
+    atomic_write(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in root.iterdir()] == ["f.xml"], "temporary files left behind"
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    rec = StatusRecord(state="paused", reason=1, pid=4242, monitor="/x/m.monitor",
+                       domain_xml="<domain type='qemu' id='3'><name>d</name></domain>", start_time=99)
+    write_status(root / "d.xml", rec)
+    back = read_status(root / "d.xml")
+    assert (back.state, back.reason, back.pid, back.monitor, back.start_time) == ("paused", 1, 4242, "/x/m.monitor", 99)
+    assert "<name>d</name>" in back.domain_xml
+    (root / "bad.xml").write_text("<domstatus")
+    with pytest.raises(VirtError) as info:
+        read_status(root / "bad.xml")
+    assert info.value.code == ErrorNumber.INTERNAL_ERROR
