@@ -730,3 +730,23 @@ def test_atomic_write_and_status_round_trip(root: Path) -> None:
     with pytest.raises(VirtError) as info:
         read_status(root / "bad.xml")
     assert info.value.code == ErrorNumber.INTERNAL_ERROR
+
+
+def test_unresponsive_monitor_times_out(h: Harness) -> None:
+    ref = h.define_and_start()
+    pid = h.pid()
+    h.drv.monitor_timeout = 1.0
+    os.kill(pid, signal.SIGSTOP)  # QEMU stops answering
+    try:
+        started = time.monotonic()
+        with pytest.raises(VirtError) as info:
+            h.drv.domain_suspend(ref)
+        assert info.value.code == ErrorNumber.OPERATION_TIMEOUT
+        assert time.monotonic() - started < 10
+        # the failed call released its job: queries and further calls are not blocked
+        assert h.drv.domain_get_state(ref)[0] == DomainState.RUNNING
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    h.drv.monitor_timeout = 30.0
+    h.drv.domain_suspend(ref)
+    assert h.state(ref)[0] == DomainState.PAUSED

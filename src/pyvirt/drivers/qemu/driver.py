@@ -563,8 +563,12 @@ class _QemuDriverBase(Driver):
             raise _err(ErrorNumber.OPERATION_INVALID, "monitor must not be NULL")
         return proc.monitor
 
-    def _qmp(self, obj: DomainObject, name: str, arguments: dict[str, Any] | None = None, timeout: float = 30.0) -> Any:
-        return self._monitor(obj).execute(name, arguments, timeout=timeout)
+    #: how long one monitor command may take before the call fails (libvirt: 30 s)
+    monitor_timeout = 30.0
+
+    def _qmp(self, obj: DomainObject, name: str, arguments: dict[str, Any] | None = None,
+             timeout: float | None = None) -> Any:
+        return self._monitor(obj).execute(name, arguments, timeout=timeout or self.monitor_timeout)
 
     @contextmanager
     def _own_events(self, obj: DomainObject) -> Iterator[None]:
@@ -1436,8 +1440,8 @@ class _QemuDriverBody(_QemuDriverBase):
         with self._job(dom, "query") as obj:
             mon = self._monitor(obj)
             if flags & _QEMU_MONITOR_COMMAND_HMP:
-                return mon.human_passthrough(cmd)
-            return mon.command_passthrough(cmd)
+                return mon.human_passthrough(cmd, timeout=self.monitor_timeout)
+            return mon.command_passthrough(cmd, timeout=self.monitor_timeout)
 
     # ========================================================================================
     # device hot-plug
