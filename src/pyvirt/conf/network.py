@@ -209,6 +209,7 @@ class NetworkDef(XMLDef):
 
     @property
     def forward_mode(self) -> str:
+        """How guests reach the outside: ``none`` (isolated), ``nat``, ``route``, ``bridge`` ..."""
         fwd = self._el.find("forward")
         return "none" if fwd is None else fwd.get("mode", "nat")
 
@@ -219,10 +220,12 @@ class NetworkDef(XMLDef):
             if fwd is not None:
                 self._el.remove(fwd)
             return
+        if mode not in FORWARD_MODES:
+            raise virt_error(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown forwarding type '{mode}'", domain=_E)
         if fwd is None:
-            fwd = etree.Element("forward")
-            self._el.find("uuid").addnext(fwd) if self._el.find("uuid") is not None else self._el.append(fwd)
+            fwd = etree.SubElement(self._el, "forward")
         fwd.set("mode", mode)
+        canonicalize(self._el, NETWORK_SHAPE)
 
     @property
     def forward_dev(self) -> str | None:
