@@ -63,3 +63,24 @@ def test_canonical_order_sorts_stably_and_prunes() -> None:
     # the tree is still sound for lxml after relinking
     assert etree.tostring(root) == etree.tostring(etree.fromstring(etree.tostring(root)))
     assert root.find("b").getprevious().tag == "a"
+
+
+def test_child_and_children_ignore_namespaced_and_text() -> None:
+    root = etree.fromstring("<d>t<a i='1'/><n:a xmlns:n='urn:n'/><b/><a i='2'/></d>")
+    assert xmlcore.child(root, "a").get("i") == "1"
+    assert xmlcore.child(root, "zz") is None
+    assert [a.get("i") for a in xmlcore.children(root, "a")] == ["1", "2"]
+
+
+def test_place_attr_moves_in_place() -> None:
+    el = etree.fromstring("<c type='pci' model='x'/>")
+    el.set("index", "1")
+    xmlcore.place_attr(el, "index", "type")
+    assert list(el.attrib) == ["type", "index", "model"]
+    xmlcore.place_attr(el, "model")
+    assert list(el.attrib) == ["model", "type", "index"]
+    xmlcore.place_attr(el, "nope", "type")  # absent: nothing happens
+    del el.attrib["type"]
+    el.set("type", "usb")
+    assert dict(el.attrib) == {"model": "x", "index": "1", "type": "usb"}
+    assert etree.tostring(el) == b'<c model="x" index="1" type="usb"/>'

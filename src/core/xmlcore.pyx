@@ -529,3 +529,49 @@ def children(_Element element not None, str tag not None):
             out.append(elementFactory(element._doc, c))
         c = c.next
     return out
+
+
+cdef tree.xmlAttr* _find_attr(tree.xmlNode* node, const char* name) noexcept:
+    cdef tree.xmlAttr* a = node.properties
+    while a is not NULL:
+        if a.ns is NULL and strcmp(<const char*>a.name, name) == 0:
+            return a
+        a = a.next
+    return NULL
+
+
+def place_attr(_Element element not None, str name not None, str after=None):
+    """Move attribute ``name`` right after ``after`` (or first when ``after`` is None/absent).
+
+    libvirt writes attributes in a fixed order; a default added with ``set`` lands last, and
+    this relinks it (no copies, no Python-level attribute rewrite). Unknown ``name``: no-op.
+    """
+    cdef tree.xmlNode* node = element._c_node
+    cdef tree.xmlAttr* a = _find_attr(node, PyUnicode_AsUTF8(name))
+    cdef tree.xmlAttr* anchor = NULL
+    if a is NULL:
+        return
+    if after is not None:
+        anchor = _find_attr(node, PyUnicode_AsUTF8(after))
+        if anchor is a:
+            return
+    # unlink a
+    if a.prev is not NULL:
+        a.prev.next = a.next
+    else:
+        node.properties = a.next
+    if a.next is not NULL:
+        a.next.prev = a.prev
+    # relink
+    if anchor is NULL:
+        a.prev = NULL
+        a.next = node.properties
+        if node.properties is not NULL:
+            node.properties.prev = a
+        node.properties = a
+    else:
+        a.prev = anchor
+        a.next = anchor.next
+        if anchor.next is not NULL:
+            anchor.next.prev = a
+        anchor.next = a

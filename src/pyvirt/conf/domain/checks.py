@@ -20,6 +20,12 @@ from ..values import invalid_prop, parse_bitmap, parse_uuid
 D = ErrorDomain.DOMAIN
 
 
+def _devices(root: etree._Element, tag: str) -> list[etree._Element]:
+    """The devices of one kind (C-level lookups; ``findall('devices/x')`` is Python-level)."""
+    devices = child(root, "devices")
+    return [] if devices is None else children(devices, tag)
+
+
 def fail(code: int, detail: str) -> Exception:
     return virt_error(code, detail, domain=D)
 
@@ -156,56 +162,70 @@ def _features(root: etree._Element) -> None:
 
 
 def _controllers(root: etree._Element) -> None:
+    devices = child(root, "devices")
+    # (element, type, index, model), read once: attribute reads dominate this check
+    ctrls = [(c, c.get("type"), c.get("index"), c.get("model")) for c in devices.iterchildren("controller")]
     seen: set[tuple[str | None, str | None]] = set()
-    ctrls = root.findall("devices/controller")
-    for c in ctrls:
-        key = (c.get("type"), c.get("index"))
-        if c.get("type") == "usb" and (child(c, "master") is not None or (c.get("model") or "").startswith("ich9-uhci")):
-            continue  # companions share their master's index
+    masters = set()
+    has_usb = False
+    for c, ctype, index, model in ctrls:
+        if ctype == "usb":
+            if model != "none":
+                has_usb = True
+            if model == "ich9-ehci1":
+                masters.add(index)
+            if (model or "").startswith("ich9-uhci") or child(c, "master") is not None:
+                continue  # companions share their master's index
+        key = (ctype, index)
         if key in seen:
-            raise fail(ErrorNumber.XML_ERROR, f"Multiple '{key[0]}' controllers with index '{key[1]}'")
+            raise fail(ErrorNumber.XML_ERROR, f"Multiple '{ctype}' controllers with index '{index}'")
         seen.add(key)
-    for c in ctrls:
-        if c.get("type") == "pci" and c.get("model") in ("pci-root",):
-            target = child(c, "target")
-            if target is None:
-                continue
-            tindex = target.get("index")
-            if tindex is not None:
-                ti = int(tindex, 0)
-                if ti > 30:
-                    raise fail(
-                        ErrorNumber.CONFIG_UNSUPPORTED,
-                        f"PCI controller target index '{ti}' out of range - must be 0-30",
-                    )
-                if (c.get("index") == "0") != (ti == 0):
-                    raise fail(
-                        ErrorNumber.CONFIG_UNSUPPORTED,
-                        "Only the PCI controller with index 0 can have target index 0, and vice versa",
-                    )
-            if c.get("index") == "0" and child(target, "node") is not None:
+    for c, ctype, index, model in ctrls:
+        if ctype == "pci" and model == "pci-root":
+            _pci_root_target(c, index)
+        elif ctype == "usb" and model in USB_COMPANIONS and index not in masters:
+            raise fail(ErrorNumber.XML_DETAIL, "No master USB controller specified")
+    if not has_usb:
+        for redir in devices.iterchildren("redirdev"):
+            if redir.get("bus", "usb") == "usb":
                 raise fail(
                     ErrorNumber.CONFIG_UNSUPPORTED,
-                    "The PCI controller with index=0 can't be associated with a NUMA node",
+                    "cannot add redirected USB device: USB is disabled for this domain",
                 )
-    companions = {"ich9-uhci1", "ich9-uhci2", "ich9-uhci3"}
-    masters = {c.get("index") for c in ctrls if c.get("type") == "usb" and c.get("model") == "ich9-ehci1"}
-    for c in ctrls:
-        if c.get("type") == "usb" and c.get("model") in companions and c.get("index") not in masters:
-            raise fail(ErrorNumber.XML_DETAIL, "No master USB controller specified")
-    has_usb = any(c.get("type") == "usb" and c.get("model") != "none" for c in ctrls)
-    for redir in root.iterfind("devices/redirdev"):
-        if redir.get("bus", "usb") == "usb" and not has_usb:
+
+
+USB_COMPANIONS = frozenset({"ich9-uhci1", "ich9-uhci2", "ich9-uhci3"})
+
+
+def _pci_root_target(c: etree._Element, index: str | None) -> None:
+    """pSeries host bridges: target index 0 belongs to controller 0, and it has no node."""
+    target = child(c, "target")
+    if target is None:
+        return
+    tindex = target.get("index")
+    if tindex is not None:
+        ti = int(tindex, 0)
+        if ti > 30:
             raise fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
-                "cannot add redirected USB device: USB is disabled for this domain",
+                f"PCI controller target index '{ti}' out of range - must be 0-30",
             )
+        if (index == "0") != (ti == 0):
+            raise fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "Only the PCI controller with index 0 can have target index 0, and vice versa",
+            )
+    if index == "0" and child(target, "node") is not None:
+        raise fail(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            "The PCI controller with index=0 can't be associated with a NUMA node",
+        )
 
 
 def _disks(root: etree._Element) -> None:
     targets: dict[str, str] = {}
     drive_addrs: dict[tuple[str, ...], str] = {}
-    for disk in root.iterfind("devices/disk"):
+    for disk in _devices(root, "disk"):
         target = child(disk, "target")
         dev = target.get("dev", "") if target is not None else ""
         src = child(disk, "source")
@@ -251,7 +271,7 @@ def _disks(root: etree._Element) -> None:
                 "an <encryption> definition already found for disk source",
             )
     # SCSI host devices must not sit on a disk's drive address
-    for hd in root.iterfind("devices/hostdev"):
+    for hd in _devices(root, "hostdev"):
         addr = child(hd, "address")
         if hd.get("type") != "scsi" or addr is None or addr.get("type") != "drive":
             continue
@@ -268,7 +288,7 @@ def _disks(root: etree._Element) -> None:
 def _hostdevs(root: etree._Element) -> None:
     seen: set[bytes] = set()
     ramfb = 0
-    for hd in root.iterfind("devices/hostdev"):
+    for hd in _devices(root, "hostdev"):
         src = child(hd, "source")
         if src is not None:
             key = (hd.get("type", "") + etree.tostring(src, method="c14n").decode()).encode()
@@ -286,14 +306,17 @@ def _hostdevs(root: etree._Element) -> None:
 
 
 def _other_devices(root: etree._Element) -> None:
-    for tpm in root.iterfind("devices/tpm"):
+    for tpm in _devices(root, "tpm"):
         if child(tpm, "backend") is None:
             raise fail(ErrorNumber.XML_ERROR, "missing TPM device backend")
-    for shm in root.iterfind("devices/shmem"):
+    for shm in _devices(root, "shmem"):
         msi = child(shm, "msi")
         if msi is not None and msi.get("enabled", "yes") == "yes" and child(shm, "server") is None:
             raise fail(ErrorNumber.XML_ERROR, "msi option is only supported with a server")
-    for drv in root.iterfind("devices/interface/driver"):
+    for nic in _devices(root, "interface"):
+        drv = child(nic, "driver")
+        if drv is None:
+            continue
         queues = drv.get("queues")
         if queues is not None and not queues.strip().isdigit():
             raise invalid_prop("queues", "driver", queues, "Expected non-negative integer value")

@@ -17,6 +17,7 @@ from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import parse_scaled
 from ..values import generate_mac, normalize_mac, prop_uint
 from .address import normalize_address
+from .attrs import set_after, set_after_last_of, set_first
 from .tables import (
     DEVICE_ORDER,
     DISK_BUS_BY_PREFIX,
@@ -301,15 +302,7 @@ def _controllers(devices: etree._Element) -> None:
 
 def _set_after(el: etree._Element, name: str, value: str, after: str) -> None:
     """Set an attribute right after another (libvirt's attribute order in the output)."""
-    if el.get(name) is not None or el.get(after) is None:
-        el.set(name, value)
-        return
-    items = list(el.attrib.items())
-    el.attrib.clear()
-    for k, v in items:
-        el.set(k, v)
-        if k == after:
-            el.set(name, value)
+    set_after(el, after, [(name, value)])
 
 
 def _add_controller(devices: etree._Element, ctype: str, index: int) -> None:
@@ -429,10 +422,7 @@ def _chr_source(chr_: etree._Element) -> None:
 
 
 def _attrs_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
-    items = list(el.attrib.items())
-    el.attrib.clear()
-    for k, v in pairs + items:
-        el.set(k, v)
+    set_first(el, pairs)
 
 
 def _shmems(devices: etree._Element) -> None:
@@ -516,15 +506,7 @@ def _hostdevs(devices: etree._Element) -> None:
 
 
 def _insert_attr_after(el: etree._Element, name: str, value: str, after: tuple[str, ...]) -> None:
-    items = list(el.attrib.items())
-    last = -1
-    for i, (k, _) in enumerate(items):
-        if k in after:
-            last = i
-    items.insert(last + 1, (name, value))
-    el.attrib.clear()
-    for k, v in items:
-        el.set(k, v)
+    set_after_last_of(el, name, value, after)
 
 
 def _filesystems(devices: etree._Element) -> None:
@@ -711,13 +693,7 @@ def _graphics(devices: etree._Element) -> None:
 
 
 def _reinsert_after_type(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
-    items = list(el.attrib.items())
-    el.attrib.clear()
-    for k, v in items:
-        el.set(k, v)
-        if k == "type":
-            for pk, pv in pairs:
-                el.set(pk, pv)
+    set_after(el, "type", pairs)
 
 
 def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
@@ -740,11 +716,7 @@ def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
         vtype = model.get("type")
         if vtype is None:
             vtype = default_type
-            items = dict(model.attrib)
-            model.attrib.clear()
-            model.set("type", vtype)
-            for k, v in items.items():
-                model.set(k, v)
+            set_first(model, [("type", vtype)])
         defaults = VIDEO_DEFAULTS.get(vtype, ())
         for name, value in defaults:
             if model.get(name) is None:

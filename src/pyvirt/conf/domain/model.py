@@ -12,7 +12,6 @@ from typing import Any, Self
 
 from lxml import etree
 
-from ..._core import xmlcore
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..base import Attr, Child, ChildList, ChildText, ViewList, XMLDef, XMLView, parse_xml
 from ..units import parse_scaled, to_kib
@@ -598,7 +597,7 @@ class DomainDef(XMLDef):
             if isinstance(child.tag, str) and etree.QName(child).namespace == uri:
                 clone = _copy.deepcopy(child)
                 _strip_ns(clone)
-                return xmlcore.format(clone).rstrip("\n")
+                return etree.tostring(clone, encoding=str, pretty_print=True).rstrip("\n")
         return None
 
     def set_metadata(self, xml: str | None, key: str | None = None, uri: str | None = None) -> None:

@@ -17,6 +17,7 @@ from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
 from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap
 from .address import normalize_all
+from .attrs import set_after, set_first
 from .devices import post_parse_devices
 from .enums import check_enums
 from .tables import canonical_order
@@ -172,11 +173,7 @@ def _os(idx: dict[str, list[etree._Element]]) -> str:
     type_el.text = os_type
     arch = type_el.get("arch")
     if arch is None:
-        items = dict(type_el.attrib)
-        type_el.attrib.clear()
-        type_el.set("arch", DEFAULT_ARCH)
-        for k, v in items.items():
-            type_el.set(k, v)
+        set_first(type_el, [("arch", DEFAULT_ARCH)])
     elif arch not in ARCHES:
         raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Unknown architecture {arch}")
     return os_type
@@ -310,24 +307,11 @@ def _cpu(root: etree._Element) -> None:
 
 
 def _attrs_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
-    items = list(el.attrib.items())
-    el.attrib.clear()
-    for k, v in pairs + items:
-        el.set(k, v)
+    set_first(el, pairs)
 
 
 def _attrs_after(el: etree._Element, after: str, pairs: list[tuple[str, str]]) -> None:
-    items = list(el.attrib.items())
-    if after not in el.attrib:
-        for k, v in pairs:
-            el.set(k, v)
-        return
-    el.attrib.clear()
-    for k, v in items:
-        el.set(k, v)
-        if k == after:
-            for pk, pv in pairs:
-                el.set(pk, pv)
+    set_after(el, after, pairs)
 
 
 def _features(root: etree._Element) -> None:
