@@ -324,6 +324,10 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
         Callbacks run on the driver's delivery thread, never while a driver lock is held.
         Returns an id for :meth:`deregister_event`.
         """
+        last = max(DomainEventID) + 1
+        if not 0 <= int(event) < last:
+            text = f"eventID in virConnectDomainEventRegisterAny must be less than {last}"
+            raise virt_error(ErrorNumber.INVALID_ARG, text, domain=ErrorDomain.DOMAIN, message=text)
         ref = domain.ref if domain is not None else None
         cid = self.driver.connect_domain_event_register_any(ref, int(event), callback)
         with self._cb_lock:

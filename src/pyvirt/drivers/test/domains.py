@@ -775,15 +775,7 @@ class TestDomains:
     def connect_domain_event_register_any(
         self, dom: DomainRef | None, event_id: int, callback: Callable[[object], None]
     ) -> int:
-        if event_id < 0 or event_id >= len(DomainEventID) + 1:
-            raise virt_error(
-                ErrorNumber.INVALID_ARG,
-                f"eventID in virConnectDomainEventRegisterAny must be less than {len(DomainEventID) + 1}",
-            )
-        event_class: type | None = {
-            DomainEventID.LIFECYCLE: DomainLifecycleEvent,
-            DomainEventID.REBOOT: DomainRebootEvent,
-        }.get(DomainEventID(event_id) if event_id in DomainEventID._value2member_map_ else None)  # type: ignore[arg-type]
+        event_class = _EVENT_CLASSES.get(event_id)
         if event_class is None:
             # an event kind the test hypervisor never produces: accept, never deliver
             return self._state.events.register(callback, match=lambda ev: False)
@@ -797,6 +789,12 @@ class TestDomains:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+#: the event kinds the test hypervisor produces, by DomainEventID
+_EVENT_CLASSES: dict[int, type] = {
+    DomainEventID.LIFECYCLE: DomainLifecycleEvent,
+    DomainEventID.REBOOT: DomainRebootEvent,
+}
 
 
 def _set_text_child(definition: DomainDef, tag: str, text: str | None) -> None:
