@@ -200,3 +200,14 @@ def test_read_only_connection(node: str) -> None:
             assert err.value.message == f"operation forbidden: read only access prevents {api}"
         assert eth1.is_active()
         assert ro.lookup_node_device("scsi_host11") == host
+
+
+def test_node_device_events(conn) -> None:
+    from pyvirt.enums import NodeDeviceEventType
+
+    got = []
+    conn.register_node_device_event(lambda ev: got.append((ev.device.name, int(ev.event))))
+    dev = conn.create_node_device(VHBA.format(parent="scsi_host1"))
+    dev.destroy()
+    assert conn.driver.state.events.flush(5.0)
+    assert got == [("scsi_host12", NodeDeviceEventType.CREATED), ("scsi_host12", NodeDeviceEventType.DELETED)]

@@ -213,3 +213,16 @@ def test_read_only_connection(node: str) -> None:
             assert err.value.domain == ErrorDomain.STORAGE
             assert err.value.message == f"operation forbidden: read only access prevents {api}"
         assert pool.is_active()
+
+
+def test_refresh_event(conn) -> None:
+    from pyvirt.enums import StoragePoolEventID
+
+    got = []
+    pool = conn.lookup_storage_pool("default-pool")
+    conn.register_storage_pool_event(lambda ev: got.append(ev.pool.name), pool, StoragePoolEventID.REFRESH)
+    pool.refresh()
+    conn.lookup_storage_pool("lvm").refresh()  # another pool: not delivered
+    pool.destroy()  # a life-cycle event: not delivered to a refresh callback
+    assert conn.driver.state.events.flush(5.0)
+    assert got == ["default-pool"]

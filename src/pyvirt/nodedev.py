@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .driver.refs import NodeDeviceRef
 from .enums import ConnectListAllNodeDeviceFlags as _F
+from .enums import NodeDeviceEventID
 from .errors import ErrorDomain
 
 if TYPE_CHECKING:
@@ -111,6 +112,17 @@ class NodeDeviceAPI:
         """Create a (virtual) device, e.g. a vHBA (virNodeDeviceCreateXML)."""
         self._check_writable("virNodeDeviceCreateXML", _ERR)
         return self._nodedev(self.driver.node_device_create_xml(xml, 1 if validate else 0))
+
+    def register_node_device_event(
+        self, callback: Callable[[Any], None], device: NodeDevice | None = None,
+        event: NodeDeviceEventID | int = NodeDeviceEventID.LIFECYCLE,
+    ) -> int:
+        """Call ``callback(event)`` for node device events (of ``device`` only if given)."""
+        ref = device.ref if device is not None else None
+        return int(self.driver.connect_node_device_event_register_any(ref, int(event), callback))
+
+    def deregister_node_device_event(self, callback_id: int) -> None:
+        self.driver.connect_node_device_event_deregister_any(callback_id)
 
     def define_node_device(self, xml: str, *, validate: bool = False) -> NodeDevice:
         self._check_writable("virNodeDeviceDefineXML", _ERR)

@@ -6,8 +6,23 @@ devices travel as :class:`NodeDeviceRef` (their name).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..enums import NodeDeviceEventType
+from ..events import Event
 from .refs import NodeDeviceRef
 from .unsupported import unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDeviceLifecycleEvent(Event):
+    """libvirt's VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE (created, deleted, defined, undefined)."""
+
+    device: NodeDeviceRef
+    event: NodeDeviceEventType
+    detail: int
 
 
 class NodeDeviceDriver:
@@ -51,6 +66,14 @@ class NodeDeviceDriver:
 
     def node_device_undefine(self, dev: NodeDeviceRef, flags: int = 0) -> None:
         unsupported("virNodeDeviceUndefine")
+
+    def connect_node_device_event_register_any(
+        self, dev: NodeDeviceRef | None, event_id: int, callback: Callable[[Any], None]
+    ) -> int:
+        unsupported("virConnectNodeDeviceEventRegisterAny")
+
+    def connect_node_device_event_deregister_any(self, callback_id: int) -> None:
+        unsupported("virConnectNodeDeviceEventDeregisterAny")
 
     def node_device_detach_flags(self, dev: NodeDeviceRef, driver_name: str | None, flags: int = 0) -> None:
         unsupported("virNodeDeviceDetachFlags")

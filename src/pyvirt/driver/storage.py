@@ -8,10 +8,19 @@ pools travel as :class:`StoragePoolRef` (name, uuid), volumes as :class:`Storage
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ..events import Event
 from .refs import StoragePoolRef, StorageVolRef
 from .unsupported import unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class StoragePoolRefreshEvent(Event):
+    """libvirt's VIR_STORAGE_POOL_EVENT_ID_REFRESH: the pool was refreshed."""
+
+    pool: StoragePoolRef
 
 
 class StoragePoolInfo(NamedTuple):

@@ -9,12 +9,14 @@ must name a vport-capable parent and carry FC WWNs; the new device is a copy of
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ...conf.nodedev import NodeDeviceDef
-from ...driver.nodedev import NodeDeviceDriver
+from ...driver.nodedev import NodeDeviceDriver, NodeDeviceLifecycleEvent
 from ...driver.refs import NodeDeviceRef
 from ...enums import ConnectListAllNodeDeviceFlags as F
+from ...enums import NodeDeviceEventID, NodeDeviceEventType
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from .nodefile import resolve_include
 from .objlist import ObjList
@@ -177,8 +179,31 @@ class TestNodeDevices(NodeDeviceDriver):
             if old is not None:
                 self._devs.remove(old)
             self._devs.add(_Device(new))
-            return NodeDeviceRef(new.name)
+            ref = NodeDeviceRef(new.name)
+            self._state.events.emit(NodeDeviceLifecycleEvent(ref, NodeDeviceEventType.CREATED, 0))
+            return ref
 
     def node_device_destroy(self, dev: NodeDeviceRef) -> None:
         with self._devs.lock:
-            self._devs.remove(self._dev(dev))
+            obj = self._dev(dev)
+            self._devs.remove(obj)
+            self._state.events.emit(NodeDeviceLifecycleEvent(NodeDeviceRef(obj.name), NodeDeviceEventType.DELETED, 0))
+
+    def connect_node_device_event_register_any(
+        self, dev: NodeDeviceRef | None, event_id: int, callback: Callable[[Any], None]
+    ) -> int:
+        if event_id not in NodeDeviceEventID._value2member_map_:
+            raise virt_error(
+                ErrorNumber.INVALID_ARG,
+                f"eventID in virConnectNodeDeviceEventRegisterAny must be less than {len(NodeDeviceEventID)}",
+                domain=_ERR,
+            )
+        if event_id != NodeDeviceEventID.LIFECYCLE:  # UPDATE: never produced by the test driver
+            return self._state.events.register(callback, match=lambda ev: False)
+        if dev is None:
+            return self._state.events.register(callback, NodeDeviceLifecycleEvent)
+        name = dev.name
+        return self._state.events.register(callback, NodeDeviceLifecycleEvent, match=lambda ev: ev.device.name == name)
+
+    def connect_node_device_event_deregister_any(self, callback_id: int) -> None:
+        self._state.events.deregister(callback_id)

@@ -16,7 +16,12 @@ from lxml import etree
 
 from ...conf import StoragePoolDef, StorageVolDef
 from ...driver.refs import StoragePoolRef, StorageVolRef
-from ...driver.storage import StorageDriver, StoragePoolInfo, StorageVolInfo
+from ...driver.storage import (
+    StorageDriver,
+    StoragePoolInfo,
+    StoragePoolRefreshEvent,
+    StorageVolInfo,
+)
 from ...enums import ConnectListAllStoragePoolsFlags as F
 from ...enums import StoragePoolEventID, StoragePoolEventType, StoragePoolState, StorageVolType
 from ...errors import ErrorDomain, ErrorNumber, virt_error
@@ -328,7 +333,8 @@ class TestStorage(StorageDriver):
     def storage_pool_refresh(self, pool: StoragePoolRef, flags: int = 0) -> None:
         check_flags(flags, 0, "testStoragePoolRefresh")
         with self._pools.lock:
-            self._pool(pool, active=True)
+            obj = self._pool(pool, active=True)
+            self._state.events.emit(StoragePoolRefreshEvent(_pool_ref(obj)))
 
     # -- pool properties -------------------------------------------------------------------------
     def storage_pool_get_info(self, pool: StoragePoolRef) -> StoragePoolInfo:
@@ -465,14 +471,11 @@ class TestStorage(StorageDriver):
                 f"eventID in virConnectStoragePoolEventRegisterAny must be less than {len(StoragePoolEventID)}",
                 domain=_ERR,
             )
-        if event_id != StoragePoolEventID.LIFECYCLE:
-            return self._state.events.register(callback, match=lambda ev: False)
+        kind = StoragePoolLifecycleEvent if event_id == StoragePoolEventID.LIFECYCLE else StoragePoolRefreshEvent
         if pool is None:
-            return self._state.events.register(callback, StoragePoolLifecycleEvent)
+            return self._state.events.register(callback, kind)
         uuid = pool.uuid
-        return self._state.events.register(
-            callback, StoragePoolLifecycleEvent, match=lambda ev: ev.pool.uuid == uuid
-        )
+        return self._state.events.register(callback, kind, match=lambda ev: ev.pool.uuid == uuid)
 
     def connect_storage_pool_event_deregister_any(self, callback_id: int) -> None:
         self._state.events.deregister(callback_id)
