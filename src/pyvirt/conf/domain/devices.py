@@ -162,15 +162,11 @@ def _disks(devices: etree._Element) -> None:
     if not disks:
         return
     # libvirt inserts each parsed disk by (bus as written, drive index)
-    def bus_of(d: etree._Element) -> str | None:
+    keys: dict[int, tuple[str | None, int]] = {}
+    for d in disks:
         t = child(d, "target")
-        return None if t is None else t.get("bus")
-
-    def idx_of(d: etree._Element) -> int:
-        t = child(d, "target")
-        return disk_name_index(None if t is None else t.get("dev"))
-
-    ordered = sorted_insert(disks, bus_of, idx_of)
+        keys[id(d)] = (None, -1) if t is None else (t.get("bus"), disk_name_index(t.get("dev")))
+    ordered = sorted_insert(disks, lambda d: keys[id(d)][0], lambda d: keys[id(d)][1])
     if ordered != disks:
         anchor = disks[0].getprevious()
         for d in disks:
@@ -209,7 +205,7 @@ def _disk(disk: etree._Element) -> None:
         disk.set("snapshot", "no")
     src = child(disk, "source")
     if src is not None and src.get("protocol") == "gluster":
-        for host in src.iterfind("host"):
+        for host in children(src, "host"):
             if host.get("port") is None and host.get("transport") != "unix":
                 host.set("port", "24007")
     if target.get("tray") == "closed":
@@ -223,8 +219,7 @@ def _disk(disk: etree._Element) -> None:
     for bs in disk.iter("backingStore"):
         bs.attrib.pop("index", None)
     if device == "cdrom" and child(disk, "readonly") is None:
-        ro = E("readonly")
-        _place(disk, ro, DISK_CHILDREN)
+        disk.append(E("readonly"))  # placed by the canonical order pass
     layout = DRIVE_LAYOUT.get(bus)
     addr = child(disk, "address")
     if layout is not None and addr is None:
@@ -232,9 +227,8 @@ def _disk(disk: etree._Element) -> None:
         if idx < 0:
             raise err(ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified")
         per_ctrl, per_bus = layout
-        addr = E("address", type="drive", controller=str(idx // per_ctrl),
-                 bus=str((idx % per_ctrl) // per_bus), target="0", unit=str(idx % per_bus))
-        _place(disk, addr, DISK_CHILDREN)
+        disk.append(E("address", type="drive", controller=str(idx // per_ctrl),
+                      bus=str((idx % per_ctrl) // per_bus), target="0", unit=str(idx % per_bus)))
     elif addr is not None and addr.get("type") == "drive":
         for name in ("controller", "bus", "target", "unit"):
             if addr.get(name) is None:
@@ -248,34 +242,22 @@ def _disk_source_name(disk: etree._Element) -> str:
     return src.get("file") or src.get("dev") or src.get("dir") or src.get("name") or ""
 
 
-DISK_CHILDREN = (
-    "driver", "source", "backingStore", "backenddomain", "geometry", "blockio", "throttlefilters",
-    "iotune", "target", "mirror", "auth", "encryption", "readonly", "shareable", "transient",
-    "serial", "wwn", "vendor", "product", "iotune", "boot", "alias", "address",
-)  # fmt: skip
-
-
-def _place(parent: etree._Element, child: etree._Element, order: tuple[str, ...]) -> None:
-    rank = order.index(child.tag)
-    for existing in parent:
-        tag = existing.tag
-        if isinstance(tag, str) and tag in order and order.index(tag) > rank:
-            existing.addprevious(child)
-            return
-    parent.append(child)
-
-
 # -- controllers -----------------------------------------------------------------------------
 
 
 def _controllers(devices: etree._Element) -> None:
-    ctrls = list(devices.iterchildren("controller"))
+    ctrls = children(devices, "controller")
     if not ctrls:
         return
-    parsed: dict[int, int | None] = {}
+    # read each controller's type and index once (attribute reads dominate this step)
+    types: dict[int, str | None] = {}
+    indexes: dict[int, int | None] = {}
     for c in ctrls:
-        parsed[id(c)] = _int_attr(c, "index", "controller")
-    ordered = sorted_insert(ctrls, lambda c: c.get("type"), lambda c: parsed[id(c)], _is_companion)
+        key = id(c)
+        types[key] = c.get("type")
+        raw = c.get("index")
+        indexes[key] = None if raw is None else int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller")
+    ordered = sorted_insert(ctrls, lambda c: types[id(c)], lambda c: indexes[id(c)], _is_companion)
     if ordered != ctrls:
         anchor = ctrls[0].getprevious()
         for c in ctrls:
@@ -285,19 +267,21 @@ def _controllers(devices: etree._Element) -> None:
                 devices.insert(0, c)
             else:
                 anchor.addnext(c)
+    missing = [c for c in ordered if indexes[id(c)] is None]
+    if not missing:
+        return
     used: dict[str | None, set[int]] = {}
     for c in ordered:
-        i = parsed[id(c)]
+        i = indexes[id(c)]
         if i is not None:
-            used.setdefault(c.get("type"), set()).add(i)
-    for c in ordered:
-        if parsed[id(c)] is None:
-            taken = used.setdefault(c.get("type"), set())
-            i = 0
-            while i in taken:
-                i += 1
-            taken.add(i)
-            _set_after(c, "index", str(i), "type")
+            used.setdefault(types[id(c)], set()).add(i)
+    for c in missing:
+        taken = used.setdefault(types[id(c)], set())
+        i = 0
+        while i in taken:
+            i += 1
+        taken.add(i)
+        _set_after(c, "index", str(i), "type")
 
 
 def _set_after(el: etree._Element, name: str, value: str, after: str) -> None:
@@ -330,26 +314,40 @@ def _insert_device(devices: etree._Element, el: etree._Element) -> None:
 
 
 def _implicit_controllers(devices: etree._Element) -> None:
+    highest: dict[str, int] = {}
+    for disk in devices.iterchildren("disk"):
+        t = child(disk, "target")
+        bus = None if t is None else t.get("bus")
+        if bus not in _DRIVE_BUSES:
+            continue
+        a = child(disk, "address")
+        if a is not None and a.get("type") == "drive":
+            n = int(a.get("controller", "0"))
+            if n > highest.get(bus, -1):
+                highest[bus] = n
+    existing = {(c.get("type"), c.get("index")) for c in devices.iterchildren("controller")}
+
+    def add(ctype: str, index: int) -> None:
+        key = (ctype, str(index))
+        if key not in existing:
+            existing.add(key)
+            _insert_device(devices, E("controller", type=ctype, index=str(index)))
+
     for ctype, bus in IMPLICIT_DISK_CONTROLLERS:
-        highest = -1
-        for disk in devices.iterchildren("disk"):
-            t = child(disk, "target")
-            if t is None or t.get("bus") != bus:
-                continue
-            a = child(disk, "address")
-            if a is not None and a.get("type") == "drive":
-                highest = max(highest, int(a.get("controller", "0")))
-        for i in range(highest + 1):
-            _add_controller(devices, ctype, i)
+        for i in range(highest.get(bus, -1) + 1):
+            add(ctype, i)
     for index in _virtio_serial_users(devices):
-        _add_controller(devices, "virtio-serial", index)
+        add("virtio-serial", index)
     if child(devices, "smartcard") is not None:
-        _add_controller(devices, "ccid", 0)
+        add("ccid", 0)
     for hd in devices.iterchildren("hostdev"):
         if hd.get("type") == "scsi":
             a = child(hd, "address")
             if a is not None and a.get("type") == "drive":
-                _add_controller(devices, "scsi", int(a.get("controller", "0")))
+                add("scsi", int(a.get("controller", "0")))
+
+
+_DRIVE_BUSES = frozenset(bus for _, bus in IMPLICIT_DISK_CONTROLLERS)
 
 
 def _virtio_serial_users(devices: etree._Element) -> list[int]:

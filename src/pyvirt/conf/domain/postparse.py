@@ -138,12 +138,21 @@ def _scaled_kib(el: etree._Element, what: str) -> int:
     )
 
 
+_KIB_UNITS = frozenset({None, "KiB", "k", "K", "kib"})
+
+
 def _memory(idx: dict[str, list[etree._Element]]) -> None:
     for tag in ("maxMemory", "memory", "currentMemory"):
         els = idx.get(tag)
         if not els:
             continue
         el = els[0]
+        text = el.text
+        unit = el.get("unit")
+        if unit in _KIB_UNITS and text is not None and text.isdigit() and text[0] != "0" and len(text) < 16:
+            if unit != "KiB":
+                el.set("unit", "KiB")  # already KiB: the common case needs no arithmetic
+            continue
         kib = _scaled_kib(el, f"./{tag}[1]")
         el.text = str(kib)
         el.set("unit", "KiB")
