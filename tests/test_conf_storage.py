@@ -177,6 +177,18 @@ POOLS = [
     "<pool type='netfs'><name>n</name><source><host name='h'/><dir path='/e'/><protocol ver='3'/></source>"
     "<target><path>/mnt/n</path></target></pool>",
     "<pool type='iscsi'><name>n</name><source><host name='h'/></source><target><path>/mnt/n</path></target></pool>",
+    "<pool type='scsi'><name>p</name><source><adapter name='host0'/></source><target><path>/dev/disk/by-path</path>"
+    "</target></pool>",
+    "<pool type='scsi'><name>p</name><source><adapter parent='x' wwnn='1' wwpn='2'/></source><target>"
+    "<path>/dev/disk/by-path</path></target></pool>",
+    "<pool type='scsi'><name>p</name><source><adapter type='fc_host' parent_fabric_wwn='20000000c9831b4a' "
+    "wwnn='20000000c9831b4b' wwpn='10000000c9831b4b'/></source><target><path>/dev/disk/by-path</path></target></pool>",
+    "<pool type='iscsi'><name>p</name><source><host name='h'/><device path='iqn.2013-06.com.example:t'/>"
+    "<vendor name='v'/><product name='pr'/></source><target><path>/dev/disk/by-path</path></target></pool>",
+    "<pool type='disk'><name>d</name><source><device path='/dev/sda'><freeExtent start='1' end='2'/></device>"
+    "<format type='gpt'/></source><target><path>/dev</path></target></pool>",
+    "<pool type='iscsi-direct'><name>i</name><source><host name='h'/><device path='iqn.2013-06.com.example:t'/>"
+    "<initiator><iqn name='iqn.2013-06.com.example:i'/></initiator></source></pool>",
 ]
 
 

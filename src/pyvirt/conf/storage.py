@@ -230,6 +230,15 @@ def _pci_number(text: str) -> int | None:
 
 def _parse_adapter(adapter: etree._Element) -> None:
     atype = adapter.get("type")
+    if atype is None:
+        # the legacy form: a bare name means a SCSI host; FC attributes need the type
+        if any(adapter.get(a) for a in ("wwnn", "wwpn", "parent")):
+            raise xml_error(
+                "Use of 'wwnn', 'wwpn', and 'parent' attributes requires use of the adapter 'type'",
+                domain=_E,
+            )
+        if adapter.get("name"):
+            adapter.set("type", atype := "scsi_host")
     if atype is not None and atype not in ("scsi_host", "fc_host"):
         raise invalid_prop("type", "adapter", atype)
     parentaddr = adapter.find("parentaddr")
