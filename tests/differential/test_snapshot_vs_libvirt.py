@@ -559,3 +559,56 @@ def test_node_file_snapshots(tmp_path: Path) -> None:
     finally:
         lv.close()
         pv.close()
+
+
+@pytest.mark.parametrize("run_state", ["shutoff", "running", "paused"])
+@pytest.mark.parametrize("flags", [8, 64 | 128 | 256, 8 | 256], ids=["halt", "quiesce-atomic-live", "halt-live"])
+def test_create_flags(pair, run_state: str, flags: int) -> None:
+    for side in pair:
+        if run_state != "shutoff":
+            side.start()
+        if run_state == "paused":
+            side.suspend()
+        side.take_events()
+    lv, pv = pair
+    xml = "<domainsnapshot><name>f</name></domainsnapshot>"
+    assert outcome(pv.create, xml, flags) == outcome(lv.create, xml, flags)
+    assert pv.take_events() == lv.take_events()
+    assert pv.state() == lv.state()
+    assert normalise(pv.snap_xml("f")) == normalise(lv.snap_xml("f"))
+
+
+def test_transient_domain(pair) -> None:
+    lv, pv = pair
+    for side in pair:
+        side.dom().undefine()
+    lv.conn.createXML(domain_xml(), 0)
+    pv.conn.create_domain(domain_xml())
+    xml = "<domainsnapshot><name>t</name></domainsnapshot>"
+    assert outcome(pv.create, xml, 8) == outcome(lv.create, xml, 8)  # halt: refused for transient
+    assert outcome(pv.create, xml) == outcome(lv.create, xml)
+    # a transient domain has no persistent configuration, so pyvirt records none either
+    assert pv.snap_xml("t").count("<inactiveDomain") == 0
+    assert normalise(pv.snap_xml("t")) == normalise(lv.snap_xml("t"))
+    pv.destroy()
+    lv.destroy()
+
+
+def test_redefine_current_and_replace(pair) -> None:
+    lv, pv = pair
+    lv.start()
+    lv.create("<domainsnapshot><name>a</name></domainsnapshot>")
+    lv.create("<domainsnapshot><name>b</name></domainsnapshot>")
+    saved = {n: lv.snap_xml(n) for n in ("a", "b")}
+    pv.start()
+    for side in pair:
+        if side is lv:
+            side.delete("b")
+            side.delete("a")
+        for name, flags in (("a", 1), ("b", 1 | 2)):
+            side.create(saved[name], flags)
+        described = saved["a"].replace("<name>a</name>", "<name>a</name>\n  <description>later</description>")
+        side.create(described, 1 | 2)
+    assert pv.tree() == lv.tree()
+    for name in ("a", "b"):
+        assert normalise(pv.snap_xml(name)) == normalise(lv.snap_xml(name))
