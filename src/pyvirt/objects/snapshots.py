@@ -1,9 +1,12 @@
-"""A domain's snapshot tree: parent/child links, the current marker, listing and filtering.
+"""A domain's snapshots as a driver keeps them: the tree and each snapshot's document.
 
-This is libvirt's moment list (``virDomainMomentObjList`` with the snapshot filter on top) in
-driver-neutral form: it knows names, links and the two facts the list filters need (the
-snapshot's state and whether it is external); it knows nothing of XML, disks or domains. The
-test driver and the QEMU driver both keep one per domain and do their own work around it.
+:class:`SnapshotTree` is libvirt's moment list (``virDomainMomentObjList`` with the snapshot
+filter on top) in driver-neutral form: names, parent/child links, the current marker, and the
+two facts the list filters need (the snapshot's state and whether it is external).
+:class:`SnapshotDoc` is one snapshot's metadata: the ``<domainsnapshot>`` model plus the
+definitions it recorded, with libvirt's capture rules (state, memory, disk alignment) and
+writer (public XML, or the on-disk form with ``<active>``). The test driver and the QEMU
+driver both keep one tree per domain and do their own work around it.
 
 The tree itself is not locked: callers hold the owning domain's lock or job while they read
 or change it, exactly as libvirt's drivers do with ``vm->snapshots``.

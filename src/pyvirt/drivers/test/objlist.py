@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["HostObject", "ObjList"]
+__all__ = ["HostObject", "Named", "ObjList"]
 
 
 class HostObject:
@@ -48,7 +48,17 @@ class HostObject:
             self.new_definition = None
 
 
-ObjT = TypeVar("ObjT", bound=HostObject)
+class Named(Protocol):
+    """What the list needs of an object: a name and a (possibly empty) uuid."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def uuid(self) -> str: ...
+
+
+ObjT = TypeVar("ObjT", bound=Named)
 
 
 class ObjList(Generic[ObjT]):
