@@ -52,3 +52,33 @@ def test_output_validates_when_input_did(corpus: Path) -> None:
         except VirtError as exc:
             failures.append(f"{name}: {exc.message.splitlines()[-1]}")
     assert not failures, "\n".join(failures)
+
+
+def test_mutated_documents_fail_only_with_libvirt_errors(corpus: Path) -> None:
+    """Seeded mutations of corpus documents (bad numbers, missing attributes and elements):
+    every failure must be a VirtError, never a Python exception."""
+    import random
+
+    rng = random.Random(20260101)
+    files = sorted((corpus / "qemuxml2argv").glob("*.xml"))
+    values = ["", "x", "-1", "0", "99999999999999999999999", "0x", "yes", " ", "1.5", "/"]
+    errors = 0
+    for _ in range(400):
+        root = etree.parse(str(rng.choice(files))).getroot()
+        for _ in range(rng.randint(1, 3)):
+            el = rng.choice(list(root.iter()))
+            roll = rng.random()
+            if roll < 0.4 and el.attrib:
+                el.set(rng.choice(list(el.attrib)), rng.choice(values))
+            elif roll < 0.6 and el.attrib:
+                del el.attrib[rng.choice(list(el.attrib))]
+            elif roll < 0.8 and el.getparent() is not None:
+                el.getparent().remove(el)
+            else:
+                el.text = rng.choice(values)
+        try:
+            DomainDef.from_xml(etree.tostring(root)).to_xml()
+        except VirtError as exc:
+            errors += 1
+            assert "invalid value in domain definition" not in exc.message, exc.message
+    assert errors > 50  # the mutations do hit libvirt's checks

@@ -249,3 +249,24 @@ def format_bitmap(bits: set[int]) -> str:
         out.append(str(items[i]) if i == j else f"{items[i]}-{items[j]}")
         i = j + 1
     return ",".join(out)
+
+
+def uint_prop(value: str, attr: str, element: str, *, base: int = 10) -> int:
+    """virXMLPropUInt: a non-negative integer (base 10, 16, or 0 for C's any-base)."""
+    s = value.strip()
+    result: int | None = None
+    try:
+        if base == 0:
+            if s[:2].lower() == "0x":
+                result = int(s[2:], 16)
+            elif len(s) > 1 and s[0] == "0":
+                result = int(s[1:], 8)
+            else:
+                result = int(s, 10)
+        else:
+            result = int(s, base)
+    except ValueError:
+        result = None
+    if result is None or result < 0 or not s or s[0] in "+-" or result > 0xFFFFFFFF:
+        raise invalid_prop(attr, element, value, "Expected non-negative integer value")
+    return result

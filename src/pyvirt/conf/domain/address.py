@@ -11,6 +11,7 @@ from lxml import etree
 
 from ..._core.xmlcore import child
 from ...errors import ErrorDomain, ErrorNumber, virt_error
+from ..values import invalid_prop
 
 
 def c_uint(text: str) -> int | None:
@@ -122,11 +123,9 @@ def _normalize_zpci(zpci: etree._Element) -> None:
 
 
 def _bad(atype: str | None, name: str, raw: str) -> Exception:
-    if atype == "pci":
-        detail = f"Cannot parse <address> '{name}' attribute"
-    else:
-        detail = f"Cannot parse <address> '{name}' attribute"
-    return virt_error(ErrorNumber.INTERNAL_ERROR, detail, domain=ErrorDomain.DOMAIN)
+    """libvirt's virXMLPropUInt wording for a number it cannot read."""
+    return invalid_prop(name, "zpci" if name in ("uid", "fid") else "address", raw,
+                        "Expected non-negative integer value")
 
 
 def normalize_all(devices: etree._Element) -> None:

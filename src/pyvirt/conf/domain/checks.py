@@ -15,7 +15,7 @@ from lxml import etree
 from ..._core import xmlcore
 from ..._core.xmlcore import child, children
 from ...errors import ErrorDomain, ErrorNumber, virt_error
-from ..values import invalid_prop, parse_bitmap, parse_uuid
+from ..values import invalid_prop, parse_bitmap, parse_uuid, uint_prop
 
 D = ErrorDomain.DOMAIN
 
@@ -204,7 +204,7 @@ def _pci_root_target(c: etree._Element, index: str | None) -> None:
         return
     tindex = target.get("index")
     if tindex is not None:
-        ti = int(tindex, 0)
+        ti = uint_prop(tindex, "index", "target", base=0)
         if ti > 30:
             raise fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,

@@ -15,7 +15,7 @@ from lxml import etree
 from ..._core.xmlcore import child, children
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import parse_scaled
-from ..values import generate_mac, normalize_mac, prop_uint
+from ..values import generate_mac, normalize_mac, prop_uint, uint_prop
 from .address import normalize_address
 from .attrs import set_after, set_after_last_of, set_first
 from .tables import (
@@ -322,7 +322,7 @@ def _implicit_controllers(devices: etree._Element) -> None:
             continue
         a = child(disk, "address")
         if a is not None and a.get("type") == "drive":
-            n = int(a.get("controller", "0"))
+            n = uint_prop(a.get("controller", "0"), "controller", "address")
             if n > highest.get(bus, -1):
                 highest[bus] = n
     existing = {(c.get("type"), c.get("index")) for c in devices.iterchildren("controller")}
@@ -344,7 +344,7 @@ def _implicit_controllers(devices: etree._Element) -> None:
         if hd.get("type") == "scsi":
             a = child(hd, "address")
             if a is not None and a.get("type") == "drive":
-                add("scsi", int(a.get("controller", "0")))
+                add("scsi", uint_prop(a.get("controller", "0"), "controller", "address"))
 
 
 _DRIVE_BUSES = frozenset(bus for _, bus in IMPLICIT_DISK_CONTROLLERS)
@@ -359,7 +359,7 @@ def _virtio_serial_users(devices: etree._Element) -> list[int]:
                 a = child(chr_, "address")
                 index = 0
                 if a is not None and a.get("type") == "virtio-serial":
-                    index = int(a.get("controller") or 0)
+                    index = uint_prop(a.get("controller") or "0", "controller", "address")
                 out.append(index)
     return out
 
@@ -561,7 +561,12 @@ def _assign_ports(items: list[etree._Element]) -> None:
     for el in items:
         t = child(el, "target")
         raw = None if t is None else t.get("port")
-        ports.append(int(raw) if raw is not None else -1)
+        if raw is None:
+            ports.append(-1)
+        elif raw.strip().isdigit():
+            ports.append(int(raw))
+        else:
+            raise err(ErrorNumber.XML_ERROR, f"Invalid port number: {raw}")
     for i, el in enumerate(items):
         if ports[i] == -1:
             ports[i] = max(ports) + 1

@@ -8,6 +8,8 @@ shows in ``to_xml()``. Parsing, the generic post-parse and the checks live in
 from __future__ import annotations
 
 import copy as _copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Self
 
 from lxml import etree
@@ -648,15 +650,30 @@ class DomainDef(XMLDef):
         return format_domain(self._el, inactive=inactive, secure=secure, domain_id=domain_id)
 
     def _post_parse(self, **options: Any) -> None:
-
-        post_parse(self._el, **options)
+        with _no_traceback():
+            post_parse(self._el, **options)
 
     def _validate(self) -> None:
-
-        validate_domain(self._el)
+        with _no_traceback():
+            validate_domain(self._el)
 
     def copy(self) -> Self:
         return type(self)(_copy.deepcopy(self._el))
+
+
+@contextmanager
+def _no_traceback() -> Iterator[None]:
+    """Last line of defence: a value no rule anticipated becomes libvirt's XML error.
+
+    Every known bad value has its own libvirt error in the rules; this only keeps an
+    unforeseen one from surfacing as a Python exception (never expected on valid input).
+    """
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise virt_error(
+            ErrorNumber.XML_ERROR, f"invalid value in domain definition ({exc})", domain=ErrorDomain.DOMAIN
+        ) from None
 
 
 def _strip_ns(el: etree._Element) -> None:

@@ -15,7 +15,7 @@ from ..._core import xmlcore
 from ..._core.xmlcore import child, children
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
-from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap
+from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap, uint_prop
 from .address import normalize_all
 from .attrs import set_after, set_first
 from .devices import post_parse_devices
@@ -75,6 +75,7 @@ def post_parse(root: etree._Element, **options: Any) -> None:
     devs = idx.get("devices")
     if devs:
         devices = devs[0]
+        normalize_all(devices)  # first, so later steps read canonical numbers
         post_parse_devices(root, devices, os_type, idx["os/type"][0].get("arch", ""))
     else:
         devices = etree.SubElement(root, "devices")
@@ -97,8 +98,6 @@ def post_parse(root: etree._Element, **options: Any) -> None:
         _metadata(root)
     if "devices/filesystem" in idx:
         _filesystem_modes(devices)
-    if devs:
-        normalize_all(devices)
     _boot(root, os_type, devices, idx)
     canonical_order(root)
     for nic in idx.get("devices/interface", ()):
@@ -226,7 +225,7 @@ def _iothreads(root: etree._Element) -> None:
     if count > len(ids):
         if ids_el is None:
             return
-        used = {int(i.get("id", "0")) for i in ids}
+        used = {uint_prop(i.get("id", "0"), "id", "iothread") for i in ids}
         nxt = 1
         for _ in range(count - len(ids)):
             while nxt in used:
@@ -421,7 +420,7 @@ def _numa_order(idx: dict[str, list[etree._Element]]) -> None:
         return
     numa = numas[0]
     cells = children(numa, "cell")
-    keyed = sorted(cells, key=lambda c: int(c.get("id", "0")))
+    keyed = sorted(cells, key=lambda c: uint_prop(c.get("id", "0"), "id", "cell"))
     if keyed != cells:
         for c in cells:
             numa.remove(c)
@@ -471,7 +470,7 @@ def _pins(root: etree._Element) -> None:
         pins = tune.findall(tag)
         if len(pins) < 2:
             continue
-        ordered = sorted(pins, key=lambda p: int(p.get(key, "0")))
+        ordered = sorted(pins, key=lambda p: uint_prop(p.get(key, "0"), key, tag))
         if ordered != pins:
             anchor = pins[0].getprevious()
             for p in pins:
@@ -510,7 +509,7 @@ def _numa_distances(idx: dict[str, list[etree._Element]]) -> None:
     dist: dict[tuple[int, int], str] = {}
     for cid, cell in zip(ids, cells, strict=True):
         for sib in cell.iterfind("distances/sibling"):
-            dist[(cid, int(sib.get("id", "0")))] = sib.get("value", "")
+            dist[(cid, uint_prop(sib.get("id", "0"), "id", "sibling"))] = sib.get("value", "")
     for (a, b), v in list(dist.items()):
         dist.setdefault((b, a), v)
     for cid in ids:
