@@ -100,7 +100,9 @@ def generate_ifnames(definition: DomainDef) -> None:
     if devices is None:
         return
     nets = devices.findall("interface")
-    used = {t.get("dev") for n in nets for t in n.findall("target")}
+    if not nets or all(n.find("target") is not None for n in nets):
+        return
+    used = {t.get("dev") for n in nets for t in n.iterchildren("target")}
     counter = 0
     for net in nets:
         if net.find("target") is not None:
@@ -184,17 +186,29 @@ def facts_of(obj: DomainObject) -> tuple[int, int, int]:
     The cache is keyed by the definition object, so a replaced definition (start, stop,
     define, revert) is re-read; the calls here that edit a definition in place drop it.
     """
+    data = obj.driver_data
+    version = data.get("facts-version", 0)  # read first: an edit bumps it when done
     definition = obj.definition
-    cached = obj.driver_data.get("facts")
-    if cached is not None and cached[0] is definition:
-        return cached[1]  # type: ignore[no-any-return]
+    cached = data.get("facts")
+    if cached is not None and cached[0] is definition and cached[1] == version:
+        return cached[2]  # type: ignore[no-any-return]
     facts = (definition.memory or 0, definition.current_memory or 0, definition.vcpus)
-    obj.driver_data["facts"] = (definition, facts)
+    data["facts"] = (definition, version, facts)
     return facts
 
 
+@contextmanager
+def _edits(obj: DomainObject) -> Iterator[None]:
+    """Around an in-place edit of a definition: the cached facts are stale afterwards."""
+    try:
+        yield
+    finally:
+        forget_facts(obj)
+
+
 def forget_facts(obj: DomainObject) -> None:
-    obj.driver_data.pop("facts", None)
+    """Invalidate the cached facts; call after editing a definition in place."""
+    obj.driver_data["facts-version"] = obj.driver_data.get("facts-version", 0) + 1
 
 
 def add_definition(
@@ -306,6 +320,12 @@ class TestDomains:
     def _emit(self, event: object) -> None:
         self._state.events.emit(event)
 
+    def _lifecycle_event(self, obj: DomainObject, event: int, detail: int) -> None:
+        """Queue a lifecycle event; built only when someone listens (events are cheap to skip)."""
+        bus = self._state.events
+        if bus.callback_count:
+            bus.emit(_lifecycle(obj, event, detail))
+
     def _remove_if_transient(self, obj: DomainObject) -> None:
         if not obj.persistent:
             self._state.domains.remove(obj)
@@ -408,7 +428,7 @@ class TestDomains:
         with obj.lock:
             obj.persistent = True
         detail = DomainEventDefinedDetail.UPDATED if replaced else DomainEventDefinedDetail.ADDED
-        self._emit(_lifecycle(obj, DomainEventType.DEFINED, detail))
+        self._lifecycle_event(obj, DomainEventType.DEFINED, detail)
         return ref_of(obj)
 
     def domain_create_xml(self, xml: str, flags: int = 0) -> DomainRef:
@@ -418,7 +438,7 @@ class TestDomains:
         with obj.job("start", timeout=JOB_TIMEOUT):
             self._check_still_new(obj)
             start_state(self._state, obj, DomainRunningReason.BOOTED)
-            self._emit(_lifecycle(obj, DomainEventType.STARTED, DomainEventStartedDetail.BOOTED))
+            self._lifecycle_event(obj, DomainEventType.STARTED, DomainEventStartedDetail.BOOTED)
             return ref_of(obj)
 
     def domain_undefine(self, dom: DomainRef, flags: int = 0) -> None:
@@ -436,7 +456,7 @@ class TestDomains:
                 raise test_error(
                     ErrorNumber.OPERATION_INVALID, f"cannot delete inactive domain with {nsnap} snapshots"
                 )
-            self._emit(_lifecycle(obj, DomainEventType.UNDEFINED, DomainEventUndefinedDetail.REMOVED))
+            self._lifecycle_event(obj, DomainEventType.UNDEFINED, DomainEventUndefinedDetail.REMOVED)
             with obj.lock:
                 obj.has_managed_save = False
                 if obj.is_active():
@@ -452,7 +472,7 @@ class TestDomains:
             if obj.state != DomainState.SHUTOFF:
                 raise test_error(ErrorNumber.INTERNAL_ERROR, f"Domain '{dom.name}' is already running")
             start_state(self._state, obj, DomainRunningReason.BOOTED)
-            self._emit(_lifecycle(obj, DomainEventType.STARTED, DomainEventStartedDetail.BOOTED))
+            self._lifecycle_event(obj, DomainEventType.STARTED, DomainEventStartedDetail.BOOTED)
             return ref_of(obj)
 
     def domain_destroy(self, dom: DomainRef, flags: int = 0) -> None:
@@ -460,7 +480,7 @@ class TestDomains:
         with self._job(dom, "destroy") as obj:
             self._check_active(obj)
             stop_state(obj, DomainShutoffReason.DESTROYED)
-            self._emit(_lifecycle(obj, DomainEventType.STOPPED, DomainEventStoppedDetail.DESTROYED))
+            self._lifecycle_event(obj, DomainEventType.STOPPED, DomainEventStoppedDetail.DESTROYED)
             self._remove_if_transient(obj)
 
     def _power_action(self, obj: DomainObject, action: str | None) -> None:
@@ -471,7 +491,7 @@ class TestDomains:
             obj.set_state(DomainState.SHUTOFF, DomainShutoffReason.SHUTDOWN)
         if obj.state == DomainState.SHUTOFF:
             stop_state(obj, DomainShutoffReason.SHUTDOWN)
-            self._emit(_lifecycle(obj, DomainEventType.STOPPED, DomainEventStoppedDetail.SHUTDOWN))
+            self._lifecycle_event(obj, DomainEventType.STOPPED, DomainEventStoppedDetail.SHUTDOWN)
             self._remove_if_transient(obj)
 
     def domain_shutdown(self, dom: DomainRef, flags: int = 0) -> None:
@@ -497,14 +517,14 @@ class TestDomains:
             if obj.state in (DomainState.SHUTOFF, DomainState.PAUSED):
                 raise test_error(ErrorNumber.INTERNAL_ERROR, f"domain '{dom.name}' not running")
             obj.set_state(DomainState.PAUSED, DomainPausedReason.USER)
-            self._emit(_lifecycle(obj, DomainEventType.SUSPENDED, DomainEventSuspendedDetail.PAUSED))
+            self._lifecycle_event(obj, DomainEventType.SUSPENDED, DomainEventSuspendedDetail.PAUSED)
 
     def domain_resume(self, dom: DomainRef) -> None:
         with self._job(dom, "resume") as obj:
             if obj.state != DomainState.PAUSED:
                 raise test_error(ErrorNumber.INTERNAL_ERROR, f"domain '{dom.name}' not paused")
             obj.set_state(DomainState.RUNNING, DomainRunningReason.UNPAUSED)
-            self._emit(_lifecycle(obj, DomainEventType.RESUMED, DomainEventResumedDetail.UNPAUSED))
+            self._lifecycle_event(obj, DomainEventType.RESUMED, DomainEventResumedDetail.UNPAUSED)
 
     # -- state and description ---------------------------------------------------------------------
 
@@ -519,9 +539,8 @@ class TestDomains:
 
     def domain_get_info(self, dom: DomainRef) -> DomainInfo:
         obj = self._obj(dom)
-        with obj.lock:
-            maximum, current, vcpus = facts_of(obj)
-            return DomainInfo(int(obj.state), maximum, current, vcpus, time.time_ns())
+        maximum, current, vcpus = facts_of(obj)  # a query: no lock for single-field reads
+        return DomainInfo(int(obj.state), maximum, current, vcpus, time.time_ns())
 
     def domain_get_state(self, dom: DomainRef, flags: int = 0) -> tuple[int, int]:
         check_flags(flags, 0, "testDomainGetState")
@@ -557,8 +576,7 @@ class TestDomains:
         check_flags(flags, _AFFECT_LIVE | _AFFECT_CONFIG | _MEM_MAXIMUM, "testDomainSetMemoryFlags")
         with self._job(dom, "modify") as obj:
             definition, live = self._one_def(obj, flags)
-            with obj.lock:
-                forget_facts(obj)
+            with obj.lock, _edits(obj):
                 if flags & _MEM_MAXIMUM:
                     if live:
                         raise test_error(
@@ -602,8 +620,7 @@ class TestDomains:
             )
         with self._job(dom, "modify") as obj:
             live_def, config_def = self._defs(obj, flags & ~_VCPU_MAXIMUM)
-            with obj.lock:
-                forget_facts(obj)
+            with obj.lock, _edits(obj):
                 if live_def is not None and live_def.max_vcpus < nvcpus:
                     raise test_error(
                         ErrorNumber.INVALID_ARG,
@@ -693,7 +710,7 @@ class TestDomains:
             self._check_active(obj)
             _write_image(path, obj.definition)
             stop_state(obj, DomainShutoffReason.SAVED)
-            self._emit(_lifecycle(obj, DomainEventType.STOPPED, DomainEventStoppedDetail.SAVED))
+            self._lifecycle_event(obj, DomainEventType.STOPPED, DomainEventStoppedDetail.SAVED)
             self._remove_if_transient(obj)
 
     def domain_restore(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
@@ -706,7 +723,7 @@ class TestDomains:
         with obj.job("restore", timeout=JOB_TIMEOUT):
             self._check_still_new(obj)
             start_state(self._state, obj, DomainRunningReason.RESTORED)
-            self._emit(_lifecycle(obj, DomainEventType.STARTED, DomainEventStartedDetail.RESTORED))
+            self._lifecycle_event(obj, DomainEventType.STARTED, DomainEventStartedDetail.RESTORED)
 
     def domain_save_image_get_xml_desc(self, path: str, flags: int = 0) -> str:
         check_flags(flags, _SAVE_IMAGE_XML_SECURE, "testDomainSaveImageGetXMLDesc")
@@ -728,7 +745,7 @@ class TestDomains:
             stop_state(obj, DomainShutoffReason.SAVED)
             with obj.lock:
                 obj.has_managed_save = True
-            self._emit(_lifecycle(obj, DomainEventType.STOPPED, DomainEventStoppedDetail.SAVED))
+            self._lifecycle_event(obj, DomainEventType.STOPPED, DomainEventStoppedDetail.SAVED)
 
     def domain_has_managed_save_image(self, dom: DomainRef, flags: int = 0) -> bool:
         check_flags(flags, 0, "testDomainHasManagedSaveImage")
@@ -767,7 +784,7 @@ class TestDomains:
                 self._state.domains.rename(obj, new_name)
                 obj.driver_data["gen"] = obj.driver_data.get("gen", 0) + 1
             self._emit(old)
-            self._emit(_lifecycle(obj, DomainEventType.DEFINED, DomainEventDefinedDetail.RENAMED))
+            self._lifecycle_event(obj, DomainEventType.DEFINED, DomainEventDefinedDetail.RENAMED)
             return ref_of(obj)
 
     # -- events ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from ...enums import (
     DomainState,
 )
 from ...errors import ErrorDomain, ErrorNumber, virt_error
-from .domains import _lifecycle, forget_facts, stop_state
+from .domains import _lifecycle, stop_state
 from .state import check_flags, test_error
 
 if TYPE_CHECKING:
@@ -467,7 +467,6 @@ class TestDomainGuest:
                 "No memory balloon device configured, can not set the collection period",
             )
         with obj.lock:
-            forget_facts(obj)
             stats = balloon.find("stats")
             if stats is None:
                 stats = etree.Element("stats")

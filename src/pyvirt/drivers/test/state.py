@@ -71,12 +71,18 @@ def family_modules() -> list[ModuleType]:
         return _families
 
 
+_hooks: dict[str, tuple[Any, ...]] = {}
+
+
 def call_hooks(hook: str, *args: Any) -> None:
     """Call ``hook(*args)`` on every family module that defines it."""
-    for module in family_modules():
-        fn = getattr(module, hook, None)
-        if fn is not None:
-            fn(*args)
+    fns = _hooks.get(hook)
+    if fns is None:
+        fns = _hooks[hook] = tuple(
+            fn for fn in (getattr(m, hook, None) for m in family_modules()) if fn is not None
+        )
+    for fn in fns:
+        fn(*args)
 
 
 def test_error(code: int, detail: str | None = None) -> VirtError:
