@@ -396,3 +396,24 @@ def test_node_device_list_flags() -> None:
             got = outcome(lambda f: sorted(x.name for x in pv.list_node_devices(flags=f)), bit)
             assert got == want, hex(bit)
     lv.close()
+
+
+def test_define_over_running_objects(pair) -> None:
+    """Defining a running network or pool again: what shows, before and after a restart."""
+    lv, pv = pair
+    net_xml = lv.networkLookupByName("default").XMLDesc(0).replace("virbr0", "virbr5")
+    pool_xml = lv.storagePoolLookupByName("default-pool").XMLDesc(0).replace("/default-pool<", "/dp2<")
+    assert outcome(lambda: pv.define_network(net_xml).name) == outcome(lambda: lv.networkDefineXML(net_xml).name())
+    assert outcome(lambda: pv.define_storage_pool(pool_xml).name) == outcome(
+        lambda: lv.storagePoolDefineXML(pool_xml).name()
+    )
+    a, b = lv.networkLookupByName("default"), pv.lookup_network("default")
+    pa, pb = lv.storagePoolLookupByName("default-pool"), pv.lookup_storage_pool("default-pool")
+    for step in ("before", "stopped", "restarted"):
+        if step == "stopped":
+            a.destroy(), b.destroy(), pa.destroy(), pb.destroy()
+        if step == "restarted":
+            a.create(), b.start(), pa.create(), pb.start()
+        assert b.xml() == a.XMLDesc(0), step
+        norm = lambda x: x.replace("<source>\n  </source>", "<source/>")  # noqa: E731
+        assert norm(pb.xml()) == norm(pa.XMLDesc(0)), step

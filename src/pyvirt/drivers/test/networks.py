@@ -1,8 +1,9 @@
 """Virtual networks in the test driver (libvirt's testNetwork* calls).
 
 A network is a definition plus active/persistent/autostart flags; nothing is set up on the
-host. Defining a running network keeps the new definition for its next start, as libvirt's
-network object list does. Life-cycle changes are announced on the state's event bus.
+host. Defining a running network stores the new definition as pending (libvirt's newDef),
+which libvirt's test driver then never applies; pyvirt does the same. Life-cycle changes are
+announced on the state's event bus.
 """
 
 from __future__ import annotations
@@ -189,7 +190,8 @@ class TestNetworks(NetworkDriver):
         with self._nets.lock:
             obj = self._net(net)
             obj.active = False
-            obj.apply_new_definition()
+            # libvirt's test driver never applies a definition made while the network ran
+            # (its newDef): the network keeps showing, and restarting with, the old one
             self._net_event(obj, NetworkEventType.STOPPED)
             if not obj.persistent:
                 self._nets.remove(obj)
