@@ -51,6 +51,20 @@ def test_agreement_rate(corpus: Path, libvirt_oracle: object) -> None:
     assert rate >= TARGET, f"agreement {rate:.1%} below {TARGET:.0%}; disagreements:\n{report}"
 
 
+def test_agreement_on_libvirt_written_documents(corpus: Path, libvirt_oracle: object) -> None:
+    """The same comparison over documents libvirt itself wrote (qemuxml2xmlout, lxcxml2xml):
+    inputs pyvirt's rules were not tuned on, so this measures how well they generalise."""
+    paths = sorted((corpus / "qemuxml2xmlout").glob("*.xml")) + sorted((corpus / "lxcxml2xml").glob("*.xml"))
+    if not paths:
+        pytest.skip("no qemuxml2xmlout/lxcxml2xml documents in this corpus")
+    results = run(libvirt_oracle, paths)
+    bad = [r for r in results if not r.agree]
+    rate = 1 - len(bad) / len(results)
+    report = "\n".join(f"  {r.name}: {r.reason}" for r in bad)
+    print(f"\nlibvirt-written documents: {len(results) - len(bad)}/{len(results)} agree\n{report}")
+    assert rate >= TARGET, report
+
+
 @pytest.mark.parametrize("name", MUST_AGREE)
 def test_must_agree(corpus: Path, libvirt_oracle: object, name: str) -> None:
     path = corpus / "qemuxml2argv" / name

@@ -96,6 +96,8 @@ def post_parse(root: etree._Element, **options: Any) -> None:
             _scheds(idx["cputune"][0])
     if "metadata" in idx:
         _metadata(root)
+    for label in idx.get("seclabel", ()):
+        _seclabel(label)
     if "devices/filesystem" in idx:
         _filesystem_modes(devices)
     _boot(root, os_type, devices, idx)
@@ -542,3 +544,12 @@ def _scheds(tune: etree._Element) -> None:
             anchor.addnext(new)
         for sched in scheds:
             tune.remove(sched)
+
+
+def _seclabel(label: etree._Element) -> None:
+    """An inactive definition keeps no runtime labels: no imagelabel, no dynamic label."""
+    for img in children(label, "imagelabel"):
+        label.remove(img)
+    if label.get("type", "dynamic") == "dynamic":
+        for lab in children(label, "label"):
+            label.remove(lab)
