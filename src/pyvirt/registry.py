@@ -24,6 +24,7 @@ __all__ = ["driver_class", "register", "available", "open_driver"]
 #: drivers that come with pyvirt, by URI driver name
 BUILTIN: dict[str, str] = {
     "test": "pyvirt.drivers.test:TestDriver",
+    "qemu": "pyvirt.drivers.qemu:QemuDriver",
 }
 
 #: what handles URIs with a transport or a host (a daemon connection)
