@@ -750,3 +750,35 @@ def test_unresponsive_monitor_times_out(h: Harness) -> None:
     h.drv.monitor_timeout = 30.0
     h.drv.domain_suspend(ref)
     assert h.state(ref)[0] == DomainState.PAUSED
+
+
+def test_save_job_info_and_abort(h: Harness) -> None:
+    ref = h.define_and_start()
+    h.wait_ready()
+    h.drv.save_bandwidth = 1 << 20  # 1 MiB/s: the save takes long enough to be watched and aborted
+    image = h.root / "slow.save"
+    result: list[BaseException | None] = []
+
+    def save() -> None:
+        try:
+            h.drv.domain_save(ref, str(image))
+            result.append(None)
+        except BaseException as exc:  # noqa: BLE001
+            result.append(exc)
+
+    saver = threading.Thread(target=save)
+    saver.start()
+    wait_for(lambda: h.drv.domain_get_job_info(ref)[0] != 0 and h.drv.domain_get_job_info(ref)[4] > 0, 20,
+             "save job progress")
+    info = h.drv.domain_get_job_info(ref)
+    assert info[0] == 2 and info[1] >= 0  # UNBOUNDED, elapsed ms
+    assert h.drv.domain_get_state(ref)[0] == DomainState.PAUSED  # queries answer during the job
+    h.drv.domain_abort_job(ref)
+    saver.join(30)
+    assert result and isinstance(result[0], VirtError)
+    assert result[0].code == ErrorNumber.OPERATION_ABORTED
+    assert h.state(ref) == (DomainState.RUNNING, DomainRunningReason.SAVE_CANCELED)
+    assert not image.exists()
+    assert h.drv.domain_get_job_info(ref)[0] == 0
+    mark = len(h.text())
+    h.wait_tick(since=mark, timeout=10)  # the guest runs on

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import socket
 import struct
 import subprocess
@@ -152,6 +153,8 @@ class QemuState:
         self.watcher = ExitWatcher(name="pyvirt-qemu-exits")
         self.lock = threading.Lock()  # name/uuid checks when adding
         self.refs = 0
+        #: set once the first connection has read the state from disk
+        self.loaded = threading.Event()
 
     def close(self) -> None:
         for obj in self.domains.all():
@@ -313,6 +316,12 @@ class _QemuDriverBase(Driver):
                 _release_state(state)
                 self._state = None  # type: ignore[assignment]
                 raise
+            finally:
+                state.loaded.set()
+        elif not state.loaded.wait(120):
+            _release_state(state)
+            self._state = None  # type: ignore[assignment]
+            raise virt_error(ErrorNumber.OPERATION_TIMEOUT, "QEMU driver state is still loading", domain=ErrorDomain.QEMU)
 
     def connect_close(self) -> None:
         state, self._state = self._state, None  # type: ignore[assignment]
@@ -489,7 +498,7 @@ class _QemuDriverBase(Driver):
 
             try:
                 with ProcessHandle(rec.pid) as handle:
-                    handle.send_signal(9)
+                    handle.send_signal(signal.SIGKILL)
                     handle.wait(5)
             except (ProcessLookupError, OSError):
                 pass
@@ -565,6 +574,8 @@ class _QemuDriverBase(Driver):
 
     #: how long one monitor command may take before the call fails (libvirt: 30 s)
     monitor_timeout = 30.0
+    #: bytes/s for save and managed save; None is unlimited (as libvirt saves)
+    save_bandwidth: int | None = None
 
     def _qmp(self, obj: DomainObject, name: str, arguments: dict[str, Any] | None = None,
              timeout: float | None = None) -> Any:
@@ -1051,7 +1062,7 @@ class _QemuDriverBody(_QemuDriverBase):
         stopped: threading.Event | None = obj.driver_data.get("stopped")
         if signalled is not None and obj.is_active() and not flags & _DESTROY_GRACEFUL:
             signalled.expected_exit = DomainShutoffReason.DESTROYED
-            signalled.handle.send_signal(15)
+            signalled.handle.send_signal(signal.SIGTERM)
         else:
             signalled = None
         with self._job(dom, "destroy") as obj:
@@ -1306,7 +1317,8 @@ class _QemuDriverBody(_QemuDriverBase):
                     self._qmp(obj, "stop")
                     with obj.lock:
                         obj.set_state(DomainState.PAUSED, DomainPausedReason.SAVE)
-                self._qmp(obj, "migrate-set-parameters", {"max-bandwidth": 1 << 40})
+                bandwidth = self.save_bandwidth if self.save_bandwidth else 1 << 40
+                self._qmp(obj, "migrate-set-parameters", {"max-bandwidth": bandwidth})
                 self._qmp(obj, "migrate", {"uri": f"exec:cat >> {shlex.quote(os.fspath(path))}"})
                 try:
                     self._migrate_wait(obj, "save")
