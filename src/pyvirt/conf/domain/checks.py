@@ -30,12 +30,15 @@ def fail(code: int, detail: str) -> Exception:
     return virt_error(code, detail, domain=D)
 
 
-def validate_domain(root: etree._Element) -> None:
+def validate_domain(root: etree._Element, idx: dict[str, list[etree._Element]] | None = None) -> None:
     """Raise libvirt's error for the first inconsistency found.
 
-    Each check runs only when an element it looks at is present (one C walk indexes them).
+    Each check runs only when an element it looks at is present: ``idx`` (from
+    :func:`xmlcore.index`, possibly the one the post-parse made: every check concerns
+    elements of the input) says which are.
     """
-    idx = xmlcore.index(root)
+    if idx is None:
+        idx = xmlcore.index(root)
     _memory(root)
     for triggers, check in GATED:
         for key in triggers:

@@ -462,7 +462,7 @@ class DomainDef(XMLDef):
     SOURCE = "domain_definition"
     ERROR_DOMAIN = ErrorDomain.DOMAIN
 
-    __slots__ = ()
+    __slots__ = ("_idx",)
 
     type = Attr("type")
     name = ChildText("name")
@@ -651,11 +651,12 @@ class DomainDef(XMLDef):
 
     def _post_parse(self, **options: Any) -> None:
         with _no_traceback():
-            post_parse(self._el, **options)
+            self._idx = post_parse(self._el, **options)
 
     def _validate(self) -> None:
         with _no_traceback():
-            validate_domain(self._el)
+            validate_domain(self._el, getattr(self, "_idx", None))
+            self._idx = None  # the index holds element proxies: do not keep it around
 
     def copy(self) -> Self:
         return type(self)(_copy.deepcopy(self._el))

@@ -49,7 +49,7 @@ def err(code: int, detail: str | None = None, domain: int = D) -> Exception:
     return virt_error(code, detail, domain=domain)
 
 
-def post_parse(root: etree._Element, **options: Any) -> None:
+def post_parse(root: etree._Element, **options: Any) -> dict[str, list[etree._Element]]:
     """Check, normalise and complete the definition rooted at ``root``.
 
     One C walk indexes every element by path; each step below runs only when the elements
@@ -109,6 +109,7 @@ def post_parse(root: etree._Element, **options: Any) -> None:
                 mac.addnext(drv)  # written with the host device part, before <source>
     if root.nsmap or "metadata" in idx:
         etree.cleanup_namespaces(root)
+    return idx
 
 
 def _domain_type(root: etree._Element) -> None:
