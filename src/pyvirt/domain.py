@@ -176,12 +176,6 @@ class Domain(DomainSnapshotAPI):
             | (DomainUndefineFlags.CHECKPOINTS_METADATA if checkpoints_metadata else 0)
         )
         self._write("virDomainUndefineFlags" if flags else "virDomainUndefine")
-        if nvram and keep_nvram:
-            raise virt_error(
-                ErrorNumber.INVALID_ARG,
-                "flags 'nvram' and 'keep-nvram' are mutually exclusive",
-                domain=ErrorDomain.DOMAIN,
-            )
         self._driver.domain_undefine(self._ref, int(flags))
 
     # -- description and state -----------------------------------------------------------------
