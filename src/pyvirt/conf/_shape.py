@@ -47,7 +47,9 @@ class Shape:
         self.children = tuple(self.children)
         self._multi = None if self.multi is None else frozenset(self.multi)
         self._order = {tag: i for i, (tag, _) in enumerate(self.children)}
-        self._shapes = dict(self.children)
+        self._shapes = {tag: sub for tag, sub in self.children if isinstance(sub, Shape)}
+        self._attr_names = frozenset(self.attrs)
+        self._hooks = {name: hook for name, hook in self.attrs.items() if hook is not None}
 
 
 def leaf(*names: str, **normalizers: Normalizer) -> Shape:
@@ -63,51 +65,62 @@ TEXT = Shape(keep_text=True)
 def canonicalize(el: etree._Element, shape: Shape) -> None:
     """Bring ``el`` (in place) into the canonical form ``shape`` describes."""
     attrib = el.attrib
-    for name in list(attrib):
-        if name in shape.attrs:
-            hook = shape.attrs[name]
+    if attrib:
+        names = shape._attr_names  # type: ignore[attr-defined]
+        hooks = shape._hooks  # type: ignore[attr-defined]
+        keep_unknown = shape.keep_unknown
+        for name in attrib.keys():
+            hook = hooks.get(name)
             if hook is not None:
                 value = hook(attrib[name], el)
                 if value is None:
                     del attrib[name]
                 else:
                     attrib[name] = value
-        elif not shape.keep_unknown and not name.startswith("{"):
-            del attrib[name]
-    kids = [c for c in el if isinstance(c.tag, str)]
-    if not kids:
-        if el.text is not None and shape.text is not None:
-            el.text = shape.text(el.text, el)
-        elif el.text is not None and not shape.keep_text:
-            el.text = None  # libvirt reads no text here
+            elif name not in names and not keep_unknown and name[0] != "{":
+                del attrib[name]
+    if not len(el):
+        if el.text is not None:
+            if shape.text is not None:
+                el.text = shape.text(el.text, el)
+            elif not shape.keep_text:
+                el.text = None  # libvirt reads no text here
         return
     order = shape._order  # type: ignore[attr-defined]
     shapes = shape._shapes  # type: ignore[attr-defined]
-    keep: list[tuple[int, int, etree._Element]] = []
     multi = shape._multi  # type: ignore[attr-defined]
+    unknown_rank = len(order)
+    keep_unknown = shape.keep_unknown
     seen: set[str] = set()
-    for pos, child in enumerate(kids):
+    ranks: list[int] = []
+    kept: list[etree._Element] = []
+    for child in list(el):
         tag = child.tag
+        if not isinstance(tag, str):
+            el.remove(child)
+            continue
         if multi is not None and tag not in multi:
             if tag in seen:
                 el.remove(child)
                 continue
             seen.add(tag)
-        if tag in order:
-            keep.append((order[tag], pos, child))
-            sub = shapes[tag]
-            if isinstance(sub, Shape):
-                canonicalize(child, sub)
-        elif shape.keep_unknown or tag.startswith("{"):
-            keep.append((len(order), pos, child))
+        rank = order.get(tag)
+        if rank is None:
+            if not (keep_unknown or tag[0] == "{"):
+                el.remove(child)
+                continue
+            rank = unknown_rank
         else:
-            el.remove(child)
-    keep.sort(key=lambda item: (item[0], item[1]))
-    for _, _, child in keep:
-        el.append(child)  # re-appending moves it: children end up in canonical order
-    for child in el:
+            sub = shapes.get(tag)
+            if sub is not None:
+                canonicalize(child, sub)
+        ranks.append(rank)
+        kept.append(child)
         child.tail = None
-    if el.text is not None and (not el.text.strip() or not shape.keep_text):
+    if any(ranks[i] > ranks[i + 1] for i in range(len(ranks) - 1)):
+        for _, _, child in sorted(zip(ranks, range(len(kept)), kept, strict=True)):
+            el.append(child)  # re-appending moves it: children end up in canonical order
+    if el.text is not None and (not shape.keep_text or not el.text.strip()):
         el.text = None
 
 

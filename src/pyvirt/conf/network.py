@@ -9,6 +9,7 @@ bridge, lower-case MACs) and rejects what libvirt rejects, with libvirt's code a
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -400,8 +401,7 @@ class NetworkDef(XMLDef):
                 f"mtu size only allowed in open, route, nat, and isolated mode, not in {mode} (network '{name}')",
                 domain=_E,
             )
-        # -- canonical form and defaults ---------------------------------------------------
-        canonicalize(root, NETWORK_SHAPE)
+        # -- defaults, then canonical form (in _format_defaults) -----------------------------
         root.find("name").text = name
         uuid_el = root.find("uuid")
         if uuid_el is None:
@@ -536,10 +536,20 @@ def _prop_uint(el: etree._Element, attr: str, *, required: bool = False) -> int 
     return number
 
 
+@functools.lru_cache(maxsize=4096)
 def _ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """A numeric address as getaddrinfo reads it (so also IPv4's short forms ``1.2``, ``0x..``)."""
+    """A numeric address as getaddrinfo reads it (so also IPv4's short forms ``1.2``, ``0x..``).
+
+    Cached: the same few addresses recur across a network's elements and across documents.
+    """
     if not text:
         return None
+    try:
+        if ":" in text:
+            return ipaddress.IPv6Address(text)
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
+    except (ValueError, OSError):
+        pass
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -828,20 +838,22 @@ def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddres
             raise virt_error(unsupported, f"Invalid IPv6 prefix '{prefix}' in network '{name}'", domain=_E)
     else:
         raise xml_error(f"Unrecognized family '{family}' in network '{name}'", domain=_E)
-    net: ipaddress.IPv4Network | ipaddress.IPv6Network | None
-    if mask is not None:
-        try:
-            net = ipaddress.ip_network(f"{addr}/{mask}", strict=False)
-        except ValueError:
-            net = None  # not a contiguous mask: libvirt's prefix -1
-    else:
-        if prefix is None:
-            prefix = _classful_prefix(str(addr)) if addr.version == 4 else 64
-        net = ipaddress.ip_network(f"{addr}/{prefix}", strict=False)
+    if mask is None and prefix is None:
+        prefix = _classful_prefix(str(addr)) if addr.version == 4 else 64
+    net = _subnet(addr, mask if mask is not None else prefix)
     dhcp = ip.find("dhcp")
     if dhcp is not None:
         _parse_dhcp(dhcp, net, name)
     return net
+
+
+@functools.lru_cache(maxsize=1024)
+def _subnet(addr, width):  # noqa: ANN001, ANN202 - ipaddress unions
+    """The subnet of ``addr`` for a prefix length or a netmask; None for a non-contiguous mask."""
+    try:
+        return ipaddress.ip_network(f"{addr}/{width}", strict=False)
+    except ValueError:
+        return None  # libvirt's prefix -1
 
 
 def _parse_lease(parent: etree._Element) -> None:
