@@ -813,3 +813,28 @@ def test_tunables_match(tmp_path: Path) -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<domain",
+        "<domain type='test'><memory>1</memory><os><type>hvm</type></os></domain>",
+        "<domain type='test'><name>a/b</name><memory>1</memory><os><type>hvm</type></os></domain>",
+        "<domain type='test'><name>a\nb</name><memory>1</memory><os><type>hvm</type></os></domain>",
+        "<domain type='test'><name>x</name><uuid>nope</uuid><memory>1</memory><os><type>hvm</type></os></domain>",
+    ],
+)
+@pytest.mark.parametrize("create", [False, True])
+def test_define_and_create_refusals_match(tmp_path: Path, text: str, create: bool) -> None:
+    node = tmp_path / "node.xml"
+    node.write_text("<node/>")
+    ours = pyvirt.open(f"test://{node}")
+    theirs = libvirt.open(f"test://{node}")
+    try:
+        mine = _outcome(lambda: (ours.create_domain(text) if create else ours.define_domain(text)).name, pyvirt.VirtError)
+        want = _outcome(lambda: (theirs.createXML(text, 0) if create else theirs.defineXML(text)).name(), libvirt.libvirtError)
+        assert mine == want
+    finally:
+        ours.close()
+        theirs.close()

@@ -90,6 +90,9 @@ _LIST_FILTERS_ALL = (1 << 16) - 1
 def parse_domain(xml: str, *, validate: bool = False) -> DomainDef:
     """libvirt's generic parse of a domain document, as the test driver asks for it."""
     definition = DomainDef.from_xml(xml, validate=validate)
+    name = definition.name or ""
+    if "/" in name:
+        raise virt_error(ErrorNumber.XML_ERROR, f"name {name} cannot contain '/'", domain=_DOM_ERR)
     generate_ifnames(definition)
     return definition
 
@@ -421,9 +424,8 @@ class TestDomains:
         check_flags(flags, _VALIDATE, "testDomainDefineXMLFlags")
         definition = parse_domain(xml, validate=bool(flags & _VALIDATE))
         if "\n" in (definition.name or ""):
-            raise virt_error(
-                ErrorNumber.XML_ERROR, f"name {definition.name} cannot contain '\n'", domain=_DOM_ERR
-            )
+            text = "invalid char in name: \n"  # virXMLCheckIllegalChars
+            raise virt_error(ErrorNumber.XML_DETAIL, text, domain=ErrorDomain.XML, message=text)
         obj, replaced = add_definition(self._state, definition, live=False)
         with obj.lock:
             obj.persistent = True
