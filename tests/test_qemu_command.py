@@ -375,3 +375,15 @@ def test_qemu_accepts_generated_argv(tmp_path: Path, machine: str) -> None:
     _dom, argv = _generate(doc(devices, machine=machine, name=f"accept-{machine}"), tmp_path)
     error = _qemu_accepts(argv, tmp_path / "mon.sock")
     assert error == "", error
+
+
+def test_tap_backed_interfaces() -> None:
+    nics = (
+        "<interface type='ethernet'><target dev='tapx1'/><model type='virtio'/></interface>"
+        "<interface type='bridge'><source bridge='br9'/><model type='e1000'/></interface>"
+    )
+    dom, argv = _generate(doc(nics))
+    netdevs = [json.loads(v) for v in option(argv, "-netdev")]
+    assert netdevs[0] == {"type": "tap", "id": "hostnet0", "script": "no", "downscript": "no", "ifname": "tapx1"}
+    assert netdevs[1]["type"] == "tap" and netdevs[1]["ifname"].startswith("vnet")
+    assert command.tap_devices(dom.element) == [("tapx1", None), (netdevs[1]["ifname"], "br9")]

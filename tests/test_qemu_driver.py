@@ -782,3 +782,38 @@ def test_save_job_info_and_abort(h: Harness) -> None:
     assert h.drv.domain_get_job_info(ref)[0] == 0
     mark = len(h.text())
     h.wait_tick(since=mark, timeout=10)  # the guest runs on
+
+
+def _can_make_bridge(name: str) -> bool:
+    made = subprocess.run(["ip", "link", "add", name, "type", "bridge"], capture_output=True, timeout=10)
+    return made.returncode == 0
+
+
+def test_bridge_and_ethernet_interfaces(h: Harness) -> None:
+    if shutil.which("ip") is None or not os.path.exists("/dev/net/tun"):
+        pytest.skip("no ip tool or /dev/net/tun")
+    bridge = f"pvbr{os.getpid() % 100000}"
+    if not _can_make_bridge(bridge):
+        pytest.skip("this host does not allow creating a bridge")
+    try:
+        nics = (
+            f"<interface type='bridge'><source bridge='{bridge}'/><model type='virtio'/></interface>"
+            "<interface type='ethernet'><model type='e1000'/></interface>"
+        )
+        ref = h.define_and_start(extra=nics)
+        live = h.drv.domain_get_xml_desc(ref)
+        taps = re.findall(r"<target dev='(vnet\d+)'/>", live)
+        assert len(taps) == 2, live
+        master = Path(f"/sys/class/net/{taps[0]}/master").resolve().name
+        assert master == bridge
+        assert "UP" in subprocess.run(["ip", "link", "show", taps[1]], capture_output=True, text=True).stdout
+        # hot-plugged: a third tap on the bridge
+        h.drv.domain_attach_device(ref, f"<interface type='bridge'><source bridge='{bridge}'/><model type='virtio'/></interface>", 1)
+        taps = re.findall(r"<target dev='(vnet\d+)'/>", h.drv.domain_get_xml_desc(ref))
+        assert len(taps) == 3 and Path(f"/sys/class/net/{taps[2]}/master").resolve().name == bridge
+        h.drv.domain_destroy(ref)
+        for tap in taps:  # QEMU's taps go away with it
+            wait_for(lambda tap=tap: not Path(f"/sys/class/net/{tap}").exists(), 5, f"{tap} removal")
+        assert "<target dev='vnet" not in h.drv.domain_get_xml_desc(ref, 2), "tap names leaked into the config"
+    finally:
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True, timeout=10)

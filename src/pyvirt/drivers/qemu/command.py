@@ -425,6 +425,7 @@ def prepare_definition(root: etree._Element, *, live: bool) -> None:
     if live:
         assign_aliases(root)
         assign_node_indexes(root)
+        assign_tap_names(root)
 
 
 # -- aliases ------------------------------------------------------------------------------------
@@ -509,6 +510,42 @@ def assign_node_indexes(root: etree._Element) -> None:
         if _disk_has_source(disk):
             src.set("index", str(nxt))
         nxt += 1
+
+
+def assign_tap_names(root: etree._Element) -> None:
+    """Name the host side of ethernet/bridge interfaces ``vnetN`` where the XML left it open."""
+    taken = set(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else set()
+    for t in root.iter("target"):
+        if t.get("dev"):
+            taken.add(t.get("dev"))
+    n = 0
+    for iface in root.find("devices").findall("interface"):
+        if iface.get("type") not in ("ethernet", "bridge"):
+            continue
+        target = iface.find("target")
+        if target is not None and target.get("dev"):
+            continue
+        while f"vnet{n}" in taken:
+            n += 1
+        if target is None:
+            target = _sub(iface, "target", ("model", "driver", "alias", "address"))
+        target.set("dev", f"vnet{n}")
+        taken.add(f"vnet{n}")
+
+
+def tap_devices(root: etree._Element) -> list[tuple[str, str | None]]:
+    """(tap name, bridge or None) for each interface whose tap the driver must set up."""
+    out = []
+    for iface in root.find("devices").findall("interface"):
+        if iface.get("type") not in ("ethernet", "bridge"):
+            continue
+        target = iface.find("target")
+        src = iface.find("source")
+        bridge = (src.get("bridge") if src is not None else None) if iface.get("type") == "bridge" else None
+        if iface.get("type") == "bridge" and not bridge:
+            raise unsupported("<interface type='bridge'> needs <source bridge=...>")
+        out.append((target.get("dev") if target is not None else "", bridge))
+    return out
 
 
 def next_node_index(root: etree._Element) -> int:
@@ -842,14 +879,13 @@ def netdev_props(iface: etree._Element) -> dict[str, Any]:
         return {"type": "user", "id": netdev_id}
     target = iface.find("target")
     ifname = target.get("dev") if target is not None else None
-    if itype == "ethernet":
+    if itype in ("ethernet", "bridge"):
+        # QEMU opens (and on exit removes) the tap; the driver brings it up and, for a bridge,
+        # enslaves it once QEMU runs (see :func:`tap_devices`)
         props: dict[str, Any] = {"type": "tap", "id": netdev_id, "script": "no", "downscript": "no"}
         if ifname:
             props["ifname"] = ifname
         return props
-    if itype == "bridge":
-        src = iface.find("source")
-        return {"type": "bridge", "id": netdev_id, "br": src.get("bridge") if src is not None else "virbr0"}
     raise unsupported(f"<interface type='{itype}'> is not supported by the QEMU driver")
 
 

@@ -1032,6 +1032,8 @@ class _QemuDriverBody(_QemuDriverBase):
                             else:
                                 chr_el.insert(0, src)
                         src.set("path", path)
+        for tap, bridge in command.tap_devices(live.element):
+            _setup_tap(tap, bridge)
         cur, full = live.current_memory, live.memory
         if cur and full and cur < full and devices is not None and devices.find("memballoon[@model='virtio']") is not None:
             mon.execute("balloon", {"value": cur * 1024})  # type: ignore[union-attr]
@@ -1543,9 +1545,14 @@ class _QemuDriverBody(_QemuDriverBase):
                     added_nodes.insert(0, node["node-name"])
                 mon.execute("device_add", command.disk_device(root, device))
             else:
+                if device.get("type") in ("ethernet", "bridge"):
+                    command.assign_tap_names(root)
                 netdev = command.netdev_props(device)
                 mon.execute("netdev_add", netdev)
                 added_nodes.append("netdev:" + netdev["id"])
+                for tap, bridge in command.tap_devices(root):
+                    if tap == netdev.get("ifname"):
+                        _setup_tap(tap, bridge)
                 mon.execute("device_add", command.nic_device(root, device))
         except BaseException:
             for node in added_nodes:
@@ -1607,6 +1614,19 @@ class _QemuDriverBody(_QemuDriverBase):
 
 # ---------------------------------------------------------------------------------------------
 # device XML helpers
+
+
+def _setup_tap(tap: str, bridge: str | None) -> None:
+    """Bring a tap QEMU opened up and, for a bridge interface, attach it (libvirt does both)."""
+    steps = ([["ip", "link", "set", "dev", tap, "master", bridge]] if bridge else []) + [["ip", "link", "set", "dev", tap, "up"]]
+    for step in steps:
+        try:
+            out = subprocess.run(step, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise _err(ErrorNumber.SYSTEM_ERROR, f"Unable to set up tap device '{tap}': {exc}") from None
+        if out.returncode != 0:
+            what = f"add {tap} to bridge {bridge}" if "master" in step else f"set {tap} up"
+            raise _err(ErrorNumber.SYSTEM_ERROR, f"Unable to {what}: {out.stderr.strip()}")
 
 
 def _release_backend(obj: DomainObject, device: etree._Element) -> None:
