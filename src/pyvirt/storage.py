@@ -78,7 +78,8 @@ class StoragePool:
 
     def info(self) -> StoragePoolInfo:
         """State and sizes in bytes (virStoragePoolGetInfo)."""
-        return StoragePoolInfo(*self._driver.storage_pool_get_info(self._ref))
+        info = self._driver.storage_pool_get_info(self._ref)
+        return info if type(info) is StoragePoolInfo else StoragePoolInfo(*info)
 
     def is_active(self) -> bool:
         return bool(self._driver.storage_pool_is_active(self._ref))
@@ -197,7 +198,8 @@ class StorageVolume:
         return self._driver.storage_vol_get_xml_desc(self._ref, 0)  # type: ignore[no-any-return]
 
     def info(self) -> StorageVolInfo:
-        return StorageVolInfo(*self._driver.storage_vol_get_info(self._ref))
+        info = self._driver.storage_vol_get_info(self._ref)
+        return info if type(info) is StorageVolInfo else StorageVolInfo(*info)
 
     def delete(self, flags: int = 0) -> None:
         self._conn._check_writable("virStorageVolDelete", _ERR)

@@ -17,9 +17,13 @@ __all__ = ["HostObject", "Named", "ObjList"]
 
 
 class HostObject:
-    """One network, pool or interface."""
+    """One network, pool or interface.
 
-    __slots__ = ("definition", "new_definition", "active", "persistent", "autostart", "data")
+    Name and uuid are read from the definition once, when it is set: lookups and listings
+    then cost no XML access.
+    """
+
+    __slots__ = ("_definition", "name", "uuid", "new_definition", "active", "persistent", "autostart", "data")
 
     def __init__(self, definition: Any, *, persistent: bool = True, active: bool = False) -> None:
         self.definition = definition
@@ -31,12 +35,14 @@ class HostObject:
         self.data: dict[str, Any] = {}
 
     @property
-    def name(self) -> str:
-        return self.definition.name  # type: ignore[no-any-return]
+    def definition(self) -> Any:
+        return self._definition
 
-    @property
-    def uuid(self) -> str:
-        return (self.definition.uuid or "").lower()
+    @definition.setter
+    def definition(self, value: Any) -> None:
+        self._definition = value
+        self.name: str = value.name
+        self.uuid: str = (getattr(value, "uuid", None) or "").lower()
 
     def persistent_definition(self) -> Any:
         return self.new_definition if self.new_definition is not None else self.definition

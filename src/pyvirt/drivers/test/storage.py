@@ -107,6 +107,29 @@ def _volumes(obj: HostObject) -> dict[str, StorageVolDef]:
     return obj.data.setdefault("volumes", {})  # type: ignore[no-any-return]
 
 
+_CAP = DEFAULT_POOL_CAPACITY
+_RUNNING, _INACTIVE = int(StoragePoolState.RUNNING), int(StoragePoolState.INACTIVE)
+
+
+def _allocated(obj: HostObject) -> int:
+    """Bytes the pool's volumes take (kept as a number; the XML is updated when shown)."""
+    return obj.data.get("allocation", 0)  # type: ignore[no-any-return]
+
+
+def _charge(obj: HostObject, delta: int) -> None:
+    obj.data["allocation"] = _allocated(obj) + delta
+    obj.data["dirty"] = True
+
+
+def _pool_xml(obj: HostObject) -> str:
+    """The pool document with its current sizes written in."""
+    d: StoragePoolDef = obj.definition
+    if obj.data.pop("dirty", False):
+        d.allocation = _allocated(obj)
+        d.available = _CAP - _allocated(obj)
+    return d.to_xml()  # type: ignore[no-any-return]
+
+
 def _add_pool(pools: ObjList[HostObject], definition: StoragePoolDef, *, persistent: bool) -> HostObject:
     uuid = (definition.uuid or "").lower()
     other = pools.by_name(definition.name)
@@ -130,6 +153,7 @@ def _add_pool(pools: ObjList[HostObject], definition: StoragePoolDef, *, persist
             other.new_definition = definition
         else:
             other.definition = definition
+            other.data["dirty"] = True  # its volumes still take their space
         other.persistent = other.persistent or persistent
         return other
     obj = HostObject(definition, persistent=persistent)
@@ -144,14 +168,26 @@ def _add_volume(obj: HostObject, vol: StorageVolDef) -> None:
     if vol.name in vols:
         raise test_error(ErrorNumber.OPERATION_FAILED, "storage vol already exists")
     alloc = vol.allocation or 0
-    if pool.available - alloc < 0:
+    if _CAP - _allocated(obj) - alloc < 0:
         raise test_error(ErrorNumber.INTERNAL_ERROR, f"Not enough free space in pool for volume '{vol.name}'")
     path = f"{pool.target_path or ''}/{vol.name}"
-    vol.target_path = path
+    _set_path(vol, path)
     _set_key(vol, path)
     vols[vol.name] = vol
-    pool.allocation = pool.allocation + alloc
-    pool.available = pool.capacity - pool.allocation
+    _charge(obj, alloc)
+
+
+def _set_path(vol: StorageVolDef, path: str) -> None:
+    """``<target><path>`` first in the target, as libvirt writes it."""
+    root = vol.element
+    target = root.find("target")
+    if target is None:
+        target = etree.SubElement(root, "target")
+    el = target.find("path")
+    if el is None:
+        el = etree.Element("path")
+        target.insert(0, el)
+    el.text = path
 
 
 def _set_key(vol: StorageVolDef, key: str) -> None:
@@ -343,14 +379,13 @@ class TestStorage(StorageDriver):
     def storage_pool_get_info(self, pool: StoragePoolRef) -> StoragePoolInfo:
         with self._pools.lock:
             obj = self._pool(pool)
-            d: StoragePoolDef = obj.definition
-            state = StoragePoolState.RUNNING if obj.active else StoragePoolState.INACTIVE
-            return StoragePoolInfo(int(state), d.capacity, d.allocation, d.available)
+            alloc = _allocated(obj)
+            return StoragePoolInfo(_RUNNING if obj.active else _INACTIVE, _CAP, alloc, _CAP - alloc)
 
     def storage_pool_get_xml_desc(self, pool: StoragePoolRef, flags: int = 0) -> str:
         check_flags(flags, 0, "testStoragePoolGetXMLDesc")
         with self._pools.lock:
-            return self._pool(pool).definition.to_xml()  # type: ignore[no-any-return]
+            return _pool_xml(self._pool(pool))
 
     def storage_pool_get_autostart(self, pool: StoragePoolRef) -> bool:
         with self._pools.lock:
@@ -445,9 +480,7 @@ class TestStorage(StorageDriver):
         check_flags(flags, 0, "testStorageVolDelete")
         with self._pools.lock:
             obj, v = self._vol(vol)
-            pool: StoragePoolDef = obj.definition
-            pool.allocation = pool.allocation - (v.allocation or 0)
-            pool.available = pool.capacity - pool.allocation
+            _charge(obj, -(v.allocation or 0))
             del _volumes(obj)[v.name]
 
     def storage_vol_get_info(self, vol: StorageVolRef) -> StorageVolInfo:
