@@ -275,12 +275,15 @@ def _controllers(devices: etree._Element) -> None:
         i = indexes[id(c)]
         if i is not None:
             used.setdefault(types[id(c)], set()).add(i)
+    lowest: dict[str | None, int] = {}  # the lowest free index only ever grows
     for c in missing:
-        taken = used.setdefault(types[id(c)], set())
-        i = 0
+        ctype = types[id(c)]
+        taken = used.setdefault(ctype, set())
+        i = lowest.get(ctype, 0)
         while i in taken:
             i += 1
         taken.add(i)
+        lowest[ctype] = i + 1
         _set_after(c, "index", str(i), "type")
 
 
