@@ -401,7 +401,8 @@ class NetworkDef(XMLDef):
                 f"mtu size only allowed in open, route, nat, and isolated mode, not in {mode} (network '{name}')",
                 domain=_E,
             )
-        # -- defaults, then canonical form (in _format_defaults) -----------------------------
+        # -- canonical form (first of duplicates, unknown dropped), defaults, final order ------
+        canonicalize(root, NETWORK_SHAPE)
         root.find("name").text = name
         uuid_el = root.find("uuid")
         if uuid_el is None:

@@ -387,7 +387,7 @@ class StoragePoolDef(XMLDef):
             alloc = refresh_vol.get("allocation")
             if alloc is not None and alloc not in ("default", "capacity"):
                 raise _unsupported(f"unknown storage pool volume refresh allocation type {alloc}")
-        canonicalize(root, POOL_SHAPE)
+        canonicalize(root, POOL_SHAPE)  # first of duplicates, unknown dropped, before reading
         for ns_el in list(root):
             if isinstance(ns_el.tag, str) and ns_el.tag.startswith("{") and not (
                 (ptype == "rbd" and ns_el.tag.startswith("{" + RBD_NS))
@@ -440,7 +440,6 @@ class StoragePoolDef(XMLDef):
             el = _set_child(root, tag, "0", ("features", "source", "target"))
             el.attrib.clear()
             el.set("unit", "bytes")
-        canonicalize(root, POOL_SHAPE)
         self._parse_target(kind, ptype)
         refresh = root.find("refresh")
         if refresh is not None and (refresh.find("volume") is None or not refresh.find("volume").get("allocation")):
@@ -448,6 +447,7 @@ class StoragePoolDef(XMLDef):
         features = root.find("features")
         if features is not None and (features.find("cow") is None or not features.find("cow").get("state")):
             root.remove(features)
+        canonicalize(root, POOL_SHAPE)  # libvirt's order for what was added
         etree.cleanup_namespaces(root)  # declarations only where used (rbd:config_opts)
 
     def _parse_source(self, source: etree._Element, kind: PoolKind, ptype: str, had_source: bool = True) -> None:
@@ -622,7 +622,7 @@ class StorageVolDef(XMLDef):
         ptype = pool.type if isinstance(pool, StoragePoolDef) else (pool or "dir")
         kind = POOL_TYPES.get(ptype, POOL_TYPES["dir"])
         root = self._el
-        canonicalize(root, VOL_SHAPE)
+        canonicalize(root, VOL_SHAPE)  # first of duplicates, unknown dropped, before reading
         name = root.findtext("name")
         if not name:
             raise xml_error("missing volume name element", domain=_E)
@@ -713,4 +713,3 @@ class StorageVolDef(XMLDef):
             cluster.set("unit", "B")
         if target.find("features") is not None and compat is None:
             etree.SubElement(target, "compat").text = "1.1"
-        canonicalize(target, _VOL_TARGET)
