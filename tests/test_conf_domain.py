@@ -142,3 +142,27 @@ def test_memory_unit_errors() -> None:
     d = DomainDef.from_xml(base.format("<memory unit='b'>1</memory>"))
     assert d.memory == 1  # rounded up to a whole KiB
     assert info.value.domain in (ErrorDomain.XML, ErrorDomain.DOMAIN)
+
+
+def test_build_devices_then_normalize() -> None:
+    from pyvirt.conf.domain import Disk
+    from pyvirt.conf.domain.model import DiskSource, DiskTarget, Interface, InterfaceSource
+
+    d = DomainDef.from_xml(dom("<devices><interface type='user'/></devices>"))
+    disk = Disk.new(type="file", device="cdrom")
+    disk.source = DiskSource.new(file="/iso/x.iso")
+    disk.target = DiskTarget.new(dev="hdc")
+    d.devices.add(disk)
+    nic = Interface.new(type="network")
+    nic.source = InterfaceSource.new(network="default")
+    d.devices.add(nic)
+    assert d.devices.interfaces[1].mac is None  # the model writes only what it is told
+    d.normalize()
+    out = etree.fromstring(d.to_xml())
+    cd = out.find("devices/disk")
+    assert cd.find("target").get("bus") == "ide" and cd.find("readonly") is not None
+    assert cd.find("address").get("type") == "drive"
+    assert out.find("devices/controller[@type='ide']") is not None
+    macs = [m.get("address") for m in out.findall("devices/interface/mac")]
+    assert len(macs) == 2 and all(m.startswith("52:54:00:") for m in macs)
+    assert [el.tag for el in out.find("devices")][:2] == ["disk", "controller"]

@@ -661,6 +661,16 @@ class DomainDef(XMLDef):
     def copy(self) -> Self:
         return type(self)(_copy.deepcopy(self._el))
 
+    def normalize(self) -> None:
+        """Run libvirt's generic post-parse and checks again on the current tree.
+
+        After adding devices through the model (which writes only what it is told), this
+        fills in what libvirt would: MAC addresses, drive addresses, implicit controllers,
+        defaults, canonical order.
+        """
+        self._post_parse()
+        self._validate()
+
 
 @contextmanager
 def _no_traceback() -> Iterator[None]:
