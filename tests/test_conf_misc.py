@@ -107,7 +107,9 @@ def test_interface_against_libvirt(oracle, index: int) -> None:
         theirs = obj.XMLDesc(0)
     finally:
         obj.undefine()
-    assert canonical(InterfaceDef.from_xml(text).to_xml()) == canonical(theirs)
+    ours = InterfaceDef.from_xml(text).to_xml()
+    assert canonical(ours) == canonical(theirs)
+    validate_against_schema(etree.fromstring(ours.encode()), "interface")
 
 
 def test_default_interfaces_round_trip(oracle) -> None:

@@ -189,3 +189,78 @@ def test_entity_reference_without_dtd_is_rejected() -> None:
 def test_predefined_entities_still_work() -> None:
     net = NetworkDef.from_xml("<network><name>a&amp;b&lt;c</name></network>")
     assert net.name == "a&b<c"
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile but well-formed documents: only VirtError, never a Python exception
+
+
+def _corpus_docs() -> dict[str, list[str]]:
+    import os
+
+    root = Path(os.environ.get("PYVIRT_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "libvirt-9.0.0"))
+    docs: dict[str, list[str]] = {}
+    for kind, folders in {
+        "network": ("networkxml2xmlin", "networkxml2xmlout"),
+        "pool": ("storagepoolxml2xmlin", "storagepoolxml2xmlout"),
+        "volume": ("storagevolxml2xmlin", "storagevolxml2xmlout"),
+        "snapshot": ("snapshotxml2xmlin", "snapshotxml2xmlout"),
+    }.items():
+        docs[kind] = [p.read_text() for f in folders for p in sorted((root / f).glob("*.xml"))]
+    return docs
+
+
+def test_mutated_documents_raise_only_virt_errors() -> None:
+    import copy
+    import random
+
+    from lxml import etree
+
+    from pyvirt.conf.interface import InterfaceDef
+    from pyvirt.conf.nodedev import NodeDeviceDef
+    from pyvirt.conf.storage import StorageVolDef
+
+    docs = _corpus_docs()
+    if not any(docs.values()):
+        pytest.skip("libvirt corpus not available")
+    docs["interface"] = [
+        "<interface type='bridge' name='br0'><start mode='onboot'/><mtu size='1500'/><protocol family='ipv4'>"
+        "<dhcp peerdns='no'/><ip address='1.2.3.4' prefix='24'/><route gateway='1.2.3.1'/></protocol>"
+        "<bridge stp='off' delay='0'><interface type='ethernet' name='eth0'><mac address='aa:bb:cc:dd:ee:ff'/>"
+        "</interface><interface type='bond' name='bond0'><bond mode='802.3ad'><miimon freq='100'/>"
+        "<interface type='ethernet' name='eth1'/></bond></interface></bridge></interface>"
+    ]
+    docs["device"] = [
+        "<device><name>scsi_host1</name><parent>computer</parent><capability type='scsi_host'><host>1</host>"
+        "<capability type='fc_host'><wwnn>2000000012341234</wwnn><wwpn>1000000012341234</wwpn></capability>"
+        "</capability></device>"
+    ]
+    calls = {
+        "network": lambda t: NetworkDef.from_xml(t).to_xml(),
+        "pool": lambda t: StoragePoolDef.from_xml(t).to_xml(),
+        "volume": lambda t: StorageVolDef.from_xml(t, pool="dir").to_xml(),
+        "snapshot": lambda t: SnapshotDef.from_xml(t, redefine=True, internal=True).to_xml(),
+        "interface": lambda t: InterfaceDef.from_xml(t).to_xml(),
+        "device": lambda t: NodeDeviceDef.from_xml(t).to_xml(),
+    }
+    junk = ("", "x", "-1", "99999999999999999999", "0x", "::", "1.2.3.4/99", "é", "yes", "\t")
+    rng = random.Random(5)
+    for kind, texts in docs.items():
+        for _ in range(150):
+            root = etree.fromstring(rng.choice(texts).encode(), etree.XMLParser(remove_blank_text=True))
+            for _ in range(rng.randint(1, 4)):
+                el = rng.choice(list(root.iter()))
+                roll = rng.random()
+                if roll < 0.3 and el is not root:
+                    el.getparent().remove(el)
+                elif roll < 0.7 and el.attrib:
+                    el.set(rng.choice(sorted(el.attrib)), rng.choice(junk))
+                elif roll < 0.85:
+                    el.text = rng.choice(junk)
+                elif el is not root:
+                    el.getparent().append(copy.deepcopy(el))
+            text = etree.tostring(root).decode()
+            try:
+                calls[kind](text)
+            except VirtError:
+                pass  # a clear, libvirt-style error: fine
