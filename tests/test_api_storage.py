@@ -206,6 +206,8 @@ def test_read_only_connection(node: str) -> None:
             (pool.destroy, "virStoragePoolDestroy"),
             (lambda: pool.create_volume(vol_xml()), "virStorageVolCreateXML"),
             (lambda: ro.lookup_storage_pool("lvm").lookup_volume("lv1").delete(), "virStorageVolDelete"),
+            (pool.refresh, "virStoragePoolRefresh"),
+            (lambda: ro.find_storage_pool_sources("logical"), "virConnectFindStoragePoolSources"),
         ):
             with pytest.raises(VirtError) as err:
                 call()

@@ -123,6 +123,7 @@ class StoragePool:
         self._driver.storage_pool_undefine(self._ref)
 
     def refresh(self) -> None:
+        self._writable("virStoragePoolRefresh")
         self._driver.storage_pool_refresh(self._ref, 0)
 
     # -- volumes ---------------------------------------------------------------------------------
@@ -289,6 +290,7 @@ class StorageAPI:
 
     def find_storage_pool_sources(self, type: str, spec: str | None = None) -> str:
         """Discover pool sources of ``type`` (virConnectFindStoragePoolSources)."""
+        self._check_writable("virConnectFindStoragePoolSources", _ERR)
         return self.driver.connect_find_storage_pool_sources(type, spec, 0)  # type: ignore[no-any-return]
 
     def lookup_storage_volume_by_key(self, key: str) -> StorageVolume:
