@@ -10,6 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..._core.xmlcore import child
+from ..._core.xmlcore import get as aget
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..values import invalid_prop
 
@@ -112,7 +113,7 @@ def _normalize_zpci(zpci: etree._Element) -> None:
     """s390 PCI ids: both written, uid as 0x%04x and fid as 0x%08x (0 when absent)."""
     values = []
     for name, fmt in (("uid", "0x%04x"), ("fid", "0x%08x")):
-        raw = zpci.get(name)
+        raw = aget(zpci, name)
         value = 0 if raw is None else c_uint(raw)
         if value is None:
             raise _bad("pci", name, raw or "")

@@ -14,6 +14,7 @@ from lxml import etree
 
 from ..._core import xmlcore
 from ..._core.xmlcore import child, children
+from ..._core.xmlcore import get as aget
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..values import invalid_prop, parse_bitmap, parse_uuid, uint_prop
 
@@ -63,10 +64,10 @@ def _memory(root: etree._Element) -> None:
 def _numa(root: etree._Element) -> None:
     cells = root.findall("cpu/numa/cell")
     for cell in cells:
-        access = cell.get("memAccess")
+        access = aget(cell, "memAccess")
         if access is not None and access not in ("shared", "private"):
             raise invalid_prop("memAccess", "cell", access)
-    ids = [c.get("id") for c in cells]
+    ids = [aget(c, "id") for c in cells]
     if cells and sorted(int(i) for i in ids if i is not None and i.isdigit()) != list(range(len(cells))):
         raise fail(
             ErrorNumber.XML_ERROR,
@@ -79,16 +80,16 @@ def _numa(root: etree._Element) -> None:
         if memnodes and not cells:
             raise fail(ErrorNumber.XML_ERROR, "Element 'memnode' is invalid without any guest NUMA cells")
         mem = child(tune, "memory")
-        if memnodes and mem is not None and mem.get("placement") == "auto":
+        if memnodes and mem is not None and aget(mem, "placement") == "auto":
             raise fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 "Per-node binding is not compatible with automatic NUMA placement.",
             )
     pages = root.findall("memoryBacking/hugepages/page")
-    masters = [p for p in pages if p.get("nodeset") is None]
+    masters = [p for p in pages if aget(p, "nodeset") is None]
     if cells:
         for page in pages:
-            nodes = parse_bitmap(page.get("nodeset") or "") or set()
+            nodes = parse_bitmap(aget(page, "nodeset") or "") or set()
             for node in sorted(nodes):
                 if node >= len(cells):
                     raise fail(ErrorNumber.XML_DETAIL, f"hugepages: node {node} not found")
@@ -109,14 +110,14 @@ def _firmware(root: etree._Element) -> None:
     os_el = child(root, "os")
     if os_el is None:
         return
-    firmware = os_el.get("firmware")
+    firmware = aget(os_el, "firmware")
     loader = child(os_el, "loader")
     nvram = child(os_el, "nvram")
     if firmware == "bios" and nvram is not None:
         raise fail(ErrorNumber.XML_DETAIL, "firmware type 'bios' does not support nvram")
     if loader is None:
         return
-    ltype = loader.get("type")
+    ltype = aget(loader, "type")
     path = (loader.text or "").strip()
     if firmware:
         if ltype is not None or path:
@@ -127,10 +128,10 @@ def _firmware(root: etree._Element) -> None:
         return
     if not path:
         raise fail(ErrorNumber.XML_DETAIL, "no loader path specified and firmware auto selection disabled")
-    if ltype != "pflash" and (loader.get("stateless") == "no" or nvram is not None):
+    if ltype != "pflash" and (aget(loader, "stateless") == "no" or nvram is not None):
         raise fail(ErrorNumber.XML_DETAIL, "Only pflash loader type permits NVRAM")
-    if loader.get("stateless") == "yes" and nvram is not None:
-        if nvram.get("template") is not None:
+    if aget(loader, "stateless") == "yes" and nvram is not None:
+        if aget(nvram, "template") is not None:
             raise fail(ErrorNumber.XML_DETAIL, "NVRAM template is not permitted when loader is stateless")
 
 
@@ -139,13 +140,13 @@ _BIOS_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{2}|\d{4})$")
 
 def _sysinfo(root: etree._Element) -> None:
     for sysinfo in root.iterfind("sysinfo"):
-        if sysinfo.get("type") != "smbios":
+        if aget(sysinfo, "type") != "smbios":
             continue
         for entry in sysinfo.iterfind("bios/entry"):
-            if entry.get("name") == "date" and not _BIOS_DATE.match((entry.text or "").strip()):
+            if aget(entry, "name") == "date" and not _BIOS_DATE.match((entry.text or "").strip()):
                 raise fail(ErrorNumber.XML_DETAIL, "Invalid BIOS 'date' format")
         for entry in sysinfo.iterfind("system/entry"):
-            if entry.get("name") == "uuid":
+            if aget(entry, "name") == "uuid":
                 mine = parse_uuid(root.findtext("uuid") or "")
                 theirs = parse_uuid(entry.text or "")
                 if theirs is None or mine != theirs:
@@ -155,7 +156,7 @@ def _sysinfo(root: etree._Element) -> None:
 def _features(root: etree._Element) -> None:
     gic = root.find("features/gic")
     if gic is not None:
-        version = gic.get("version")
+        version = aget(gic, "version")
         if version is not None and version not in ("2", "3", "host"):
             raise invalid_prop("version", "gic", version)
 
@@ -167,7 +168,7 @@ def _features(root: etree._Element) -> None:
 def _controllers(root: etree._Element) -> None:
     devices = child(root, "devices")
     # (element, type, index, model), read once: attribute reads dominate this check
-    ctrls = [(c, c.get("type"), c.get("index"), c.get("model")) for c in devices.iterchildren("controller")]
+    ctrls = [(c, aget(c, "type"), aget(c, "index"), aget(c, "model")) for c in devices.iterchildren("controller")]
     seen: set[tuple[str | None, str | None]] = set()
     masters = set()
     has_usb = False
@@ -190,7 +191,7 @@ def _controllers(root: etree._Element) -> None:
             raise fail(ErrorNumber.XML_DETAIL, "No master USB controller specified")
     if not has_usb:
         for redir in devices.iterchildren("redirdev"):
-            if redir.get("bus", "usb") == "usb":
+            if aget(redir, "bus", "usb") == "usb":
                 raise fail(
                     ErrorNumber.CONFIG_UNSUPPORTED,
                     "cannot add redirected USB device: USB is disabled for this domain",
@@ -205,7 +206,7 @@ def _pci_root_target(c: etree._Element, index: str | None) -> None:
     target = child(c, "target")
     if target is None:
         return
-    tindex = target.get("index")
+    tindex = aget(target, "index")
     if tindex is not None:
         ti = uint_prop(tindex, "index", "target", base=0)
         if ti > 30:
@@ -230,12 +231,12 @@ def _disks(root: etree._Element) -> None:
     drive_addrs: dict[tuple[str, ...], str] = {}
     for disk in _devices(root, "disk"):
         target = child(disk, "target")
-        dev = target.get("dev", "") if target is not None else ""
+        dev = aget(target, "dev", "") if target is not None else ""
         src = child(disk, "source")
         name = ""
         if src is not None:
-            name = src.get("file") or src.get("dev") or src.get("dir") or src.get("name") or ""
-            if src.get("fdgroup") is not None:
+            name = aget(src, "file") or aget(src, "dev") or aget(src, "dir") or aget(src, "name") or ""
+            if aget(src, "fdgroup") is not None:
                 raise fail(ErrorNumber.CONFIG_UNSUPPORTED, f"driver does not support FD passing for disk '{dev}'")
         if dev in targets:
             raise fail(
@@ -243,24 +244,24 @@ def _disks(root: etree._Element) -> None:
                 f"target '{dev}' duplicated for disk sources '{targets[dev]}' and '{name}'",
             )
         targets[dev] = name
-        dtype = disk.get("type")
-        if disk.get("device") == "lun" and dtype != "block":
-            proto = src.get("protocol") if src is not None else None
+        dtype = aget(disk, "type")
+        if aget(disk, "device") == "lun" and dtype != "block":
+            proto = aget(src, "protocol") if src is not None else None
             if not (dtype == "network" and proto == "iscsi"):
                 raise fail(
                     ErrorNumber.CONFIG_UNSUPPORTED,
                     "disk device='lun' is only valid for block type disk source",
                 )
-        bus = target.get("bus") if target is not None else None
+        bus = aget(target, "bus") if target is not None else None
         addr = child(disk, "address")
-        if addr is not None and bus in ("fdc", "ide", "sata", "scsi") and addr.get("type") != "drive":
+        if addr is not None and bus in ("fdc", "ide", "sata", "scsi") and aget(addr, "type") != "drive":
             raise fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
-                f"Invalid address type '{addr.get('type')}' for the disk '{dev}' with the bus type '{bus}'",
+                f"Invalid address type '{aget(addr, 'type')}' for the disk '{dev}' with the bus type '{bus}'",
             )
-        if addr is not None and addr.get("type") == "drive" and bus is not None:
-            key = (bus, addr.get("controller", "0"), addr.get("bus", "0"), addr.get("target", "0"),
-                   addr.get("unit", "0"))  # fmt: skip
+        if addr is not None and aget(addr, "type") == "drive" and bus is not None:
+            key = (bus, aget(addr, "controller", "0"), aget(addr, "bus", "0"), aget(addr, "target", "0"),
+                   aget(addr, "unit", "0"))  # fmt: skip
             if key in drive_addrs:
                 raise fail(
                     ErrorNumber.CONFIG_UNSUPPORTED,
@@ -276,10 +277,10 @@ def _disks(root: etree._Element) -> None:
     # SCSI host devices must not sit on a disk's drive address
     for hd in _devices(root, "hostdev"):
         addr = child(hd, "address")
-        if hd.get("type") != "scsi" or addr is None or addr.get("type") != "drive":
+        if aget(hd, "type") != "scsi" or addr is None or aget(addr, "type") != "drive":
             continue
-        key = ("scsi", addr.get("controller", "0"), addr.get("bus", "0"), addr.get("target", "0"),
-               addr.get("unit", "0"))  # fmt: skip
+        key = ("scsi", aget(addr, "controller", "0"), aget(addr, "bus", "0"), aget(addr, "target", "0"),
+               aget(addr, "unit", "0"))  # fmt: skip
         if key in drive_addrs:
             raise fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
@@ -294,15 +295,15 @@ def _hostdevs(root: etree._Element) -> None:
     for hd in _devices(root, "hostdev"):
         src = child(hd, "source")
         if src is not None:
-            key = (hd.get("type", "") + etree.tostring(src, method="c14n").decode()).encode()
+            key = (aget(hd, "type", "") + etree.tostring(src, method="c14n").decode()).encode()
             if key in seen:
                 raise fail(ErrorNumber.XML_ERROR, "Hostdev already exists in the domain configuration")
             seen.add(key)
-            if hd.get("type") == "mdev":
+            if aget(hd, "type") == "mdev":
                 addr = child(src, "address")
-                if addr is not None and addr.get("uuid") is None:
+                if addr is not None and aget(addr, "uuid") is None:
                     raise fail(ErrorNumber.CONFIG_UNSUPPORTED, "Missing 'uuid' attribute for element <address>")
-        if hd.get("type") == "mdev" and hd.get("ramfb") == "on":
+        if aget(hd, "type") == "mdev" and aget(hd, "ramfb") == "on":
             ramfb += 1
             if ramfb > 1:
                 raise fail(ErrorNumber.CONFIG_UNSUPPORTED, "Only one vgpu device can have 'ramfb' enabled")
@@ -314,18 +315,18 @@ def _other_devices(root: etree._Element) -> None:
             raise fail(ErrorNumber.XML_ERROR, "missing TPM device backend")
     for shm in _devices(root, "shmem"):
         msi = child(shm, "msi")
-        if msi is not None and msi.get("enabled", "yes") == "yes" and child(shm, "server") is None:
+        if msi is not None and aget(msi, "enabled", "yes") == "yes" and child(shm, "server") is None:
             raise fail(ErrorNumber.XML_ERROR, "msi option is only supported with a server")
     for nic in _devices(root, "interface"):
         drv = child(nic, "driver")
         if drv is None:
             continue
-        queues = drv.get("queues")
+        queues = aget(drv, "queues")
         if queues is not None and not queues.strip().isdigit():
             raise invalid_prop("queues", "driver", queues, "Expected non-negative integer value")
     for addr in root.iter("address"):
-        if addr.get("type") == "usb" and addr.get("port") is not None:
-            parts = addr.get("port", "").split(".")
+        if aget(addr, "type") == "usb" and aget(addr, "port") is not None:
+            parts = aget(addr, "port", "").split(".")
             if len(parts) > 4 or not all(p.isdigit() for p in parts):
                 raise fail(ErrorNumber.INTERNAL_ERROR, "Cannot parse <address> 'port' attribute")
 

@@ -13,6 +13,7 @@ import copy
 from lxml import etree
 
 from ..._core.xmlcore import child, children
+from ..._core.xmlcore import get as aget
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import parse_scaled
 from ..values import generate_mac, normalize_mac, prop_uint, uint_prop
@@ -95,11 +96,11 @@ def sorted_insert(items: list, key_same, key_index, key_companion=None) -> list:
 
 
 def _is_companion(c: etree._Element) -> bool:
-    return child(c, "master") is not None or (c.get("model") or "") in USB_COMPANION_PORTS
+    return child(c, "master") is not None or (aget(c, "model") or "") in USB_COMPANION_PORTS
 
 
 def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
-    raw = el.get(name)
+    raw = aget(el, name)
     if raw is None:
         return None
     return prop_uint(raw, name, element)
@@ -165,7 +166,7 @@ def _disks(devices: etree._Element) -> None:
     keys: dict[int, tuple[str | None, int]] = {}
     for d in disks:
         t = child(d, "target")
-        keys[id(d)] = (None, -1) if t is None else (t.get("bus"), disk_name_index(t.get("dev")))
+        keys[id(d)] = (None, -1) if t is None else (aget(t, "bus"), disk_name_index(aget(t, "dev")))
     ordered = sorted_insert(disks, lambda d: keys[id(d)][0], lambda d: keys[id(d)][1])
     if ordered != disks:
         anchor = disks[0].getprevious()
@@ -181,15 +182,15 @@ def _disks(devices: etree._Element) -> None:
 
 
 def _disk(disk: etree._Element) -> None:
-    device = disk.get("device")
+    device = aget(disk, "device")
     if device is None:
         device = "disk"
         disk.set("device", device)
     target = child(disk, "target")
     if target is None:
         raise err(ErrorNumber.NO_TARGET, _disk_source_name(disk))
-    dev = target.get("dev")
-    bus = target.get("bus")
+    dev = aget(target, "dev")
+    bus = aget(target, "bus")
     if bus is None:
         if device == "floppy":
             bus = "fdc"
@@ -201,18 +202,18 @@ def _disk(disk: etree._Element) -> None:
             else:
                 bus = "ide"
         target.set("bus", bus)
-    if disk.get("type") == "vhostuser" and disk.get("snapshot") is None:
+    if aget(disk, "type") == "vhostuser" and aget(disk, "snapshot") is None:
         disk.set("snapshot", "no")
     src = child(disk, "source")
-    if src is not None and src.get("protocol") == "gluster":
+    if src is not None and aget(src, "protocol") == "gluster":
         for host in children(src, "host"):
-            if host.get("port") is None and host.get("transport") != "unix":
+            if aget(host, "port") is None and aget(host, "transport") != "unix":
                 host.set("port", "24007")
-    if target.get("tray") == "closed":
+    if aget(target, "tray") == "closed":
         del target.attrib["tray"]  # only an open tray is written
     if src is not None:
         for label in children(src, "seclabel"):
-            if label.get("labelskip") == "yes":
+            if aget(label, "labelskip") == "yes":
                 src.remove(label)  # a live-only relabel hint: not part of the inactive config
     for mirror in children(disk, "mirror"):
         disk.remove(mirror)  # block-job state: live XML only
@@ -229,9 +230,9 @@ def _disk(disk: etree._Element) -> None:
         per_ctrl, per_bus = layout
         disk.append(E("address", type="drive", controller=str(idx // per_ctrl),
                       bus=str((idx % per_ctrl) // per_bus), target="0", unit=str(idx % per_bus)))
-    elif addr is not None and addr.get("type") == "drive":
+    elif addr is not None and aget(addr, "type") == "drive":
         for name in ("controller", "bus", "target", "unit"):
-            if addr.get(name) is None:
+            if aget(addr, name) is None:
                 addr.set(name, "0")
 
 
@@ -239,7 +240,7 @@ def _disk_source_name(disk: etree._Element) -> str:
     src = child(disk, "source")
     if src is None:
         return ""
-    return src.get("file") or src.get("dev") or src.get("dir") or src.get("name") or ""
+    return aget(src, "file") or aget(src, "dev") or aget(src, "dir") or aget(src, "name") or ""
 
 
 # -- controllers -----------------------------------------------------------------------------
@@ -254,8 +255,8 @@ def _controllers(devices: etree._Element) -> None:
     indexes: dict[int, int | None] = {}
     for c in ctrls:
         key = id(c)
-        types[key] = c.get("type")
-        raw = c.get("index")
+        types[key] = aget(c, "type")
+        raw = aget(c, "index")
         indexes[key] = None if raw is None else int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller")
     ordered = sorted_insert(ctrls, lambda c: types[id(c)], lambda c: indexes[id(c)], _is_companion)
     if ordered != ctrls:
@@ -294,7 +295,7 @@ def _set_after(el: etree._Element, name: str, value: str, after: str) -> None:
 
 def _add_controller(devices: etree._Element, ctype: str, index: int) -> None:
     for c in devices.iterchildren("controller"):
-        if c.get("type") == ctype and c.get("index") == str(index):
+        if aget(c, "type") == ctype and aget(c, "index") == str(index):
             return
     # libvirt appends implicit controllers after all the others
     _insert_device(devices, E("controller", type=ctype, index=str(index)))
@@ -320,15 +321,15 @@ def _implicit_controllers(devices: etree._Element) -> None:
     highest: dict[str, int] = {}
     for disk in devices.iterchildren("disk"):
         t = child(disk, "target")
-        bus = None if t is None else t.get("bus")
+        bus = None if t is None else aget(t, "bus")
         if bus not in _DRIVE_BUSES:
             continue
         a = child(disk, "address")
-        if a is not None and a.get("type") == "drive":
-            n = uint_prop(a.get("controller", "0"), "controller", "address")
+        if a is not None and aget(a, "type") == "drive":
+            n = uint_prop(aget(a, "controller", "0"), "controller", "address")
             if n > highest.get(bus, -1):
                 highest[bus] = n
-    existing = {(c.get("type"), c.get("index")) for c in devices.iterchildren("controller")}
+    existing = {(aget(c, "type"), aget(c, "index")) for c in devices.iterchildren("controller")}
 
     def add(ctype: str, index: int) -> None:
         key = (ctype, str(index))
@@ -344,10 +345,10 @@ def _implicit_controllers(devices: etree._Element) -> None:
     if child(devices, "smartcard") is not None:
         add("ccid", 0)
     for hd in devices.iterchildren("hostdev"):
-        if hd.get("type") == "scsi":
+        if aget(hd, "type") == "scsi":
             a = child(hd, "address")
-            if a is not None and a.get("type") == "drive":
-                add("scsi", uint_prop(a.get("controller", "0"), "controller", "address"))
+            if a is not None and aget(a, "type") == "drive":
+                add("scsi", uint_prop(aget(a, "controller", "0"), "controller", "address"))
 
 
 _DRIVE_BUSES = frozenset(bus for _, bus in IMPLICIT_DISK_CONTROLLERS)
@@ -358,11 +359,11 @@ def _virtio_serial_users(devices: etree._Element) -> list[int]:
     for tag in ("channel", "console"):
         for chr_ in devices.iterchildren(tag):
             t = child(chr_, "target")
-            if t is not None and t.get("type") == "virtio":
+            if t is not None and aget(t, "type") == "virtio":
                 a = child(chr_, "address")
                 index = 0
-                if a is not None and a.get("type") == "virtio-serial":
-                    index = uint_prop(a.get("controller") or "0", "controller", "address")
+                if a is not None and aget(a, "type") == "virtio-serial":
+                    index = uint_prop(aget(a, "controller") or "0", "controller", "address")
                 out.append(index)
     return out
 
@@ -373,9 +374,9 @@ USB_COMPANION_PORTS = {"ich9-uhci1": "0", "ich9-uhci2": "2", "ich9-uhci3": "4"}
 
 def _usb_masters(devices: etree._Element) -> None:
     for c in devices.iterchildren("controller"):
-        if c.get("type") != "usb":
+        if aget(c, "type") != "usb":
             continue
-        start = USB_COMPANION_PORTS.get(c.get("model") or "")
+        start = USB_COMPANION_PORTS.get(aget(c, "model") or "")
         if start is not None and child(c, "master") is None:
             m = E("master", startport=start)
             a = child(c, "address")
@@ -402,17 +403,17 @@ def _chr_sources(devices: etree._Element) -> None:
 
 
 def _chr_source(chr_: etree._Element) -> None:
-    ctype = chr_.get("type")
+    ctype = aget(chr_, "type")
     if ctype == "unix":
         src = child(chr_, "source")
         if src is not None:
-            if src.get("path") is None and not len(src):
+            if aget(src, "path") is None and not len(src):
                 chr_.remove(src)
-            elif src.get("mode") is None:
+            elif aget(src, "mode") is None:
                 _attrs_first(src, [("mode", "connect")])
     if ctype == "tcp":
         src = child(chr_, "source")
-        if src is not None and src.get("mode") is None:
+        if src is not None and aget(src, "mode") is None:
             _attrs_first(src, [("mode", "connect")])
         if child(chr_, "protocol") is None:
             proto = E("protocol", type="raw")
@@ -433,7 +434,7 @@ def _shmems(devices: etree._Element) -> None:
             shm.insert(0, m)
         size = child(shm, "size")
         if size is not None:
-            nbytes = parse_scaled(size.text, size.get("unit"), what="./size[1]", default_scale=1)
+            nbytes = parse_scaled(size.text, aget(size, "unit"), what="./size[1]", default_scale=1)
             if nbytes:
                 size.text = str(nbytes >> 20)
                 size.attrib.clear()
@@ -447,8 +448,8 @@ def _smartcards(devices: etree._Element) -> None:
     cards = list(devices.iterchildren("smartcard"))
     for card in cards:
         a = child(card, "address")
-        if a is not None and a.get("type") == "ccid":
-            used.add((int(a.get("controller", "0")), int(a.get("slot", "0"))))
+        if a is not None and aget(a, "type") == "ccid":
+            used.add((int(aget(a, "controller", "0")), int(aget(a, "slot", "0"))))
     for card in cards:
         if child(card, "address") is None:
             slot = 0
@@ -461,16 +462,16 @@ def _smartcards(devices: etree._Element) -> None:
 def _rngs(devices: etree._Element) -> None:
     for rng in devices.iterchildren("rng"):
         be = child(rng, "backend")
-        if be is not None and be.get("model") == "egd":
+        if be is not None and aget(be, "model") == "egd":
             _chr_source(be)
-        if be is not None and be.get("model") == "random" and not (be.text or "").strip():
+        if be is not None and aget(be, "model") == "random" and not (be.text or "").strip():
             be.text = "/dev/random"
 
 
 def _redirfilters(devices: etree._Element) -> None:
     for f in devices.iterchildren("redirfilter"):
         for dev in f.iterchildren("usbdev"):
-            ver = dev.get("version")
+            ver = aget(dev, "version")
             if ver and ver != "-1" and "." in ver:
                 major, _, minor = ver.partition(".")
                 if major.isdigit() and minor.isdigit():
@@ -482,23 +483,23 @@ def _hostdevs(devices: etree._Element) -> None:
     for d in devices.iterchildren("disk"):
         t = child(d, "target")
         a = child(d, "address")
-        if t is not None and t.get("bus") == "scsi" and a is not None and a.get("type") == "drive":
-            used_units.add((int(a.get("controller", "0")), int(a.get("unit", "0"))))
+        if t is not None and aget(t, "bus") == "scsi" and a is not None and aget(a, "type") == "drive":
+            used_units.add((int(aget(a, "controller", "0")), int(aget(a, "unit", "0"))))
     for hd in devices.iterchildren("hostdev"):
-        if hd.get("mode", "subsystem") == "subsystem" and hd.get("managed") is None:
+        if aget(hd, "mode", "subsystem") == "subsystem" and aget(hd, "managed") is None:
             _insert_attr_after(hd, "managed", "no", ("type", "mode"))
         src = child(hd, "source")
-        if src is not None and hd.get("type") == "pci":
+        if src is not None and aget(hd, "type") == "pci":
             sa = child(src, "address")
             if sa is not None:
                 sa.set("type", "pci")
                 normalize_address(sa, zero_empty=False)
                 del sa.attrib["type"]
-        if src is not None and hd.get("type") == "scsi" and src.get("protocol") == "iscsi":
-            name = src.get("name")
+        if src is not None and aget(hd, "type") == "scsi" and aget(src, "protocol") == "iscsi":
+            name = aget(src, "name")
             if name and "/" not in name:
                 src.set("name", name + "/0")  # LUN 0 unless given
-        if hd.get("type") == "scsi" and child(hd, "address") is None:
+        if aget(hd, "type") == "scsi" and child(hd, "address") is None:
             unit = 0
             while (0, unit) in used_units:
                 unit += 1
@@ -512,11 +513,11 @@ def _insert_attr_after(el: etree._Element, name: str, value: str, after: tuple[s
 
 def _filesystems(devices: etree._Element) -> None:
     for fs in devices.iterchildren("filesystem"):
-        if fs.get("type") is None:
+        if aget(fs, "type") is None:
             fs.set("type", "mount")
-        if fs.get("type") == "mount" and fs.get("accessmode") is None:
+        if aget(fs, "type") == "mount" and aget(fs, "accessmode") is None:
             drv = child(fs, "driver")
-            if drv is None or drv.get("type") in (None, "path", "handle"):
+            if drv is None or aget(drv, "type") in (None, "path", "handle"):
                 _insert_attr_after(fs, "accessmode", "passthrough", ("type",))
 
 
@@ -529,7 +530,7 @@ def _interfaces(devices: etree._Element) -> None:
         if mac is None:
             mac = E("mac")
             nic.insert(0, mac)
-        address = mac.get("address")
+        address = aget(mac, "address")
         mac.set("address", generate_mac() if address is None else normalize_mac(address))
 
 
@@ -563,7 +564,7 @@ def _assign_ports(items: list[etree._Element]) -> None:
     ports = []
     for el in items:
         t = child(el, "target")
-        raw = None if t is None else t.get("port")
+        raw = None if t is None else aget(t, "port")
         if raw is None:
             ports.append(-1)
         elif raw.strip().isdigit():
@@ -611,7 +612,7 @@ def _chardevs(devices: etree._Element, hvm: bool) -> None:
             alias = copy.deepcopy(serials[i])
             alias.tag = "console"
             t = _target(alias)
-            port = t.get("port") or "0"
+            port = aget(t, "port") or "0"
             t.attrib.clear()
             t.set("type", "serial")
             t.set("port", port)
@@ -624,7 +625,7 @@ def _chardevs(devices: etree._Element, hvm: bool) -> None:
 
 def _target_type(chr_: etree._Element) -> str | None:
     t = child(chr_, "target")
-    return None if t is None else t.get("type")
+    return None if t is None else aget(t, "type")
 
 
 # -- inputs, graphics, video ------------------------------------------------------------------
@@ -632,8 +633,8 @@ def _target_type(chr_: etree._Element) -> str | None:
 
 def _inputs(devices: etree._Element, hvm: bool) -> None:
     for inp in devices.iterchildren("input"):
-        if inp.get("bus") is None:
-            itype = inp.get("type")
+        if aget(inp, "bus") is None:
+            itype = aget(inp, "type")
             if itype == "tablet":
                 bus = "usb"
             elif itype in ("passthrough",):
@@ -647,14 +648,14 @@ def _inputs(devices: etree._Element, hvm: bool) -> None:
 
 def _graphics(devices: etree._Element) -> None:
     for g in devices.iterchildren("graphics"):
-        gtype = g.get("type")
+        gtype = aget(g, "type")
         if gtype not in ("vnc", "spice", "rdp"):
             continue
         listens = children(g, "listen")
-        attr_listen = g.get("listen")
-        socket = g.get("socket")
-        if socket is None and listens and listens[0].get("type") == "socket" and gtype == "vnc":
-            socket = listens[0].get("socket")
+        attr_listen = aget(g, "listen")
+        socket = aget(g, "socket")
+        if socket is None and listens and aget(listens[0], "type") == "socket" and gtype == "vnc":
+            socket = aget(listens[0], "socket")
             if socket is not None:
                 g.set("socket", socket)
         if not listens:
@@ -662,18 +663,18 @@ def _graphics(devices: etree._Element) -> None:
                 g.append(E("listen", type="socket", socket=socket))
             elif attr_listen is not None:
                 g.append(E("listen", type="address", address=attr_listen))
-            elif gtype == "spice" and not (g.get("port") or g.get("tlsPort")) and g.get("autoport") != "yes":
+            elif gtype == "spice" and not (aget(g, "port") or aget(g, "tlsPort")) and aget(g, "autoport") != "yes":
                 g.append(E("listen", type="none"))
             else:
                 g.append(E("listen", type="address"))
         elif attr_listen is None:
             first = listens[0]
-            if first.get("type") == "address" and first.get("address"):
-                g.set("listen", first.get("address"))
+            if aget(first, "type") == "address" and aget(first, "address"):
+                g.set("listen", aget(first, "address"))
         if socket is not None:
             continue
-        port = g.get("port")
-        autoport = g.get("autoport")
+        port = aget(g, "port")
+        autoport = aget(g, "autoport")
         if gtype == "vnc" or gtype == "rdp":
             auto = autoport == "yes" or port is None or port == "-1"
             for name in ("port", "autoport"):
@@ -683,7 +684,7 @@ def _graphics(devices: etree._Element) -> None:
             else:
                 _reinsert_after_type(g, [("port", port or "0"), ("autoport", "no")])
         elif gtype == "spice":
-            tls = g.get("tlsPort")
+            tls = aget(g, "tlsPort")
             for name in ("port", "tlsPort", "autoport"):
                 g.attrib.pop(name, None)
             if autoport == "yes":
@@ -706,7 +707,7 @@ def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
     videos = list(devices.iterchildren("video"))
     for i, v in enumerate(videos):
         m = child(v, "model")
-        if m is not None and m.get("primary") == "yes" and i:
+        if m is not None and aget(m, "primary") == "yes" and i:
             videos[0].addprevious(v)
             videos.insert(0, videos.pop(i))
             break
@@ -719,19 +720,19 @@ def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
         if model is None:
             model = E("model")
             video.insert(0, model)
-        vtype = model.get("type")
+        vtype = aget(model, "type")
         if vtype is None:
             vtype = default_type
             set_first(model, [("type", vtype)])
         defaults = VIDEO_DEFAULTS.get(vtype, ())
         for name, value in defaults:
-            if model.get(name) is None:
+            if aget(model, name) is None:
                 model.set(name, value)
-        if vtype != "none" and model.get("heads") is None:
+        if vtype != "none" and aget(model, "heads") is None:
             model.set("heads", "1")
-        if model.get("primary") == "no":
+        if aget(model, "primary") == "no":
             del model.attrib["primary"]
-        if n == 0 and vtype != "none" and model.get("primary") is None:
+        if n == 0 and vtype != "none" and aget(model, "primary") is None:
             model.set("primary", "yes")
 
 
@@ -746,11 +747,11 @@ NET_MODELS = {m.lower(): m for m in (
 def _interface_details(devices: etree._Element) -> None:
     for nic in devices.iterchildren("interface"):
         model = child(nic, "model")
-        if model is not None and model.get("type"):
-            known = NET_MODELS.get(model.get("type", "").lower())
+        if model is not None and aget(model, "type"):
+            known = NET_MODELS.get(aget(model, "type", "").lower())
             if known:
                 model.set("type", known)
-        ntype = nic.get("type")
+        ntype = aget(nic, "type")
         if ntype in ("hostdev", "vhostuser", "vdpa"):
             for fr in children(nic, "filterref"):
                 nic.remove(fr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..._core.xmlcore import get as aget
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..values import invalid_prop
 
@@ -72,7 +73,7 @@ def check_enums(idx: dict[str, list[etree._Element]]) -> None:
     """Raise libvirt's error for the first attribute holding a value it does not know."""
     for path, attr, allowed, maker in ENUMS:
         for el in idx.get(path, ()):
-            value = el.get(attr)
+            value = aget(el, attr)
             if value is not None and value not in allowed:
                 tag = path.rsplit("/", 1)[-1]
                 raise (maker or invalid_prop)(attr, tag, value)

@@ -13,6 +13,7 @@ from lxml import etree
 
 from ..._core import xmlcore
 from ..._core.xmlcore import child, children
+from ..._core.xmlcore import get as aget
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
 from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap, uint_prop
@@ -103,7 +104,7 @@ def post_parse(root: etree._Element, **options: Any) -> dict[str, list[etree._El
     _boot(root, os_type, devices, idx)
     canonical_order(root)
     for nic in idx.get("devices/interface", ()):
-        if nic.get("type") == "hostdev":
+        if aget(nic, "type") == "hostdev":
             drv, mac = child(nic, "driver"), child(nic, "mac")
             if drv is not None and mac is not None:
                 mac.addnext(drv)  # written with the host device part, before <source>
@@ -113,7 +114,7 @@ def post_parse(root: etree._Element, **options: Any) -> dict[str, list[etree._El
 
 
 def _domain_type(root: etree._Element) -> None:
-    vtype = root.get("type")
+    vtype = aget(root, "type")
     if vtype is None:
         raise err(ErrorNumber.INTERNAL_ERROR, "missing domain type attribute")
     if vtype not in VIRT_TYPES:
@@ -136,7 +137,7 @@ def _identity(root: etree._Element, idx: dict[str, list[etree._Element]]) -> Non
 
 def _scaled_kib(el: etree._Element, what: str) -> int:
     return to_kib(
-        parse_scaled(el.text, el.get("unit"), what=what, default_scale=1024, limit=LLONG_MAX)
+        parse_scaled(el.text, aget(el, "unit"), what=what, default_scale=1024, limit=LLONG_MAX)
     )
 
 
@@ -150,7 +151,7 @@ def _memory(idx: dict[str, list[etree._Element]]) -> None:
             continue
         el = els[0]
         text = el.text
-        unit = el.get("unit")
+        unit = aget(el, "unit")
         if unit in _KIB_UNITS and text is not None and text.isdigit() and text[0] != "0" and len(text) < 16:
             if unit != "KiB":
                 el.set("unit", "KiB")  # already KiB: the common case needs no arithmetic
@@ -167,7 +168,7 @@ def _vcpus(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
         el = etree.Element("vcpu")
         el.text = "1"
         root.append(el)
-    if el.get("placement") is None:
+    if aget(el, "placement") is None:
         el.set("placement", "static")
 
 
@@ -182,7 +183,7 @@ def _os(idx: dict[str, list[etree._Element]]) -> str:
     if os_type not in OS_TYPES:
         raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown OS type '{os_type}'")
     type_el.text = os_type
-    arch = type_el.get("arch")
+    arch = aget(type_el, "arch")
     if arch is None:
         set_first(type_el, [("arch", DEFAULT_ARCH)])
     elif arch not in ARCHES:
@@ -228,7 +229,7 @@ def _iothreads(root: etree._Element) -> None:
     if count > len(ids):
         if ids_el is None:
             return
-        used = {uint_prop(i.get("id", "0"), "id", "iothread") for i in ids}
+        used = {uint_prop(aget(i, "id", "0"), "id", "iothread") for i in ids}
         nxt = 1
         for _ in range(count - len(ids)):
             while nxt in used:
@@ -263,7 +264,7 @@ BITMAP_ATTRS: tuple[tuple[str, str], ...] = (
 def _bitmaps(idx: dict[str, list[etree._Element]]) -> None:
     for path, attr in BITMAP_ATTRS:
         for el in idx.get(path, ()):
-            raw = el.get(attr)
+            raw = aget(el, attr)
             if raw is None:
                 continue
             bits = parse_bitmap(raw)
@@ -280,7 +281,7 @@ def _cpu(root: etree._Element) -> None:
         root.remove(cpu)
         return
     model = child(cpu, "model")
-    mode = cpu.get("mode")
+    mode = aget(cpu, "mode")
     has_name = model is not None and bool((model.text or "").strip())
     if model is not None and not has_name and mode in ("host-model", "host-passthrough", "maximum"):
         if not model.attrib or set(model.attrib) <= {"fallback"}:
@@ -290,9 +291,9 @@ def _cpu(root: etree._Element) -> None:
         if mode is None:
             _attrs_first(cpu, [("mode", "custom")])
             mode = "custom"
-        if mode == "custom" and cpu.get("match") is None:
+        if mode == "custom" and aget(cpu, "match") is None:
             _attrs_after(cpu, "mode", [("match", "exact")])
-        if model.get("fallback") is None:
+        if aget(model, "fallback") is None:
             _attrs_first(model, [("fallback", "allow")])
     elif mode in (None, "custom") and child(cpu, "feature") is not None:
         raise err(
@@ -301,17 +302,17 @@ def _cpu(root: etree._Element) -> None:
             domain=ErrorDomain.CPU,
         )
     topo = child(cpu, "topology")
-    if topo is not None and topo.get("dies") is None:
+    if topo is not None and aget(topo, "dies") is None:
         _attrs_after(topo, "sockets", [("dies", "1")])
     numa = child(cpu, "numa")
     if numa is not None:
         for i, cell in enumerate(numa.iterfind("cell")):
-            if cell.get("id") is None:
+            if aget(cell, "id") is None:
                 _attrs_first(cell, [("id", str(i))])
-            mem = cell.get("memory")
+            mem = aget(cell, "memory")
             if mem is not None:
                 kib = to_kib(
-                    parse_scaled(mem, cell.get("unit"), what="./@memory", default_scale=1024, limit=LLONG_MAX)
+                    parse_scaled(mem, aget(cell, "unit"), what="./@memory", default_scale=1024, limit=LLONG_MAX)
                 )
                 cell.set("memory", str(kib))
                 cell.set("unit", "KiB")
@@ -330,7 +331,7 @@ def _features(root: etree._Element) -> None:
     if feats is None:
         return
     hv = child(feats, "hyperv")
-    if hv is not None and hv.get("mode") is None:
+    if hv is not None and aget(hv, "mode") is None:
         hv.set("mode", "custom")
 
 
@@ -339,12 +340,12 @@ def _memory_totals(root: etree._Element, idx: dict[str, list[etree._Element]]) -
     mem = child(root, "memory")
     if mem is None or mem.text == "0":
         cells = idx.get("cpu/numa/cell", ())
-        total = sum(int(c.get("memory", "0")) for c in cells)
+        total = sum(int(aget(c, "memory", "0")) for c in cells)
         if total:
             for size in idx.get("devices/memory/target/size", ()):
                 if size is not None:
                     total += to_kib(
-                        parse_scaled(size.text, size.get("unit"), what="./target/size", default_scale=1024)
+                        parse_scaled(size.text, aget(size, "unit"), what="./target/size", default_scale=1024)
                     )
             if mem is None:
                 mem = etree.Element("memory", unit="KiB")
@@ -387,15 +388,15 @@ SCALED_ELEMENTS: tuple[tuple[str, str, int], ...] = (
 def _scaled(idx: dict[str, list[etree._Element]]) -> None:
     for path, unit, scale in SCALED_ELEMENTS:
         for el in idx.get(path, ()):
-            nbytes = parse_scaled(el.text, el.get("unit"), what=f"./{path.rsplit('/', 1)[-1]}[1]",
+            nbytes = parse_scaled(el.text, aget(el, "unit"), what=f"./{path.rsplit('/', 1)[-1]}[1]",
                                   default_scale=scale)
             value = nbytes if scale == 1 else to_kib(nbytes)
             el.text = str(value)
             el.set("unit", unit)
     for page in idx.get("memoryBacking/hugepages/page", ()):
-        size = page.get("size")
+        size = aget(page, "size")
         if size is not None:
-            kib = to_kib(parse_scaled(size, page.get("unit"), what="./@size", default_scale=1024))
+            kib = to_kib(parse_scaled(size, aget(page, "unit"), what="./@size", default_scale=1024))
             page.set("size", str(kib))
             page.set("unit", "KiB")
 
@@ -403,12 +404,12 @@ def _scaled(idx: dict[str, list[etree._Element]]) -> None:
 def _os_details(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
     loaders = idx.get("os/loader")
     loader = loaders[0] if loaders else None
-    if loader is not None and loader.get("type") is None and (loader.text or "").strip():
+    if loader is not None and aget(loader, "type") is None and (loader.text or "").strip():
         if child(root, "os").get("firmware") is None:
             loader.set("type", "rom")
     for key in BOOT_PATHS:
         for boot in idx.get(key, ()):
-            lp = boot.get("loadparm")
+            lp = aget(boot, "loadparm")
             if lp is not None:
                 boot.set("loadparm", lp.upper())
 
@@ -423,7 +424,7 @@ def _numa_order(idx: dict[str, list[etree._Element]]) -> None:
         return
     numa = numas[0]
     cells = children(numa, "cell")
-    keyed = sorted(cells, key=lambda c: uint_prop(c.get("id", "0"), "id", "cell"))
+    keyed = sorted(cells, key=lambda c: uint_prop(aget(c, "id", "0"), "id", "cell"))
     if keyed != cells:
         for c in cells:
             numa.remove(c)
@@ -435,28 +436,28 @@ def _placement(root: etree._Element) -> None:
     vcpu = child(root, "vcpu")
     tune = child(root, "numatune")
     mem = child(tune, "memory") if tune is not None else None
-    if vcpu is not None and vcpu.get("placement") == "auto":
+    if vcpu is not None and aget(vcpu, "placement") == "auto":
         if mem is None:
             if tune is None:
                 tune = etree.Element("numatune")
                 root.append(tune)
             mem = etree.Element("memory", mode="strict", placement="auto")
             tune.insert(0, mem)
-        elif mem.get("placement") is None and mem.get("nodeset") is None:
+        elif aget(mem, "placement") is None and aget(mem, "nodeset") is None:
             mem.set("placement", "auto")
     if mem is not None:
-        if mem.get("placement") == "auto":
+        if aget(mem, "placement") == "auto":
             mem.attrib.pop("nodeset", None)
-            if vcpu is not None and vcpu.get("placement") in (None, "static") and vcpu.get("cpuset") is None:
+            if vcpu is not None and aget(vcpu, "placement") in (None, "static") and aget(vcpu, "cpuset") is None:
                 vcpu.set("placement", "auto")
-        if mem.get("mode") is None:
+        if aget(mem, "mode") is None:
             _attrs_first(mem, [("mode", "strict")])
 
 
 def _filesystem_modes(devices: etree._Element) -> None:
     for fs in devices.iterchildren("filesystem"):
         for name in ("fmode", "dmode"):
-            raw = fs.get(name)
+            raw = aget(fs, name)
             if raw is not None:
                 try:
                     fs.set(name, f"{int(raw, 8):04o}")
@@ -473,7 +474,7 @@ def _pins(root: etree._Element) -> None:
         pins = tune.findall(tag)
         if len(pins) < 2:
             continue
-        ordered = sorted(pins, key=lambda p: uint_prop(p.get(key, "0"), key, tag))
+        ordered = sorted(pins, key=lambda p: uint_prop(aget(p, key, "0"), key, tag))
         if ordered != pins:
             anchor = pins[0].getprevious()
             for p in pins:
@@ -508,11 +509,11 @@ LOCAL_DISTANCE = 10
 def _numa_distances(idx: dict[str, list[etree._Element]]) -> None:
     """Complete the distance matrix as libvirt does: symmetric, 10 on the diagonal."""
     cells = idx["cpu/numa"][0].findall("cell")
-    ids = [int(c.get("id", "0")) for c in cells]
+    ids = [int(aget(c, "id", "0")) for c in cells]
     dist: dict[tuple[int, int], str] = {}
     for cid, cell in zip(ids, cells, strict=True):
         for sib in cell.iterfind("distances/sibling"):
-            dist[(cid, uint_prop(sib.get("id", "0"), "id", "sibling"))] = sib.get("value", "")
+            dist[(cid, uint_prop(aget(sib, "id", "0"), "id", "sibling"))] = aget(sib, "value", "")
     for (a, b), v in list(dist.items()):
         dist.setdefault((b, a), v)
     for cid in ids:
@@ -534,7 +535,7 @@ def _scheds(tune: etree._Element) -> None:
             continue
         per_id: dict[int, etree._Element] = {}
         for sched in scheds:
-            for i in sorted(parse_bitmap(sched.get(attr, "")) or ()):
+            for i in sorted(parse_bitmap(aget(sched, attr, "")) or ()):
                 per_id[i] = sched
         anchor = scheds[-1]
         for i in sorted(per_id, reverse=True):
@@ -551,6 +552,6 @@ def _seclabel(label: etree._Element) -> None:
     """An inactive definition keeps no runtime labels: no imagelabel, no dynamic label."""
     for img in children(label, "imagelabel"):
         label.remove(img)
-    if label.get("type", "dynamic") == "dynamic":
+    if aget(label, "type", "dynamic") == "dynamic":
         for lab in children(label, "label"):
             label.remove(lab)
