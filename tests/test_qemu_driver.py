@@ -817,3 +817,99 @@ def test_bridge_and_ethernet_interfaces(h: Harness) -> None:
         assert "<target dev='vnet" not in h.drv.domain_get_xml_desc(ref, 2), "tap names leaked into the config"
     finally:
         subprocess.run(["ip", "link", "del", bridge], capture_output=True, timeout=10)
+
+
+# -- interoperability with libvirt's save images (differential, against the live oracle) --------
+
+
+def _virsh_as_nobody(root: Path) -> list[str] | None:
+    if os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("virsh") is None:
+        return None
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "virsh", "-q", "-c",
+            f"qemu:///embed?root={root}/libvirt"]
+
+
+@pytest.fixture
+def shared_root(guest) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """A root both pyvirt (root) and libvirt (run as nobody) can use, with a copy of the guest."""
+    path = Path(tempfile.mkdtemp(prefix="pvx-", dir="/tmp"))
+    os.chmod(path, 0o777)
+    shutil.copy(guest.kernel, path / "vmlinux")
+    shutil.copy(guest.initrd, path / "initrd")
+    yield path
+    # whatever libvirt started from this root must not outlive the test
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if str(path).encode() in (proc / "cmdline").read_bytes():
+                    os.kill(int(proc.name), signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _interop_xml(root: Path, guest) -> str:  # type: ignore[no-untyped-def]
+    return f"""<domain type='qemu'><name>io</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type><kernel>{root}/vmlinux</kernel><initrd>{root}/initrd</initrd>
+<cmdline>{guest.cmdline}</cmdline></os><features><acpi/></features>
+<devices><serial type='file'><source path='{root}/serial.log' append='on'/></serial><memballoon model='none'/></devices></domain>"""
+
+
+def _serial(root: Path) -> str:
+    try:
+        return (root / "serial.log").read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def test_libvirt_restores_a_pyvirt_save_image_and_back(shared_root: Path, guest) -> None:  # type: ignore[no-untyped-def]
+    virsh = _virsh_as_nobody(shared_root)
+    if virsh is None:
+        pytest.skip("needs root, setpriv and virsh to run libvirt's embedded driver as nobody")
+    env = {"HOME": str(shared_root), "XDG_RUNTIME_DIR": str(shared_root), "PATH": "/usr/bin:/bin"}
+    xml = _interop_xml(shared_root, guest)
+    image = shared_root / "img.save"
+    drv = QemuDriver()
+    drv.connect_open(parse_uri(f"qemu:///embed?root={shared_root}/pyvirt"))
+    pids: list[int] = []
+    try:
+        # pyvirt saves a booted guest ...
+        ref = drv.domain_create(drv.domain_define_xml(xml))
+        pids.append(drv.state.domains.by_name("io").driver_data["process"].pid)
+        wait_for(lambda: READY_MARKER in _serial(shared_root), BOOT_TIMEOUT, "READY")
+        drv.domain_save(ref, str(image))
+        os.chmod(image, 0o644)
+        os.chmod(shared_root / "serial.log", 0o666)
+        mark = len(_serial(shared_root))
+        # ... libvirt reads the image's XML, restores it, saves it again in its own format
+        out = subprocess.run(virsh + [f"save-image-dumpxml {image}"], capture_output=True, text=True, env=env, timeout=60)
+        assert "<name>io</name>" in out.stdout, out.stderr
+        lv = subprocess.Popen(virsh, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            lv.stdin.write(f"restore {image}\n")  # type: ignore[union-attr]
+            lv.stdin.flush()  # type: ignore[union-attr]
+            wait_for(lambda: TICK_PREFIX in _serial(shared_root)[mark:], 30, "the guest ticking under libvirt")
+            image.unlink()
+            back, err = lv.communicate(f"save io {image}\n", timeout=60)
+        finally:
+            if lv.poll() is None:
+                lv.kill()
+        assert image.exists(), err
+        assert READY_MARKER not in _serial(shared_root)[mark:], "libvirt booted the guest instead of restoring"
+        # ... and pyvirt restores libvirt's image
+        mark = len(_serial(shared_root))
+        drv.domain_restore(str(image))
+        pids.append(drv.state.domains.by_name("io").driver_data["process"].pid)
+        assert drv.domain_get_state(ref) == (DomainState.RUNNING, DomainRunningReason.RESTORED)
+        wait_for(lambda: TICK_PREFIX in _serial(shared_root)[mark:], 30, "the guest ticking under pyvirt again")
+        assert READY_MARKER not in _serial(shared_root)[mark:]
+    finally:
+        for obj in drv.state.domains.all():
+            if obj.is_active():
+                drv.domain_destroy(obj.ref())
+        drv.connect_close()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

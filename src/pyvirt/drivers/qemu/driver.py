@@ -94,9 +94,12 @@ _SAVE_RUNNING = 2
 _SAVE_PAUSED = 4
 _QEMU_MONITOR_COMMAND_HMP = 1
 
-#: header of pyvirt's QEMU save image: magic, format version, xml length, was-running flag
-SAVE_MAGIC = b"PyvirtQemuSave01"
-_SAVE_HEADER = struct.Struct("<16sIII")
+#: libvirt's QEMU save image header (qemu_saveimage.h), so images move between the two:
+#: magic, version, data_len, was_running, compressed, cookieOffset, 14 unused words, native order
+SAVE_MAGIC = b"LibvirtQemudSave"
+SAVE_PARTIAL = b"LibvirtQemudPart"  # written first, replaced once the stream is complete
+SAVE_VERSION = 2
+_SAVE_HEADER = struct.Struct("=16sIIIII14I")
 _SAVE_ALIGN = 4096
 
 _STATE_NAMES = {
@@ -1256,36 +1259,55 @@ class _QemuDriverBody(_QemuDriverBase):
     # save / restore / managed save
 
     def _write_save_header(self, path: Path, definition: DomainDef, running: bool) -> int:
-        xml = definition.to_xml(secure=True).encode()
-        header = _SAVE_HEADER.pack(SAVE_MAGIC, 1, len(xml), 1 if running else 0)
-        size = len(header) + len(xml)
-        pad = (-size) % _SAVE_ALIGN
+        """Header and XML, marked partial; returns where QEMU's migration stream starts."""
+        xml = definition.to_xml(secure=True).encode() + b"\0"
+        size = _SAVE_HEADER.size + len(xml)
+        data_len = len(xml) + (-size) % _SAVE_ALIGN  # the stream starts page-aligned
+        header = _SAVE_HEADER.pack(SAVE_PARTIAL, SAVE_VERSION, data_len, 1 if running else 0, 0, 0, *([0] * 14))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, header + xml + b"\0" * pad)
+            os.write(fd, header + xml.ljust(data_len, b"\0"))
             os.fsync(fd)
         finally:
             os.close(fd)
-        return size + pad
+        return _SAVE_HEADER.size + data_len
+
+    @staticmethod
+    def _finish_save_image(path: Path) -> None:
+        """The stream is complete: only now does the image carry the real magic."""
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.fsync(fd)
+            os.pwrite(fd, SAVE_MAGIC, 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _read_save_header(path: Path) -> tuple[DomainDef, bool, int]:
+        """(definition, was running, offset of the migration stream) of a save image."""
         try:
             with open(path, "rb") as fh:
                 head = fh.read(_SAVE_HEADER.size)
                 if len(head) != _SAVE_HEADER.size:
-                    raise _err(ErrorNumber.OPERATION_FAILED, f"failed to read qemu header from '{path}'")
-                magic, version, xml_len, running = _SAVE_HEADER.unpack(head)
+                    raise _err(ErrorNumber.OPERATION_FAILED, "failed to read qemu header")
+                magic, version, data_len, running, compressed, cookie, *_unused = _SAVE_HEADER.unpack(head)
+                if magic == SAVE_PARTIAL:
+                    raise _err(ErrorNumber.OPERATION_FAILED, "save image is incomplete")
                 if magic != SAVE_MAGIC:
                     raise _err(ErrorNumber.OPERATION_FAILED, "image magic is incorrect")
-                if version != 1:
-                    raise _err(ErrorNumber.OPERATION_FAILED, f"image version is not supported ({version} > 1)")
-                xml = fh.read(xml_len)
+                if version > SAVE_VERSION:
+                    raise _err(ErrorNumber.OPERATION_FAILED,
+                               f"image version is not supported ({version} > {SAVE_VERSION})")
+                if compressed:
+                    raise _err(ErrorNumber.OPERATION_UNSUPPORTED, "compressed save images are not supported")
+                data = fh.read(data_len)
         except OSError as exc:
             raise _err(ErrorNumber.SYSTEM_ERROR, f"Failed to open domain image file '{path}': {exc.strerror}") from None
-        size = _SAVE_HEADER.size + xml_len
-        offset = size + ((-size) % _SAVE_ALIGN)
-        return DomainDef.from_xml(xml), bool(running), offset
+        if len(data) != data_len:
+            raise _err(ErrorNumber.OPERATION_FAILED, "failed to read domain XML")
+        xml = data[: cookie or len(data)].split(b"\0", 1)[0]
+        return DomainDef.from_xml(xml), bool(running), _SAVE_HEADER.size + data_len
 
     def _migrate_wait(self, obj: DomainObject, what: str) -> None:
         """Poll an outgoing/incoming migration to its end; the job stays abortable meanwhile."""
@@ -1334,6 +1356,7 @@ class _QemuDriverBody(_QemuDriverBase):
                             pass
                     remove_file(path)
                     raise
+            self._finish_save_image(path)
         finally:
             obj.driver_data.pop("async_job", None)
             obj.driver_data.pop("abort_requested", None)
