@@ -270,3 +270,77 @@ def test_new_snapshot_errors_match_libvirt(oracle, index: int) -> None:
     assert int(info.value.code) == want.get_error_code()
     if want.get_error_code() != ErrorNumber.XML_DETAIL:
         assert info.value.message == want.get_error_message()
+
+
+# ---------------------------------------------------------------------------------------------
+# disk-only redefines with external disks: parse + align_disks against libvirt's
+
+DISK_CASES = [
+    "<disks><disk name='vda' snapshot='external'><source file='/x/new.qcow2'/><driver type='qcow2'/></disk>"
+    "<disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='vda' snapshot='external' type='block'><source dev='/dev/sdz'/></disk>"
+    "<disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='vda' snapshot='external' type='network'><source protocol='rbd' name='pool/img'>"
+    "<host name='h1' port='6789'/><host name='h2'/></source></disk><disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='vda' snapshot='external' type='network'><source protocol='gluster' name='v/p'>"
+    "<host name='h' port='24007' transport='tcp'/></source></disk><disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='vda' snapshot='external' type='network'><source protocol='http' name='x'><host name='h'/>"
+    "</source></disk><disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='/guest/b.img' snapshot='internal'/><disk name='vda' snapshot='no'/></disks>",
+    "<memory snapshot='no'/><disks><disk name='vda' snapshot='manual'/><disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='vda' snapshot='external'><source file='/x/n.qcow2' index='3' startupPolicy='optional'/>"
+    "<driver type='qcow2'><metadata_cache><max_size unit='KiB'>10</max_size></metadata_cache></driver></disk>"
+    "<disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='vda' snapshot='internal' type='block'/><disk name='vdb' snapshot='no'/></disks>",
+    # rejected
+    "<disks><disk name='vda' snapshot='external' type='dir'><source dir='/x'/></disk></disks>",
+    "<disks><disk name='vda' snapshot='external' type='block'/><disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='vda' snapshot='external' type='network'><source protocol='nbd'><host name='h'/></source>"
+    "</disk><disk name='vdb' snapshot='no'/></disks>",
+    "<disks><disk name='vda' snapshot='external'/></disks>",
+    "<disks><disk name='vdz'/></disks>",
+    "<disks><disk name='vda'/><disk name='vda'/></disks>",
+]
+
+
+@pytest.fixture(scope="module")
+def three_disk_domain(tmp_path_factory: pytest.TempPathFactory):
+    libvirt = pytest.importorskip("libvirt", reason="libvirt-python (the oracle) is not installed")
+    libvirt.registerErrorHandler(lambda *args: None, None)
+    node = tmp_path_factory.mktemp("snapdisks") / "node.xml"
+    node.write_text(
+        "<node><domain type='test'><name>test</name><memory>1048576</memory><os><type>hvm</type></os><devices>"
+        "<disk type='file' device='disk'><source file='/guest/a.img'/><target dev='vda' bus='virtio'/></disk>"
+        "<disk type='file' device='disk'><source file='/guest/b.img'/><target dev='vdb' bus='virtio'/></disk>"
+        "<disk type='file' device='cdrom'><source file='/guest/c.iso'/><target dev='hdc' bus='ide'/><readonly/>"
+        "</disk></devices></domain></node>"
+    )
+    conn = libvirt.open(f"test://{node}")
+    yield libvirt, conn.lookupByName("test")
+    conn.close()
+
+
+@pytest.mark.parametrize("index", range(len(DISK_CASES)))
+def test_disk_snapshot_redefine_against_libvirt(three_disk_domain, index: int) -> None:
+    libvirt, dom = three_disk_domain
+    text = (
+        "<domainsnapshot><name>s1</name><state>disk-snapshot</state><creationTime>5</creationTime>"
+        f"{DISK_CASES[index]}{dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)}</domainsnapshot>"
+    )
+    try:
+        snap = dom.snapshotCreateXML(text, libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE)
+        theirs, exc = snap.getXMLDesc(0), None
+        snap.delete(0)
+    except libvirt.libvirtError as e:
+        theirs, exc = None, e
+    try:
+        ours_def = SnapshotDef.from_xml(text, redefine=True)
+        ours_def.align_disks("external")  # the test driver's default for a disk-only snapshot
+        ours, err = ours_def.to_xml(), None
+    except VirtError as e:
+        ours, err = None, e
+    if theirs is None or ours is None:
+        assert theirs is None and ours is None, (exc, err)
+        assert (int(err.code), err.message) == (exc.get_error_code(), exc.get_error_message())
+    else:
+        assert canonical(ours) == canonical(theirs)

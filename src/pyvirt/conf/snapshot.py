@@ -22,6 +22,7 @@ from lxml import etree
 from ..errors import ErrorDomain, ErrorNumber, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, child_order, leaf
 from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
+from .units import parse_scaled
 from .values import invalid_prop
 
 __all__ = ["SnapshotDef", "SnapshotDisk", "SNAPSHOT_STATES", "SNAPSHOT_LOCATIONS", "align_disks"]
@@ -251,6 +252,9 @@ class SnapshotDef(XMLDef):
         ``<domain><uuid>`` when no domain is embedded (as libvirt does for its listing)."""
         el = self._el
         child_order(el, _ORDER)  # fields set through attributes land in libvirt's order
+        # a disk with neither file nor format is written without its (remembered) type
+        hidden = [(d, d.attrib.pop("type")) for d in el.iterfind("disks/disk")
+                  if d.get("type") is not None and d.find("source") is None and d.find("driver") is None]
         extra: list[etree._Element] = []
         active = el.find("active")
         if internal is False and active is not None:
@@ -272,6 +276,8 @@ class SnapshotDef(XMLDef):
         try:
             return super().to_xml()
         finally:
+            for disk, dtype in hidden:
+                disk.set("type", dtype)
             if stub is not None:
                 el.remove(stub)
             for item in extra:
@@ -408,10 +414,17 @@ class SnapshotDef(XMLDef):
         stype = disk.get("type")
         if stype is not None and stype not in _STORAGE_TYPES:
             raise invalid_prop("type", "disk", stype)
+        if stype is not None and stype not in ("file", "block", "network"):
+            raise xml_error(f"unsupported disk snapshot type '{stype}'", domain=_E)
         src = disk.find("source")
         drv = disk.find("driver")
         fmt = None
         if drv is not None:
+            max_size = drv.find("metadata_cache/max_size")
+            if max_size is not None:
+                max_size.text = str(parse_scaled(max_size.text, max_size.get("unit"), what="max_size", domain=_E))
+                max_size.attrib.clear()
+                max_size.set("unit", "bytes")
             fmt = drv.get("type")
             if fmt is not None and fmt not in _DISK_FORMATS:
                 raise virt_error(
@@ -425,7 +438,14 @@ class SnapshotDef(XMLDef):
             kind = stype or "file"
             attr = {"file": "file", "block": "dev", "dir": "dir", "network": "name"}.get(kind)
             if kind == "network":
-                has_path = src.get("name") is not None or src.get("protocol") is not None
+                # a network source without a name has no path: libvirt must generate one
+                # (and refuses to for a network device); keep it so align_disks can say so
+                has_path = src.get("name") is not None
+                if not has_path and src.get("protocol") is not None:
+                    if mode is None:
+                        disk.set("snapshot", "external")
+                    canonicalize(disk, _DISK)
+                    return
             elif attr is not None:
                 has_path = src.get(attr) is not None
             else:
@@ -435,16 +455,16 @@ class SnapshotDef(XMLDef):
                 src = None
             elif kind == "file":
                 for key in list(src.attrib):
-                    if key not in ("file", "index"):
+                    if key != "file":
                         del src.attrib[key]
+            elif kind == "network":
+                _network_source_defaults(src)
             if mode is None and src is not None:
                 disk.set("snapshot", "external")
                 mode = "external"
         if has_path or fmt is not None:
             if stype is None:
                 disk.set("type", "file")
-        elif stype is not None and src is None and drv is None:
-            del disk.attrib["type"]
         canonicalize(disk, _DISK)
 
 
@@ -554,11 +574,15 @@ def _assign_external_names(
         disk = by_index[index]
         if disk.get("snapshot") != "external":
             continue
-        if disk.get("type") not in (None, "file"):
-            continue
         src = disk.find("source")
-        if src is not None and src.get("file"):
+        if src is not None and (src.get("file") or src.get("dev") or src.get("name")):
             continue
+        if disk.get("type") not in (None, "file"):
+            raise virt_error(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"cannot generate external snapshot name for disk '{disk.get('name')}' on a '{disk.get('type')}' device",
+                domain=_E,
+            )
         dom_disk = dom_disks[index]
         origin = _disk_source_path(dom_disk)
         target = disk.get("name")
@@ -596,6 +620,23 @@ def _assign_external_names(
                 domain=_E,
             )
         seen[path] = disk.get("name", "")
+
+
+#: libvirt's default port per network storage protocol (none for rbd, vxhs ...)
+_DEFAULT_PORTS = {
+    "nbd": 10809, "sheepdog": 7000, "gluster": 24007, "iscsi": 3260, "http": 80, "https": 443,
+    "ftp": 21, "ftps": 990, "tftp": 69, "ssh": 22,
+}
+
+
+def _network_source_defaults(src: etree._Element) -> None:
+    """As libvirt stores a network disk source: tcp is implicit, the protocol's port explicit."""
+    default = _DEFAULT_PORTS.get(src.get("protocol", ""))
+    for host in src.findall("host"):
+        if host.get("transport") == "tcp":
+            del host.attrib["transport"]
+        if host.get("transport") in (None, "rdma") and not host.get("port") and default:
+            host.set("port", str(default))
 
 
 def _domain_view(el: etree._Element) -> Any:
