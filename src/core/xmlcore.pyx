@@ -22,6 +22,8 @@ cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8(object unicode) except NULL
 from lxml.includes.etreepublic cimport _Document, _Element, elementFactory, import_lxml__etree
 
+from posix.dlfcn cimport RTLD_NOW, dlopen, dlsym
+
 from lxml import etree
 
 import_lxml__etree()
@@ -593,3 +595,93 @@ def get(_Element element not None, str name not None, default=None):
     if t.next is NULL and t.content is not NULL:
         return PyUnicode_DecodeUTF8(<const char*>t.content, strlen(<const char*>t.content), NULL)
     return element.get(name, default)
+
+
+# ---------------------------------------------------------------------------------------------
+# building: libxml2's own constructors, bound from the copy lxml carries
+#
+# lxml links libxml2 statically and does not re-export it to other extensions, but its module
+# does export the symbols dynamically; binding them by name from that already-loaded module
+# gives the exact library instance that owns the trees, so nodes made here are ordinary
+# nodes to lxml. When binding fails, the same functions fall back to lxml's Python API.
+
+cdef extern from "<dlfcn.h>":
+    enum:
+        RTLD_NOLOAD
+
+ctypedef tree.xmlNode* (*_NewDocNode)(tree.xmlDoc*, tree.xmlNs*, tree.const_xmlChar*, tree.const_xmlChar*) noexcept nogil
+ctypedef tree.xmlNode* (*_NewDocText)(tree.xmlDoc*, tree.const_xmlChar*) noexcept nogil
+ctypedef tree.xmlNode* (*_AddChild)(tree.xmlNode*, tree.xmlNode*) noexcept nogil
+ctypedef tree.xmlAttr* (*_SetProp)(tree.xmlNode*, tree.const_xmlChar*, tree.const_xmlChar*) noexcept nogil
+
+cdef _NewDocNode c_new_doc_node = NULL
+cdef _NewDocText c_new_doc_text = NULL
+cdef _AddChild c_add_child = NULL
+cdef _SetProp c_set_prop = NULL
+
+
+cdef int _bind_libxml2() except -1:
+    global c_new_doc_node, c_new_doc_text, c_add_child, c_set_prop
+    cdef bytes path = etree.__file__.encode()
+    cdef void* handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD)
+    if handle is NULL:
+        return 0
+    c_new_doc_node = <_NewDocNode>dlsym(handle, "xmlNewDocNode")
+    c_new_doc_text = <_NewDocText>dlsym(handle, "xmlNewDocText")
+    c_add_child = <_AddChild>dlsym(handle, "xmlAddChild")
+    c_set_prop = <_SetProp>dlsym(handle, "xmlSetProp")
+    if (c_new_doc_node is NULL or c_new_doc_text is NULL or c_add_child is NULL
+            or c_set_prop is NULL):
+        c_new_doc_node = NULL
+        c_set_prop = NULL
+    return 0
+
+
+_bind_libxml2()
+
+#: True when the fast C constructors are in use (else lxml's API is used)
+FAST_BUILD = c_set_prop is not NULL
+
+
+def set(_Element element not None, str name not None, str value not None):
+    """``element.set(name, value)`` for a plain attribute, through libxml2 directly."""
+    if c_set_prop is NULL:
+        element.set(name, value)
+        return
+    if c_set_prop(element._c_node, <tree.const_xmlChar*>PyUnicode_AsUTF8(name),
+                  <tree.const_xmlChar*>PyUnicode_AsUTF8(value)) is NULL:
+        raise MemoryError()
+
+
+def add(_Element parent not None, str tag not None, str text=None, attrs=None):
+    """Append a new child ``<tag attrs...>text</tag>`` to ``parent`` and return it.
+
+    ``attrs`` is a sequence of (name, value) pairs, written in that order. One C call
+    instead of lxml's Element(...) + append (which builds a throw-away document first).
+    """
+    cdef tree.xmlNode* node
+    cdef tree.xmlNode* txt
+    cdef tree.xmlDoc* doc = parent._doc._c_doc
+    if c_new_doc_node is NULL:
+        el = etree.SubElement(parent, tag)
+        if attrs:
+            for k, v in attrs:
+                el.set(k, v)
+        if text is not None:
+            el.text = text
+        return el
+    node = c_new_doc_node(doc, NULL, <tree.const_xmlChar*>PyUnicode_AsUTF8(tag), NULL)
+    if node is NULL:
+        raise MemoryError()
+    c_add_child(parent._c_node, node)
+    if attrs:
+        for k, v in attrs:
+            if c_set_prop(node, <tree.const_xmlChar*>PyUnicode_AsUTF8(k),
+                          <tree.const_xmlChar*>PyUnicode_AsUTF8(v)) is NULL:
+                raise MemoryError()
+    if text is not None:
+        txt = c_new_doc_text(doc, <tree.const_xmlChar*>PyUnicode_AsUTF8(text))
+        if txt is NULL:
+            raise MemoryError()
+        c_add_child(node, txt)
+    return elementFactory(parent._doc, node)

@@ -11,6 +11,7 @@ from lxml import etree
 
 from ..._core.xmlcore import child
 from ..._core.xmlcore import get as aget
+from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..values import invalid_prop
 
@@ -68,8 +69,7 @@ def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
 
     Only values that change are written (each lxml write costs more than a read).
     """
-    attrs = dict(addr.attrib)
-    atype = attrs.get("type")
+    atype = aget(addr, "type")
     spec = ADDRESS_FORMATS.get(atype or "")
     if spec is None:
         return
@@ -80,7 +80,7 @@ def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
         if zpci is not None:
             _normalize_zpci(zpci)
     for name, fmt, default, limit in spec:
-        raw = attrs.get(name)
+        raw = aget(addr, name)
         if raw is None:
             if default is None:
                 continue
@@ -106,7 +106,7 @@ def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
             addr.attrib.pop(name, None)
         return
     for name, text in changes:
-        addr.set(name, text)
+        aset(addr, name, text)
 
 
 def _normalize_zpci(zpci: etree._Element) -> None:
@@ -120,7 +120,7 @@ def _normalize_zpci(zpci: etree._Element) -> None:
         values.append((name, fmt % value))
     zpci.attrib.clear()
     for name, text in values:
-        zpci.set(name, text)
+        aset(zpci, name, text)
 
 
 def _bad(atype: str | None, name: str, raw: str) -> Exception:
@@ -131,8 +131,9 @@ def _bad(atype: str | None, name: str, raw: str) -> Exception:
 
 def normalize_all(devices: etree._Element) -> None:
     """Respell every device address below ``devices``."""
-    for addr in devices.iter("address"):
-        parent = addr.getparent()
-        if parent is not None and parent.tag in ("source", "adapter", "host"):
-            continue
-        normalize_address(addr)
+    for dev in devices:
+        # a device's own address is its direct child; deeper ones (host device sources,
+        # drive addresses of a hostdev's <source>) have other spellings
+        addr = child(dev, "address")
+        if addr is not None:
+            normalize_address(addr)

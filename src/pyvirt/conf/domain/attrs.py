@@ -10,13 +10,14 @@ from __future__ import annotations
 from lxml import etree
 
 from ..._core.xmlcore import place_attr
+from ..._core.xmlcore import set as aset
 
 
 def set_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
     """Set ``pairs`` as the first attributes, in that order."""
     prev = None
     for name, value in pairs:
-        el.set(name, value)
+        aset(el, name, value)
         place_attr(el, name, prev)
         prev = name
 
@@ -25,7 +26,7 @@ def set_after(el: etree._Element, after: str, pairs: list[tuple[str, str]]) -> N
     """Set ``pairs`` right after attribute ``after`` (at the end when ``after`` is absent)."""
     prev = after if el.get(after) is not None else None
     for name, value in pairs:
-        el.set(name, value)
+        aset(el, name, value)
         if prev is not None:
             place_attr(el, name, prev)
         prev = name
@@ -37,5 +38,5 @@ def set_after_last_of(el: etree._Element, name: str, value: str, after: tuple[st
     for key in el.attrib:
         if key in after:
             anchor = key
-    el.set(name, value)
+    aset(el, name, value)
     place_attr(el, name, anchor)

@@ -12,8 +12,9 @@ import copy
 
 from lxml import etree
 
-from ..._core.xmlcore import child, children
+from ..._core.xmlcore import add, child, children
 from ..._core.xmlcore import get as aget
+from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import parse_scaled
 from ..values import generate_mac, normalize_mac, prop_uint, uint_prop
@@ -185,7 +186,7 @@ def _disk(disk: etree._Element) -> None:
     device = aget(disk, "device")
     if device is None:
         device = "disk"
-        disk.set("device", device)
+        aset(disk, "device", device)
     target = child(disk, "target")
     if target is None:
         raise err(ErrorNumber.NO_TARGET, _disk_source_name(disk))
@@ -201,14 +202,14 @@ def _disk(disk: etree._Element) -> None:
                     break
             else:
                 bus = "ide"
-        target.set("bus", bus)
+        aset(target, "bus", bus)
     if aget(disk, "type") == "vhostuser" and aget(disk, "snapshot") is None:
-        disk.set("snapshot", "no")
+        aset(disk, "snapshot", "no")
     src = child(disk, "source")
     if src is not None and aget(src, "protocol") == "gluster":
         for host in children(src, "host"):
             if aget(host, "port") is None and aget(host, "transport") != "unix":
-                host.set("port", "24007")
+                aset(host, "port", "24007")
     if aget(target, "tray") == "closed":
         del target.attrib["tray"]  # only an open tray is written
     if src is not None:
@@ -220,7 +221,7 @@ def _disk(disk: etree._Element) -> None:
     for bs in disk.iter("backingStore"):
         bs.attrib.pop("index", None)
     if device == "cdrom" and child(disk, "readonly") is None:
-        disk.append(E("readonly"))  # placed by the canonical order pass
+        add(disk, "readonly")  # placed by the canonical order pass
     layout = DRIVE_LAYOUT.get(bus)
     addr = child(disk, "address")
     if layout is not None and addr is None:
@@ -228,12 +229,13 @@ def _disk(disk: etree._Element) -> None:
         if idx < 0:
             raise err(ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified")
         per_ctrl, per_bus = layout
-        disk.append(E("address", type="drive", controller=str(idx // per_ctrl),
-                      bus=str((idx % per_ctrl) // per_bus), target="0", unit=str(idx % per_bus)))
+        add(disk, "address", None, (("type", "drive"), ("controller", str(idx // per_ctrl)),
+                                    ("bus", str((idx % per_ctrl) // per_bus)), ("target", "0"),
+                                    ("unit", str(idx % per_bus))))
     elif addr is not None and aget(addr, "type") == "drive":
         for name in ("controller", "bus", "target", "unit"):
             if aget(addr, name) is None:
-                addr.set(name, "0")
+                aset(addr, name, "0")
 
 
 def _disk_source_name(disk: etree._Element) -> str:
@@ -438,7 +440,7 @@ def _shmems(devices: etree._Element) -> None:
             if nbytes:
                 size.text = str(nbytes >> 20)
                 size.attrib.clear()
-                size.set("unit", "M")
+                aset(size, "unit", "M")
             else:
                 shm.remove(size)  # a zero size means "not set" to libvirt
 
@@ -456,7 +458,7 @@ def _smartcards(devices: etree._Element) -> None:
             while (0, slot) in used:
                 slot += 1
             used.add((0, slot))
-            card.append(E("address", type="ccid", controller="0", slot=str(slot)))
+            add(card, "address", None, (("type", "ccid"), ("controller", "0"), ("slot", str(slot))))
 
 
 def _rngs(devices: etree._Element) -> None:
@@ -475,7 +477,7 @@ def _redirfilters(devices: etree._Element) -> None:
             if ver and ver != "-1" and "." in ver:
                 major, _, minor = ver.partition(".")
                 if major.isdigit() and minor.isdigit():
-                    dev.set("version", f"{int(major)}.{int(minor):02d}" if len(minor) > 1 else f"{int(major)}.{int(minor) * 10:02d}")
+                    aset(dev, "version", f"{int(major)}.{int(minor):02d}" if len(minor) > 1 else f"{int(major)}.{int(minor) * 10:02d}")
 
 
 def _hostdevs(devices: etree._Element) -> None:
@@ -492,19 +494,19 @@ def _hostdevs(devices: etree._Element) -> None:
         if src is not None and aget(hd, "type") == "pci":
             sa = child(src, "address")
             if sa is not None:
-                sa.set("type", "pci")
+                aset(sa, "type", "pci")
                 normalize_address(sa, zero_empty=False)
                 del sa.attrib["type"]
         if src is not None and aget(hd, "type") == "scsi" and aget(src, "protocol") == "iscsi":
             name = aget(src, "name")
             if name and "/" not in name:
-                src.set("name", name + "/0")  # LUN 0 unless given
+                aset(src, "name", name + "/0")  # LUN 0 unless given
         if aget(hd, "type") == "scsi" and child(hd, "address") is None:
             unit = 0
             while (0, unit) in used_units:
                 unit += 1
             used_units.add((0, unit))
-            hd.append(E("address", type="drive", controller="0", bus="0", target="0", unit=str(unit)))
+            add(hd, "address", None, (("type", "drive"), ("controller", "0"), ("bus", "0"), ("target", "0"), ("unit", str(unit))))
 
 
 def _insert_attr_after(el: etree._Element, name: str, value: str, after: tuple[str, ...]) -> None:
@@ -514,7 +516,7 @@ def _insert_attr_after(el: etree._Element, name: str, value: str, after: tuple[s
 def _filesystems(devices: etree._Element) -> None:
     for fs in devices.iterchildren("filesystem"):
         if aget(fs, "type") is None:
-            fs.set("type", "mount")
+            aset(fs, "type", "mount")
         if aget(fs, "type") == "mount" and aget(fs, "accessmode") is None:
             drv = child(fs, "driver")
             if drv is None or aget(drv, "type") in (None, "path", "handle"):
@@ -528,10 +530,9 @@ def _interfaces(devices: etree._Element) -> None:
     for nic in devices.iterchildren("interface"):
         mac = child(nic, "mac")
         if mac is None:
-            mac = E("mac")
-            nic.insert(0, mac)
+            mac = add(nic, "mac")  # placed first by the canonical order pass
         address = aget(mac, "address")
-        mac.set("address", generate_mac() if address is None else normalize_mac(address))
+        aset(mac, "address", generate_mac() if address is None else normalize_mac(address))
 
 
 # -- serial, parallel, console, channel -------------------------------------------------------
@@ -583,7 +584,7 @@ def _chardevs(devices: etree._Element, hvm: bool) -> None:
     # libvirt ignores console port numbers as written and numbers consoles in order
     for i, con in enumerate(consoles):
         t = _target(con)
-        t.set("port", str(i))
+        aset(t, "port", str(i))
     _assign_ports(serials)
     _assign_ports(list(devices.iterchildren("parallel")))
     if hvm:
@@ -593,7 +594,7 @@ def _chardevs(devices: etree._Element, hvm: bool) -> None:
                 serial.tag = "serial"
                 t = _target(serial)
                 t.attrib.clear()
-                t.set("port", "0")
+                aset(t, "port", "0")
                 _insert_device(devices, serial)
                 serials = [serial]
         elif serials and _target_type(serials[0]) not in ("pci-serial", "usb-serial"):
@@ -614,8 +615,8 @@ def _chardevs(devices: etree._Element, hvm: bool) -> None:
             t = _target(alias)
             port = aget(t, "port") or "0"
             t.attrib.clear()
-            t.set("type", "serial")
-            t.set("port", port)
+            aset(t, "type", "serial")
+            aset(t, "port", port)
             for child in list(t):
                 t.remove(child)
             con.addprevious(alias)
@@ -643,7 +644,7 @@ def _inputs(devices: etree._Element, hvm: bool) -> None:
                 continue
             else:
                 bus = "ps2" if hvm else "xen"
-            inp.set("bus", bus)
+            aset(inp, "bus", bus)
 
 
 def _graphics(devices: etree._Element) -> None:
@@ -657,20 +658,20 @@ def _graphics(devices: etree._Element) -> None:
         if socket is None and listens and aget(listens[0], "type") == "socket" and gtype == "vnc":
             socket = aget(listens[0], "socket")
             if socket is not None:
-                g.set("socket", socket)
+                aset(g, "socket", socket)
         if not listens:
             if socket is not None:
-                g.append(E("listen", type="socket", socket=socket))
+                add(g, "listen", None, (("type", "socket"), ("socket", socket)))
             elif attr_listen is not None:
-                g.append(E("listen", type="address", address=attr_listen))
+                add(g, "listen", None, (("type", "address"), ("address", attr_listen)))
             elif gtype == "spice" and not (aget(g, "port") or aget(g, "tlsPort")) and aget(g, "autoport") != "yes":
-                g.append(E("listen", type="none"))
+                add(g, "listen", None, (("type", "none"),))
             else:
-                g.append(E("listen", type="address"))
+                add(g, "listen", None, (("type", "address"),))
         elif attr_listen is None:
             first = listens[0]
             if aget(first, "type") == "address" and aget(first, "address"):
-                g.set("listen", aget(first, "address"))
+                aset(g, "listen", aget(first, "address"))
         if socket is not None:
             continue
         port = aget(g, "port")
@@ -727,13 +728,13 @@ def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
         defaults = VIDEO_DEFAULTS.get(vtype, ())
         for name, value in defaults:
             if aget(model, name) is None:
-                model.set(name, value)
+                aset(model, name, value)
         if vtype != "none" and aget(model, "heads") is None:
-            model.set("heads", "1")
+            aset(model, "heads", "1")
         if aget(model, "primary") == "no":
             del model.attrib["primary"]
         if n == 0 and vtype != "none" and aget(model, "primary") is None:
-            model.set("primary", "yes")
+            aset(model, "primary", "yes")
 
 
 #: NIC models libvirt knows (matched without case, written in this spelling)
@@ -750,7 +751,7 @@ def _interface_details(devices: etree._Element) -> None:
         if model is not None and aget(model, "type"):
             known = NET_MODELS.get(aget(model, "type", "").lower())
             if known:
-                model.set("type", known)
+                aset(model, "type", known)
         ntype = aget(nic, "type")
         if ntype in ("hostdev", "vhostuser", "vdpa"):
             for fr in children(nic, "filterref"):

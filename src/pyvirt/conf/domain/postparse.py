@@ -12,8 +12,9 @@ from typing import Any
 from lxml import etree
 
 from ..._core import xmlcore
-from ..._core.xmlcore import child, children
+from ..._core.xmlcore import add, child, children
 from ..._core.xmlcore import get as aget
+from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import LLONG_MAX, parse_scaled, to_kib
 from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap, uint_prop
@@ -65,7 +66,7 @@ def post_parse(root: etree._Element, **options: Any) -> dict[str, list[etree._El
     check_enums(idx)
     _lifecycle(root, idx)
     if "clock" not in idx:
-        root.append(etree.Element("clock", offset="utc"))
+        add(root, "clock", None, (("offset", "utc"),))
     if "iothreads" in idx or "iothreadids" in idx:
         _iothreads(root)
     _bitmaps(idx)
@@ -128,9 +129,7 @@ def _identity(root: etree._Element, idx: dict[str, list[etree._Element]]) -> Non
     uuids = idx.get("uuid")
     uuid = uuids[0] if uuids else None
     if uuid is None:
-        uuid = etree.Element("uuid")
-        uuid.text = generate_uuid()
-        root.append(uuid)
+        add(root, "uuid", generate_uuid())
     else:
         uuid.text = canonical_uuid(uuid.text or "")
 
@@ -154,22 +153,20 @@ def _memory(idx: dict[str, list[etree._Element]]) -> None:
         unit = aget(el, "unit")
         if unit in _KIB_UNITS and text is not None and text.isdigit() and text[0] != "0" and len(text) < 16:
             if unit != "KiB":
-                el.set("unit", "KiB")  # already KiB: the common case needs no arithmetic
+                aset(el, "unit", "KiB")  # already KiB: the common case needs no arithmetic
             continue
         kib = _scaled_kib(el, f"./{tag}[1]")
         el.text = str(kib)
-        el.set("unit", "KiB")
+        aset(el, "unit", "KiB")
 
 
 def _vcpus(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
     els = idx.get("vcpu")
     el = els[0] if els else None
     if el is None:
-        el = etree.Element("vcpu")
-        el.text = "1"
-        root.append(el)
+        el = add(root, "vcpu", "1")
     if aget(el, "placement") is None:
-        el.set("placement", "static")
+        aset(el, "placement", "static")
 
 
 def _os(idx: dict[str, list[etree._Element]]) -> str:
@@ -200,13 +197,12 @@ def _boot(
         if key in idx:
             return
     os_el = idx["os"][0]
-    boot = etree.Element("boot", dev="hd")
-    os_el.append(boot)
+    add(os_el, "boot", None, (("dev", "hd"),))
 
 
 def _clock(root: etree._Element) -> None:
     if child(root, "clock") is None:
-        root.append(etree.Element("clock", offset="utc"))
+        add(root, "clock", None, (("offset", "utc"),))
 
 
 def _lifecycle(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
@@ -214,9 +210,7 @@ def _lifecycle(root: etree._Element, idx: dict[str, list[etree._Element]]) -> No
         els = idx.get(tag)
         el = els[0] if els else None
         if el is None:
-            el = etree.Element(tag)
-            el.text = default
-            root.append(el)
+            add(root, tag, default)
         elif (el.text or "").strip() not in allowed:
             raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown {tag} action: {el.text}")
 
@@ -270,7 +264,7 @@ def _bitmaps(idx: dict[str, list[etree._Element]]) -> None:
             bits = parse_bitmap(raw)
             if not bits:
                 raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid value of '{attr}': {raw}")
-            el.set(attr, format_bitmap(bits))
+            aset(el, attr, format_bitmap(bits))
 
 
 def _cpu(root: etree._Element) -> None:
@@ -314,8 +308,8 @@ def _cpu(root: etree._Element) -> None:
                 kib = to_kib(
                     parse_scaled(mem, aget(cell, "unit"), what="./@memory", default_scale=1024, limit=LLONG_MAX)
                 )
-                cell.set("memory", str(kib))
-                cell.set("unit", "KiB")
+                aset(cell, "memory", str(kib))
+                aset(cell, "unit", "KiB")
 
 
 def _attrs_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
@@ -332,7 +326,7 @@ def _features(root: etree._Element) -> None:
         return
     hv = child(feats, "hyperv")
     if hv is not None and aget(hv, "mode") is None:
-        hv.set("mode", "custom")
+        aset(hv, "mode", "custom")
 
 
 def _memory_totals(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
@@ -348,17 +342,14 @@ def _memory_totals(root: etree._Element, idx: dict[str, list[etree._Element]]) -
                         parse_scaled(size.text, aget(size, "unit"), what="./target/size", default_scale=1024)
                     )
             if mem is None:
-                mem = etree.Element("memory", unit="KiB")
-                root.append(mem)
+                mem = add(root, "memory", None, (("unit", "KiB"),))
             mem.text = str(total)
-            mem.set("unit", "KiB")
+            aset(mem, "unit", "KiB")
     if mem is None:
         return
     cur = child(root, "currentMemory")
     if cur is None:
-        cur = etree.Element("currentMemory", unit="KiB")
-        cur.text = mem.text
-        root.append(cur)
+        add(root, "currentMemory", mem.text, (("unit", "KiB"),))
     elif int(cur.text or 0) > int(mem.text or 0) or cur.text == "0":
         cur.text = mem.text
 
@@ -392,13 +383,13 @@ def _scaled(idx: dict[str, list[etree._Element]]) -> None:
                                   default_scale=scale)
             value = nbytes if scale == 1 else to_kib(nbytes)
             el.text = str(value)
-            el.set("unit", unit)
+            aset(el, "unit", unit)
     for page in idx.get("memoryBacking/hugepages/page", ()):
         size = aget(page, "size")
         if size is not None:
             kib = to_kib(parse_scaled(size, aget(page, "unit"), what="./@size", default_scale=1024))
-            page.set("size", str(kib))
-            page.set("unit", "KiB")
+            aset(page, "size", str(kib))
+            aset(page, "unit", "KiB")
 
 
 def _os_details(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
@@ -406,12 +397,12 @@ def _os_details(root: etree._Element, idx: dict[str, list[etree._Element]]) -> N
     loader = loaders[0] if loaders else None
     if loader is not None and aget(loader, "type") is None and (loader.text or "").strip():
         if child(root, "os").get("firmware") is None:
-            loader.set("type", "rom")
+            aset(loader, "type", "rom")
     for key in BOOT_PATHS:
         for boot in idx.get(key, ()):
             lp = aget(boot, "loadparm")
             if lp is not None:
-                boot.set("loadparm", lp.upper())
+                aset(boot, "loadparm", lp.upper())
 
 
 BOOT_PATHS = ("devices/disk/boot", "devices/interface/boot", "devices/hostdev/boot",
@@ -444,12 +435,12 @@ def _placement(root: etree._Element) -> None:
             mem = etree.Element("memory", mode="strict", placement="auto")
             tune.insert(0, mem)
         elif aget(mem, "placement") is None and aget(mem, "nodeset") is None:
-            mem.set("placement", "auto")
+            aset(mem, "placement", "auto")
     if mem is not None:
         if aget(mem, "placement") == "auto":
             mem.attrib.pop("nodeset", None)
             if vcpu is not None and aget(vcpu, "placement") in (None, "static") and aget(vcpu, "cpuset") is None:
-                vcpu.set("placement", "auto")
+                aset(vcpu, "placement", "auto")
         if aget(mem, "mode") is None:
             _attrs_first(mem, [("mode", "strict")])
 
@@ -460,7 +451,7 @@ def _filesystem_modes(devices: etree._Element) -> None:
             raw = aget(fs, name)
             if raw is not None:
                 try:
-                    fs.set(name, f"{int(raw, 8):04o}")
+                    aset(fs, name, f"{int(raw, 8):04o}")
                 except ValueError:
                     pass
 
@@ -542,7 +533,7 @@ def _scheds(tune: etree._Element) -> None:
             src = per_id[i]
             new = etree.Element(tag)
             for k, v in src.attrib.items():
-                new.set(k, str(i) if k == attr else v)
+                aset(new, k, str(i) if k == attr else v)
             anchor.addnext(new)
         for sched in scheds:
             tune.remove(sched)
