@@ -84,3 +84,32 @@ def test_place_attr_moves_in_place() -> None:
     el.set("type", "usb")
     assert dict(el.attrib) == {"model": "x", "index": "1", "type": "usb"}
     assert etree.tostring(el) == b'<c model="x" index="1" type="usb"/>'
+
+
+def test_get_matches_lxml() -> None:
+    el = etree.fromstring("<a x='1' e='' amp='a&amp;b' n:z='q' xmlns:n='urn:n'/>")
+    for name in ("x", "e", "amp", "missing", "z"):
+        assert xmlcore.get(el, name) == el.get(name)
+    assert xmlcore.get(el, "missing", "dflt") == "dflt"
+
+
+def test_set_and_add_build_ordinary_nodes() -> None:
+    import gc
+
+    root = etree.fromstring("<d><x/></d>")
+    xmlcore.set(root[0], "k", "v&<'")
+    xmlcore.set(root[0], "k", "second")  # replaces
+    made = xmlcore.add(root, "address", None, (("type", "drive"), ("unit", "1")))
+    text = xmlcore.add(root, "on_crash", "a<b&c")
+    assert made.getparent() is root and list(made.attrib.items()) == [("type", "drive"), ("unit", "1")]
+    assert text.text == "a<b&c"
+    assert etree.tostring(root) == (
+        b'<d><x k="second"/><address type="drive" unit="1"/><on_crash>a&lt;b&amp;c</on_crash></d>'
+    )
+    # the nodes belong to the document like any other: removable, collectable, copyable
+    root.remove(made)
+    del made
+    gc.collect()
+    clone = etree.fromstring(etree.tostring(root))
+    assert [c.tag for c in clone] == ["x", "on_crash"]
+    assert xmlcore.format(root).count("\n") == 4
