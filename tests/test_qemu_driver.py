@@ -205,6 +205,7 @@ def test_start_runs_the_guest_and_records_state(h: Harness) -> None:
     # the status file names the pid and holds the live definition
     status = (h.root / "run" / "qemu" / "g.xml").read_text()
     assert f"pid='{pid}'" in status and "<domain type='qemu' id=" in status
+    assert "<domstatus state='running' reason='booted'" in status
     assert (h.root / "etc" / "qemu" / "g.xml").exists()
     h.wait_ready()
     info = h.drv.domain_get_info(ref)
@@ -723,6 +724,7 @@ def test_atomic_write_and_status_round_trip(root: Path) -> None:
     rec = StatusRecord(state="paused", reason=1, pid=4242, monitor="/x/m.monitor",
                        domain_xml="<domain type='qemu' id='3'><name>d</name></domain>", start_time=99)
     write_status(root / "d.xml", rec)
+    assert "<domstatus state='paused' reason='user' pid='4242'" in (root / "d.xml").read_text()
     back = read_status(root / "d.xml")
     assert (back.state, back.reason, back.pid, back.monitor, back.start_time) == ("paused", 1, 4242, "/x/m.monitor", 99)
     assert "<name>d</name>" in back.domain_xml

@@ -17,6 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -91,6 +92,60 @@ def process_start_time(pid: int) -> int | None:
         return None
 
 
+#: libvirt's words for state reasons (virDomain*ReasonTypeToString), where they are not simply
+#: the enum name in lower case with spaces
+_REASON_WORDS = {
+    "POSTCOPY": "post-copy",
+    "POSTCOPY_FAILED": "post-copy failed",
+    "SHUTTING_DOWN": "shutdown",
+    "IOERROR": "ioerror",
+}
+
+
+def _reason_enum(state: str) -> Any:
+    from ...enums import (
+        DomainBlockedReason,
+        DomainCrashedReason,
+        DomainNostateReason,
+        DomainPausedReason,
+        DomainPMSuspendedReason,
+        DomainRunningReason,
+        DomainShutdownReason,
+        DomainShutoffReason,
+    )
+
+    return {
+        "nostate": DomainNostateReason, "running": DomainRunningReason, "blocked": DomainBlockedReason,
+        "paused": DomainPausedReason, "shutdown": DomainShutdownReason, "shutoff": DomainShutoffReason,
+        "crashed": DomainCrashedReason, "pmsuspended": DomainPMSuspendedReason,
+    }.get(state)
+
+
+def reason_to_word(state: str, reason: int) -> str:
+    """The reason as libvirt writes it in ``<domstatus reason=...>`` ("booted", "from snapshot")."""
+    enum = _reason_enum(state)
+    try:
+        name = enum(reason).name if enum is not None else None
+    except ValueError:
+        name = None
+    if name is None:
+        return str(reason)
+    if state == "paused" and name == "CRASHED":
+        return "panicked"
+    return _REASON_WORDS.get(name, name.lower().replace("_", " "))
+
+
+def word_to_reason(state: str, word: str) -> int:
+    if word.isdigit():
+        return int(word)
+    enum = _reason_enum(state)
+    if enum is not None:
+        for member in enum:
+            if reason_to_word(state, int(member)) == word:
+                return int(member)
+    return 0
+
+
 @dataclass
 class StatusRecord:
     """What a restart needs to find a running domain again."""
@@ -105,7 +160,8 @@ class StatusRecord:
 
 
 def write_status(path: str | os.PathLike[str], record: StatusRecord) -> None:
-    root = etree.Element("domstatus", state=record.state, reason=str(record.reason), pid=str(record.pid))
+    root = etree.Element("domstatus", state=record.state, reason=reason_to_word(record.state, record.reason),
+                         pid=str(record.pid))
     if record.start_time is not None:
         root.set("starttime", str(record.start_time))
     etree.SubElement(root, "monitor", path=record.monitor, type="unix")
@@ -126,7 +182,7 @@ def read_status(path: str | os.PathLike[str]) -> StatusRecord:
         start = root.get("starttime")
         return StatusRecord(
             state=root.get("state", "running"),
-            reason=int(root.get("reason", "0")),
+            reason=word_to_reason(root.get("state", "running"), root.get("reason", "0")),
             pid=int(root.get("pid", "0")),
             monitor=monitor.get("path", ""),
             domain_xml=xmlcore.format(domain),
