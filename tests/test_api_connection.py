@@ -324,3 +324,19 @@ def test_close_drops_callbacks(node: Path) -> None:
         assert state.events.callback_count == 0
     finally:
         other.close()
+
+
+def test_closing_the_connection_ends_async_streams(node: Path) -> None:
+    conn = pyvirt.open(f"test://{node}")
+
+    async def main() -> list:
+        seen = []
+        stream = conn.events()
+        loop = asyncio.get_running_loop()
+        conn.define_domain(xml("before-close"))
+        loop.call_later(0.2, conn.close)
+        async for ev in stream:
+            seen.append(ev.domain.name)
+        return seen
+
+    assert asyncio.run(asyncio.wait_for(main(), 5)) == ["before-close"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,8 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
         self._closed = False
         self._callbacks: set[int] = set()
         self._cb_lock = threading.Lock()
+        #: open async event streams, ended when the connection closes
+        self._streams: weakref.WeakSet[DomainEventStream] = weakref.WeakSet()
 
     # -- plumbing shared with the family mixins -------------------------------------------------
 
@@ -105,6 +108,8 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
         """Close the connection; event callbacks it registered are dropped. Idempotent."""
         if self._closed:
             return
+        for stream in list(self._streams):
+            stream.close()
         with self._cb_lock:
             ids, self._callbacks = list(self._callbacks), set()
         for cid in ids:
@@ -363,6 +368,7 @@ class DomainEventStream(AsyncIterator[Any]):
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(maxsize, 1))
         self._closed = False
         self._id = conn.register_event(self._from_thread, event, domain)
+        conn._streams.add(self)
 
     def _from_thread(self, ev: Any) -> None:
         try:
@@ -394,11 +400,26 @@ class DomainEventStream(AsyncIterator[Any]):
         if self._closed:
             return
         self._closed = True
+        self._conn._streams.discard(self)
         try:
             self._conn.deregister_event(self._id)
         except Exception:  # noqa: BLE001 - the connection may be gone already
             pass
-        self._put(_END)
+        self._end()
+
+    def _end(self) -> None:
+        """Wake the consumer with end-of-stream, from the loop's thread or any other."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._put(_END)
+        else:
+            try:
+                self._loop.call_soon_threadsafe(self._put, _END)
+            except RuntimeError:  # loop closed
+                pass
 
     async def aclose(self) -> None:
         self.close()
