@@ -915,3 +915,22 @@ def test_libvirt_restores_a_pyvirt_save_image_and_back(shared_root: Path, guest)
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_rename_and_metadata_persist(h: Harness) -> None:
+    ref = h.drv.domain_define_xml(h.xml())
+    h.drv.domain_set_metadata(ref, 0, "a description", None, None, 2)
+    h.drv.domain_set_metadata(ref, 2, "<app><v>1</v></app>", "my", "http://example.org/app", 2)
+    assert h.drv.domain_get_metadata(ref, 0, None) == "a description"
+    new = h.drv.domain_rename(ref, "renamed")
+    assert new.name == "renamed" and new.uuid == ref.uuid
+    assert not (h.root / "etc" / "qemu" / "g.xml").exists()
+    text = (h.root / "etc" / "qemu" / "renamed.xml").read_text()
+    assert "<name>renamed</name>" in text and "a description" in text and "http://example.org/app" in text
+    h.drv.connect_close()
+    h.drv = h.open()
+    again = h.drv.domain_lookup_by_name("renamed")
+    assert "<v>1</v>" in h.drv.domain_get_metadata(again, 2, "http://example.org/app")
+    with pytest.raises(VirtError) as info:
+        h.drv.domain_rename(again, "renamed")
+    assert info.value.code == ErrorNumber.OPERATION_INVALID

@@ -695,8 +695,11 @@ class PciAllocator:
                 return True
         return False
 
-    def assign(self, dev: etree._Element) -> None:
-        """Give one device (already in the tree) an address if it has none."""
+    def assign(self, dev: etree._Element, *, hotplug: bool = False) -> None:
+        """Give one device (already in the tree) an address if it has none.
+
+        ``hotplug``: the machine runs, so no new bus may appear (a root port cannot be plugged).
+        """
         if not _needs_pci(dev, self.family) or self._pci_addr(dev) is not None:
             return
         if self.family == "pc":
@@ -715,6 +718,9 @@ class PciAllocator:
         if dev.tag == "controller" and dev.get("type") == "pci":
             self._set(dev, 0, self._free_slot(0, first=2))
             return
+        taken = {b for (b, _s, _f) in self.used}
+        if hotplug and not any(i not in taken for i in self._root_port_indexes()):
+            raise virt_error(ErrorNumber.INTERNAL_ERROR, "No more available PCI slots", domain=ErrorDomain.QEMU)
         port = self._free_root_port()
         self._set(dev, port, 0)
 

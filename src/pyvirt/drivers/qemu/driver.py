@@ -1209,6 +1209,87 @@ class _QemuDriverBody(_QemuDriverBase):
                 obj.autostart = bool(autostart)
 
     # ========================================================================================
+    # rename and metadata
+
+    def domain_rename(self, dom: DomainRef, new_name: str, flags: int = 0) -> DomainRef:
+        """virDomainRename: an inactive, persistent domain without saved state or snapshots."""
+        check_flags(flags, 0, "qemuDomainRename")
+        with self._job(dom, "rename") as obj:
+            if obj.is_active():
+                raise _err(ErrorNumber.OPERATION_INVALID, "cannot rename active domain")
+            if not obj.persistent:
+                raise _err(ErrorNumber.OPERATION_INVALID, "cannot rename a transient domain")
+            if obj.has_managed_save:
+                raise _err(ErrorNumber.OPERATION_INVALID, "domain with a managed saved state can't be renamed")
+            if obj.snapshots is not None and len(obj.snapshots):
+                raise _err(ErrorNumber.OPERATION_INVALID, "cannot rename domain with snapshots")
+            if new_name == obj.name:
+                raise virt_error(ErrorNumber.OPERATION_INVALID, "Can't rename domain to itself", domain=ErrorDomain.DOMAIN)
+            if "/" in new_name or "\n" in new_name:
+                raise virt_error(ErrorNumber.XML_ERROR, f"name {new_name} cannot contain '/'", domain=ErrorDomain.DOMAIN)
+            old_name = obj.name
+            gone = _lifecycle(obj, DomainEventType.UNDEFINED, DomainEventUndefinedDetail.RENAMED)
+            with self.state.lock:
+                self.state.domains.rename(obj, new_name)
+            try:
+                self._save_config(obj)
+            except VirtError:
+                with self.state.lock:
+                    self.state.domains.rename(obj, old_name)
+                raise
+            remove_file(self.paths.config(old_name))
+            if obj.autostart:
+                remove_file(self.paths.autostart(old_name))
+                os.symlink(self.paths.config(new_name), self.paths.autostart(new_name))
+            self._emit(gone)
+            self._emit(_lifecycle(obj, DomainEventType.DEFINED, DomainEventDefinedDetail.RENAMED))
+            return obj.ref()
+
+    def domain_get_metadata(self, dom: DomainRef, type: int, uri: str | None, flags: int = 0) -> str:
+        check_flags(flags, _AFFECT_LIVE | _AFFECT_CONFIG, "qemuDomainGetMetadata")
+        obj = self._obj(dom)
+        live_def, config_def = self._defs(obj, flags)
+        if live_def is not None and config_def is not None:
+            raise _err(ErrorNumber.INVALID_ARG, "flags 'affect live' and 'affect config' are mutually exclusive")
+        definition = live_def if live_def is not None else config_def
+        assert definition is not None
+        with obj.lock:
+            if type == 0:
+                value = definition.description
+            elif type == 1:
+                value = definition.title
+            elif type == 2:
+                value = definition.get_metadata(uri or "")
+            else:
+                raise _err(ErrorNumber.INVALID_ARG, f"unknown metadata type '{type}'")
+        if value is None:
+            raise virt_error(ErrorNumber.NO_DOMAIN_METADATA, "Requested metadata element is not present",
+                             domain=ErrorDomain.DOMAIN)
+        return value
+
+    def domain_set_metadata(self, dom: DomainRef, type: int, metadata: str | None, key: str | None,
+                            uri: str | None, flags: int = 0) -> None:
+        check_flags(flags, _AFFECT_LIVE | _AFFECT_CONFIG, "qemuDomainSetMetadata")
+        with self._job(dom, "modify") as obj:
+            live_def, config_def = self._defs(obj, flags)
+            with obj.lock:
+                for definition in (live_def, config_def):
+                    if definition is None:
+                        continue
+                    if type == 0:
+                        definition.description = metadata or None
+                    elif type == 1:
+                        definition.title = metadata or None
+                    elif type == 2:
+                        definition.set_metadata(metadata, key, uri)
+                    else:
+                        raise _err(ErrorNumber.INVALID_ARG, f"unknown metadata type '{type}'")
+            if live_def is not None:
+                self._save_status(obj)
+            if config_def is not None:
+                self._save_config(obj)
+
+    # ========================================================================================
     # memory
 
     def _defs(self, obj: DomainObject, flags: int) -> tuple[DomainDef | None, DomainDef | None]:
@@ -1553,7 +1634,7 @@ class _QemuDriverBody(_QemuDriverBase):
                 if not any(c.get("type") == "scsi" and command._int(c.get("index")) == ctrl
                            for c in devices.findall("controller")):
                     raise _err(ErrorNumber.OPERATION_UNSUPPORTED, "hotplug of a SCSI disk needs an existing SCSI controller")
-            command.PciAllocator(root).assign(device)
+            command.PciAllocator(root).assign(device, hotplug=True)
             command.assign_aliases(root)
         except BaseException:
             with obj.lock:
