@@ -538,8 +538,16 @@ def test_reboot_boots_the_guest_again(h: Harness) -> None:
     wait_for(lambda: READY_MARKER in h.text()[mark:], BOOT_TIMEOUT, "READY after reboot")
     assert h.pid() == pid, "reboot must keep the QEMU process"
     assert h.state(ref)[0] == DomainState.RUNNING
+    # a hard reset: same process, the guest boots again, REBOOT event
+    reboots: list[object] = []
+    h.drv.connect_domain_event_register_any(None, 1, reboots.append)
+    mark = len(h.text())
+    h.drv.domain_reset(ref)
+    wait_for(lambda: READY_MARKER in h.text()[mark:], BOOT_TIMEOUT, "READY after reset")
+    assert h.pid() == pid
     h.flush_events()
     assert not any(e[1] == DomainEventType.STOPPED for e in h.events)
+    assert reboots, "no REBOOT event for the reset"
 
 
 def test_offline_snapshots_with_qemu_img_survive_a_restart(h: Harness) -> None:
