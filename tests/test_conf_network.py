@@ -135,6 +135,9 @@ CASES = [
     "<host mac='AA:bb:cc:dd:ee:ff' ip='10.0.0.5'/><bootp file='pxe'/></dhcp></ip></network>",
     "<network><name>a</name><bridge name='br0' macTableManager='libvirt'/><forward mode='bridge'/></network>",
     "<network><name>a</name><forward mode='open'/><ip address='10.1.0.1' prefix='16'/></network>",
+    # foreign namespaces outside <metadata> are dropped, inside they are kept
+    "<network xmlns:f='http://f/' f:a='1'><name>a</name><f:x/><bridge name='b' f:b='2'/>"
+    "<metadata><f:y f:c='3'>t</f:y></metadata></network>",
     # rejected
     "<network/>",
     "<network><name>a</name><uuid>zz</uuid></network>",

@@ -77,7 +77,7 @@ def canonicalize(el: etree._Element, shape: Shape) -> None:
                     del attrib[name]
                 else:
                     attrib[name] = value
-            elif name not in names and not keep_unknown and name[0] != "{":
+            elif name not in names and not keep_unknown:
                 del attrib[name]
     if not len(el):
         if el.text is not None:
@@ -106,7 +106,7 @@ def canonicalize(el: etree._Element, shape: Shape) -> None:
             seen.add(tag)
         rank = order.get(tag)
         if rank is None:
-            if not (keep_unknown or tag[0] == "{"):
+            if not keep_unknown:
                 el.remove(child)
                 continue
             rank = unknown_rank
@@ -131,3 +131,22 @@ def child_order(el: etree._Element, order: Iterable[str]) -> None:
     kids.sort(key=lambda c: rank.get(c.tag, len(rank)) if isinstance(c.tag, str) else len(rank))
     for child in kids:
         el.append(child)
+
+
+def drop_root_namespaces(root: etree._Element, keep: Iterable[str] = ()) -> etree._Element:
+    """``root`` without namespace declarations other than ``keep``.
+
+    libvirt writes a foreign namespace (custom ``<metadata>``) on the element that uses it,
+    never on the document root. lxml cannot move a declaration down in place, so this builds a
+    new root (same tag and attributes, children moved over, lxml re-declaring what they use)
+    and returns it; when there is nothing to drop, ``root`` itself is returned.
+    """
+    wanted = {prefix: uri for prefix, uri in root.nsmap.items() if uri in set(keep)}
+    if len(wanted) == len(root.nsmap):
+        return root
+    fresh = etree.Element(root.tag, dict(root.attrib), nsmap=wanted or None)
+    fresh.text = root.text
+    for child in list(root):
+        fresh.append(child)
+    etree.cleanup_namespaces(fresh)
+    return fresh

@@ -18,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
-from ._shape import TEXT, VERBATIM, Shape, canonicalize, leaf
+from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
 from .values import (
     format_mac,
@@ -35,6 +35,7 @@ __all__ = ["NetworkDef", "NetworkIP", "DHCPRange", "DHCPHost", "FORWARD_MODES", 
 FORWARD_MODES = ("none", "nat", "route", "open", "bridge", "private", "vepa", "passthrough", "hostdev")
 #: modes where libvirt itself runs the bridge (and so writes stp/delay)
 _MANAGED_BRIDGE = ("none", "nat", "route", "open")
+DNSMASQ_NS = "http://libvirt.org/schemas/network/dnsmasq/1.0"
 _E = ErrorDomain.NETWORK
 
 
@@ -139,6 +140,8 @@ NETWORK_SHAPE = _shape(
         ("port", leaf("isolated")),
         ("virtualport", _VIRTUALPORT),
         ("portgroup", _PORTGROUP),
+        # the network driver's dnsmasq pass-through options (its XML namespace)
+        (f"{{{DNSMASQ_NS}}}options", VERBATIM),
     ),
 )
 
@@ -478,6 +481,7 @@ class NetworkDef(XMLDef):
         if metadata is not None:
             _dedupe_metadata(metadata)
         canonicalize(root, NETWORK_SHAPE)
+        self._el = drop_root_namespaces(root, (DNSMASQ_NS,))
 
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
-from ._shape import TEXT, VERBATIM, Shape, canonicalize, leaf
+from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import ChildText, XMLDef, XMLView, xml_error
 from .units import parse_scaled, parse_ull
 from .values import format_uuid, generate_uuid, invalid_prop, missing_prop, parse_uuid, prop_int
@@ -139,6 +139,9 @@ POOL_SHAPE = _shape(
         ("source", _POOL_SOURCE),
         ("target", _shape(children=(("path", TEXT), ("permissions", _PERMS)))),
         ("refresh", _shape(children=(("volume", leaf("allocation")),))),
+        # the storage driver's namespaces (kept only for their pool types, see _post_parse)
+        (f"{{{RBD_NS}}}config_opts", VERBATIM),
+        (f"{{{FS_NS}}}mount_opts", VERBATIM),
     ),
 )
 _VOL_TARGET = _shape(
@@ -449,6 +452,7 @@ class StoragePoolDef(XMLDef):
             root.remove(features)
         canonicalize(root, POOL_SHAPE)  # libvirt's order for what was added
         etree.cleanup_namespaces(root)  # declarations only where used (rbd:config_opts)
+        self._el = drop_root_namespaces(root, (RBD_NS, FS_NS))
 
     def _parse_source(self, source: etree._Element, kind: PoolKind, ptype: str, had_source: bool = True) -> None:
         """Values inside <source> (libvirt parses these before the pool's name and uuid)."""
