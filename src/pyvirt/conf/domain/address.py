@@ -64,6 +64,10 @@ ADDRESS_FORMATS: dict[str, tuple[tuple[str, str, int | None, int | None], ...]] 
 PCI_NAMES = {"domain": "domain", "bus": "bus", "slot": "slot", "function": "function"}
 
 
+#: (format, limit, text as written) -> (value, libvirt's spelling): address numbers repeat a lot
+_SPELLED: dict[tuple[str, int | None, str], tuple[int, str]] = {}
+
+
 def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
     """Rewrite one address element in libvirt's spelling, checking ranges as libvirt does.
 
@@ -85,19 +89,26 @@ def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
             if default is None:
                 continue
             value = default
+            text = fmt % value
         else:
-            value = c_uint(raw)
-            if value is None:
-                raise _bad(atype, name, raw)
-            if limit is not None and value > limit and atype == "pci":
-                raise virt_error(
-                    ErrorNumber.XML_ERROR,
-                    f"Invalid PCI address {name}='{raw}', must be <= 0x{limit:X}",
-                    domain=ErrorDomain.DOMAIN,
-                )
+            known = _SPELLED.get((fmt, limit, raw))
+            if known is None:
+                value = c_uint(raw)
+                if value is None:
+                    raise _bad(atype, name, raw)
+                if limit is not None and value > limit and atype == "pci":
+                    raise virt_error(
+                        ErrorNumber.XML_ERROR,
+                        f"Invalid PCI address {name}='{raw}', must be <= 0x{limit:X}",
+                        domain=ErrorDomain.DOMAIN,
+                    )
+                text = fmt % value
+                if len(_SPELLED) < 4096:
+                    _SPELLED[(fmt, limit, raw)] = (value, text)
+            else:
+                value, text = known
         if value:
             all_zero = False
-        text = fmt % value
         if text != raw:
             changes.append((name, text))
     if zero_empty and atype == "pci" and all_zero:

@@ -255,7 +255,13 @@ BITMAP_ATTRS: tuple[tuple[str, str], ...] = (
 )
 
 
+_BITMAP_PATHS = frozenset(path for path, _ in BITMAP_ATTRS if path != "vcpu")
+
+
 def _bitmaps(idx: dict[str, list[etree._Element]]) -> None:
+    vcpus = idx.get("vcpu")
+    if _BITMAP_PATHS.isdisjoint(idx) and not (vcpus and aget(vcpus[0], "cpuset") is not None):
+        return
     for path, attr in BITMAP_ATTRS:
         for el in idx.get(path, ()):
             raw = aget(el, attr)
@@ -375,8 +381,12 @@ SCALED_ELEMENTS: tuple[tuple[str, str, int], ...] = (
     ("devices/memory/source/alignsize", "KiB", 1024),
 )
 
+_SCALED_PATHS = frozenset(path for path, _, _ in SCALED_ELEMENTS) | {"memoryBacking/hugepages/page"}
+
 
 def _scaled(idx: dict[str, list[etree._Element]]) -> None:
+    if _SCALED_PATHS.isdisjoint(idx):
+        return
     for path, unit, scale in SCALED_ELEMENTS:
         for el in idx.get(path, ()):
             nbytes = parse_scaled(el.text, aget(el, "unit"), what=f"./{path.rsplit('/', 1)[-1]}[1]",
