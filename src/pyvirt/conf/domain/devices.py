@@ -300,7 +300,7 @@ def _add_controller(devices: etree._Element, ctype: str, index: int) -> None:
         if aget(c, "type") == ctype and aget(c, "index") == str(index):
             return
     # libvirt appends implicit controllers after all the others
-    _insert_device(devices, E("controller", type=ctype, index=str(index)))
+    add(devices, "controller", None, (("type", ctype), ("index", str(index))))  # sorted later
 
 
 def _insert_device(devices: etree._Element, el: etree._Element) -> None:
@@ -333,24 +333,24 @@ def _implicit_controllers(devices: etree._Element) -> None:
                 highest[bus] = n
     existing = {(aget(c, "type"), aget(c, "index")) for c in devices.iterchildren("controller")}
 
-    def add(ctype: str, index: int) -> None:
+    def need(ctype: str, index: int) -> None:
         key = (ctype, str(index))
         if key not in existing:
             existing.add(key)
-            _insert_device(devices, E("controller", type=ctype, index=str(index)))
+            add(devices, "controller", None, (("type", ctype), ("index", str(index))))  # sorted later
 
     for ctype, bus in IMPLICIT_DISK_CONTROLLERS:
         for i in range(highest.get(bus, -1) + 1):
-            add(ctype, i)
+            need(ctype, i)
     for index in _virtio_serial_users(devices):
-        add("virtio-serial", index)
+        need("virtio-serial", index)
     if child(devices, "smartcard") is not None:
-        add("ccid", 0)
+        need("ccid", 0)
     for hd in devices.iterchildren("hostdev"):
         if aget(hd, "type") == "scsi":
             a = child(hd, "address")
             if a is not None and aget(a, "type") == "drive":
-                add("scsi", uint_prop(aget(a, "controller", "0"), "controller", "address"))
+                need("scsi", uint_prop(aget(a, "controller", "0"), "controller", "address"))
 
 
 _DRIVE_BUSES = frozenset(bus for _, bus in IMPLICIT_DISK_CONTROLLERS)
@@ -380,12 +380,7 @@ def _usb_masters(devices: etree._Element) -> None:
             continue
         start = USB_COMPANION_PORTS.get(aget(c, "model") or "")
         if start is not None and child(c, "master") is None:
-            m = E("master", startport=start)
-            a = child(c, "address")
-            if a is not None:
-                a.addprevious(m)
-            else:
-                c.append(m)
+            add(c, "master", None, (("startport", start),))  # placed by the canonical order
 
 
 def _drop_empty(devices: etree._Element, tag: str) -> None:
@@ -418,8 +413,9 @@ def _chr_source(chr_: etree._Element) -> None:
         if src is not None and aget(src, "mode") is None:
             _attrs_first(src, [("mode", "connect")])
         if child(chr_, "protocol") is None:
-            proto = E("protocol", type="raw")
-            (src.addnext(proto) if src is not None else chr_.insert(0, proto))
+            proto = add(chr_, "protocol", None, (("type", "raw"),))
+            if src is not None:
+                src.addnext(proto)
     else:
         for proto in children(chr_, "protocol"):
             chr_.remove(proto)
@@ -432,8 +428,7 @@ def _attrs_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
 def _shmems(devices: etree._Element) -> None:
     for shm in devices.iterchildren("shmem"):
         if child(shm, "model") is None:
-            m = E("model", type="ivshmem")
-            shm.insert(0, m)
+            add(shm, "model", None, (("type", "ivshmem"),))  # placed by the canonical order
         size = child(shm, "size")
         if size is not None:
             nbytes = parse_scaled(size.text, aget(size, "unit"), what="./size[1]", default_scale=1)
@@ -541,12 +536,12 @@ def _interfaces(devices: etree._Element) -> None:
 def _target(chr_: etree._Element) -> etree._Element:
     t = child(chr_, "target")
     if t is None:
-        t = E("target")
+        t = add(chr_, "target")
         src = child(chr_, "source")
         if src is not None:
             src.addnext(t)
         else:
-            chr_.insert(0, t) if not len(chr_) else _after_sources(chr_, t)
+            _after_sources(chr_, t)
     return t
 
 
@@ -713,14 +708,12 @@ def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
             videos.insert(0, videos.pop(i))
             break
     if not videos and child(devices, "graphics") is not None:
-        v = E("video")
-        _insert_device(devices, v)
+        v = add(devices, "video")  # placed by the canonical order
         videos = [v]
     for n, video in enumerate(videos):
         model = child(video, "model")
         if model is None:
-            model = E("model")
-            video.insert(0, model)
+            model = add(video, "model")
         vtype = aget(model, "type")
         if vtype is None:
             vtype = default_type
