@@ -155,3 +155,42 @@ def test_models_raise_what_libvirt_raises(conn) -> None:
             exc.get_error_domain(),
             exc.get_error_message(),
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# malformed documents: libvirt's pseudo file name, line, context and pointer, per format
+
+MALFORMED = ["<thing", "<a><b>x</a>", "", "  ", "<domain/>"]
+
+
+@pytest.mark.parametrize("text", MALFORMED)
+@pytest.mark.parametrize("kind", ["network", "pool", "volume", "snapshot", "interface", "device"])
+def test_malformed_documents_match_libvirt(conn, tmp_path, kind: str, text: str) -> None:
+    from pyvirt.conf.interface import InterfaceDef
+    from pyvirt.conf.network import NetworkDef
+    from pyvirt.conf.nodedev import NodeDeviceDef
+    from pyvirt.conf.snapshot import SnapshotDef
+    from pyvirt.conf.storage import StoragePoolDef, StorageVolDef
+
+    node = tmp_path / "node.xml"
+    node.write_text("<node><pool type='dir'><name>p</name><target><path>/p</path></target></pool></node>")
+    private = libvirt.open(f"test://{node}")
+    try:
+        oracle, cls = {
+            "network": (private.networkDefineXML, NetworkDef),
+            "pool": (private.storagePoolDefineXML, StoragePoolDef),
+            "volume": (lambda t: private.storagePoolLookupByName("p").createXML(t, 0), StorageVolDef),
+            "snapshot": (lambda t: conn.lookupByName("test").snapshotCreateXML(t, 0), SnapshotDef),
+            "interface": (private.interfaceDefineXML, InterfaceDef),
+            "device": (lambda t: private.nodeDeviceCreateXML(t, 0), NodeDeviceDef),
+        }[kind]
+        exc = _oracle_error(lambda: oracle(text))
+    finally:
+        private.close()
+    with pytest.raises(VirtError) as info:
+        cls.from_xml(text)
+    assert (int(info.value.code), int(info.value.domain), info.value.message) == (
+        exc.get_error_code(),
+        exc.get_error_domain(),
+        exc.get_error_message(),
+    )

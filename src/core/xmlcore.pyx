@@ -16,6 +16,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.string cimport memcpy, strcmp, strlen
 
 from lxml.includes cimport tree
+from cpython.set cimport PySet_Add, PySet_New
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 cdef extern from "Python.h":
@@ -117,8 +118,9 @@ def parse(text, int max_bytes=MAX_DOCUMENT_BYTES):
         raise TypeError("XML text must be str or bytes")
     if len(data) > max_bytes:
         raise ParseFailure("document is %d bytes, over the %d byte limit" % (len(data), max_bytes))
-    if len(data.strip()) == 0:
-        raise ParseFailure("Document is empty", 1, 1)
+    if len(data) == 0:
+        # libvirt shows "(null)" for the missing source line; blank text is libxml2's to report
+        raise ParseFailure("Document is empty", 1, 1, "(null)")
     parser = _parser_for_thread()
     try:
         root = etree.fromstring(data, parser)
@@ -519,6 +521,17 @@ def child(_Element element not None, str tag not None):
             return elementFactory(element._doc, c)
         c = c.next
     return None
+
+
+def child_tags(_Element element not None):
+    """The set of child element names (no namespace), without making element objects."""
+    cdef tree.xmlNode* c = element._c_node.children
+    cdef object out = PySet_New(<object>NULL)
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
+            PySet_Add(out, PyUnicode_DecodeUTF8(<const char*>c.name, strlen(<const char*>c.name), NULL))
+        c = c.next
+    return out
 
 
 def children(_Element element not None, str tag not None):

@@ -103,7 +103,7 @@ class XMLDef(XMLView):
         if root.tag != cls.TAG:
             raise xml_error(
                 f"expecting root element of '{cls.TAG}', not '{root.tag}'",  # libvirt's wording
-                domain=cls.ERROR_DOMAIN,
+                domain=ErrorDomain.XML,  # reported by libvirt's XML layer, whatever the object
             )
         if validate:
             cls._schema_check(root)

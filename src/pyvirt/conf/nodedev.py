@@ -66,7 +66,7 @@ class NodeDeviceDef(XMLDef):
     """A node device definition."""
 
     TAG = "device"
-    SOURCE = "nodedev_definition"
+    SOURCE = "node_device_definition"
     ERROR_DOMAIN = ErrorDomain.NODEDEV
     __slots__ = ()
 

@@ -127,7 +127,7 @@ class SnapshotDef(XMLDef):
     """
 
     TAG = "domainsnapshot"
-    SOURCE = "domainsnapshot"
+    SOURCE = "domain_snapshot"
     ERROR_DOMAIN = ErrorDomain.DOMAIN_SNAPSHOT
     __slots__ = ()
 

@@ -330,7 +330,7 @@ class StoragePoolDef(XMLDef):
     """A storage pool definition (libvirt's ``<pool type=...>``)."""
 
     TAG = "pool"
-    SOURCE = "pool_definition"
+    SOURCE = "storage_pool_definition"
     ERROR_DOMAIN = ErrorDomain.STORAGE
     __slots__ = ()
 
@@ -565,7 +565,7 @@ class StorageVolDef(XMLDef):
     """A storage volume definition; parse it with the pool it belongs to (``pool=``)."""
 
     TAG = "volume"
-    SOURCE = "volume_definition"
+    SOURCE = "storage_volume_definition"
     ERROR_DOMAIN = ErrorDomain.STORAGE
     __slots__ = ()
 
