@@ -168,7 +168,7 @@ def _features(root: etree._Element) -> None:
 def _controllers(root: etree._Element) -> None:
     devices = child(root, "devices")
     # (element, type, index, model), read once: attribute reads dominate this check
-    ctrls = [(c, aget(c, "type"), aget(c, "index"), aget(c, "model")) for c in devices.iterchildren("controller")]
+    ctrls = [(c, aget(c, "type"), aget(c, "index"), aget(c, "model")) for c in children(devices, "controller")]
     seen: set[tuple[str | None, str | None]] = set()
     masters = set()
     has_usb = False
@@ -190,7 +190,7 @@ def _controllers(root: etree._Element) -> None:
         elif ctype == "usb" and model in USB_COMPANIONS and index not in masters:
             raise fail(ErrorNumber.XML_DETAIL, "No master USB controller specified")
     if not has_usb:
-        for redir in devices.iterchildren("redirdev"):
+        for redir in children(devices, "redirdev"):
             if aget(redir, "bus", "usb") == "usb":
                 raise fail(
                     ErrorNumber.CONFIG_UNSUPPORTED,

@@ -12,7 +12,7 @@ import copy
 
 from lxml import etree
 
-from ..._core.xmlcore import add, child, children
+from ..._core.xmlcore import add, child, child_tags, children
 from ..._core.xmlcore import get as aget
 from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
@@ -114,7 +114,7 @@ def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
 def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: str, arch: str) -> None:
     """Run each device step whose device kind is present (one pass finds the kinds)."""
     hvm = os_type == "hvm"
-    present = {el.tag for el in devices}
+    present = child_tags(devices)
     if "disk" in present:
         _disks(devices)
     if "controller" in present:
@@ -160,7 +160,7 @@ _IMPLICIT_TRIGGERS = frozenset({"disk", "channel", "console", "smartcard", "host
 
 
 def _disks(devices: etree._Element) -> None:
-    disks = list(devices.iterchildren("disk"))
+    disks = list(children(devices, "disk"))
     if not disks:
         return
     # libvirt inserts each parsed disk by (bus as written, drive index)
@@ -218,7 +218,7 @@ def _disk(disk: etree._Element) -> None:
                 src.remove(label)  # a live-only relabel hint: not part of the inactive config
     for mirror in children(disk, "mirror"):
         disk.remove(mirror)  # block-job state: live XML only
-    for bs in disk.iter("backingStore"):
+    for bs in _backing_stores(disk):
         bs.attrib.pop("index", None)
     if device == "cdrom" and child(disk, "readonly") is None:
         add(disk, "readonly")  # placed by the canonical order pass
@@ -236,6 +236,16 @@ def _disk(disk: etree._Element) -> None:
         for name in ("controller", "bus", "target", "unit"):
             if aget(addr, name) is None:
                 aset(addr, name, "0")
+
+
+def _backing_stores(disk: etree._Element) -> list[etree._Element]:
+    """The chain of <backingStore> elements below a disk (usually none)."""
+    out = []
+    level = children(disk, "backingStore")
+    while level:
+        out.extend(level)
+        level = [b for bs in level for b in children(bs, "backingStore")]
+    return out
 
 
 def _disk_source_name(disk: etree._Element) -> str:
@@ -296,7 +306,7 @@ def _set_after(el: etree._Element, name: str, value: str, after: str) -> None:
 
 
 def _add_controller(devices: etree._Element, ctype: str, index: int) -> None:
-    for c in devices.iterchildren("controller"):
+    for c in children(devices, "controller"):
         if aget(c, "type") == ctype and aget(c, "index") == str(index):
             return
     # libvirt appends implicit controllers after all the others
@@ -321,7 +331,7 @@ def _insert_device(devices: etree._Element, el: etree._Element) -> None:
 
 def _implicit_controllers(devices: etree._Element) -> None:
     highest: dict[str, int] = {}
-    for disk in devices.iterchildren("disk"):
+    for disk in children(devices, "disk"):
         t = child(disk, "target")
         bus = None if t is None else aget(t, "bus")
         if bus not in _DRIVE_BUSES:
@@ -331,7 +341,7 @@ def _implicit_controllers(devices: etree._Element) -> None:
             n = uint_prop(aget(a, "controller", "0"), "controller", "address")
             if n > highest.get(bus, -1):
                 highest[bus] = n
-    existing = {(aget(c, "type"), aget(c, "index")) for c in devices.iterchildren("controller")}
+    existing = {(aget(c, "type"), aget(c, "index")) for c in children(devices, "controller")}
 
     def need(ctype: str, index: int) -> None:
         key = (ctype, str(index))
@@ -346,7 +356,7 @@ def _implicit_controllers(devices: etree._Element) -> None:
         need("virtio-serial", index)
     if child(devices, "smartcard") is not None:
         need("ccid", 0)
-    for hd in devices.iterchildren("hostdev"):
+    for hd in children(devices, "hostdev"):
         if aget(hd, "type") == "scsi":
             a = child(hd, "address")
             if a is not None and aget(a, "type") == "drive":
@@ -375,7 +385,7 @@ USB_COMPANION_PORTS = {"ich9-uhci1": "0", "ich9-uhci2": "2", "ich9-uhci3": "4"}
 
 
 def _usb_masters(devices: etree._Element) -> None:
-    for c in devices.iterchildren("controller"):
+    for c in children(devices, "controller"):
         if aget(c, "type") != "usb":
             continue
         start = USB_COMPANION_PORTS.get(aget(c, "model") or "")
@@ -426,7 +436,7 @@ def _attrs_first(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
 
 
 def _shmems(devices: etree._Element) -> None:
-    for shm in devices.iterchildren("shmem"):
+    for shm in children(devices, "shmem"):
         if child(shm, "model") is None:
             add(shm, "model", None, (("type", "ivshmem"),))  # placed by the canonical order
         size = child(shm, "size")
@@ -442,7 +452,7 @@ def _shmems(devices: etree._Element) -> None:
 
 def _smartcards(devices: etree._Element) -> None:
     used: set[tuple[int, int]] = set()
-    cards = list(devices.iterchildren("smartcard"))
+    cards = list(children(devices, "smartcard"))
     for card in cards:
         a = child(card, "address")
         if a is not None and aget(a, "type") == "ccid":
@@ -457,7 +467,7 @@ def _smartcards(devices: etree._Element) -> None:
 
 
 def _rngs(devices: etree._Element) -> None:
-    for rng in devices.iterchildren("rng"):
+    for rng in children(devices, "rng"):
         be = child(rng, "backend")
         if be is not None and aget(be, "model") == "egd":
             _chr_source(be)
@@ -466,8 +476,8 @@ def _rngs(devices: etree._Element) -> None:
 
 
 def _redirfilters(devices: etree._Element) -> None:
-    for f in devices.iterchildren("redirfilter"):
-        for dev in f.iterchildren("usbdev"):
+    for f in children(devices, "redirfilter"):
+        for dev in children(f, "usbdev"):
             ver = aget(dev, "version")
             if ver and ver != "-1" and "." in ver:
                 major, _, minor = ver.partition(".")
@@ -477,12 +487,12 @@ def _redirfilters(devices: etree._Element) -> None:
 
 def _hostdevs(devices: etree._Element) -> None:
     used_units: set[tuple[int, int]] = set()
-    for d in devices.iterchildren("disk"):
+    for d in children(devices, "disk"):
         t = child(d, "target")
         a = child(d, "address")
         if t is not None and aget(t, "bus") == "scsi" and a is not None and aget(a, "type") == "drive":
             used_units.add((int(aget(a, "controller", "0")), int(aget(a, "unit", "0"))))
-    for hd in devices.iterchildren("hostdev"):
+    for hd in children(devices, "hostdev"):
         if aget(hd, "mode", "subsystem") == "subsystem" and aget(hd, "managed") is None:
             _insert_attr_after(hd, "managed", "no", ("type", "mode"))
         src = child(hd, "source")
@@ -509,7 +519,7 @@ def _insert_attr_after(el: etree._Element, name: str, value: str, after: tuple[s
 
 
 def _filesystems(devices: etree._Element) -> None:
-    for fs in devices.iterchildren("filesystem"):
+    for fs in children(devices, "filesystem"):
         if aget(fs, "type") is None:
             aset(fs, "type", "mount")
         if aget(fs, "type") == "mount" and aget(fs, "accessmode") is None:
@@ -522,7 +532,7 @@ def _filesystems(devices: etree._Element) -> None:
 
 
 def _interfaces(devices: etree._Element) -> None:
-    for nic in devices.iterchildren("interface"):
+    for nic in children(devices, "interface"):
         mac = child(nic, "mac")
         if mac is None:
             mac = add(nic, "mac")  # placed first by the canonical order pass
@@ -574,14 +584,14 @@ def _assign_ports(items: list[etree._Element]) -> None:
 
 
 def _chardevs(devices: etree._Element, hvm: bool) -> None:
-    serials = list(devices.iterchildren("serial"))
-    consoles = list(devices.iterchildren("console"))
+    serials = list(children(devices, "serial"))
+    consoles = list(children(devices, "console"))
     # libvirt ignores console port numbers as written and numbers consoles in order
     for i, con in enumerate(consoles):
         t = _target(con)
         aset(t, "port", str(i))
     _assign_ports(serials)
-    _assign_ports(list(devices.iterchildren("parallel")))
+    _assign_ports(list(children(devices, "parallel")))
     if hvm:
         if consoles and _target_type(consoles[0]) in (None, "serial"):
             if not serials:
@@ -628,7 +638,7 @@ def _target_type(chr_: etree._Element) -> str | None:
 
 
 def _inputs(devices: etree._Element, hvm: bool) -> None:
-    for inp in devices.iterchildren("input"):
+    for inp in children(devices, "input"):
         if aget(inp, "bus") is None:
             itype = aget(inp, "type")
             if itype == "tablet":
@@ -643,7 +653,7 @@ def _inputs(devices: etree._Element, hvm: bool) -> None:
 
 
 def _graphics(devices: etree._Element) -> None:
-    for g in devices.iterchildren("graphics"):
+    for g in children(devices, "graphics"):
         gtype = aget(g, "type")
         if gtype not in ("vnc", "spice", "rdp"):
             continue
@@ -700,7 +710,7 @@ def _reinsert_after_type(el: etree._Element, pairs: list[tuple[str, str]]) -> No
 
 
 def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
-    videos = list(devices.iterchildren("video"))
+    videos = list(children(devices, "video"))
     for i, v in enumerate(videos):
         m = child(v, "model")
         if m is not None and aget(m, "primary") == "yes" and i:
@@ -739,7 +749,7 @@ NET_MODELS = {m.lower(): m for m in (
 
 
 def _interface_details(devices: etree._Element) -> None:
-    for nic in devices.iterchildren("interface"):
+    for nic in children(devices, "interface"):
         model = child(nic, "model")
         if model is not None and aget(model, "type"):
             known = NET_MODELS.get(aget(model, "type", "").lower())

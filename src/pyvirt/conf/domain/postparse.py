@@ -456,7 +456,7 @@ def _placement(root: etree._Element) -> None:
 
 
 def _filesystem_modes(devices: etree._Element) -> None:
-    for fs in devices.iterchildren("filesystem"):
+    for fs in children(devices, "filesystem"):
         for name in ("fmode", "dmode"):
             raw = aget(fs, name)
             if raw is not None:
