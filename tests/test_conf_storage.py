@@ -282,3 +282,50 @@ def test_volume_against_libvirt(oracle, index: int) -> None:
     drop = ("key", "target/path")
     assert canonical(ours, drop) == canonical(theirs, drop)
     _valid_where_libvirts_is(ours, theirs, "volume")
+
+
+#: a volume's format set and default depend on its pool's type
+POOL_NODE = (
+    "<node>"
+    "<pool type='disk'><name>disk</name><source><device path='/dev/sda'/><format type='gpt'/></source>"
+    "<target><path>/dev</path></target></pool>"
+    "<pool type='logical'><name>logical</name><source><name>vg</name></source><target><path>/dev/vg</path></target></pool>"
+    "<pool type='netfs'><name>netfs</name><source><host name='h'/><dir path='/e'/></source><target><path>/mnt</path>"
+    "</target></pool>"
+    "<pool type='iscsi'><name>iscsi</name><source><host name='h'/><device path='iqn.2013-06.com.example:t'/></source>"
+    "<target><path>/dev/disk/by-path</path></target></pool>"
+    "<pool type='rbd'><name>rbd</name><source><name>r</name><host name='h'/></source></pool>"
+    "</node>"
+)
+VOLUME_FORMATS = ["", "linux-swap", "raw", "qcow2", "none", "extended"]
+
+
+@pytest.mark.parametrize("fmt", VOLUME_FORMATS)
+@pytest.mark.parametrize("ptype", ["disk", "logical", "netfs", "iscsi", "rbd"])
+def test_volume_format_per_pool_type_against_libvirt(oracle, tmp_path: Path, ptype: str, fmt: str) -> None:
+    libvirt = oracle[0]
+    node = tmp_path / "pools.xml"
+    node.write_text(POOL_NODE)
+    conn = libvirt.open(f"test://{node}")
+    try:
+        pool = conn.storagePoolLookupByName(ptype)
+        target = f"<target><format type='{fmt}'/></target>" if fmt else ""
+        text = f"<volume><name>v1</name><capacity>1</capacity>{target}</volume>"
+        try:
+            vol = pool.createXML(text, 0)
+            theirs, exc = vol.XMLDesc(0), None
+            vol.delete(0)
+        except libvirt.libvirtError as e:
+            theirs, exc = None, e
+    finally:
+        conn.close()
+    try:
+        ours, err = StorageVolDef.from_xml(text, pool=ptype).to_xml(), None
+    except VirtError as e:
+        ours, err = None, e
+    if theirs is None or ours is None:
+        assert theirs is None and ours is None, (exc, err)
+        assert (int(err.code), err.message) == (exc.get_error_code(), exc.get_error_message())
+    else:
+        drop = ("key", "target/path")
+        assert canonical(ours, drop) == canonical(theirs, drop)

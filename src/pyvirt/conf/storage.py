@@ -32,8 +32,9 @@ FS_NS = "http://libvirt.org/schemas/storagepool/fs/1.0"
 # source requirements, as libvirt's per-type pool options
 HOST, DEVICE, DIR, ADAPTER, NAME, INITIATOR, NETWORK = 1, 2, 4, 8, 16, 32, 64
 
+#: image formats a file-backed volume may have ("none" is not one of them)
 _FILE_FORMATS = (
-    "none", "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop",
+    "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop",
     "cow", "qcow", "qcow2", "qed", "vmdk",
 )
 _PART_FORMATS = ("none", "linux", "fat16", "fat32", "linux-swap", "linux-lvm", "linux-raid", "extended")
@@ -74,8 +75,8 @@ POOL_TYPES: dict[str, PoolKind] = {
     "iscsi-direct": PoolKind(HOST | DEVICE | NETWORK | INITIATOR, vol_type="network"),
     "scsi": PoolKind(ADAPTER, vol_type="block"),
     "mpath": PoolKind(vol_type="block"),
-    "rbd": PoolKind(HOST | NETWORK | NAME, vol_formats=("raw",), vol_type="network"),
-    "sheepdog": PoolKind(HOST | NETWORK | NAME, vol_type="network"),
+    "rbd": PoolKind(HOST | NETWORK | NAME, vol_formats=_FILE_FORMATS, vol_default_format="raw", vol_type="network"),
+    "sheepdog": PoolKind(HOST | NETWORK | NAME, vol_formats=_FILE_FORMATS, vol_default_format="raw", vol_type="network"),
     "gluster": PoolKind(HOST | NETWORK | NAME | DIR, vol_formats=_FILE_FORMATS, vol_default_format="raw", vol_type="network"),
     "zfs": PoolKind(NAME | DEVICE, vol_type="block"),
     "vstorage": PoolKind(NAME, vol_formats=_FILE_FORMATS, vol_default_format="raw"),
