@@ -421,8 +421,8 @@ def prepare_definition(root: etree._Element, *, live: bool) -> None:
             _sub(iface, "model", ("driver", "address", "alias"), type="rtl8139" if family == "pc" else "e1000e")
 
     PciAllocator(root).assign_all()
-    _boot_order(root)
     if live:
+        _boot_order(root)  # per-device boot indexes for QEMU; the config keeps <os><boot>
         assign_aliases(root)
         assign_node_indexes(root)
         assign_tap_names(root)
