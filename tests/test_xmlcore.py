@@ -113,3 +113,15 @@ def test_set_and_add_build_ordinary_nodes() -> None:
     clone = etree.fromstring(etree.tostring(root))
     assert [c.tag for c in clone] == ["x", "on_crash"]
     assert xmlcore.format(root).count("\n") == 4
+
+
+def test_permute_swaps_in_place() -> None:
+    root = etree.fromstring('<d><a i="1"/><x/><a i="2"/>t<a i="3"/><y/></d>')
+    old = root.findall("a")
+    xmlcore.permute(root, old, [old[2], old[0], old[1]])
+    assert etree.tostring(root) == b'<d><a i="3"/><x/><a i="1"/>t<a i="2"/><y/></d>'
+    assert root[0].getnext().tag == "x" and root[-1].getprevious().get("i") == "2"
+    with pytest.raises(ValueError):
+        xmlcore.permute(root, old, old[:2])
+    with pytest.raises(ValueError):
+        xmlcore.permute(root, old, [old[0], old[0], old[1]])

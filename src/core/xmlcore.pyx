@@ -698,3 +698,61 @@ def add(_Element parent not None, str tag not None, str text=None, attrs=None):
             raise MemoryError()
         c_add_child(node, txt)
     return elementFactory(parent._doc, node)
+
+
+def permute(_Element parent not None, list old not None, list new not None):
+    """Put the children ``new[i]`` where ``old[i]`` were (same elements, new order).
+
+    Used to re-create libvirt's insertion order of disks and controllers without the
+    remove/insert round trips of lxml's API. Both lists must hold the same children of
+    ``parent`` (at most 512); anything else is refused.
+    """
+    cdef Py_ssize_t n = len(old), i, k = 0, count = 0
+    cdef tree.xmlNode* p = parent._c_node
+    cdef tree.xmlNode* c
+    cdef tree.xmlNode* olds[512]
+    cdef tree.xmlNode* news[512]
+    cdef tree.xmlNode* kids[4096]
+    cdef tree.xmlNode* head = NULL
+    cdef tree.xmlNode* tail = NULL
+    cdef bint hit
+    if len(new) != n:
+        raise ValueError("permute: lists differ in length")
+    if n < 2:
+        return
+    if n > 512:
+        raise ValueError("permute: too many elements")
+    if {id(e) for e in old} != {id(e) for e in new} or len({id(e) for e in old}) != n:
+        raise ValueError("permute: lists hold different elements")
+    for i in range(n):
+        olds[i] = (<_Element?>old[i])._c_node
+        news[i] = (<_Element?>new[i])._c_node
+        if olds[i].parent is not p:
+            raise ValueError("permute: not a child of parent")
+    # snapshot the current children, then relink with each old slot taken by the next new one
+    c = p.children
+    while c is not NULL:
+        if count >= 4096:
+            raise ValueError("permute: too many children")
+        kids[count] = c
+        count += 1
+        c = c.next
+    for i in range(count):
+        c = kids[i]
+        hit = False
+        for j in range(n):
+            if olds[j] == c:
+                hit = True
+                break
+        if hit:
+            c = news[k]
+            k += 1
+        c.prev = tail
+        c.next = NULL
+        if tail is NULL:
+            head = c
+        else:
+            tail.next = c
+        tail = c
+    p.children = head
+    p.last = tail

@@ -12,7 +12,7 @@ import copy
 
 from lxml import etree
 
-from ..._core.xmlcore import add, child, child_tags, children
+from ..._core.xmlcore import add, child, child_tags, children, permute
 from ..._core.xmlcore import get as aget
 from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
@@ -170,14 +170,7 @@ def _disks(devices: etree._Element) -> None:
         keys[id(d)] = (None, -1) if t is None else (aget(t, "bus"), disk_name_index(aget(t, "dev")))
     ordered = sorted_insert(disks, lambda d: keys[id(d)][0], lambda d: keys[id(d)][1])
     if ordered != disks:
-        anchor = disks[0].getprevious()
-        for d in disks:
-            devices.remove(d)
-        for d in reversed(ordered):
-            if anchor is None:
-                devices.insert(0, d)
-            else:
-                anchor.addnext(d)
+        permute(devices, disks, ordered)  # kinds are grouped later by the canonical order
     for disk in ordered:
         _disk(disk)
 
@@ -272,14 +265,7 @@ def _controllers(devices: etree._Element) -> None:
         indexes[key] = None if raw is None else int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller")
     ordered = sorted_insert(ctrls, lambda c: types[id(c)], lambda c: indexes[id(c)], _is_companion)
     if ordered != ctrls:
-        anchor = ctrls[0].getprevious()
-        for c in ctrls:
-            devices.remove(c)
-        for c in reversed(ordered):
-            if anchor is None:
-                devices.insert(0, c)
-            else:
-                anchor.addnext(c)
+        permute(devices, ctrls, ordered)
     missing = [c for c in ordered if indexes[id(c)] is None]
     if not missing:
         return
