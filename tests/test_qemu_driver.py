@@ -942,3 +942,17 @@ def test_rename_and_metadata_persist(h: Harness) -> None:
     with pytest.raises(VirtError) as info:
         h.drv.domain_rename(again, "renamed")
     assert info.value.code == ErrorNumber.OPERATION_INVALID
+
+
+def test_vcpus_in_the_configuration(h: Harness) -> None:
+    ref = h.drv.domain_define_xml(h.xml())
+    h.drv.domain_set_vcpus_flags(ref, 4, 2 | 4)  # CONFIG | MAXIMUM
+    h.drv.domain_set_vcpus_flags(ref, 2, 2)
+    assert h.drv.domain_get_vcpus_flags(ref, 2) == 2 and h.drv.domain_get_vcpus_flags(ref, 2 | 4) == 4
+    assert "<vcpu placement='static' current='2'>4</vcpu>" in (h.root / "etc" / "qemu" / "g.xml").read_text()
+    with pytest.raises(VirtError) as info:
+        h.drv.domain_set_vcpus_flags(ref, 8, 2)
+    assert info.value.code == ErrorNumber.INVALID_ARG
+    ref = h.drv.domain_create(ref)
+    h.pids.add(h.pid())
+    assert b"-smp\x002,maxcpus=4,sockets=4,cores=1,threads=1" in Path(f"/proc/{h.pid()}/cmdline").read_bytes()

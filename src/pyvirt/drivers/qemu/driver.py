@@ -1208,6 +1208,31 @@ class _QemuDriverBody(_QemuDriverBase):
             with obj.lock:
                 obj.autostart = bool(autostart)
 
+    def domain_set_vcpus_flags(self, dom: DomainRef, nvcpus: int, flags: int = 0) -> None:
+        """virDomainSetVcpusFlags for the configuration (live vCPU hot-plug is not offered)."""
+        check_flags(flags, _AFFECT_LIVE | _AFFECT_CONFIG | 4, "qemuDomainSetVcpusFlags")
+        if nvcpus < 1:
+            raise _err(ErrorNumber.INVALID_ARG, "argument unsupported: nvcpus must be at least 1")
+        with self._job(dom, "modify") as obj:
+            live_def, config_def = self._defs(obj, flags & ~4)
+            if live_def is not None:
+                raise _err(ErrorNumber.OPERATION_UNSUPPORTED, "changing the vCPU count of a running domain is not supported")
+            assert config_def is not None
+            with obj.lock:
+                if flags & 4:  # VIR_DOMAIN_VCPU_MAXIMUM
+                    current = min(config_def.vcpus, nvcpus)
+                    vcpu = config_def.element.find("vcpu")
+                    if vcpu is not None:
+                        vcpu.attrib.pop("current", None)
+                    config_def.max_vcpus = nvcpus
+                    config_def.vcpus = current
+                else:
+                    if nvcpus > config_def.max_vcpus:
+                        raise _err(ErrorNumber.INVALID_ARG,
+                                   f"requested vcpus is greater than max allowable vcpus for the persistent domain: {nvcpus} > {config_def.max_vcpus}")
+                    config_def.vcpus = nvcpus
+            self._save_config(obj)
+
     # ========================================================================================
     # rename and metadata
 
