@@ -93,6 +93,54 @@ def test_same_verdict_and_text_as_libvirt(tmp_path: Path) -> None:
         conn.close()
 
 
+VALIDATE_CASES = {
+    "snapshot": "<domainsnapshot>\n  <name>s</name>\n  <memory snapshot='sometimes'/>\n</domainsnapshot>",
+    "interface": "<interface type='ethernet' name='e'>\n  <start mode='onboot'/>\n  <mtu size='x'/>\n</interface>",
+    "volume": "<volume>\n  <name>v</name>\n  <capacity unit='parsecs'>1</capacity>\n</volume>",
+    "device": "<device>\n  <parent>computer</parent>\n  <capability type='scsi_host'>\n    <junk/>\n  </capability>\n</device>",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(VALIDATE_CASES))
+def test_validate_flags_of_other_objects_match_libvirt(kind: str, tmp_path: Path) -> None:
+    """The VALIDATE flag of snapshot/interface/volume/node-device creation, against libvirt."""
+    libvirt = pytest.importorskip("libvirt", reason="libvirt-python (the oracle) is not installed")
+    from pyvirt.conf.interface import InterfaceDef
+    from pyvirt.conf.nodedev import NodeDeviceDef
+    from pyvirt.conf.snapshot import SnapshotDef
+
+    libvirt.registerErrorHandler(lambda *args: None, None)
+    node = tmp_path / "node.xml"
+    node.write_text(
+        "<node><domain type='test'><name>d</name><memory>1024</memory><os><type>hvm</type></os></domain>"
+        "<pool type='dir'><name>p</name><target><path>/p</path></target></pool></node>"
+    )
+    conn = libvirt.open(f"test://{node}")
+    text = VALIDATE_CASES[kind]
+    try:
+        call, cls = {
+            "snapshot": (lambda: conn.lookupByName("d").snapshotCreateXML(text, libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE), SnapshotDef),
+            "interface": (lambda: conn.interfaceDefineXML(text, libvirt.VIR_INTERFACE_DEFINE_VALIDATE), InterfaceDef),
+            "volume": (lambda: conn.storagePoolLookupByName("p").createXML(text, libvirt.VIR_STORAGE_VOL_CREATE_VALIDATE), StorageVolDef),
+            "device": (lambda: conn.nodeDeviceCreateXML(text, libvirt.VIR_NODE_DEVICE_CREATE_XML_VALIDATE), NodeDeviceDef),
+        }[kind]
+        with pytest.raises(libvirt.libvirtError) as exc:
+            call()
+    finally:
+        conn.close()
+    with pytest.raises(VirtError) as info:
+        cls.from_xml(text, validate=True)
+    assert int(info.value.code) == exc.value.get_error_code() == ErrorNumber.XML_INVALID_SCHEMA
+    theirs = exc.value.get_error_message().splitlines()
+    ours = info.value.message.splitlines()
+    assert ours[0] == theirs[0]
+    if kind == "device":
+        # lxml's libxml2 (2.14) recovers differently from libvirt's (2.9.14) after the first
+        # mismatch in this schema, so the detail lines differ; the verdict and code agree
+        return
+    assert [line.split(" (line ")[0] for line in ours[1:] if line] == [line for line in theirs[1:] if line]
+
+
 def test_written_volume_validates() -> None:
     vol = StorageVolDef.from_xml(
         "<volume><name>v</name><capacity unit='G'>1</capacity><target><format type='qcow2'/></target></volume>"
