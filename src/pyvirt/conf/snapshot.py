@@ -13,6 +13,7 @@ persistent one of a running persistent domain). ``<cookie>`` is driver-private a
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from typing import Any
@@ -237,8 +238,12 @@ class SnapshotDef(XMLDef):
             self._el.remove(old)
         if dom is None:
             return
-        element = dom if isinstance(dom, etree._Element) else etree.fromstring(dom.to_xml()) if hasattr(dom, "to_xml") else dom
-        element = _copy(element)
+        # the snapshot keeps its own picture of the domain: a model is written out as its
+        # XML (what the domain formatter shows), an element is copied
+        if isinstance(dom, etree._Element):
+            element = copy.deepcopy(dom)
+        else:
+            element = etree.fromstring(dom.to_xml().encode())
         element.tag = tag
         self._el.append(element)
         canonicalize(self._el, SNAPSHOT_SHAPE)
@@ -647,7 +652,3 @@ def _domain_view(el: etree._Element) -> Any:
     return DomainDef(el)
 
 
-def _copy(el: etree._Element) -> etree._Element:
-    import copy
-
-    return copy.deepcopy(el)

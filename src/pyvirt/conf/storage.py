@@ -187,7 +187,7 @@ def _set_child(parent: etree._Element, tag: str, text: str | None, before: tuple
     return el
 
 
-def _parse_perms(perms: etree._Element | None, *, dir_default: bool = False) -> None:
+def _parse_perms(perms: etree._Element | None) -> None:
     """Normalise <permissions>: octal mode, decimal owner/group (-1 = unset, dropped)."""
     if perms is None:
         return
