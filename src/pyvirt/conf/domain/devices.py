@@ -40,10 +40,22 @@ def err(code: int, detail: str | None = None, domain: int = D) -> Exception:
 # helpers
 
 
+_NAME_INDEX: dict[str, int] = {}
+
+
 def disk_name_index(name: str | None) -> int:
     """libvirt's virDiskNameToIndex: 'hda' -> 0, 'sdaa' -> 26; -1 when not a disk name."""
     if not name:
         return -1
+    known = _NAME_INDEX.get(name)
+    if known is None:
+        known = _disk_name_index(name)
+        if len(_NAME_INDEX) < 4096:
+            _NAME_INDEX[name] = known
+    return known
+
+
+def _disk_name_index(name: str) -> int:
     for prefix in ("fd", "hd", "vd", "sd", "xvd", "ubd"):
         if name.startswith(prefix):
             rest = name[len(prefix) :]
@@ -209,14 +221,17 @@ def _disk(disk: etree._Element) -> None:
         for label in children(src, "seclabel"):
             if aget(label, "labelskip") == "yes":
                 src.remove(label)  # a live-only relabel hint: not part of the inactive config
-    for mirror in children(disk, "mirror"):
-        disk.remove(mirror)  # block-job state: live XML only
-    for bs in _backing_stores(disk):
-        bs.attrib.pop("index", None)
-    if device == "cdrom" and child(disk, "readonly") is None:
+    tags = child_tags(disk)
+    if "mirror" in tags:
+        for mirror in children(disk, "mirror"):
+            disk.remove(mirror)  # block-job state: live XML only
+    if "backingStore" in tags:
+        for bs in _backing_stores(disk):
+            bs.attrib.pop("index", None)
+    if device == "cdrom" and "readonly" not in tags:
         add(disk, "readonly")  # placed by the canonical order pass
     layout = DRIVE_LAYOUT.get(bus)
-    addr = child(disk, "address")
+    addr = child(disk, "address") if "address" in tags else None
     if layout is not None and addr is None:
         idx = disk_name_index(dev)
         if idx < 0:
@@ -324,7 +339,7 @@ def _implicit_controllers(devices: etree._Element) -> None:
             continue
         a = child(disk, "address")
         if a is not None and aget(a, "type") == "drive":
-            n = uint_prop(aget(a, "controller", "0"), "controller", "address")
+            n = int(aget(a, "controller", "0"))  # already respelled in decimal
             if n > highest.get(bus, -1):
                 highest[bus] = n
     existing = {(aget(c, "type"), aget(c, "index")) for c in children(devices, "controller")}
