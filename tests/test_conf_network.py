@@ -155,6 +155,17 @@ CASES = [
     "<network><name>a</name><ip address='1.2.3.1' prefix='24'/><route address='10.0.0.0' prefix='8' gateway='9.9.9.9'/></network>",
     "<network><name>a</name><forward mode='passthrough'><interface dev='e1'/><interface dev='e1'/></forward></network>",
     "<network><name>a</name><dns enable='no'><txt name='a' value='b'/></dns></network>",
+    "<network><name>a</name><dns><srv service='s' protocol='tcp' port='5'/></dns></network>",
+    "<network><name>a</name><dns><srv service='s' protocol='tcp' target='t' port='0'/></dns></network>",
+    "<network><name>a</name><dns><srv service='s' protocol='tcp' target='t' priority='70000'/></dns></network>",
+    "<network><name>a</name><dns><srv service='s' protocol='t:cp'/></dns></network>",
+    "<network><name>a</name><dns><srv service='s.x' protocol='tcp'/></dns></network>",
+    "<network><name>a</name><dns><txt name='a b' value='v'/></dns></network>",
+    "<network><name>a</name><ip family='ipv6' address='fd00::1' prefix='64'><tftp root='/x'/></ip></network>",
+    "<network><name>a</name><ip address='1.2.3.4' netmask='255.255.255.0' prefix='24'/></network>",
+    "<network><name>a</name><ip address='fd00::1' prefix='64'/></network>",
+    "<network><name>a</name><ip address='1.2.3.1' netmask='255.0.255.0'><dhcp><range start='1.2.3.5' end='1.2.3.6'/>"
+    "</dhcp></ip></network>",
 ]
 
 

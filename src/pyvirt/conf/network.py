@@ -606,6 +606,12 @@ def _socket_addr(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return addr
 
 
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#: characters libvirt allows in a DNS SRV record's protocol and service names
+_PROTOCOL_CHARS = frozenset(_ALNUM + "-+/")
+_SERVICE_CHARS = frozenset(_ALNUM + "_-+/*")
+
+
 def _dedupe_metadata(metadata: etree._Element) -> None:
     """libvirt keeps one metadata element per namespace (the first)."""
     seen: set[str | None] = set()
@@ -764,20 +770,38 @@ def _parse_dns(dns: etree._Element, name: str) -> None:
             raise _detail(
                 f"service attribute '{service}' in network '{name}' is too long, limit is 15 bytes"
             )
+        if not set(service) <= _SERVICE_CHARS:
+            raise _detail(
+                f"invalid character in service attribute '{service}' in DNS SRV record of network '{name}'"
+            )
         protocol = srv.get("protocol")
-        if not protocol:
+        if protocol is None:
             raise _detail(
                 f"missing required protocol attribute in DNS SRV record '{service}' of network '{name}'"
             )
-        for attr in ("port", "priority", "weight"):
-            value = srv.get(attr)
-            if value is not None and not _is_uint(value, 65535):
-                raise _detail(f"invalid DNS SRV {attr} attribute for service '{service}' in network '{name}'")
+        if not set(protocol) <= _PROTOCOL_CHARS:
+            raise _detail(
+                f"invalid character in protocol attribute '{protocol}' in DNS SRV record of network '{name}'"
+            )
+        target = srv.get("target")
+        for attr, word, low in (("port", "invalid", 1), ("priority", "Invalid", 0), ("weight", "invalid", 0)):
+            value = srv.get(attr) or None
+            if value is None:
+                continue
+            if _is_uint(value) and target is None:
+                raise _detail(
+                    f"DNS SRV {attr} attribute not permitted without target for service '{service}' in network '{name}'"
+                )
+            if not _is_uint(value) or not low <= int(value) <= 65535:
+                raise _detail(f"{word} DNS SRV {attr} attribute for service '{service}' in network '{name}'")
     txts = dns.findall("txt")
     for txt in txts:
-        if not txt.get("name"):
+        txt_name = txt.get("name")
+        if txt_name is None:
             raise _detail(f"missing required name attribute in DNS TXT record of network {name}")
-        if not txt.get("value"):
+        if " " in txt_name or "," in txt_name:
+            raise _detail(f"prohibited character in DNS TXT record name '{txt_name}' of network {name}")
+        if txt.get("value") is None:
             raise _detail(
                 f"missing required value attribute in DNS TXT record named '{txt.get('name')}' of network {name}"
             )
@@ -828,7 +852,11 @@ def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddres
                 f"Invalid netmask '{netmask}' for address '{address}' in network '{name}' (both must be IPv4)",
                 domain=_E,
             )
-        if prefix is not None and prefix > 32:
+        if mask is not None and prefix:
+            raise virt_error(
+                unsupported, f"Network '{name}' IP address cannot have both a prefix and a netmask", domain=_E
+            )
+        if mask is None and prefix is not None and prefix > 32:
             raise virt_error(unsupported, f"Invalid IPv4 prefix '{prefix}' in network '{name}'", domain=_E)
     elif family == "ipv6":
         if addr.version != 6:
@@ -849,6 +877,10 @@ def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddres
     dhcp = ip.find("dhcp")
     if dhcp is not None:
         _parse_dhcp(dhcp, net, name)
+    if ip.find("tftp") is not None and addr.version != 4:
+        raise virt_error(
+            unsupported, f"Unsupported <tftp> element in an IPv6 element in network '{name}'", domain=_E
+        )
     return net
 
 
