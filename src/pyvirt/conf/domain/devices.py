@@ -127,10 +127,12 @@ def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: s
     """Run each device step whose device kind is present (one pass finds the kinds)."""
     hvm = os_type == "hvm"
     present = child_tags(devices)
+    highest: dict[str, int] = {}  # highest drive controller index used per disk bus
+    existing: set[tuple[str | None, str | None]] = set()  # (type, index) of controllers
     if "disk" in present:
-        _disks(devices)
+        highest = _disks(devices)
     if "controller" in present:
-        _controllers(devices)
+        existing = _controllers(devices)
     if "interface" in present:
         _interfaces(devices)
         _interface_details(devices)
@@ -158,20 +160,20 @@ def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: s
         _rngs(devices)
     if "redirfilter" in present:
         _redirfilters(devices)
-    if present & _IMPLICIT_TRIGGERS:
-        _implicit_controllers(devices)
+    if highest or present & _IMPLICIT_TRIGGERS:
+        _implicit_controllers(devices, present, highest, existing)
     if "controller" in present:
         _usb_masters(devices)
 
 
 _CHR_KINDS = frozenset({"serial", "parallel", "console", "channel", "redirdev", "smartcard"})
-_IMPLICIT_TRIGGERS = frozenset({"disk", "channel", "console", "smartcard", "hostdev"})
+_IMPLICIT_TRIGGERS = frozenset({"channel", "console", "smartcard", "hostdev"})
 
 
 # -- disks ------------------------------------------------------------------------------------
 
 
-def _disks(devices: etree._Element) -> None:
+def _disks(devices: etree._Element) -> dict[str, int]:
     disks = list(children(devices, "disk"))
     if not disks:
         return
@@ -183,11 +185,18 @@ def _disks(devices: etree._Element) -> None:
     ordered = sorted_insert(disks, lambda d: keys[id(d)][0], lambda d: keys[id(d)][1])
     if ordered != disks:
         permute(devices, disks, ordered)  # kinds are grouped later by the canonical order
+    highest: dict[str, int] = {}
     for disk in ordered:
-        _disk(disk)
+        used = _disk(disk)
+        if used is not None:
+            bus, n = used
+            if n > highest.get(bus, -1):
+                highest[bus] = n
+    return highest
 
 
-def _disk(disk: etree._Element) -> None:
+def _disk(disk: etree._Element) -> tuple[str, int] | None:
+    """One disk's defaults; returns (bus, drive controller) when it sits on a drive bus."""
     device = aget(disk, "device")
     if device is None:
         device = "disk"
@@ -240,10 +249,14 @@ def _disk(disk: etree._Element) -> None:
         add(disk, "address", None, (("type", "drive"), ("controller", str(idx // per_ctrl)),
                                     ("bus", str((idx % per_ctrl) // per_bus)), ("target", "0"),
                                     ("unit", str(idx % per_bus))))
-    elif addr is not None and aget(addr, "type") == "drive":
+        return bus, idx // per_ctrl
+    if addr is not None and aget(addr, "type") == "drive":
         for name in ("controller", "bus", "target", "unit"):
             if aget(addr, name) is None:
                 aset(addr, name, "0")
+        if layout is not None:
+            return bus, int(aget(addr, "controller", "0"))  # already respelled in decimal
+    return None
 
 
 def _backing_stores(disk: etree._Element) -> list[etree._Element]:
@@ -266,10 +279,11 @@ def _disk_source_name(disk: etree._Element) -> str:
 # -- controllers -----------------------------------------------------------------------------
 
 
-def _controllers(devices: etree._Element) -> None:
+def _controllers(devices: etree._Element) -> set[tuple[str | None, str | None]]:
+    """Insertion order and index assignment; returns the (type, index) pairs present."""
     ctrls = children(devices, "controller")
     if not ctrls:
-        return
+        return set()
     # read each controller's type and index once (attribute reads dominate this step)
     types: dict[int, str | None] = {}
     indexes: dict[int, int | None] = {}
@@ -281,9 +295,10 @@ def _controllers(devices: etree._Element) -> None:
     ordered = sorted_insert(ctrls, lambda c: types[id(c)], lambda c: indexes[id(c)], _is_companion)
     if ordered != ctrls:
         permute(devices, ctrls, ordered)
+    existing = {(types[id(c)], str(indexes[id(c)])) for c in ordered if indexes[id(c)] is not None}
     missing = [c for c in ordered if indexes[id(c)] is None]
     if not missing:
-        return
+        return existing
     used: dict[str | None, set[int]] = {}
     for c in ordered:
         i = indexes[id(c)]
@@ -299,6 +314,8 @@ def _controllers(devices: etree._Element) -> None:
         taken.add(i)
         lowest[ctype] = i + 1
         _set_after(c, "index", str(i), "type")
+        existing.add((ctype, str(i)))
+    return existing
 
 
 def _set_after(el: etree._Element, name: str, value: str, after: str) -> None:
@@ -330,19 +347,13 @@ def _insert_device(devices: etree._Element, el: etree._Element) -> None:
     devices.append(el)
 
 
-def _implicit_controllers(devices: etree._Element) -> None:
-    highest: dict[str, int] = {}
-    for disk in children(devices, "disk"):
-        t = child(disk, "target")
-        bus = None if t is None else aget(t, "bus")
-        if bus not in _DRIVE_BUSES:
-            continue
-        a = child(disk, "address")
-        if a is not None and aget(a, "type") == "drive":
-            n = int(aget(a, "controller", "0"))  # already respelled in decimal
-            if n > highest.get(bus, -1):
-                highest[bus] = n
-    existing = {(aget(c, "type"), aget(c, "index")) for c in children(devices, "controller")}
+def _implicit_controllers(
+    devices: etree._Element,
+    present: set[str],
+    highest: dict[str, int],
+    existing: set[tuple[str | None, str | None]],
+) -> None:
+    """Controllers libvirt adds for disks, virtio channels/consoles, smartcards, SCSI hostdevs."""
 
     def need(ctype: str, index: int) -> None:
         key = (ctype, str(index))
@@ -353,15 +364,17 @@ def _implicit_controllers(devices: etree._Element) -> None:
     for ctype, bus in IMPLICIT_DISK_CONTROLLERS:
         for i in range(highest.get(bus, -1) + 1):
             need(ctype, i)
-    for index in _virtio_serial_users(devices):
-        need("virtio-serial", index)
-    if child(devices, "smartcard") is not None:
+    if "channel" in present or "console" in present:
+        for index in _virtio_serial_users(devices):
+            need("virtio-serial", index)
+    if "smartcard" in present:
         need("ccid", 0)
-    for hd in children(devices, "hostdev"):
-        if aget(hd, "type") == "scsi":
-            a = child(hd, "address")
-            if a is not None and aget(a, "type") == "drive":
-                need("scsi", uint_prop(aget(a, "controller", "0"), "controller", "address"))
+    if "hostdev" in present:
+        for hd in children(devices, "hostdev"):
+            if aget(hd, "type") == "scsi":
+                a = child(hd, "address")
+                if a is not None and aget(a, "type") == "drive":
+                    need("scsi", int(aget(a, "controller", "0")))
 
 
 _DRIVE_BUSES = frozenset(bus for _, bus in IMPLICIT_DISK_CONTROLLERS)
