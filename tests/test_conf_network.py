@@ -164,6 +164,17 @@ CASES = [
     "<network><name>a</name><ip family='ipv6' address='fd00::1' prefix='64'><tftp root='/x'/></ip></network>",
     "<network><name>a</name><ip address='1.2.3.4' netmask='255.255.255.0' prefix='24'/></network>",
     "<network><name>a</name><ip address='fd00::1' prefix='64'/></network>",
+    "<network><name>a</name><ip address='192.168.122.1' prefix='24'/><route address='192.168.222.0' prefix='/abs' "
+    "gateway='192.168.122.10'/></network>",
+    "<network><name>a</name><ip address='192.168.122.1' prefix='24'/><route address='192.168.222.0' prefix='24' "
+    "gateway='192.168.122.10' metric='0'/></network>",
+    "<network><name>a</name><ip address='192.168.122.1' prefix='24'/><route address='192.168.222.5' prefix='24' "
+    "gateway='192.168.122.10'/></network>",
+    "<network><name>a</name><ip address='192.168.122.1' prefix='24'/><route address='192.168.222.0' "
+    "netmask='255.255.255.0' gateway='192.168.122.10' metric='5'/></network>",
+    "<network><name>a</name><ip family='ipv6' address='fd00::1' prefix='64'/><route family='ipv6' address='fd01::' "
+    "prefix='64' gateway='192.168.122.10'/></network>",
+    "<network><name>a</name><dns><srv service='abcdefghijklmnopqrstuvwxyz' protocol='tcp'/></dns></network>",
     "<network><name>a</name><ip address='1.2.3.1' netmask='255.0.255.0'><dhcp><range start='1.2.3.5' end='1.2.3.6'/>"
     "</dhcp></ip></network>",
 ]

@@ -766,10 +766,6 @@ def _parse_dns(dns: etree._Element, name: str) -> None:
         service = srv.get("service")
         if not service:
             raise _detail(f"missing required service attribute in DNS SRV record of network '{name}'")
-        if len(service) > 15:
-            raise _detail(
-                f"service attribute '{service}' in network '{name}' is too long, limit is 15 bytes"
-            )
         if not set(service) <= _SERVICE_CHARS:
             raise _detail(
                 f"invalid character in service attribute '{service}' in DNS SRV record of network '{name}'"
@@ -994,19 +990,66 @@ def _format_ip(ip: etree._Element) -> None:
 
 
 def _parse_route(route: etree._Element, name: str) -> None:
+    """A static route, with libvirt's checks (its messages start with the network name)."""
     family = route.get("family")
-    if family not in (None, "ipv4", "ipv6"):
-        raise xml_error(f"{name}: Unrecognized family '{family}' in route definition", domain=_E)
     address = route.get("address")
+    netmask = route.get("netmask")
+    gateway = route.get("gateway")
+    prefix = _prop_uint(route, "prefix")
+    metric = _prop_uint(route, "metric")
+    if metric == 0:
+        raise virt_error(
+            ErrorNumber.XML_ERROR,
+            "Invalid value for attribute 'metric' in element 'route': Zero is not permitted",
+            domain=ErrorDomain.XML,
+        )
     if not address:
         raise xml_error(f"{name}: Missing required address attribute in route definition", domain=_E)
-    gateway = route.get("gateway")
     if not gateway:
         raise xml_error(f"{name}: Missing required gateway attribute in route definition", domain=_E)
-    if _ip(address) is None:
+    addr, gw = _ip(address), _ip(gateway)
+    if addr is None:
         raise xml_error(f"{name}: Bad network address '{address}' in route definition", domain=_E)
-    if _ip(gateway) is None:
+    if gw is None:
         raise xml_error(f"{name}: Bad gateway address '{gateway}' in route definition", domain=_E)
+    mask = None
+    if family in (None, "ipv4"):
+        label = "No family" if family is None else "IPv4 family"
+        if addr.version != 4:
+            raise xml_error(f"{name}: {label} specified for non-IPv4 address '{address}' in route definition", domain=_E)
+        if gw.version != 4:
+            raise xml_error(f"{name}: {label} specified for non-IPv4 gateway '{address}' in route definition", domain=_E)
+        if netmask:
+            mask = _ip(netmask)
+            if mask is None:
+                raise xml_error(f"{name}: Bad netmask address '{netmask}' in route definition", domain=_E)
+            if mask.version != 4:
+                raise xml_error(
+                    f"{name}: Invalid netmask '{netmask}' for address '{address}' (both must be IPv4)", domain=_E
+                )
+            if prefix is not None:
+                raise xml_error(f"{name}: Route definition cannot have both a prefix and a netmask", domain=_E)
+        if prefix is not None and prefix > 32:
+            raise xml_error(f"{name}: Invalid prefix {prefix} specified in route definition, must be 0 - 32", domain=_E)
+    elif family == "ipv6":
+        if addr.version != 6:
+            raise xml_error(f"{name}: ipv6 family specified for non-IPv6 address '{address}' in route definition", domain=_E)
+        if netmask:
+            raise xml_error(
+                f"{name}: Specifying netmask invalid for IPv6 address '{address}' in route definition", domain=_E
+            )
+        if gw.version != 6:
+            raise xml_error(
+                f"{name}: ipv6 specified for non-IPv6 gateway address '{gateway}' in route definition", domain=_E
+            )
+        if prefix is not None and prefix > 128:
+            raise xml_error(f"{name}: Invalid prefix {prefix} specified in route definition, must be 0 - 128", domain=_E)
+    else:
+        raise xml_error(f"{name}: Unrecognized family '{family}' in route definition", domain=_E)
+    width = mask if mask is not None else (prefix or 0)
+    net = _subnet(addr, width)
+    if net is None or net.network_address != addr:
+        raise xml_error(f"{name}: Address '{address}' in route definition is not a network address", domain=_E)
 
 
 # ---------------------------------------------------------------------------------------------
