@@ -112,17 +112,6 @@ def _is_companion(c: etree._Element) -> bool:
     return child(c, "master") is not None or (aget(c, "model") or "") in USB_COMPANION_PORTS
 
 
-def _int_attr(el: etree._Element, name: str, element: str) -> int | None:
-    raw = aget(el, name)
-    if raw is None:
-        return None
-    return prop_uint(raw, name, element)
-
-
-# ---------------------------------------------------------------------------------------------
-# the device pass
-
-
 def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: str, arch: str) -> None:
     """Run each device step whose device kind is present (one pass finds the kinds)."""
     hvm = os_type == "hvm"
@@ -321,14 +310,6 @@ def _controllers(devices: etree._Element) -> set[tuple[str | None, str | None]]:
 def _set_after(el: etree._Element, name: str, value: str, after: str) -> None:
     """Set an attribute right after another (libvirt's attribute order in the output)."""
     set_after(el, after, [(name, value)])
-
-
-def _add_controller(devices: etree._Element, ctype: str, index: int) -> None:
-    for c in children(devices, "controller"):
-        if aget(c, "type") == ctype and aget(c, "index") == str(index):
-            return
-    # libvirt appends implicit controllers after all the others
-    add(devices, "controller", None, (("type", ctype), ("index", str(index))))  # sorted later
 
 
 def _insert_device(devices: etree._Element, el: etree._Element) -> None:

@@ -200,11 +200,6 @@ def _boot(
     add(os_el, "boot", None, (("dev", "hd"),))
 
 
-def _clock(root: etree._Element) -> None:
-    if child(root, "clock") is None:
-        add(root, "clock", None, (("offset", "utc"),))
-
-
 def _lifecycle(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
     for tag, (default, allowed) in LIFECYCLE.items():
         els = idx.get(tag)

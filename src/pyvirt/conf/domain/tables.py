@@ -121,30 +121,6 @@ VIDEO_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {
     "qxl": (("ram", "65536"), ("vram", "65536")),
 }
 
-DOMAIN_RANK: dict[str, int] = {tag: i for i, tag in enumerate(DOMAIN_ORDER)}
-
-
-def reorder(parent: etree._Element, rank: dict[str, int], prune: bool = True) -> None:
-    """Sort ``parent``'s children into libvirt's order (stable); drop unknown ones if ``prune``."""
-    kids = list(parent)
-    keyed = []
-    last = -1
-    in_order = True
-    for child in kids:
-        r = rank.get(child.tag) if isinstance(child.tag, str) else None
-        if r is None:
-            if prune:
-                parent.remove(child)
-                continue
-            r = last
-        if r < last:
-            in_order = False
-        last = max(last, r)
-        keyed.append((r, child))
-    if in_order:
-        return
-    keyed.sort(key=lambda item: item[0])
-    parent[:] = [child for _, child in keyed]
 
 
 def _rank_tables() -> dict[str, dict[str, int]]:
