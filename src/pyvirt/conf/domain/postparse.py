@@ -165,6 +165,18 @@ def _vcpus(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
     el = els[0] if els else None
     if el is None:
         el = add(root, "vcpu", "1")
+    else:
+        text = el.text or ""
+        if not text.isdigit() or int(text) > 0xFFFFFFFF:
+            raise err(ErrorNumber.XML_ERROR, "maximum vcpus count must be an integer")
+        if int(text) == 0:
+            raise err(ErrorNumber.INTERNAL_ERROR, "CPU IDs in <numa> exceed the <vcpu> count")
+        current = aget(el, "current")
+        if current is not None and uint_prop(current, "current", "vcpu") > int(text):
+            raise err(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "maximum vCPU count must not be less than current vCPU count",
+            )
     if aget(el, "placement") is None:
         aset(el, "placement", "static")
 
