@@ -31,7 +31,7 @@ def table(header: list[str], rows: list[list[str]], *, show_header: bool = True)
     """Render rows under header in virsh's column layout."""
     cells = [[safe_cell(c) for c in row] for row in rows]
     head = [safe_cell(c) for c in header]
-    widths = [display_width(h) for h in head]
+    widths = [display_width(h) if show_header else 0 for h in head]
     for row in cells:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], display_width(cell))
@@ -49,6 +49,8 @@ def table(header: list[str], rows: list[list[str]], *, show_header: bool = True)
     if show_header:
         lines.append(render(head))
         lines.append("-" * sum(w + 3 for w in widths) + "\n")
+    if not cells:
+        return "".join(lines)
     for row in cells:
         lines.append(render(row))
     return "".join(lines)

@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
             ctl.error("failed to connect to the hypervisor")
             ctl.error(exc.message)
             return 1
+        except Exception as exc:  # noqa: BLE001 - never a traceback for a bad URI
+            ctl.error("failed to connect to the hypervisor")
+            ctl.error(f"internal error: {type(exc).__name__}: {exc}")
+            return 1
     try:
         if not rest:
             from .interactive import run_interactive

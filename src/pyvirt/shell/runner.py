@@ -39,6 +39,9 @@ def run_commands(ctl: Control, commands: list[ParsedCommand]) -> bool:
             except VirtError as exc:
                 ctl.error(exc.message)
                 ok = False
+            except Exception as exc:  # noqa: BLE001 - a bug must not kill the whole script
+                ctl.error(f"internal error: {type(exc).__name__}: {exc}")
+                ok = False
             except KeyboardInterrupt:
                 ctl.error("operation interrupted")  # Ctrl-C safety net (not a virsh message)
                 ok = False

@@ -77,26 +77,33 @@ def read_file(path: str) -> str:
 
 
 def parse_scaled(cmd: ParsedCommand, name: str, default_scale: int, maximum: int) -> int | None:
-    """A scaled integer option (``512M``, ``1G``...) in units of ``default_scale`` bytes."""
+    """A scaled integer option (``512M``, ``1G``...) in bytes, ``default_scale`` without a unit.
+
+    Errors are virsh's: its own 'Scaled numeric value' line, followed by the library's
+    reason when the library found one (an unknown suffix, an overflow).
+    """
     text = cmd.get(name)
     if text is None:
         return None
-    value = scaled_value(str(text), default_scale, maximum)
-    if value is None:
-        raise CommandError(f"Scaled numeric value '{text}' for <{name}> option is malformed or out of range")
-    return value
+    try:
+        return scaled_value(str(text), default_scale, maximum)
+    except ValueError as exc:
+        first = f"Scaled numeric value '{text}' for <{name}> option is malformed or out of range"
+        raise CommandError(first, *([str(exc)] if str(exc) else [])) from None
 
 
-_SUFFIX = {"": None, "b": 1, "byte": 1, "bytes": 1}
+def scaled_value(text: str, default_scale: int, maximum: int) -> int:
+    """libvirt's virStrToLong_ullp + virScaleInteger: a number, an optional unit; bytes.
 
-
-def scaled_value(text: str, default_scale: int, maximum: int) -> int | None:
-    """libvirt's virScaleInteger over the text: number plus optional unit suffix; bytes."""
-    m = re.fullmatch(r"\s*(\+?\d+)(.*)", text)
+    Raises ValueError whose text is the library's message ('' when only the number was bad).
+    """
+    m = re.match(r"[ \t\n\v\f\r]*\+?(\d+)", text)
     if not m:
-        return None
+        raise ValueError("")
     number = int(m.group(1))
-    suffix = m.group(2)
+    if number > (1 << 64) - 1:
+        raise ValueError("")
+    suffix = text[m.end():]
     if not suffix:
         scale = default_scale
     else:
@@ -104,22 +111,15 @@ def scaled_value(text: str, default_scale: int, maximum: int) -> int | None:
         if low in ("b", "byte", "bytes"):
             scale = 1
         else:
-            unit = low[0]
-            rest = low[1:]
             powers = "kmgtpe"
-            if unit not in powers:
-                return None
-            if rest in ("", "ib"):
-                base = 1024
-            elif rest == "b":
-                base = 1000
-            else:
-                return None
+            unit, rest = low[0], low[1:]
+            if unit not in powers or rest not in ("", "ib", "b"):
+                raise ValueError(f"invalid argument: unknown suffix '{suffix}'")
+            base = 1000 if rest == "b" else 1024
             scale = base ** (powers.index(unit) + 1)
-    value = number * scale
-    if value > maximum:
-        return None
-    return value
+    if number and number > maximum // scale:
+        raise ValueError(f"numerical overflow: value too large: {number}")
+    return number * scale
 
 
 def int_option(cmd: ParsedCommand, name: str, *, unsigned: bool = False, minimum: int | None = None) -> int | None:

@@ -71,6 +71,8 @@ def cmd_list(ctl: Control, cmd: ParsedCommand) -> bool:
     states = [s for s in ("running", "paused", "shutoff", "other") if f(f"state-{s}")]
     if states and not f("inactive"):
         active = None
+    if f("state-shutoff"):
+        active = False  # virsh 9.0 narrows to inactive domains whenever shut-off ones are asked for
     kwargs: dict = {}
     for yes, no, key in (
         ("persistent", "transient", "persistent"),
@@ -255,43 +257,58 @@ def cmd_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
 
 
 def print_xml(ctl: Control, cmd: ParsedCommand, xml: str) -> bool:
-    """Print an XML document, or with ``--xpath`` the matching nodes (``--wrap``: in <nodes>)."""
+    """Print an XML document, or with ``--xpath`` the matching nodes (``--wrap``: in <nodes>).
+
+    Matches virsh: nodes are serialised as libxml2 does (re-indented, double-quoted
+    attributes), one per line; an expression that is not a node set is an error; a syntax
+    error only gets libxml2's own complaint.
+    """
     xpath = opt_string(cmd, "xpath") if cmd.cmd.option("xpath") else None
-    wrap = cmd.flag("wrap")
     if xpath is None:
         ctl.print(xml)
         return True
     from lxml import etree
 
-    from pyvirt._core import xmlcore
-
-    root = etree.fromstring(xml.encode())
+    parser = etree.XMLParser(remove_blank_text=True)
+    root = etree.fromstring(xml.encode(), parser)
     try:
-        result = root.xpath(xpath)
+        result = root.getroottree().xpath(xpath)
     except etree.XPathError:
-        raise CommandError(f"Failed to evaluate XPath '{xpath}'") from None
-    if not isinstance(result, list):
-        if isinstance(result, bool):
-            text = "true" if result else "false"
-        elif isinstance(result, float) and result.is_integer():
-            text = str(int(result))
-        else:
-            text = str(result)
-        ctl.print(text + "\n")
+        ctl.out.flush()
+        ctl.err.write("XPath error : Invalid expression\n")
+        ctl.err.flush()
         return True
-    if wrap:
+    if not isinstance(result, list):
+        raise CommandError(f"internal error: Incorrect xpath '{xpath}'")
+    if cmd.flag("wrap"):
         wrapper = etree.Element("nodes")
         for node in result:
             if isinstance(node, etree._Element):
                 wrapper.append(_copy(node))
-        ctl.print(xmlcore.format(wrapper))
+            elif getattr(node, "is_text", False) or getattr(node, "is_tail", False):
+                if len(wrapper):
+                    wrapper[-1].tail = (wrapper[-1].tail or "") + str(node)
+                else:
+                    wrapper.text = (wrapper.text or "") + str(node)
+        ctl.print(_dump(wrapper) + "\n")
         return True
+    out = []
     for node in result:
         if isinstance(node, etree._Element):
-            ctl.print(xmlcore.format(_copy(node)))
+            out.append(_dump(_copy(node)))
+        elif getattr(node, "is_attribute", False):
+            value = str(node).replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+            out.append(f' {node.attrname}="{value}"')
         else:
-            ctl.print(f"{node}\n")
+            out.append(str(node))
+    ctl.print("".join(f"{text}\n" for text in out))
     return True
+
+
+def _dump(node) -> str:
+    from lxml import etree
+
+    return etree.tostring(node, pretty_print=True, encoding="unicode", with_tail=False).rstrip("\n")
 
 
 def _copy(node):
@@ -313,7 +330,7 @@ def cmd_define(ctl: Control, cmd: ParsedCommand) -> bool:
         dom = ctl.conn.define_domain(xml, validate=cmd.flag("validate"))
     except VirtError as exc:
         raise _fail(f"Failed to define domain from {path}", exc) from None
-    ctl.print(f"Domain '{dom.name}' defined from {path}\n")
+    ctl.print_extra(f"Domain '{dom.name}' defined from {path}\n")
     return True
 
 
@@ -325,7 +342,7 @@ def cmd_create(ctl: Control, cmd: ParsedCommand) -> bool:
         dom = ctl.conn.create_domain(xml, paused=cmd.flag("paused"), validate=cmd.flag("validate"))
     except VirtError as exc:
         raise _fail(f"Failed to create domain from {path}", exc) from None
-    ctl.print(f"Domain '{dom.name}' created from {path}\n")
+    ctl.print_extra(f"Domain '{dom.name}' created from {path}\n")
     return True
 
 
@@ -345,7 +362,7 @@ def cmd_undefine(ctl: Control, cmd: ParsedCommand) -> bool:
         )
     except VirtError as exc:
         raise _fail(f"Failed to undefine domain '{name}'", exc) from None
-    ctl.print(f"Domain '{name}' has been undefined\n")
+    ctl.print_extra(f"Domain '{name}' has been undefined\n")
     return True
 
 
@@ -363,7 +380,7 @@ def cmd_start(ctl: Control, cmd: ParsedCommand) -> bool:
         dom.start(paused=cmd.flag("paused"))
     except VirtError as exc:
         raise _fail(f"Failed to start domain '{dom.name}'", exc) from None
-    ctl.print(f"Domain '{dom.name}' started\n")
+    ctl.print_extra(f"Domain '{dom.name}' started\n")
     return True
 
 
@@ -375,7 +392,7 @@ def _simple(verb_ok: str, verb_fail: str, action):
             action(dom, cmd)
         except VirtError as exc:
             raise _fail(f"Failed to {verb_fail} domain '{name}'", exc) from None
-        ctl.print(f"Domain '{name}' {verb_ok}\n")
+        ctl.print_extra(f"Domain '{name}' {verb_ok}\n")
         return True
 
     return handler
@@ -405,8 +422,8 @@ def _impact(cmd: ParsedCommand) -> dict:
 def cmd_setmem(ctl: Control, cmd: ParsedCommand) -> bool:
     impact = _impact(cmd)
     dom = lookup_domain(ctl, cmd)
-    kib = parse_scaled(cmd, "size", 1024, (1 << 64) - 1)
-    dom.set_memory(kib // 1024, **impact)
+    size = parse_scaled(cmd, "size", 1024, (1 << 64) - 1)
+    dom.set_memory((size + 1023) // 1024, **impact)
     return True
 
 
@@ -414,9 +431,9 @@ def cmd_setmem(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_setmaxmem(ctl: Control, cmd: ParsedCommand) -> bool:
     impact = _impact(cmd)
     dom = lookup_domain(ctl, cmd)
-    kib = parse_scaled(cmd, "size", 1024, (1 << 64) - 1)
+    size = parse_scaled(cmd, "size", 1024, (1 << 64) - 1)
     try:
-        dom.set_max_memory(kib // 1024, **impact)
+        dom.set_max_memory((size + 1023) // 1024, **impact)
     except VirtError as exc:
         raise _fail("Unable to change MaxMemorySize", exc) from None
     return True
@@ -475,7 +492,7 @@ def cmd_autostart(ctl: Control, cmd: ParsedCommand) -> bool:
         verb = "unmark" if disable else "mark"
         raise _fail(f"Failed to {verb} domain '{dom.name}' as autostarted", exc) from None
     word = "unmarked" if disable else "marked"
-    ctl.print(f"Domain '{dom.name}' {word} as autostarted\n")
+    ctl.print_extra(f"Domain '{dom.name}' {word} as autostarted\n")
     return True
 
 
@@ -483,11 +500,8 @@ def cmd_autostart(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_domrename(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd, by_id=False)
     new = opt_string(cmd, "new-name")
-    try:
-        dom.rename(new)
-    except VirtError as exc:
-        raise _fail("Failed to rename domain", exc) from None
-    ctl.print("Domain successfully renamed\n")
+    dom.rename(new)
+    ctl.print_extra("Domain successfully renamed\n")
     return True
 
 
@@ -518,7 +532,7 @@ def cmd_desc(ctl: Control, cmd: ParsedCommand) -> bool:
             dom.set_metadata(kind, text, **impact)
         except VirtError as exc:
             raise _fail(f"Failed to set new domain {'title' if title else 'description'}", exc) from None
-        ctl.print(f"Domain {'title' if title else 'description'} updated successfully")
+        ctl.print_extra(f"Domain {'title' if title else 'description'} updated successfully")
         return True
     try:
         text = dom.metadata(kind, **_meta_impact(impact))
@@ -527,7 +541,7 @@ def cmd_desc(ctl: Control, cmd: ParsedCommand) -> bool:
     if text:
         ctl.print(text)
     else:
-        ctl.print(f"No {'title' if title else 'description'} for domain: {dom.name}")
+        ctl.print_extra(f"No {'title' if title else 'description'} for domain: {dom.name}")
     return True
 
 
@@ -553,11 +567,11 @@ def cmd_metadata(ctl: Control, cmd: ParsedCommand) -> bool:
         raise CommandError("namespace key is required when modifying metadata")
     if cmd.flag("remove"):
         dom.set_metadata(kind, None, key, uri, **impact)
-        ctl.print("Metadata removed\n")
+        ctl.print_extra("Metadata removed\n")
         return True
     if value is not None:
         dom.set_metadata(kind, str(value) or None, key, uri, **impact)
-        ctl.print("Metadata modified\n")
+        ctl.print_extra("Metadata modified\n")
         return True
     if cmd.flag("edit"):
         try:
@@ -568,7 +582,7 @@ def cmd_metadata(ctl: Control, cmd: ParsedCommand) -> bool:
         if text is None:
             return False
         dom.set_metadata(kind, text or None, key, uri, **impact)
-        ctl.print("Metadata modified\n")
+        ctl.print_extra("Metadata modified\n")
         return True
     ctl.print(dom.metadata(kind, uri, **impact) + "\n")
     return True
@@ -599,8 +613,7 @@ def run_job(ctl: Control, dom, label: str, verbose: bool, action) -> None:
             if verbose and worker.is_alive():
                 percent = _job_percent(dom)
                 if percent is not None:
-                    ctl.print(f"\r{label}: [{percent:3d} %]")
-                    ctl.out.flush()
+                    _progress(ctl, label, percent)
     except KeyboardInterrupt:
         abort = getattr(dom, "abort_job", None)
         if callable(abort):
@@ -614,7 +627,13 @@ def run_job(ctl: Control, dom, label: str, verbose: bool, action) -> None:
     if "error" in result:
         raise result["error"]
     if verbose:
-        ctl.print(f"\r{label}: [100 %]\n")
+        _progress(ctl, label, 100)
+
+
+def _progress(ctl: Control, label: str, percent: int) -> None:
+    """virsh's job progress: a carriage-return line on stderr, no newline."""
+    ctl.err.write(f"\r{label}: [{percent:3d} %]")
+    ctl.err.flush()
 
 
 def _job_percent(dom) -> int | None:
@@ -642,7 +661,7 @@ def cmd_save(ctl: Control, cmd: ParsedCommand) -> bool:
         run_job(ctl, dom, "Save", cmd.flag("verbose"), lambda: dom.save(path, xml))
     except VirtError as exc:
         raise _fail(f"Failed to save domain '{name}' to {path}", exc) from None
-    ctl.print(f"Domain '{name}' saved to {path}\n")
+    ctl.print_extra(f"\nDomain '{name}' saved to {path}\n")
     return True
 
 
@@ -654,7 +673,7 @@ def cmd_restore(ctl: Control, cmd: ParsedCommand) -> bool:
         ctl.conn.restore(path, xml)
     except VirtError as exc:
         raise _fail(f"Failed to restore domain from {path}", exc) from None
-    ctl.print(f"Domain restored from {path}\n")
+    ctl.print_extra(f"Domain restored from {path}\n")
     return True
 
 
@@ -666,7 +685,7 @@ def cmd_managedsave(ctl: Control, cmd: ParsedCommand) -> bool:
         run_job(ctl, dom, "Managedsave", cmd.flag("verbose"), lambda: dom.managed_save())
     except VirtError as exc:
         raise _fail(f"Failed to save domain '{name}' state", exc) from None
-    ctl.print(f"Domain '{name}' state saved by libvirt\n")
+    ctl.print_extra(f"\nDomain '{name}' state saved by libvirt\n")
     return True
 
 
@@ -679,13 +698,13 @@ def cmd_managedsave_remove(ctl: Control, cmd: ParsedCommand) -> bool:
     except VirtError as exc:
         raise _fail("Failed to check for domain managed save image", exc) from None
     if not has:
-        ctl.print(f"Domain '{name}' has no manage save image; removal skipped\n")
+        ctl.print_extra(f"Domain '{name}' has no manage save image; removal skipped")
         return True
     try:
         dom.managed_save_remove()
     except VirtError as exc:
         raise _fail(f"Failed to remove managed save image for domain '{name}'", exc) from None
-    ctl.print(f"Removed managedsave image for domain '{name}'")
+    ctl.print_extra(f"Removed managedsave image for domain '{name}'")
     return True
 
 
@@ -719,11 +738,11 @@ def cmd_edit(ctl: Control, cmd: ParsedCommand) -> bool:
     if edited is None:
         return False
     if edited == original:
-        ctl.print(f"Domain '{dom.name}' XML configuration not changed.\n")
+        ctl.print_extra(f"Domain '{dom.name}' XML configuration not changed.\n")
         return True
     try:
         new = ctl.conn.define_domain(edited, validate=not cmd.flag("skip-validate"))
     except VirtError as exc:
         raise _fail("Failed to define domain", exc) from None
-    ctl.print(f"Domain '{new.name}' XML configuration edited.\n")
+    ctl.print_extra(f"Domain '{new.name}' XML configuration edited.\n")
     return True

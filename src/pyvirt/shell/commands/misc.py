@@ -41,11 +41,12 @@ def _shell_quote(text: str) -> str:
 def cmd_echo(ctl: Control, cmd: ParsedCommand) -> bool:
     """Print the arguments back (virsh's parser test aid), optionally shell/XML escaped."""
     shell, xml, split, err = (cmd.flag(f) for f in ("shell", "xml", "split", "err"))
-    if shell and xml:
-        raise CommandError("Options --shell and --xml are mutually exclusive")
+    for a, b in (("shell", "xml"), ("shell", "split"), ("xml", "split")):
+        if cmd.flag(a) and cmd.flag(b):
+            raise CommandError(f"Options --{a} and --{b} are mutually exclusive")
     words: list[str] = []
     for arg in cmd.argv("string"):
-        items = _split_commas(arg) if split else [arg]
+        items = (_split_commas(arg) if arg else []) if split else [arg]
         formatted = []
         for item in items:
             if xml:

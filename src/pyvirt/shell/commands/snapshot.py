@@ -65,9 +65,9 @@ def cmd_snapshot_create(ctl: Control, cmd: ParsedCommand) -> bool:
     xml = read_file(path) if path else "<domainsnapshot/>"
     snap = dom.create_snapshot(xml, **_create_flags(cmd))
     if path:
-        ctl.print(f"Domain snapshot {snap.name} created from '{path}'")
+        ctl.print_extra(f"Domain snapshot {snap.name} created from '{path}'")
     else:
-        ctl.print(f"Domain snapshot {snap.name} created")
+        ctl.print_extra(f"Domain snapshot {snap.name} created")
     return True
 
 
@@ -143,7 +143,7 @@ def cmd_snapshot_create_as(ctl: Control, cmd: ParsedCommand) -> bool:
         ctl.print("\n")
         return True
     snap = dom.create_snapshot(xml, **_create_flags(cmd))
-    ctl.print(f"Domain snapshot {snap.name} created")
+    ctl.print_extra(f"Domain snapshot {snap.name} created")
     return True
 
 
@@ -161,7 +161,7 @@ def cmd_snapshot_current(ctl: Control, cmd: ParsedCommand) -> bool:
         snap = dom.lookup_snapshot(target)
         xml = snap.xml(secure=True)
         dom.create_snapshot(xml, redefine=True, current=True)
-        ctl.print(f"Snapshot {target} set as current")
+        ctl.print_extra(f"Snapshot {target} set as current")
         return True
     if not dom.has_current_snapshot():
         raise CommandError(f"domain '{dom.name}' has no current snapshot")
@@ -350,7 +350,7 @@ def cmd_snapshot_revert(ctl: Control, cmd: ParsedCommand) -> bool:
     snap = _lookup(ctl, cmd, dom)
     snap.revert(running=cmd.flag("running"), paused=cmd.flag("paused"), force=cmd.flag("force"),
                 reset_nvram=cmd.flag("reset-nvram"))
-    ctl.print(f"Domain snapshot {snap.name} reverted\n")
+    ctl.print_extra(f"Domain snapshot {snap.name} reverted\n")
     return True
 
 
@@ -365,9 +365,9 @@ def cmd_snapshot_delete(ctl: Control, cmd: ParsedCommand) -> bool:
     except VirtError as exc:
         raise CommandError(f"Failed to delete snapshot {name}", lib_message(exc)) from None
     if cmd.flag("children-only"):
-        ctl.print(f"Domain snapshot {name} children deleted\n")
+        ctl.print_extra(f"Domain snapshot {name} children deleted\n")
     else:
-        ctl.print(f"Domain snapshot {name} deleted\n")
+        ctl.print_extra(f"Domain snapshot {name} deleted\n")
     return True
 
 
@@ -384,7 +384,7 @@ def cmd_snapshot_edit(ctl: Control, cmd: ParsedCommand) -> bool:
     if edited is None:
         return False
     if edited == original:
-        ctl.print(f"Snapshot {name} XML configuration not changed.\n")
+        ctl.print_extra(f"Snapshot {name} XML configuration not changed.\n")
         return True
     try:
         new = dom.create_snapshot(edited, redefine=True, current=was_current)
@@ -395,5 +395,5 @@ def cmd_snapshot_edit(ctl: Control, cmd: ParsedCommand) -> bool:
             raise CommandError(f"cannot change snapshot name from {name} to {new.name}")
         if cmd.flag("rename"):
             snap.delete(metadata_only=True)
-    ctl.print(f"Snapshot {new.name} edited.\n")
+    ctl.print_extra(f"Snapshot {new.name} edited.\n")
     return True

@@ -1,0 +1,106 @@
+"""Domain commands on test:///default and on a custom node file, compared with real virsh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .harness import DATA, assert_same
+
+URI = ["-c", "test:///default"]
+NODE = ["-c", f"test://{DATA / 'node.xml'}"]
+
+SCRIPTS = {
+    "lookup": "list; list --all; domstate test; domstate test --reason; domid test; domuuid test; "
+              "domname 1; domname 6695eb01-f6a4-8304-79aa-97f2502e193f; domid 6695eb01f6a4830479aa97f2502e193f; "
+              "domstate nosuch; domid 1; domuuid 1; domname 2",
+    "lifecycle": "define dom1.xml; dominfo d1; list --all; start d1; domstate d1 --reason; domid d1; "
+                 "suspend d1; domstate d1 --reason; resume d1; domstate d1 --reason; reboot d1; reset d1; "
+                 "shutdown d1; domstate d1 --reason; start d1; destroy d1; domstate d1 --reason; domid d1",
+    "errors": "define /nonexistent.xml; define node.xml; start test; shutdown nosuch; destroy test; "
+              "destroy test; suspend test; resume test; reboot test; reset test; shutdown test; "
+              "undefine test; dominfo test; domrename test x",
+    "transient": "create dom1.xml; list --all; list --transient; list --persistent --all; destroy d1; "
+                 "list --all; create dom2.xml --paused; domstate d2 --reason; list --state-paused; destroy d2",
+    "autostart": "define dom2.xml; autostart d2; list --all --autostart; list --all --no-autostart; "
+                 "autostart --disable d2; list --autostart --all",
+    "memory": "define dom1.xml; setmem d1 400000 --config; setmaxmem d1 2000000 --config; "
+              "dumpxml d1 --inactive; setmem d1 100G --config; setmem d1 1x; setmem test 1048576 --live; "
+              "setmem test 512M; dominfo d1",
+    "vcpus": "define dom1.xml; vcpucount d1; setvcpus d1 2 --config; vcpucount d1; "
+             "setvcpus d1 3 --config --maximum; vcpucount d1 --maximum --config; vcpucount test; "
+             "setvcpus test 1 --live; vcpucount test --live --active; vcpucount d1 --live --config",
+    "desc": "define dom1.xml; desc d1; desc d1 --title; desc d1 --title hello world; desc d1 --title; "
+            "desc d1 'new desc'; desc d1; desc d1 --config; list --all --title",
+    "metadata": "define dom2.xml; metadata d2 http://example.org/ns; "
+                "metadata d2 http://example.org/ns --key ex --set '<thing/>'; "
+                "metadata d2 http://example.org/ns; metadata d2 http://example.org/ns --remove; "
+                "metadata d2 http://example.org/ns; metadata d2 http://example.org/ns --set '<x/>'; "
+                "metadata d2 http://example.org/ns --edit --set '<x/>'",
+    "rename": "define dom2.xml; domrename d2 renamed; list --all --name; domrename renamed test; "
+              "domrename test x",
+    "undefine": "define dom2.xml; undefine d2; list --all; undefine nosuch; "
+                "define dom1.xml; start d1; undefine d1; list --all --transient; destroy d1; list --all",
+    "list-formats": "define dom1.xml; define dom2.xml; start d2; list --name; list --uuid; list --id; "
+                    "list --name --uuid --all; list --id --name --all; list --uuid --id --name --all; "
+                    "list --table --name; list --inactive; list --state-shutoff; list --state-running --state-shutoff; "
+                    "list --title --all; list --table --uuid",
+    "dumpxml": "dumpxml test; dumpxml test --inactive; dumpxml test --security-info; "
+               "dumpxml test --xpath //name; dumpxml test --xpath //disk/target --wrap; "
+               "dumpxml test --xpath 'string(//memory/@unit)'; dumpxml test --xpath 'count(//disk)'",
+    "managedsave": "managedsave test; list --all --managed-save; list --all; list --all --with-managed-save; "
+                   "dominfo test; start test; managedsave-remove test; managedsave test; "
+                   "managedsave-remove test; list --all --managed-save; managedsave-remove nosuch",
+    "save-restore": "save test /tmp/pyvirsh-test-save.img; list --all; domstate test --reason; "
+                    "restore /tmp/pyvirsh-test-save.img; domstate test --reason; restore /nonexistent.img",
+    "save-verbose": "save --verbose test /tmp/pyvirsh-test-save2.img; restore /tmp/pyvirsh-test-save2.img; "
+                    "managedsave --verbose test",
+    "readonly-connect": "connect test:///default --readonly; destroy test; define dom1.xml; list",
+    "host": "nodeinfo; capabilities; sysinfo; hostname; uri; version; version --daemon; maxvcpus",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_default_driver(name: str) -> None:
+    assert_same([*URI, SCRIPTS[name]])
+
+
+NODE_SCRIPTS = {
+    "listing": "list --all; list --all --name; domstate alpha --reason; dominfo beta; net-list --all",
+    "lifecycle": "start alpha; list; destroy alpha; list --all; undefine beta; list --all",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NODE_SCRIPTS))
+def test_node_file(name: str) -> None:
+    assert_same([*NODE, NODE_SCRIPTS[name]])
+
+
+@pytest.mark.xfail(reason="pyvirt's test driver lists running domains for INACTIVE|RUNNING "
+                          "(libvirt: both filters must hold, so none)", strict=False)
+def test_list_inactive_and_running() -> None:
+    assert_same([*URI, "list --inactive --state-running; list --inactive --state-paused --state-running"])
+
+
+def test_dominfo_running() -> None:
+    assert_same([*URI, "dominfo test; dominfo 1; dominfo 6695eb01-f6a4-8304-79aa-97f2502e193f"])
+
+
+@pytest.mark.xfail(reason="pyvirt's driver serialises custom metadata with single-quoted "
+                          "attributes; libvirt dumps it with libxml2 (double quotes)", strict=False)
+def test_metadata_attributes() -> None:
+    assert_same([*URI, "define dom2.xml; metadata d2 http://example.org/ns --key ex --set '<t a=\"1\"/>'; "
+                       "metadata d2 http://example.org/ns; dumpxml d2"])
+
+
+def test_edit_through_editor(tmp_path: Path) -> None:
+    """edit runs $EDITOR on the XML and redefines the domain from the result."""
+    editor = tmp_path / "ed.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/<memory unit=.KiB.>1048576/<memory unit=\"KiB\">2097152/' \"$1\"\n")
+    editor.chmod(0o755)
+    unchanged = tmp_path / "true.sh"
+    unchanged.write_text("#!/bin/sh\nexit 0\n")
+    unchanged.chmod(0o755)
+    assert_same([*URI, "define dom1.xml; edit d1; dumpxml d1 --inactive"], env={"EDITOR": str(editor)})
+    assert_same([*URI, "define dom1.xml; edit d1"], env={"EDITOR": str(unchanged)})
