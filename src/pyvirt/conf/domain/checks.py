@@ -317,13 +317,6 @@ def _other_devices(root: etree._Element) -> None:
         msi = child(shm, "msi")
         if msi is not None and aget(msi, "enabled", "yes") == "yes" and child(shm, "server") is None:
             raise fail(ErrorNumber.XML_ERROR, "msi option is only supported with a server")
-    for nic in _devices(root, "interface"):
-        drv = child(nic, "driver")
-        if drv is None:
-            continue
-        queues = aget(drv, "queues")
-        if queues is not None and not queues.strip().isdigit():
-            raise invalid_prop("queues", "driver", queues, "Expected non-negative integer value")
     for addr in root.iter("address"):
         if aget(addr, "type") == "usb" and aget(addr, "port") is not None:
             parts = aget(addr, "port", "").split(".")

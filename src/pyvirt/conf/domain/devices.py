@@ -17,7 +17,7 @@ from ..._core.xmlcore import get as aget
 from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..units import parse_scaled
-from ..values import generate_mac, normalize_mac, prop_uint, uint_prop
+from ..values import generate_mac, invalid_prop, normalize_mac, prop_uint, uint_prop
 from .address import normalize_address
 from .attrs import set_after, set_after_last_of, set_first
 from .tables import (
@@ -676,6 +676,7 @@ def _graphics(devices: etree._Element) -> None:
             continue
         port = aget(g, "port")
         autoport = aget(g, "autoport")
+        _check_ports(g, gtype)
         if gtype == "vnc" or gtype == "rdp":
             auto = autoport == "yes" or port is None or port == "-1"
             for name in ("port", "autoport"):
@@ -700,6 +701,40 @@ def _graphics(devices: etree._Element) -> None:
                 _reinsert_after_type(g, pairs)
 
 
+def _int_text(raw: str) -> bool:
+    s = raw.strip()
+    return bool(s) and (s[1:] if s[0] in "+-" else s).isdigit()
+
+
+def _check_ports(g: etree._Element, gtype: str | None) -> None:
+    """Port numbers libvirt cannot read, with its per-type wording."""
+    for name in ("port", "tlsPort"):
+        raw = aget(g, name)
+        if raw is None or _int_text(raw):
+            continue
+        if gtype == "spice":
+            raise invalid_prop(name, "graphics", raw, "Expected integer value")
+        if name == "port":
+            raise err(ErrorNumber.INTERNAL_ERROR, f"cannot parse {gtype} port {raw}")
+
+
+#: video model numbers: attribute -> (error code, libvirt's name for it)
+_VIDEO_NUMBERS = {
+    "vram": ErrorNumber.XML_ERROR,
+    "ram": ErrorNumber.XML_ERROR,
+    "vgamem": ErrorNumber.XML_ERROR,
+    "vram64": ErrorNumber.XML_ERROR,
+    "heads": ErrorNumber.INTERNAL_ERROR,
+}
+
+
+def _check_video_numbers(model: etree._Element) -> None:
+    for name, code in _VIDEO_NUMBERS.items():
+        raw = aget(model, name)
+        if raw is not None and not raw.strip().isdigit():
+            raise err(code, f"cannot parse video {name} '{raw}'")
+
+
 def _reinsert_after_type(el: etree._Element, pairs: list[tuple[str, str]]) -> None:
     set_after(el, "type", pairs)
 
@@ -719,6 +754,7 @@ def _videos(devices: etree._Element, default_type: str = "cirrus") -> None:
         model = child(video, "model")
         if model is None:
             model = add(video, "model")
+        _check_video_numbers(model)
         vtype = aget(model, "type")
         if vtype is None:
             vtype = default_type
@@ -751,6 +787,16 @@ def _interface_details(devices: etree._Element) -> None:
             if known:
                 aset(model, "type", known)
         ntype = aget(nic, "type")
+        mtype = aget(model, "type", "") if model is not None else ""
+        if ntype != "hostdev":
+            if mtype.startswith("virtio"):
+                drv = child(nic, "driver")
+                queues = aget(drv, "queues") if drv is not None else None
+                if queues is not None and not queues.strip().isdigit():
+                    raise invalid_prop("queues", "driver", queues, "Expected non-negative integer value")
+            else:
+                for drv in children(nic, "driver"):
+                    nic.remove(drv)  # driver options exist only for virtio NICs
         if ntype in ("hostdev", "vhostuser", "vdpa"):
             for fr in children(nic, "filterref"):
                 nic.remove(fr)
