@@ -78,7 +78,12 @@ def oracle_result(conn: object, text: str) -> tuple[str | None, int | None, str]
 
 
 def compare(conn: object, path: Path) -> Outcome:
-    text = path.read_text()
+    return compare_text(conn, path.read_text(), path.name)
+
+
+def compare_text(conn: object, text: str, name: str = "<text>") -> Outcome:
+    """Compare pyvirt with libvirt on one document given as text."""
+    path = Path(name)
     want_xml, want_code, want_msg = oracle_result(conn, text)
     try:
         got_xml = DomainDef.from_xml(text).to_xml(inactive=True)

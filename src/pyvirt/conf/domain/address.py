@@ -79,6 +79,14 @@ def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
         return
     changes: list[tuple[str, str]] = []
     all_zero = True
+    if atype == "ccw":
+        given = sum(aget(addr, name) is not None for name in ("cssid", "ssid", "devno"))
+        if 0 < given < 3:
+            raise virt_error(
+                ErrorNumber.INTERNAL_ERROR,
+                "Invalid partial specification for virtio ccw address",
+                domain=ErrorDomain.DOMAIN,
+            )
     if atype == "pci":
         zpci = child(addr, "zpci")
         if zpci is not None:

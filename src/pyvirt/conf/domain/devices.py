@@ -139,6 +139,10 @@ def post_parse_devices(root: etree._Element, devices: etree._Element, os_type: s
         _hostdevs(devices)
     if "filesystem" in present:
         _filesystems(devices)
+    if "watchdog" in present:
+        for dog in children(devices, "watchdog"):
+            if aget(dog, "action") is None:
+                aset(dog, "action", "reset")
     if "panic" in present:
         _drop_empty(devices, "panic")
     if "shmem" in present:

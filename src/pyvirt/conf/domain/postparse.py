@@ -495,7 +495,7 @@ def _pins(root: etree._Element) -> None:
 
 
 def _metadata(root: etree._Element) -> None:
-    """Only namespaced elements survive, one per namespace (the last one written)."""
+    """Only namespaced elements survive, one per namespace (the first one written)."""
     meta = child(root, "metadata")
     if meta is None:
         return
@@ -506,8 +506,9 @@ def _metadata(root: etree._Element) -> None:
             meta.remove(kid)
             continue
         if ns in last:
-            meta.remove(last[ns])
-        last[ns] = kid
+            meta.remove(kid)
+        else:
+            last[ns] = kid
 
 
 #: libvirt's distance of a NUMA node to itself
