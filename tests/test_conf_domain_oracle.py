@@ -9,7 +9,6 @@ so a regression names the rule. Skipped without libvirt-python.
 from __future__ import annotations
 
 import pytest
-
 from conformance.domain_oracle import compare_text
 
 HEAD = "<domain type='qemu'><name>probe</name><memory>1024</memory><os><type>hvm</type></os>"
