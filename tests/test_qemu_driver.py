@@ -86,7 +86,8 @@ class Harness:
     def serial(self, name: str = "g") -> Path:
         return self.root / f"{name}.serial"
 
-    def xml(self, name: str = "g", *, disk: Path | None = None, extra: str = "", description: str = "") -> str:
+    def xml(self, name: str = "g", *, disk: Path | None = None, extra: str = "", description: str = "",
+            machine: str = "pc") -> str:
         g = self.guest
         disk_xml = ""
         if disk is not None:
@@ -99,7 +100,7 @@ class Harness:
   <name>{name}</name>{desc}
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type>
+  <os><type arch='x86_64' machine='{machine}'>hvm</type>
     <kernel>{g.kernel}</kernel><initrd>{g.initrd}</initrd><cmdline>{g.cmdline}</cmdline></os>
   <features><acpi/></features>
   <on_reboot>restart</on_reboot>
@@ -217,8 +218,9 @@ def test_start_runs_the_guest_and_records_state(h: Harness) -> None:
     assert ("g", DomainEventType.STARTED, DomainEventStartedDetail.BOOTED) in h.events
 
 
-def test_acpi_shutdown(h: Harness) -> None:
-    ref = h.define_and_start()
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_acpi_shutdown(h: Harness, machine: str) -> None:
+    ref = h.define_and_start(machine=machine)
     pid = h.pid()
     h.wait_ready()
     started = time.monotonic()
