@@ -88,3 +88,67 @@ def test_probe_agrees_with_libvirt(libvirt_oracle: object, name: str) -> None:
         text = text.replace("<type>hvm</type>", "<type>xxx</type>")
     outcome = compare_text(libvirt_oracle, text, name)
     assert outcome.agree, outcome.reason
+
+
+# richer documents on a KVM x86_64 guest: one feature area each
+KVM_HEAD = (
+    "<domain type='kvm'><name>probe</name><memory>1048576</memory>"
+    "<os><type arch='x86_64' machine='pc'>hvm</type>{os}</os>"
+)
+KVM_PROBES = {
+ 'fs': "<devices><filesystem type='mount' accessmode='mapped'><driver type='path' wrpolicy='immediate'/><source dir='/a'/><target dir='t'/><readonly/></filesystem><filesystem type='ram'><source usage='1024' units='KiB'/><target dir='r'/></filesystem></devices>",
+ 'sound': "<devices><sound model='ich6'><codec type='micro'/></sound><sound model='es1370'/></devices>",
+ 'hub-redir': "<devices><controller type='usb' model='piix3-uhci'/><hub type='usb'/><redirdev bus='usb' type='spicevmc'/><redirdev bus='usb' type='tcp'><source mode='connect' host='localhost' service='4000'/></redirdev></devices>",
+ 'smartcard': "<devices><smartcard mode='host-certificates'><certificate>a</certificate><certificate>b</certificate><certificate>c</certificate></smartcard></devices>",
+ 'rng': "<devices><rng model='virtio'><rate bytes='1234' period='2000'/><backend model='egd' type='tcp'><source mode='connect' host='1.2.3.4' service='1234'/></backend></rng></devices>",
+ 'tpm': "<devices><tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm0'/></backend></tpm></devices>",
+ 'tpm-emu': "<devices><tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm></devices>",
+ 'balloon': "<devices><memballoon model='virtio' autodeflate='on'><stats period='10'/></memballoon></devices>",
+ 'panic': "<devices><panic model='hyperv'/></devices>",
+ 'shmem': "<devices><shmem name='s'><model type='ivshmem-plain'/><size unit='M'>4</size></shmem></devices>",
+ 'iommu': "<devices><iommu model='intel'><driver intremap='on' caching_mode='on'/></iommu></devices>",
+ 'vsock': "<devices><vsock model='virtio'><cid auto='yes'/></vsock></devices>",
+ 'features': "<features><acpi/><apic eoi='on'/><pae/><hap state='on'/><hyperv><relaxed state='on'/><vapic state='on'/><spinlocks state='on' retries='4096'/></hyperv><kvm><hidden state='on'/></kvm><vmport state='off'/><smm state='on'/><ioapic driver='kvm'/></features>",
+ 'clock': "<clock offset='localtime'><timer name='rtc' tickpolicy='catchup'/><timer name='pit' tickpolicy='delay'/><timer name='hpet' present='no'/></clock>",
+ 'clock-variable': "<clock offset='variable' adjustment='123' basis='utc'/>",
+ 'pm-perf': "<pm><suspend-to-disk enabled='no'/><suspend-to-mem enabled='yes'/></pm><perf><event name='cmt' enabled='yes'/></perf>",
+ 'seclabel': "<seclabel type='dynamic' model='selinux' relabel='yes'/><seclabel type='none' model='dac'/>",
+ 'seclabel-static': "<seclabel type='static' model='dac' relabel='no'><label>1:1</label></seclabel>",
+ 'memtune': "<memtune><hard_limit unit='G'>1</hard_limit><soft_limit>1000</soft_limit><swap_hard_limit unit='M'>2000</swap_hard_limit></memtune>",
+ 'blkiotune': "<blkiotune><weight>800</weight><device><path>/dev/sda</path><weight>400</weight><read_bytes_sec>1000</read_bytes_sec></device></blkiotune>",
+ 'membacking': "<memoryBacking><hugepages><page size='2' unit='M'/></hugepages><nosharepages/><locked/><source type='memfd'/><access mode='shared'/><allocation mode='immediate' threads='4'/></memoryBacking>",
+ 'sysinfo': "<sysinfo type='smbios'><bios><entry name='vendor'>V</entry><entry name='date'>01/01/2020</entry></bios><system><entry name='manufacturer'>M</entry></system></sysinfo>",
+ 'os-direct': "",
+ 'bootmenu': "",
+ 'resource': "<resource><partition>/machine/x</partition></resource>",
+ 'cputune': "<vcpu>4</vcpu><cputune><shares>2048</shares><period>1000000</period><quota>-1</quota><emulatorpin cpuset='1-3'/><emulator_period>1000</emulator_period></cputune>",
+ 'genid': "<genid>e9392370-2917-565e-692b-d057f46512d6</genid>",
+ 'title': "<title>T</title><description>D &amp; x</description>",
+ 'interface-network': "<devices><interface type='network'><mac address='52:54:00:11:22:33'/><source network='default' portgroup='pg'/><model type='virtio'/><driver name='vhost' queues='4' txmode='iothread' ioeventfd='on' event_idx='off'><host csum='off'/><guest tso4='off'/></driver><link state='down'/><mtu size='1500'/><boot order='1'/></interface></devices>",
+ 'interface-bridge': "<devices><interface type='bridge'><mac address='52:54:00:11:22:34'/><source bridge='br0'/><virtualport type='openvswitch'/><vlan><tag id='42'/></vlan><bandwidth><inbound average='1000'/></bandwidth><target dev='vnet7'/><model type='e1000'/></interface></devices>",
+ 'interface-direct': "<devices><interface type='direct'><mac address='52:54:00:11:22:35'/><source dev='eth0' mode='vepa'/></interface></devices>",
+ 'interface-ethernet': "<devices><interface type='ethernet'><mac address='52:54:00:11:22:36'/><ip address='192.168.1.2' prefix='24'/><route address='0.0.0.0' gateway='192.168.1.1'/><script path='/bin/true'/></interface></devices>",
+ 'disk-network': "<devices><disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='nbd' name='x'><host name='h' port='10809'/></source><target dev='vda' bus='virtio'/></disk><disk type='network' device='cdrom'><source protocol='iscsi' name='iqn.x/1'><host name='h'/><auth username='u'><secret type='iscsi' usage='s'/></auth></source><target dev='hdc' bus='ide'/></disk></devices>",
+ 'disk-opts': "<devices><disk type='file' device='disk' snapshot='external'><driver name='qemu' type='qcow2' cache='none' io='native' discard='unmap' detect_zeroes='on'/><source file='/a.qcow2'/><backingStore type='file'><format type='raw'/><source file='/b.raw'/></backingStore><target dev='vda' bus='virtio'/><iotune><total_bytes_sec>1000</total_bytes_sec></iotune><serial>S1</serial><boot order='2'/><shareable/></disk></devices>",
+ 'disk-block-lun': "<devices><disk type='block' device='lun' sgio='unfiltered' rawio='yes'><source dev='/dev/sdb'/><target dev='sda' bus='scsi'/></disk></devices>",
+ 'disk-volume': "<devices><disk type='volume' device='disk'><source pool='p' volume='v'/><target dev='vdb'/></disk></devices>",
+ 'disk-usb-sd': "<devices><disk type='file' device='disk'><source file='/u'/><target dev='sda' bus='usb' removable='on'/></disk></devices>",
+ 'controllers-models': "<devices><controller type='scsi' model='virtio-scsi'><driver queues='4'/></controller><controller type='virtio-serial' ports='16' vectors='4'/><controller type='usb' model='qemu-xhci' ports='15'/><controller type='ide'/><controller type='sata'/></devices>",
+ 'chardevs': "<devices><serial type='file'><source path='/tmp/s' append='on'/><target type='isa-serial' port='0'><model name='isa-serial'/></target></serial><serial type='udp'><source mode='bind' host='0.0.0.0' service='2222'/><source mode='connect' host='1.2.3.4' service='2223'/></serial><parallel type='file'><source path='/tmp/p'/></parallel><channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel><channel type='pty'><target type='virtio'/></channel></devices>",
+ 'graphics-more': "<devices><graphics type='vnc' port='5900' autoport='no' keymap='en-us' sharePolicy='force-shared' passwd='p'/><graphics type='sdl' display=':0' fullscreen='yes'/><graphics type='spice' autoport='yes'><channel name='main' mode='secure'/><image compression='auto_glz'/><clipboard copypaste='no'/><gl enable='no'/></graphics></devices>",
+ 'hostdev-usb': "<devices><hostdev mode='subsystem' type='usb' managed='yes'><source startupPolicy='optional'><vendor id='0x1234'/><product id='0xbeef'/></source><boot order='2'/></hostdev></devices>",
+ 'hostdev-mdev': "<devices><hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source></hostdev></devices>",
+ 'memory-dimm': "<maxMemory slots='16' unit='KiB'>4194304</maxMemory><vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1048576'/></numa></cpu><devices><memory model='dimm'><target><size unit='MiB'>512</size><node>0</node></target></memory></devices>",
+ 'cpu-features': "<cpu mode='custom' match='minimum' check='partial'><model fallback='forbid'>Haswell</model><vendor>Intel</vendor><topology sockets='1' dies='1' cores='2' threads='2'/><cache mode='passthrough'/><feature policy='require' name='vmx'/><feature name='pcid'/></cpu><vcpu>4</vcpu>",
+ 'lifecycle-all': "<on_poweroff>preserve</on_poweroff><on_reboot>destroy</on_reboot><on_crash>coredump-restart</on_crash><on_lockfailure>poweroff</on_lockfailure>",
+ 'vcpus-detail': "<vcpu current='2'>4</vcpu><vcpus><vcpu id='0' enabled='yes' hotpluggable='no' order='1'/><vcpu id='1' enabled='yes' hotpluggable='yes' order='2'/><vcpu id='2' enabled='no' hotpluggable='yes'/><vcpu id='3' enabled='no' hotpluggable='yes'/></vcpus>",
+}
+
+KVM_OS = {'os-direct':"<kernel>/k</kernel><initrd>/i</initrd><cmdline>c</cmdline><dtb>/d</dtb>",'bootmenu':"<boot dev='cdrom'/><boot dev='hd'/><bootmenu enable='yes' timeout='3000'/><bios useserial='yes' rebootTimeout='0'/><smbios mode='host'/>"}
+
+
+@pytest.mark.parametrize("name", sorted(KVM_PROBES))
+def test_kvm_probe_agrees_with_libvirt(libvirt_oracle: object, name: str) -> None:
+    text = KVM_HEAD.format(os=KVM_OS.get(name, "")) + KVM_PROBES[name] + "</domain>"
+    outcome = compare_text(libvirt_oracle, text, name)
+    assert outcome.agree, outcome.reason

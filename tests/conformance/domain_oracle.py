@@ -49,10 +49,17 @@ def _mask_generated(root: etree._Element, source: etree._Element) -> None:
         mac = nic.find("mac")
         if mac is not None and (src is None or src.find("mac") is None):
             mac.set("address", "generated")
+        params = nic.find("virtualport/parameters")
+        if params is not None and params.get("interfaceid") and (
+            src is None or src.find("virtualport/parameters[@interfaceid]") is None
+        ):
+            params.set("interfaceid", "generated")
         target = nic.find("target")
+        src_target = None if src is None else src.find("target")
+        src_dev = "" if src_target is None else (src_target.get("dev") or "")
         if (
             target is not None
-            and (src is None or src.find("target") is None)
+            and (src_target is None or src_dev.startswith(("vnet", "macvtap", "macvlan")))
             and (target.get("dev") or "").startswith("testnet")
         ):
             nic.remove(target)

@@ -244,6 +244,8 @@ def _disks(root: etree._Element) -> None:
                 f"target '{dev}' duplicated for disk sources '{targets[dev]}' and '{name}'",
             )
         targets[dev] = name
+        if aget(disk, "sgio") == "unfiltered":
+            raise fail(ErrorNumber.CONFIG_UNSUPPORTED, "unfiltered sgio is no longer supported")
         dtype = aget(disk, "type")
         if aget(disk, "device") == "lun" and dtype != "block":
             proto = aget(src, "protocol") if src is not None else None
@@ -309,6 +311,19 @@ def _hostdevs(root: etree._Element) -> None:
                 raise fail(ErrorNumber.CONFIG_UNSUPPORTED, "Only one vgpu device can have 'ramfb' enabled")
 
 
+def _iommu(root: etree._Element) -> None:
+    for iommu in _devices(root, "iommu"):
+        drv = child(iommu, "driver")
+        if drv is not None and aget(drv, "intremap") == "on":
+            features = child(root, "features")
+            ioapic = child(features, "ioapic") if features is not None else None
+            if ioapic is None or aget(ioapic, "driver") != "qemu":
+                raise fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    "IOMMU interrupt remapping requires split I/O APIC (ioapic driver='qemu')",
+                )
+
+
 def _other_devices(root: etree._Element) -> None:
     for tpm in _devices(root, "tpm"):
         if child(tpm, "backend") is None:
@@ -333,6 +348,7 @@ GATED: tuple[tuple[tuple[str, ...], Callable[[etree._Element], None]], ...] = (
     (("devices/controller", "devices/redirdev"), _controllers),
     (("devices/disk",), _disks),
     (("devices/hostdev",), _hostdevs),
+    (("devices/iommu",), _iommu),
     (("devices/tpm", "devices/shmem", "devices/interface/driver", "devices/redirdev/address",
       "devices/hostdev/address", "devices/disk/address", "devices/input/address",
       "devices/hub/address", "devices/interface/address"), _other_devices),

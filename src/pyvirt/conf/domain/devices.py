@@ -9,6 +9,7 @@ Values that depend on a model are looked up in :mod:`.tables`.
 from __future__ import annotations
 
 import copy
+import uuid
 
 from lxml import etree
 
@@ -213,10 +214,12 @@ def _disk(disk: etree._Element) -> tuple[str, int] | None:
     if aget(disk, "type") == "vhostuser" and aget(disk, "snapshot") is None:
         aset(disk, "snapshot", "no")
     src = child(disk, "source")
-    if src is not None and aget(src, "protocol") == "gluster":
-        for host in children(src, "host"):
-            if aget(host, "port") is None and aget(host, "transport") != "unix":
-                aset(host, "port", "24007")
+    if src is not None:
+        port = NETWORK_DISK_PORTS.get(aget(src, "protocol") or "")
+        if port is not None:
+            for host in children(src, "host"):
+                if aget(host, "port") is None and aget(host, "transport") != "unix":
+                    aset(host, "port", port)
     if aget(target, "tray") == "closed":
         del target.attrib["tray"]  # only an open tray is written
     if src is not None:
@@ -250,6 +253,13 @@ def _disk(disk: etree._Element) -> tuple[str, int] | None:
         if layout is not None:
             return bus, int(aget(addr, "controller", "0"))  # already respelled in decimal
     return None
+
+
+#: default port of a network disk host, per protocol (libvirt fills it in when absent)
+NETWORK_DISK_PORTS = {
+    "nbd": "10809", "iscsi": "3260", "gluster": "24007", "sheepdog": "7000", "http": "80",
+    "https": "443", "ftp": "21", "ftps": "990", "tftp": "69", "ssh": "22", "vxhs": "9999",
+}  # fmt: skip
 
 
 def _backing_stores(disk: etree._Element) -> list[etree._Element]:
@@ -521,9 +531,9 @@ def _filesystems(devices: etree._Element) -> None:
     for fs in children(devices, "filesystem"):
         if aget(fs, "type") is None:
             aset(fs, "type", "mount")
-        if aget(fs, "type") == "mount" and aget(fs, "accessmode") is None:
+        if aget(fs, "accessmode") is None:
             drv = child(fs, "driver")
-            if drv is None or aget(drv, "type") in (None, "path", "handle"):
+            if drv is None or aget(drv, "type") != "virtiofs":
                 _insert_attr_after(fs, "accessmode", "passthrough", ("type",))
 
 
@@ -783,6 +793,10 @@ NET_MODELS = {m.lower(): m for m in (
 )}  # fmt: skip
 
 
+#: interface names libvirt generates itself, dropped from an inactive definition
+GENERATED_IFNAME_PREFIXES = ("vnet", "macvtap", "macvlan")
+
+
 def _interface_details(devices: etree._Element) -> None:
     for nic in children(devices, "interface"):
         model = child(nic, "model")
@@ -792,6 +806,22 @@ def _interface_details(devices: etree._Element) -> None:
                 aset(model, "type", known)
         ntype = aget(nic, "type")
         mtype = aget(model, "type", "") if model is not None else ""
+        for ip in children(nic, "ip"):
+            if aget(ip, "family") is None and aget(ip, "address") is not None:
+                _insert_attr_after(ip, "family", "ipv6" if ":" in aget(ip, "address") else "ipv4", ("address",))
+        target = child(nic, "target")
+        if target is not None and (aget(target, "dev") or "").startswith(GENERATED_IFNAME_PREFIXES):
+            # a name libvirt generated for a running guest: not part of the persistent config
+            target.attrib.pop("dev", None)
+            if not target.attrib:
+                nic.remove(target)
+        vport = child(nic, "virtualport")
+        if vport is not None and aget(vport, "type") == "openvswitch":
+            params = child(vport, "parameters")
+            if params is None:
+                params = add(vport, "parameters")
+            if aget(params, "interfaceid") is None:
+                aset(params, "interfaceid", str(uuid.uuid4()))
         if ntype != "hostdev":
             if mtype.startswith("virtio"):
                 drv = child(nic, "driver")

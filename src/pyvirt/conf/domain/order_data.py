@@ -4,7 +4,7 @@
 CHILD_ORDER_BY_PATH: dict[str, tuple[str, ...]] = {
     '.': ('name', 'uuid', 'genid', 'title', 'description', 'metadata', 'maxMemory', 'memory', 'currentMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'defaultiothread', 'cputune', 'numatune', 'resource', 'sysinfo', 'bootloader', 'bootloader_args', 'os', 'idmap', 'features', 'cpu', 'clock', 'on_poweroff', 'on_reboot', 'on_crash', 'on_lockfailure', 'pm', 'perf', 'devices', 'seclabel', 'keywrap', 'launchSecurity'),
     'cpu': ('model', 'vendor', 'topology', 'cache', 'maxphysaddr', 'feature', 'numa'),
-    'cputune': ('shares', 'period', 'quota', 'vcpupin', 'emulatorpin', 'iothreadpin', 'vcpusched', 'iothreadsched'),
+    'cputune': ('shares', 'period', 'quota', 'global_period', 'global_quota', 'emulator_period', 'emulator_quota', 'iothread_period', 'iothread_quota', 'vcpupin', 'emulatorpin', 'iothreadpin', 'vcpusched', 'iothreadsched', 'emulatorsched', 'cachetune', 'memorytune'),
     'devices': ('emulator', 'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'serial', 'parallel', 'console', 'channel', 'input', 'tpm', 'graphics', 'sound', 'audio', 'video', 'hostdev', 'redirdev', 'redirfilter', 'hub', 'watchdog', 'memballoon', 'rng', 'nvram', 'panic', 'shmem', 'memory', 'iommu', 'vsock', 'crypto'),
     'devices/audio': ('input', 'output', 'boot', 'alias', 'master', 'rom', 'acpi', 'address'),
     'devices/channel': ('source', 'protocol', 'log', 'target', 'alias', 'address'),
@@ -71,7 +71,7 @@ CHILD_ORDER_BY_PATH: dict[str, tuple[str, ...]] = {
     'devices/video': ('driver', 'model', 'boot', 'alias', 'master', 'rom', 'acpi', 'address'),
     'devices/video/model': ('resolution', 'acceleration'),
     'devices/vsock': ('cid', 'boot', 'alias', 'master', 'rom', 'acpi', 'address', 'driver'),
-    'features': ('acpi', 'apic', 'pae', 'gic', 'hyperv', 'ioapic', 'kvm', 'smm', 'pmu', 'hpt', 'htm', 'nested-hv', 'ccf-assist', 'cfpc', 'sbbc', 'ibs', 'pvspinlock', 'vmport'),
+    'features': ('acpi', 'apic', 'pae', 'hap', 'viridian', 'privnet', 'hyperv', 'kvm', 'pvspinlock', 'capabilities', 'pmu', 'vmport', 'gic', 'smm', 'ioapic', 'hpt', 'vmcoreinfo', 'htm', 'nested-hv', 'msrs', 'ccf-assist', 'xen', 'cfpc', 'sbbc', 'ibs', 'tcg', 'async-teardown'),
     'features/hyperv': ('relaxed', 'vapic', 'spinlocks', 'vpindex', 'runtime', 'synic', 'stimer', 'reset', 'vendor_id', 'frequencies', 'reenlightenment', 'tlbflush', 'ipi', 'evmcs', 'avic'),
     'features/kvm': ('hidden', 'hint-dedicated', 'poll-control', 'pv-ipi', 'dirty-ring'),
     'idmap': ('uid', 'gid'),

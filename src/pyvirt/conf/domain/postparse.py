@@ -308,6 +308,9 @@ def _cpu(root: etree._Element) -> None:
             "Non-empty feature list specified without CPU model",
             domain=ErrorDomain.CPU,
         )
+    for feature in children(cpu, "feature"):
+        if aget(feature, "policy") is None:
+            _attrs_first(feature, [("policy", "require")])
     topo = child(cpu, "topology")
     if topo is not None and aget(topo, "dies") is None:
         _attrs_after(topo, "sockets", [("dies", "1")])

@@ -64,6 +64,17 @@ HAND_ORDER: dict[str, tuple[str, ...]] = {
     "devices/console": _CHR,
     "devices/channel": _CHR,
     "devices/video": ("driver", "model") + _DEVICE_INFO,
+    # libvirt writes features in the order of its feature enumeration
+    "features": (
+        "acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "pvspinlock",
+        "capabilities", "pmu", "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo", "htm",
+        "nested-hv", "msrs", "ccf-assist", "xen", "cfpc", "sbbc", "ibs", "tcg", "async-teardown",
+    ),
+    "cputune": (
+        "shares", "period", "quota", "global_period", "global_quota", "emulator_period",
+        "emulator_quota", "iothread_period", "iothread_quota", "vcpupin", "emulatorpin",
+        "iothreadpin", "vcpusched", "iothreadsched", "emulatorsched", "cachetune", "memorytune",
+    ),
     "devices/vsock": ("cid", "boot", "alias", "master", "rom", "acpi", "address", "driver"),
     "devices/graphics": ("listen", "channel", "image", "streaming", "clipboard", "mouse",
                          "filetransfer", "gl", "audio"),
