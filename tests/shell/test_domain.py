@@ -77,8 +77,6 @@ def test_node_file(name: str) -> None:
     assert_same([*NODE, NODE_SCRIPTS[name]])
 
 
-@pytest.mark.xfail(reason="pyvirt's test driver lists running domains for INACTIVE|RUNNING "
-                          "(libvirt: both filters must hold, so none)", strict=False)
 def test_list_inactive_and_running() -> None:
     assert_same([*URI, "list --inactive --state-running; list --inactive --state-paused --state-running"])
 

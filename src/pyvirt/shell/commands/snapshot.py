@@ -345,11 +345,12 @@ def _tree(names: list[str], parents: list[str | None]) -> str:
 @command("snapshot-revert")
 def cmd_snapshot_revert(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd)
-    if cmd.flag("running") and cmd.flag("paused"):
-        raise CommandError("Options --running and --paused are mutually exclusive")
     snap = _lookup(ctl, cmd, dom)
-    snap.revert(running=cmd.flag("running"), paused=cmd.flag("paused"), force=cmd.flag("force"),
-                reset_nvram=cmd.flag("reset-nvram"))
+    try:
+        snap.revert(running=cmd.flag("running"), paused=cmd.flag("paused"), force=cmd.flag("force"),
+                    reset_nvram=cmd.flag("reset-nvram"))
+    except VirtError as exc:
+        raise CommandError(f"Failed to revert snapshot {snap.name}", lib_message(exc)) from None
     ctl.print_extra(f"Domain snapshot {snap.name} reverted\n")
     return True
 

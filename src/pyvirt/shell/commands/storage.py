@@ -7,7 +7,7 @@ from pyvirt.errors import VirtError
 from ..control import CommandError, Control
 from ..format import capacity, table
 from ..options import ParsedCommand
-from ..util import lib_message, opt_string, parse_scaled, read_file
+from ..util import lib_message, opt_string, read_file, scaled_value
 from . import command
 
 POOL_STATES = ["inactive", "building", "running", "degraded", "inaccessible"]
@@ -304,8 +304,8 @@ def cmd_vol_create_as(ctl: Control, cmd: ParsedCommand) -> bool:
 
     pool = lookup_pool(ctl, cmd)
     name = opt_string(cmd, "name")
-    cap = parse_scaled(cmd, "capacity", 1, (1 << 64) - 1)
-    alloc = parse_scaled(cmd, "allocation", 1, (1 << 64) - 1) if cmd.has("allocation") else None
+    cap = _size(cmd, "capacity")
+    alloc = _size(cmd, "allocation") if cmd.has("allocation") else None
     root = etree.Element("volume")
     etree.SubElement(root, "name").text = name
     etree.SubElement(root, "capacity").text = str(cap)
@@ -325,6 +325,15 @@ def cmd_vol_create_as(ctl: Control, cmd: ParsedCommand) -> bool:
         raise CommandError(f"Failed to create vol {name}", lib_message(exc)) from None
     ctl.print_extra(f"Vol {vol.name} created\n")
     return True
+
+
+def _size(cmd: ParsedCommand, name: str) -> int:
+    """vol-create-as's sizes: bytes by default, its own 'Malformed size' wording."""
+    text = str(cmd.get(name))
+    try:
+        return scaled_value(text, 1, (1 << 64) - 1)
+    except ValueError as exc:
+        raise CommandError(f"Malformed size {text}", *([str(exc)] if str(exc) else [])) from None
 
 
 @command("vol-delete")

@@ -1,0 +1,45 @@
+"""Network, storage pool/volume, interface and node device commands against real virsh."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import assert_same
+
+URI = ["-c", "test:///default"]
+
+SCRIPTS = {
+    "net": "net-list; net-list --all; net-list --name; net-list --uuid; net-list --table --name; "
+           "net-define net.xml; net-list --all; net-info net2; net-info default; net-start net2; "
+           "net-autostart net2; net-list --autostart; net-autostart net2 --disable; net-destroy net2; "
+           "net-undefine net2; net-uuid default; net-name dd8fe884-6c02-601e-7551-cca97df1c5df; "
+           "net-name dd0a3e42-5bde-4d86-86d8-6d3eb98d3b8a; net-destroy nosuch; net-create net.xml; "
+           "net-list --transient; net-destroy net2; net-dumpxml default; net-start default; "
+           "net-list --inactive; net-list --persistent --name; net-dumpxml default --xpath //ip/@address",
+    "pool": "pool-list; pool-list --all --details; pool-list --name; pool-list --uuid; "
+            "pool-info default-pool; pool-define pool.xml; pool-list --all; pool-info p2; pool-start p2; "
+            "pool-autostart p2; pool-autostart p2 --disable; pool-list --all --details; pool-destroy p2; "
+            "pool-undefine p2; pool-uuid default-pool; pool-name dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566; "
+            "pool-refresh default-pool; pool-build default-pool; pool-info nosuch; "
+            "pool-list --name --details",
+    "vol": "pool-define pool.xml; pool-start p2; vol-create-as p2 v1.img 1G; vol-create p2 vol.xml; "
+           "vol-list p2; vol-list p2 --details; vol-info v1.img --pool p2; vol-info /p2-pool/v2.img; "
+           "vol-path v1.img --pool p2; vol-key v1.img --pool p2; vol-name /p2-pool/v1.img; "
+           "vol-pool /p2-pool/v1.img; vol-dumpxml v1.img --pool p2; vol-delete v1.img --pool p2; "
+           "vol-list p2; vol-info nosuch --pool default-pool; vol-info nosuch; "
+           "vol-create-as p2 v3 10M --allocation 1M --print-xml; vol-create-as p2 v3 1x",
+    "iface": "iface-list; iface-list --all; iface-list --inactive; iface-mac eth1; "
+             "iface-name aa:bb:cc:dd:ee:ff; iface-dumpxml eth1; iface-destroy eth1; iface-list --all; "
+             "iface-start eth1; iface-undefine eth1; iface-list --all; iface-mac nosuch",
+    "nodedev": "nodedev-dumpxml computer; nodedev-info computer; nodedev-dumpxml nosuch; "
+               "nodedev-list --inactive --all",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_script(name: str) -> None:
+    assert_same([*URI, SCRIPTS[name]])
+
+
+def test_nodedev_list() -> None:
+    assert_same([*URI, "nodedev-list; nodedev-list --tree; nodedev-list --all"])
