@@ -152,3 +152,71 @@ def test_kvm_probe_agrees_with_libvirt(libvirt_oracle: object, name: str) -> Non
     text = KVM_HEAD.format(os=KVM_OS.get(name, "")) + KVM_PROBES[name] + "</domain>"
     outcome = compare_text(libvirt_oracle, text, name)
     assert outcome.agree, outcome.reason
+
+
+# a q35 guest: (os attributes, os children, body) per probe; three need a whole document
+Q35_HEAD = (
+    "<domain type='kvm'><name>probe</name><memory>1048576</memory>"
+    "<os{osattr}><type arch='x86_64' machine='q35'>hvm</type>{os}</os>"
+)
+Q35_PROBES = {
+ 'loader-pflash': ("", "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader><nvram>/var/lib/nvram.fd</nvram>", ""),
+ 'loader-secure': ("", "<loader readonly='yes' secure='yes' type='pflash'>/c.fd</loader><nvram template='/t.fd'>/n.fd</nvram>", "<features><smm state='on'/></features>"),
+ 'firmware-efi': (" firmware='efi'", "", ""),
+ 'firmware-efi-features': (" firmware='efi'", "<firmware><feature enabled='yes' name='secure-boot'/></firmware>", ""),
+ 'exe': ("", "", ""),
+ 'xen-pv': ("", "", ""),
+ 'mem-nvdimm': ("", "", "<maxMemory slots='16' unit='KiB'>8388608</maxMemory><vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1048576'/></numa></cpu><devices><memory model='nvdimm'><source><path>/tmp/nv</path></source><target><size unit='KiB'>524288</size><node>0</node><label><size unit='KiB'>128</size></label></target></memory></devices>"),
+ 'mem-virtio': ("", "", "<maxMemory slots='16' unit='KiB'>8388608</maxMemory><vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1048576'/></numa></cpu><devices><memory model='virtio-mem'><target><size unit='KiB'>1048576</size><node>0</node><block unit='KiB'>2048</block><requested unit='KiB'>524288</requested></target></memory></devices>"),
+ 'nics': ("", "", "<devices><interface type='server'><mac address='52:54:00:00:00:01'/><source address='192.168.0.1' port='5558'/></interface><interface type='mcast'><mac address='52:54:00:00:00:02'/><source address='230.0.0.1' port='5558'/></interface><interface type='udp'><mac address='52:54:00:00:00:03'/><source address='192.168.0.1' port='5558'><local address='127.0.0.1' port='5555'/></source></interface><interface type='vhostuser'><mac address='52:54:00:00:00:04'/><source type='unix' path='/tmp/vh' mode='server'/><model type='virtio'/></interface><interface type='network'><mac address='52:54:00:00:00:05'/><source network='n'/><model type='virtio'/><driver name='qemu'/><rom bar='off'/></interface></devices>"),
+ 'inputs-more': ("", "", "<devices><input type='passthrough' bus='virtio'><source evdev='/dev/input/event1'/></input><input type='evdev'><source dev='/dev/input/event2' grab='all' repeat='on'/></input><input type='keyboard' bus='virtio'/></devices>"),
+ 'audio': ("", "", "<devices><sound model='ich9'><audio id='1'/></sound><audio id='1' type='spice'/></devices>"),
+ 'graphics-egl': ("", "", "<devices><graphics type='egl-headless'><gl rendernode='/dev/dri/renderD128'/></graphics><graphics type='dbus'/></devices>"),
+ 'chardevs-more': ("", "", "<devices><channel type='spiceport'><source channel='org.x'/><target type='virtio' name='org.x'/></channel><channel type='qemu-vdagent'><source><clipboard copypaste='yes'/></source><target type='virtio' name='com.redhat.spice.0'/></channel><serial type='nmdm'><source master='/dev/nmdm0A' slave='/dev/nmdm0B'/></serial><console type='null'/></devices>"),
+ 'vcpu-cpuset': ("", "", "<vcpu placement='static' cpuset='1-4,^3,6'>2</vcpu>"),
+ 'sched': ("", "", "<vcpu>4</vcpu><cputune><vcpusched vcpus='0-1' scheduler='fifo' priority='5'/><emulatorsched scheduler='idle'/></cputune>"),
+ 'sev': ("", "", "<launchSecurity type='sev'><policy>0x0003</policy><cbitpos>47</cbitpos><reducedPhysBits>1</reducedPhysBits></launchSecurity>"),
+ 'keywrap': ("", "", "<keywrap><cipher name='aes' state='off'/><cipher name='dea' state='on'/></keywrap>"),
+ 'hyperv-more': ("", "", "<features><hyperv mode='passthrough'/></features><clock offset='localtime'><timer name='hypervclock' present='yes'/></clock>"),
+ 'hyperv-custom': ("", "", "<features><hyperv><relaxed state='on'/><vpindex state='on'/><synic state='on'/><stimer state='on'><direct state='on'/></stimer><reset state='on'/><vendor_id state='on' value='KVM Hv'/><frequencies state='on'/></hyperv></features>"),
+ 'kvm-features': ("", "", "<features><kvm><hidden state='on'/><hint-dedicated state='on'/><poll-control state='on'/></kvm><pmu state='off'/><vmcoreinfo state='on'/><msrs unknown='ignore'/></features>"),
+ 'cpu-passthrough': ("", "", "<cpu mode='host-passthrough' check='none' migratable='on'><cache level='3' mode='emulate'/><feature policy='disable' name='svm'/></cpu>"),
+ 'cpu-maxphysaddr': ("", "", "<cpu mode='host-passthrough'><maxphysaddr mode='passthrough' limit='39'/></cpu>"),
+ 'numa-distances': ("", "", "<vcpu>4</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='524288'><distances><sibling id='0' value='10'/><sibling id='1' value='20'/></distances></cell><cell id='1' cpus='2-3' memory='524288'/></numa></cpu>"),
+ 'numa-hmat': ("", "", "<vcpu>4</vcpu><cpu><numa><cell id='0' cpus='0-3' memory='1048576' discard='yes'><cache level='1' associativity='direct' policy='writeback'><size value='10' unit='KiB'/><line value='8' unit='B'/></cache></cell><interconnects><latency initiator='0' target='0' type='access' value='5'/></interconnects></numa></cpu>"),
+ 'disk-misc': ("", "", "<devices><disk type='file' device='floppy'><source file='/f'/><target dev='fda'/></disk><disk type='dir' device='disk'><source dir='/d'/><target dev='hdb'/></disk><disk type='nvme' device='disk'><source type='pci' managed='yes' namespace='1'><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source><target dev='vdc' bus='virtio'/></disk></devices>"),
+ 'disk-geometry': ("", "", "<devices><disk type='file' device='disk'><source file='/a'/><target dev='hda'/><geometry cyls='16383' heads='16' secs='63' trans='lba'/><blockio logical_block_size='512' physical_block_size='4096'/><wwn>0x5000c50015ea71ad</wwn><vendor>V</vendor><product>P</product></disk></devices>"),
+ 'disk-encryption': ("", "", "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a'><encryption format='luks'><secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption></source><target dev='vda' bus='virtio'/></disk></devices>"),
+ 'controllers-pci': ("", "", "<devices><controller type='pci' index='0' model='pcie-root'/><controller type='pci' model='pcie-root-port'><model name='pcie-root-port'/><target chassis='1' port='0x10'/></controller><controller type='pci' model='pcie-to-pci-bridge'/><controller type='pci' model='pcie-expander-bus'><target busNr='252'><node>0</node></target></controller></devices><vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1048576'/></numa></cpu>"),
+ 'usb-controllers': ("", "", "<devices><controller type='usb' index='0' model='ich9-ehci1'/><controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller><hub type='usb'><address type='usb' bus='0' port='1'/></hub><input type='tablet' bus='usb'><address type='usb' bus='0' port='1.1'/></input></devices>"),
+ 'dup-mac': ("", "", "<devices><interface type='user'><mac address='52:54:00:00:00:01'/></interface><interface type='user'><mac address='52:54:00:00:00:01'/></interface></devices>"),
+ 'disk-no-source': ("", "", "<devices><disk type='file' device='cdrom'><target dev='hdc'/></disk><disk type='block' device='disk'><target dev='vda'/></disk></devices>"),
+ 'hostdev-dup-addr': ("", "", "<devices><hostdev mode='subsystem' type='pci'><source><address domain='0' bus='6' slot='7' function='0'/></source><address type='pci' slot='5'/></hostdev><interface type='user'><mac address='52:54:00:00:00:09'/><address type='pci' slot='5'/></interface></devices>"),
+ 'bad-memory-neg': ("", "", "<currentMemory>-5</currentMemory>"),
+ 'bad-name-slash': ("", "", ""),
+ 'idmap': ("", "", "<idmap><uid start='0' target='1000' count='10'/><gid start='0' target='1000' count='10'/></idmap>"),
+ 'on-lockfailure-bad': ("", "", "<on_lockfailure>foo</on_lockfailure>"),
+ 'clock-timezone': ("", "", "<clock offset='timezone' timezone='Europe/Paris'/>"),
+ 'clock-bad-timer': ("", "", "<clock offset='utc'><timer name='foo'/></clock>"),
+ 'pm-bad': ("", "", "<pm><suspend-to-mem enabled='maybe'/></pm>"),
+}
+
+WHOLE = {
+    "exe": "<domain type='lxc'><name>probe</name><memory>1024</memory><os><type>exe</type>"
+    "<init>/bin/sh</init><initarg>-c</initarg><initenv name='A'>b</initenv></os><devices>"
+    "<filesystem type='mount'><source dir='/r'/><target dir='/'/></filesystem>"
+    "<console type='pty'/></devices></domain>",
+    "xen-pv": "<domain type='xen'><name>probe</name><memory>1024</memory><os><type>linux</type>"
+    "<kernel>/k</kernel></os><devices><disk type='file'><source file='/a'/><target dev='xvda'/>"
+    "</disk><console type='pty'/><graphics type='vnc'/></devices></domain>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(Q35_PROBES))
+def test_q35_probe_agrees_with_libvirt(libvirt_oracle: object, name: str) -> None:
+    osattr, os_children, body = Q35_PROBES[name]
+    text = WHOLE.get(name) or Q35_HEAD.format(osattr=osattr, os=os_children) + body + "</domain>"
+    if name == "bad-name-slash":
+        text = text.replace("<name>probe</name>", "<name>a/b</name>")
+    outcome = compare_text(libvirt_oracle, text, name)
+    assert outcome.agree, outcome.reason

@@ -53,8 +53,20 @@ def validate_domain(root: etree._Element, idx: dict[str, list[etree._Element]] |
 
 
 def _memory(root: etree._Element) -> None:
+    """The initial memory (total minus memory devices) must be positive."""
     mem = child(root, "memory")
-    if mem is None or mem.text in (None, "0"):
+    total = int(mem.text) if mem is not None and (mem.text or "").isdigit() else 0
+    devices = child(root, "devices")
+    hotplug = 0
+    if devices is not None:
+        for dev in children(devices, "memory"):
+            target = child(dev, "target")
+            size = child(target, "size") if target is not None else None
+            if size is not None and (size.text or "").isdigit():
+                hotplug += int(size.text)  # respelled in KiB by the post-parse
+    if hotplug > total:
+        raise fail(ErrorNumber.XML_ERROR, "Total size of memory devices exceeds the total memory size")
+    if total - hotplug <= 0:
         raise fail(
             ErrorNumber.XML_ERROR,
             "Memory size must be specified via <memory> or in the <numa> configuration",
@@ -244,6 +256,10 @@ def _disks(root: etree._Element) -> None:
                 f"target '{dev}' duplicated for disk sources '{targets[dev]}' and '{name}'",
             )
         targets[dev] = name
+        if src is None and aget(disk, "device", "disk") in ("disk", "lun") and aget(disk, "type") in (
+            "file", "block", "network", "volume", "dir", "nvme", "vhostuser"
+        ):
+            raise fail(ErrorNumber.NO_SOURCE, dev)
         if aget(disk, "sgio") == "unfiltered":
             raise fail(ErrorNumber.CONFIG_UNSUPPORTED, "unfiltered sgio is no longer supported")
         dtype = aget(disk, "type")

@@ -214,6 +214,8 @@ def _disk(disk: etree._Element) -> tuple[str, int] | None:
     if aget(disk, "type") == "vhostuser" and aget(disk, "snapshot") is None:
         aset(disk, "snapshot", "no")
     src = child(disk, "source")
+    if src is None and device in ("cdrom", "floppy") and aget(disk, "type") == "block":
+        aset(disk, "type", "file")  # an empty removable drive is a file drive to libvirt
     if src is not None:
         port = NETWORK_DISK_PORTS.get(aget(src, "protocol") or "")
         if port is not None:

@@ -36,6 +36,8 @@ BALLOON_MODELS = _S("virtio xen none virtio-transitional virtio-non-transitional
 WATCHDOG_MODELS = _S("i6300esb ib700 diag288 itco".split())
 HOSTDEV_TYPES = _S("usb pci scsi scsi_host mdev".split())
 PLACEMENT = _S("static auto".split())
+TIMER_NAMES = _S("platform pit rtc hpet tsc kvmclock hypervclock armvtimer".split())
+YES_NO = _S(("yes", "no"))
 
 
 def _unsupported(template: str, domain: int = ErrorDomain.DOMAIN):  # type: ignore[no-untyped-def]
@@ -65,6 +67,9 @@ ENUMS = (
     ("devices/hostdev", "type", HOSTDEV_TYPES,
      _unsupported("unknown host device source address type '{}'")),
     ("clock", "offset", CLOCK_OFFSETS, _unsupported("unknown clock offset '{}'")),
+    ("clock/timer", "name", TIMER_NAMES, None),
+    ("pm/suspend-to-mem", "enabled", YES_NO, None),
+    ("pm/suspend-to-disk", "enabled", YES_NO, None),
     ("cpu", "mode", CPU_MODES, _unsupported("Invalid mode attribute '{}'", ErrorDomain.CPU)),
 )  # fmt: skip
 

@@ -4,7 +4,7 @@
 CHILD_ORDER_BY_PATH: dict[str, tuple[str, ...]] = {
     '.': ('name', 'uuid', 'genid', 'title', 'description', 'metadata', 'maxMemory', 'memory', 'currentMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'defaultiothread', 'cputune', 'numatune', 'resource', 'sysinfo', 'bootloader', 'bootloader_args', 'os', 'idmap', 'features', 'cpu', 'clock', 'on_poweroff', 'on_reboot', 'on_crash', 'on_lockfailure', 'pm', 'perf', 'devices', 'seclabel', 'keywrap', 'launchSecurity'),
     'cpu': ('model', 'vendor', 'topology', 'cache', 'maxphysaddr', 'feature', 'numa'),
-    'cputune': ('shares', 'period', 'quota', 'global_period', 'global_quota', 'emulator_period', 'emulator_quota', 'iothread_period', 'iothread_quota', 'vcpupin', 'emulatorpin', 'iothreadpin', 'vcpusched', 'iothreadsched', 'emulatorsched', 'cachetune', 'memorytune'),
+    'cputune': ('shares', 'period', 'quota', 'global_period', 'global_quota', 'emulator_period', 'emulator_quota', 'iothread_period', 'iothread_quota', 'vcpupin', 'emulatorpin', 'iothreadpin', 'emulatorsched', 'vcpusched', 'iothreadsched', 'cachetune', 'memorytune'),
     'devices': ('emulator', 'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'serial', 'parallel', 'console', 'channel', 'input', 'tpm', 'graphics', 'sound', 'audio', 'video', 'hostdev', 'redirdev', 'redirfilter', 'hub', 'watchdog', 'memballoon', 'rng', 'nvram', 'panic', 'shmem', 'memory', 'iommu', 'vsock', 'crypto'),
     'devices/audio': ('input', 'output', 'boot', 'alias', 'master', 'rom', 'acpi', 'address'),
     'devices/channel': ('source', 'protocol', 'log', 'target', 'alias', 'address'),
@@ -75,6 +75,7 @@ CHILD_ORDER_BY_PATH: dict[str, tuple[str, ...]] = {
     'features/hyperv': ('relaxed', 'vapic', 'spinlocks', 'vpindex', 'runtime', 'synic', 'stimer', 'reset', 'vendor_id', 'frequencies', 'reenlightenment', 'tlbflush', 'ipi', 'evmcs', 'avic'),
     'features/kvm': ('hidden', 'hint-dedicated', 'poll-control', 'pv-ipi', 'dirty-ring'),
     'idmap': ('uid', 'gid'),
+    'launchSecurity': ('cbitpos', 'reducedPhysBits', 'policy', 'handle', 'dhCert', 'session'),
     'memoryBacking': ('hugepages', 'source', 'access', 'allocation', 'discard'),
     'numatune': ('memory', 'memnode'),
     'os': ('type', 'firmware', 'init', 'initarg', 'initenv', 'initdir', 'inituser', 'initgroup', 'loader', 'nvram', 'kernel', 'initrd', 'cmdline', 'dtb', 'root', 'acpi', 'boot', 'bootmenu', 'bios', 'smbios'),

@@ -29,7 +29,7 @@ D = ErrorDomain.DOMAIN
 VIRT_TYPES = frozenset(
     "none qemu kqemu kvm xen lxc uml openvz test vmware hyperv vbox phyp parallels bhyve vz hvf".split()
 )
-OS_TYPES = frozenset("hvm xen exe uml xenpvh".split())
+OS_TYPES = frozenset("hvm xen linux exe uml xenpvh".split())
 #: the test driver's capabilities list i686 first: libvirt's default guest arch there
 DEFAULT_ARCH = "i686"
 ARCHES = frozenset(
@@ -37,6 +37,7 @@ ARCHES = frozenset(
     "microblazeel mips mipsel mips64 mips64el openrisc parisc parisc64 ppc ppc64 ppc64le ppcemb "
     "riscv32 riscv64 s390 s390x sh4 sh4eb sparc sparc64 unicore32 x86_64 xtensa xtensaeb".split()
 )
+LOCKFAILURE_ACTIONS = frozenset("poweroff restart pause ignore".split())
 LIFECYCLE = {
     "on_poweroff": ("destroy", frozenset("destroy restart rename-restart preserve".split())),
     "on_reboot": ("restart", frozenset("destroy restart rename-restart preserve".split())),
@@ -126,6 +127,8 @@ def _identity(root: etree._Element, idx: dict[str, list[etree._Element]]) -> Non
     names = idx.get("name")
     if not names or not (names[0].text or "").strip():
         raise err(ErrorNumber.NO_NAME)
+    if "/" in (names[0].text or ""):
+        raise err(ErrorNumber.XML_ERROR, f"name {names[0].text} cannot contain '/'")
     uuids = idx.get("uuid")
     uuid = uuids[0] if uuids else None
     if uuid is None:
@@ -187,11 +190,11 @@ def _os(idx: dict[str, list[etree._Element]]) -> str:
     if type_el is None or not (type_el.text or "").strip():
         raise err(ErrorNumber.XML_ERROR, "an os <type> must be specified")
     os_type = type_el.text.strip()
-    if os_type == "linux":
-        os_type = "xen"
     if os_type not in OS_TYPES:
         raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown OS type '{os_type}'")
-    type_el.text = os_type
+    type_el.text = os_type  # 'linux' stays as written: libvirt's alias of 'xen'
+    if os_type == "linux":
+        os_type = "xen"
     arch = aget(type_el, "arch")
     if arch is None:
         set_first(type_el, [("arch", DEFAULT_ARCH)])
@@ -213,6 +216,9 @@ def _boot(
 
 
 def _lifecycle(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
+    lockfailure = idx.get("on_lockfailure")
+    if lockfailure and (lockfailure[0].text or "").strip() not in LOCKFAILURE_ACTIONS:
+        raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown on_lockfailure action: {lockfailure[0].text}")
     for tag, (default, allowed) in LIFECYCLE.items():
         els = idx.get(tag)
         el = els[0] if els else None
@@ -308,6 +314,9 @@ def _cpu(root: etree._Element) -> None:
             "Non-empty feature list specified without CPU model",
             domain=ErrorDomain.CPU,
         )
+    phys = child(cpu, "maxphysaddr")
+    if phys is not None and aget(phys, "mode") == "passthrough":
+        phys.attrib.pop("limit", None)  # a limit applies to emulated address widths only
     for feature in children(cpu, "feature"):
         if aget(feature, "policy") is None:
             _attrs_first(feature, [("policy", "require")])

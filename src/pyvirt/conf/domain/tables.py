@@ -73,8 +73,9 @@ HAND_ORDER: dict[str, tuple[str, ...]] = {
     "cputune": (
         "shares", "period", "quota", "global_period", "global_quota", "emulator_period",
         "emulator_quota", "iothread_period", "iothread_quota", "vcpupin", "emulatorpin",
-        "iothreadpin", "vcpusched", "iothreadsched", "emulatorsched", "cachetune", "memorytune",
+        "iothreadpin", "emulatorsched", "vcpusched", "iothreadsched", "cachetune", "memorytune",
     ),
+    "launchSecurity": ("cbitpos", "reducedPhysBits", "policy", "handle", "dhCert", "session"),
     "devices/vsock": ("cid", "boot", "alias", "master", "rom", "acpi", "address", "driver"),
     "devices/graphics": ("listen", "channel", "image", "streaming", "clipboard", "mouse",
                          "filetransfer", "gl", "audio"),
@@ -128,7 +129,7 @@ VIDEO_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {
     "vga": (("vram", "16384"),),
     "vmvga": (("vram", "16384"),),
     "bochs": (("vram", "16384"),),
-    "xen": (("vram", "16384"),),
+    "xen": (("vram", "4096"),),
     "qxl": (("ram", "65536"), ("vram", "65536")),
 }
 
