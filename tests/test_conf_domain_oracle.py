@@ -220,3 +220,55 @@ def test_q35_probe_agrees_with_libvirt(libvirt_oracle: object, name: str) -> Non
         text = text.replace("<name>probe</name>", "<name>a/b</name>")
     outcome = compare_text(libvirt_oracle, text, name)
     assert outcome.agree, outcome.reason
+
+
+# a pc guest: devices and tunables of the third exploration round
+PC_HEAD = (
+    "<domain type='kvm'><name>probe</name><memory>1048576</memory>"
+    "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+)
+PC_PROBES = {
+ 'lease': "<devices><lease><lockspace>s</lockspace><key>k</key><target path='/p' offset='1024'/></lease></devices>",
+ 'redirfilter': "<devices><controller type='usb'/><redirdev bus='usb' type='spicevmc'/><redirfilter><usbdev class='0x08' vendor='0x1234' product='0xbeef' version='2.0' allow='yes'/><usbdev allow='no'/></redirfilter></devices>",
+ 'watchdog': "<devices><watchdog model='ib700' action='poweroff'/><watchdog model='itco' action='dump'/></devices>",
+ 'panic-models': "<devices><panic model='isa'><address type='isa' iobase='0x505'/></panic></devices>",
+ 'rng-builtin': "<devices><rng model='virtio-non-transitional'><backend model='builtin'/></rng></devices>",
+ 'tpm-v': "<devices><tpm model='tpm-tis'><backend type='emulator' version='1.2'/></tpm></devices>",
+ 'sound-codecs': "<devices><sound model='ich6'><codec type='duplex'/><codec type='micro'/></sound></devices>",
+ 'video-accel': "<devices><video><model type='virtio' heads='1' primary='yes'><acceleration accel3d='yes'/><resolution x='800' y='600'/></model></video></devices>",
+ 'listens': "<devices><graphics type='vnc' port='5900' autoport='no'><listen type='address' address='127.0.0.1'/><listen type='network' network='n'/></graphics></devices>",
+ 'smartcard-tcp': "<devices><smartcard mode='passthrough' type='tcp'><source mode='connect' host='127.0.0.1' service='2001'/><protocol type='raw'/></smartcard></devices>",
+ 'memtune-swap': "<memtune><swap_hard_limit unit='KiB'>2000000</swap_hard_limit><min_guarantee>1</min_guarantee></memtune>",
+ 'numatune-memnode': "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0' memory='524288'/><cell id='1' cpus='1' memory='524288'/></numa></cpu><numatune><memory mode='interleave' nodeset='0-1'/><memnode cellid='1' mode='strict' nodeset='0'/><memnode cellid='0' mode='preferred' nodeset='1'/></numatune>",
+ 'sysinfo-fwcfg': "<sysinfo type='fwcfg'><entry name='opt/com.example/name'>example value</entry></sysinfo>",
+ 'os-acpi': "",
+ 'uuid-upper': "<uuid>{C7A5FDBD-EDAF-9455-926A-D65C16DB1809}</uuid>",
+ 'uuid-upper2': "<uuid>C7A5FDBD-EDAF-9455-926A-D65C16DB1809</uuid>",
+ 'mem-space': "<currentMemory> 1024 </currentMemory>",
+ 'mac-upper': "<devices><interface type='user'><mac address='52:54:00:AA:BB:CC'/></interface></devices>",
+ 'ctrl-model-bad': "<devices><controller type='scsi' model='foo'/></devices>",
+ 'disk-bus-sd': "<devices><disk type='file' device='disk'><source file='/a'/><target dev='mmcblk0' bus='sd'/></disk></devices>",
+ 'disk-dev-bad': "<devices><disk type='file' device='disk'><source file='/a'/><target dev='hda' bus='ide'/><address type='drive' controller='0' bus='0' unit='1'/></disk><disk type='file' device='disk'><source file='/b'/><target dev='hdb' bus='ide'/></disk></devices>",
+ 'input-addr': "<devices><controller type='usb' model='piix3-uhci'/><input type='mouse' bus='usb'><address type='usb' bus='0' port='1'/></input></devices>",
+ 'iothread-disk': "<iothreads>2</iothreads><devices><disk type='file' device='disk'><driver name='qemu' type='raw' iothread='2'/><source file='/a'/><target dev='vda' bus='virtio'/></disk></devices>",
+ 'shmem-server': "<devices><shmem name='s'><model type='ivshmem-doorbell'/><server path='/tmp/sock'/><msi vectors='32' ioeventfd='on'/></shmem></devices>",
+ 'vsock-cid': "<devices><vsock model='virtio'><cid auto='no' address='4'/></vsock></devices>",
+ 'hub-input': "<devices><hub type='usb'/><input type='tablet' bus='usb'/></devices>",
+ 'cpu-numa-cpus-bad': "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-3' memory='524288'/></numa></cpu>",
+ 'hostdev-caps': "<devices><hostdev mode='capabilities' type='storage'><source><block>/dev/sdf1</block></source></hostdev></devices>",
+ 'blkio-dev': "<blkiotune><device><path>/dev/sda</path><read_iops_sec>100</read_iops_sec><write_bytes_sec>1000</write_bytes_sec></device></blkiotune>",
+ 'filesystem-virtiofs': "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking><devices><filesystem type='mount'><driver type='virtiofs' queue='1024'/><binary path='/usr/libexec/virtiofsd' xattr='on'><cache mode='always'/></binary><source dir='/p'/><target dir='tag'/></filesystem></devices>",
+ 'graphics-rdp': "<devices><graphics type='rdp' autoport='yes' multiUser='yes'/></devices>",
+ 'serial-usb': "<devices><controller type='usb' model='qemu-xhci'/><serial type='pty'><target type='usb-serial' port='0'><model name='usb-serial'/></target></serial></devices>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PC_PROBES))
+def test_pc_probe_agrees_with_libvirt(libvirt_oracle: object, name: str) -> None:
+    text = PC_HEAD + PC_PROBES[name] + "</domain>"
+    if name == "os-acpi":
+        text = text.replace(
+            "</type></os>", "</type><acpi><table type='slic'>/a.dat</table></acpi><boot dev='network'/></os>"
+        )
+    outcome = compare_text(libvirt_oracle, text, name)
+    assert outcome.agree, outcome.reason

@@ -55,20 +55,18 @@ def scale_integer(value: int, suffix: str | None, default: int = 1, limit: int =
 
 
 def parse_ull(text: str) -> int | None:
-    """libvirt's virStrToLong_ullp: a non-negative decimal (or 0x hex / 0 octal) integer."""
-    s = text.strip()
-    if not s or s[0] == "-":
+    """libvirt's virStrToLong_ull in base 10 (as its XPath number reader uses it).
+
+    Leading blanks and a '+' are skipped as strtoull does; anything else that is not a
+    decimal digit (trailing blanks, a sign, hex) makes the value invalid.
+    """
+    s = text.lstrip()
+    if s[:1] == "+":
+        s = s[1:]
+    if not s or not (s.isascii() and s.isdigit()):
         return None
-    try:
-        if s[:2].lower() == "0x":
-            v = int(s[2:], 16)
-        elif len(s) > 1 and s[0] == "0":
-            v = int(s, 8)
-        else:
-            v = int(s, 10)
-    except ValueError:
-        return None
-    return v if 0 <= v <= ULLONG_MAX else None
+    v = int(s, 10)
+    return v if v <= ULLONG_MAX else None
 
 
 def parse_scaled(

@@ -79,6 +79,18 @@ def _numa(root: etree._Element) -> None:
         access = aget(cell, "memAccess")
         if access is not None and access not in ("shared", "private"):
             raise invalid_prop("memAccess", "cell", access)
+    vcpu = child(root, "vcpu")
+    max_vcpus = int(vcpu.text) if vcpu is not None and (vcpu.text or "").isdigit() else 1
+    sets = [parse_bitmap(aget(c, "cpus", "")) or set() for c in cells]
+    for i in range(len(sets)):
+        for j in range(i):
+            if sets[i] & sets[j]:
+                raise fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"NUMA cells {aget(cells[i], 'id')} and {aget(cells[j], 'id')} have overlapping vCPU ids",
+                )
+    if sum(len(x) for x in sets) > max_vcpus:
+        raise fail(ErrorNumber.INTERNAL_ERROR, "Number of CPUs in <numa> exceeds the <vcpu> count")
     ids = [aget(c, "id") for c in cells]
     if cells and sorted(int(i) for i in ids if i is not None and i.isdigit()) != list(range(len(cells))):
         raise fail(
@@ -340,6 +352,11 @@ def _iommu(root: etree._Element) -> None:
                 )
 
 
+def _watchdogs(root: etree._Element) -> None:
+    if len(_devices(root, "watchdog")) > 1:
+        raise fail(ErrorNumber.INTERNAL_ERROR, "only a single watchdog device is supported")
+
+
 def _other_devices(root: etree._Element) -> None:
     for tpm in _devices(root, "tpm"):
         if child(tpm, "backend") is None:
@@ -365,6 +382,7 @@ GATED: tuple[tuple[tuple[str, ...], Callable[[etree._Element], None]], ...] = (
     (("devices/disk",), _disks),
     (("devices/hostdev",), _hostdevs),
     (("devices/iommu",), _iommu),
+    (("devices/watchdog",), _watchdogs),
     (("devices/tpm", "devices/shmem", "devices/interface/driver", "devices/redirdev/address",
       "devices/hostdev/address", "devices/disk/address", "devices/input/address",
       "devices/hub/address", "devices/interface/address"), _other_devices),

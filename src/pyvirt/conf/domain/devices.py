@@ -239,10 +239,10 @@ def _disk(disk: etree._Element) -> tuple[str, int] | None:
         add(disk, "readonly")  # placed by the canonical order pass
     layout = DRIVE_LAYOUT.get(bus)
     addr = child(disk, "address") if "address" in tags else None
+    if addr is None and disk_name_index(dev) < 0:
+        raise err(ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified")
     if layout is not None and addr is None:
         idx = disk_name_index(dev)
-        if idx < 0:
-            raise err(ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified")
         per_ctrl, per_bus = layout
         add(disk, "address", None, (("type", "drive"), ("controller", str(idx // per_ctrl)),
                                     ("bus", str((idx % per_ctrl) // per_bus)), ("target", "0"),
@@ -489,6 +489,13 @@ def _rngs(devices: etree._Element) -> None:
 def _redirfilters(devices: etree._Element) -> None:
     for f in children(devices, "redirfilter"):
         for dev in children(f, "usbdev"):
+            for name, fmt in (("class", "0x%02x"), ("vendor", "0x%04X"), ("product", "0x%04X")):
+                raw = aget(dev, name)
+                if raw is not None and raw != "-1":
+                    try:
+                        aset(dev, name, fmt % int(raw, 16 if raw[:2].lower() == "0x" else 10))
+                    except ValueError:
+                        raise invalid_prop(name, "usbdev", raw) from None
             ver = aget(dev, "version")
             if ver and ver != "-1" and "." in ver:
                 major, _, minor = ver.partition(".")
@@ -535,7 +542,10 @@ def _filesystems(devices: etree._Element) -> None:
             aset(fs, "type", "mount")
         if aget(fs, "accessmode") is None:
             drv = child(fs, "driver")
-            if drv is None or aget(drv, "type") != "virtiofs":
+            src = child(fs, "source")
+            external = (drv is not None and aget(drv, "type") == "virtiofs" and src is not None
+                        and aget(src, "socket") is not None)  # fmt: skip
+            if not external:  # an external virtiofsd owns access control
                 _insert_attr_after(fs, "accessmode", "passthrough", ("type",))
 
 

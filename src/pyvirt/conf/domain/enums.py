@@ -36,6 +36,19 @@ BALLOON_MODELS = _S("virtio xen none virtio-transitional virtio-non-transitional
 WATCHDOG_MODELS = _S("i6300esb ib700 diag288 itco".split())
 HOSTDEV_TYPES = _S("usb pci scsi scsi_host mdev".split())
 PLACEMENT = _S("static auto".split())
+CONTROLLER_MODELS = _S(
+    # scsi
+    "auto buslogic lsilogic lsisas1068 vmpvscsi ibmvscsi virtio-scsi lsisas1078 "
+    "virtio-transitional virtio-non-transitional ncr53c90 am53c974 dc390 "
+    # usb
+    "piix3-uhci piix4-uhci ehci ich9-ehci1 ich9-uhci1 ich9-uhci2 ich9-uhci3 vt82c686b-uhci "
+    "pci-ohci nec-xhci qusb1 qusb2 qemu-xhci none "
+    # pci
+    "pci-root pcie-root pci-bridge dmi-to-pci-bridge pcie-root-port pcie-switch-upstream-port "
+    "pcie-switch-downstream-port pci-expander-bus pcie-expander-bus pcie-to-pci-bridge "
+    # ide, virtio-serial, isa
+    "piix3 piix4 ich6 virtio".split()
+)
 TIMER_NAMES = _S("platform pit rtc hpet tsc kvmclock hypervclock armvtimer".split())
 YES_NO = _S(("yes", "no"))
 
@@ -64,6 +77,7 @@ ENUMS = (
     ("devices/input", "type", INPUT_TYPES, _unsupported("unknown input device type '{}'")),
     ("devices/input", "bus", INPUT_BUSES, _unsupported("unknown input bus type '{}'")),
     ("devices/watchdog", "model", WATCHDOG_MODELS, _unsupported("unknown watchdog model '{}'")),
+    ("devices/controller", "model", CONTROLLER_MODELS, _unsupported("Unknown model type '{}'")),
     ("devices/hostdev", "type", HOSTDEV_TYPES,
      _unsupported("unknown host device source address type '{}'")),
     ("clock", "offset", CLOCK_OFFSETS, _unsupported("unknown clock offset '{}'")),
@@ -78,6 +92,8 @@ def check_enums(idx: dict[str, list[etree._Element]]) -> None:
     """Raise libvirt's error for the first attribute holding a value it does not know."""
     for path, attr, allowed, maker in ENUMS:
         for el in idx.get(path, ()):
+            if path == "devices/hostdev" and aget(el, "mode", "subsystem") != "subsystem":
+                continue  # capabilities mode has its own types (storage, misc, net)
             value = aget(el, attr)
             if value is not None and value not in allowed:
                 tag = path.rsplit("/", 1)[-1]

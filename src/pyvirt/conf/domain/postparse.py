@@ -12,7 +12,7 @@ from typing import Any
 from lxml import etree
 
 from ..._core import xmlcore
-from ..._core.xmlcore import add, child, children
+from ..._core.xmlcore import add, child, children, permute
 from ..._core.xmlcore import get as aget
 from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
@@ -93,6 +93,12 @@ def post_parse(root: etree._Element, **options: Any) -> dict[str, list[etree._El
             _numa_distances(idx)
     if "numatune" in idx or "vcpu" in idx:
         _placement(root)
+    memnodes = idx.get("numatune/memnode")
+    if memnodes and len(memnodes) > 1:
+        tune = idx["numatune"][0]
+        ordered = sorted(memnodes, key=lambda m: uint_prop(aget(m, "cellid", "0"), "cellid", "memnode"))
+        if ordered != memnodes:
+            permute(tune, memnodes, ordered)
     if "cputune" in idx:
         _pins(root)
         if "cputune/vcpusched" in idx or "cputune/iothreadsched" in idx:

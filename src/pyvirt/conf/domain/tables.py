@@ -75,6 +75,8 @@ HAND_ORDER: dict[str, tuple[str, ...]] = {
         "emulator_quota", "iothread_period", "iothread_quota", "vcpupin", "emulatorpin",
         "iothreadpin", "emulatorsched", "vcpusched", "iothreadsched", "cachetune", "memorytune",
     ),
+    "devices/video/model": ("acceleration", "resolution"),
+    "memtune": ("hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit"),
     "launchSecurity": ("cbitpos", "reducedPhysBits", "policy", "handle", "dhCert", "session"),
     "devices/vsock": ("cid", "boot", "alias", "master", "rom", "acpi", "address", "driver"),
     "devices/graphics": ("listen", "channel", "image", "streaming", "clipboard", "mouse",
