@@ -1,0 +1,127 @@
+"""Interactive mode (lines from stdin), completion, and the event command."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+
+import pytest
+
+from pyvirt.shell import catalog
+from pyvirt.shell.control import Control
+from pyvirt.shell.interactive import Completer
+
+from .harness import assert_same
+
+URI = ["-c", "test:///default"]
+
+SESSIONS = [
+    "echo hi\nlist\nfoo\necho a; echo b\n\nquit\necho after\n",
+    "dominfo x\ndomstate test\n",
+    "cd /tmp\npwd\nconnect test:///default --readonly\ndestroy test\n",
+    "snapshot-create-as test s1\nsnapshot-list test --name\nsnapshot-delete test s1\n",
+    "echo 'unterminated\necho \"bad\nhelp uri\n",
+]
+
+
+@pytest.mark.parametrize("flags", [[], ["-q"], ["-r"]], ids=["plain", "quiet", "readonly"])
+@pytest.mark.parametrize("session", SESSIONS)
+def test_session(flags: list[str], session: str) -> None:
+    assert_same([*flags, *URI], stdin=session)
+
+
+@pytest.fixture()
+def ctl():
+    control = Control(catalog.load(), uri="test:///default")
+    control.connect("test:///default", False)
+    yield control
+    control.close()
+
+
+def test_complete_commands(ctl) -> None:
+    got = Completer(ctl).candidates("snapshot-l", "snapshot-l")
+    assert got == ["snapshot-list"]
+    assert "dominfo" in Completer(ctl).candidates("", "")
+
+
+def test_complete_options_skip_used(ctl) -> None:
+    got = Completer(ctl).candidates("list --all --na", "--na")
+    assert got == ["--name"]
+    assert "--all" not in Completer(ctl).candidates("list --all --", "--")
+
+
+def test_complete_domain_names(ctl) -> None:
+    assert Completer(ctl).candidates("dominfo t", "t") == ["test"]
+    assert Completer(ctl).candidates("dominfo --domain test ", "") == []
+
+
+def test_complete_after_separator(ctl) -> None:
+    assert Completer(ctl).candidates("list; dom", "dom") == sorted(
+        n for n in catalog.load().commands if n.startswith("dom"))
+
+
+def test_event_loop_prints_lifecycle_events() -> None:
+    """Events from another connection of the same process reach ``event --loop``."""
+    import pyvirt.connection as connection
+    from pyvirt.shell.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+
+    def act() -> None:
+        time.sleep(0.5)
+        conn = connection.open("test:///default")
+        dom = conn.lookup_domain("test")
+        dom.destroy()
+        dom.start()
+        conn.close()
+
+    worker = threading.Thread(target=act)
+    worker.start()
+    import sys
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        rc = main([*URI, "event --all --loop --timeout 2"])
+    finally:
+        sys.stdout, sys.stderr = saved
+        worker.join()
+    assert out.getvalue() == (
+        "event 'lifecycle' for domain 'test': Stopped Destroyed\n"
+        "event 'lifecycle' for domain 'test': Started Booted\n"
+        "event loop timed out\nevents received: 2\n\n"
+    )
+    assert rc == 1  # virsh reports a wait that ended by timeout as a failure
+
+
+def test_event_without_loop_stops_after_first() -> None:
+    import sys
+
+    import pyvirt.connection as connection
+    from pyvirt.shell.main import main
+
+    def act() -> None:
+        time.sleep(0.5)
+        conn = connection.open("test:///default")
+        conn.lookup_domain("test").suspend()
+        conn.close()
+
+    worker = threading.Thread(target=act)
+    worker.start()
+    out = io.StringIO()
+    saved = sys.stdout
+    sys.stdout = out
+    try:
+        rc = main([*URI, "event --event lifecycle --timeout 5 --domain test"])
+    finally:
+        sys.stdout = saved
+        worker.join()
+    assert out.getvalue() == "event 'lifecycle' for domain 'test': Suspended Paused\nevents received: 1\n\n"
+    assert rc == 0
+
+
+def test_event_options_like_virsh() -> None:
+    assert_same([*URI, "event --all --timeout 1; event --timeout 1; event --list; "
+                 "event test --timeout 1 --event lifecycle; event --timeout 1 --event nosuch; "
+                 "event --list --all"])
