@@ -16,7 +16,7 @@ embedded ``test:///default`` hypervisor. Everything a caller can catch is a
 from __future__ import annotations
 
 from .connection import Connection, open, open_readonly
-from .domain import Domain, DomainInfo
+from .domain import Domain, DomainInfo, DomainJobInfo
 from .enums import *  # noqa: F403
 from .enums import __all__ as _enum_names
 from .errors import ErrorDomain, ErrorNumber, VirtError
@@ -34,6 +34,7 @@ __all__ = [
     "Connection",
     "Domain",
     "DomainInfo",
+    "DomainJobInfo",
     "DomainSnapshot",
     "Network",
     "StoragePool",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .driver.refs import DomainRef
 from .enums import (
+    DomainJobType,
     DomainMemoryModFlags,
     DomainMetadataType,
     DomainModificationImpact,
@@ -27,7 +28,7 @@ from .snapshot import DomainSnapshotAPI
 if TYPE_CHECKING:
     from .connection import Connection
 
-__all__ = ["Domain", "DomainInfo", "VcpuInfo"]
+__all__ = ["Domain", "DomainInfo", "DomainJobInfo", "VcpuInfo"]
 
 
 class DomainInfo(NamedTuple):
@@ -38,6 +39,31 @@ class DomainInfo(NamedTuple):
     memory: int
     vcpus: int
     cpu_time: int
+
+
+class DomainJobInfo(NamedTuple):
+    """virDomainJobInfo: the kind of the running job, its times in ms and its progress in bytes.
+
+    ``data_*`` is the whole job (memory plus files), ``mem_*`` the guest memory, ``file_*`` the
+    disks; a counter the driver cannot know is 0, as in libvirt. With no job, ``type`` is NONE.
+    """
+
+    type: DomainJobType
+    time_elapsed: int
+    time_remaining: int
+    data_total: int
+    data_processed: int
+    data_remaining: int
+    mem_total: int
+    mem_processed: int
+    mem_remaining: int
+    file_total: int
+    file_processed: int
+    file_remaining: int
+
+
+#: VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP (libvirt-qemu.h): the command is for the human monitor
+_QEMU_MONITOR_COMMAND_HMP = 1
 
 
 def _impact(live: bool, config: bool) -> int:
@@ -531,13 +557,31 @@ class Domain(DomainSnapshotAPI):
         """Total (``start_cpu=-1``) or per-host-CPU time counters in ns (virDomainGetCPUStats)."""
         return self._driver.domain_get_cpu_stats(self._ref, int(start_cpu), int(ncpus), 0)
 
-    def job_info(self) -> tuple[int, ...]:
-        """virDomainGetJobInfo (type, times, data and memory counters)."""
-        return self._driver.domain_get_job_info(self._ref)
+    # -- jobs and the QEMU monitor ----------------------------------------------------------------
+
+    def job_info(self) -> DomainJobInfo:
+        """Progress of the domain's running asynchronous job (save, snapshot, ...): lets a
+        caller show progress or decide to :meth:`abort_job` (virDomainGetJobInfo)."""
+        raw = self._driver.domain_get_job_info(self._ref)
+        return DomainJobInfo(DomainJobType(raw[0]), *(int(v) for v in raw[1:12]))
 
     def abort_job(self) -> None:
+        """Cancel the running asynchronous job; the job's caller gets OperationAbortedError
+        (virDomainAbortJob). With no job running: OperationInvalidError."""
         self._write("virDomainAbortJob")
         self._driver.domain_abort_job(self._ref, 0)
+
+    def qemu_monitor_command(self, json_text: str, *, hmp: bool = False) -> str:
+        """Send a raw QMP command (or with ``hmp`` a human-monitor one) and return QEMU's reply.
+
+        libvirt's escape hatch (virDomainQemuMonitorCommand, ``virsh qemu-monitor-command``) for
+        what the API does not cover; a QMP error comes back as the reply text, not raised. Only
+        drivers that run QEMU offer it; it needs a read-write connection because any command,
+        ``quit`` included, can change the guest behind the driver's back.
+        """
+        self._conn._check_writable("virDomainQemuMonitorCommand", ErrorDomain.NONE)
+        flags = _QEMU_MONITOR_COMMAND_HMP if hmp else 0
+        return self._driver.domain_qemu_monitor_command(self._ref, str(json_text), flags)
 
     # -- rename ---------------------------------------------------------------------------------
 

@@ -328,11 +328,21 @@ class DomainDriver:
     ) -> list[dict[str, int]]:
         unsupported("virDomainGetCPUStats")
 
+    # -- jobs and the QEMU monitor ----------------------------------------------------------------
+
     def domain_get_job_info(self, dom: DomainRef) -> tuple[int, ...]:
+        """virDomainGetJobInfo: the 12 fields of virDomainJobInfo in libvirt's order (type,
+        time elapsed/remaining in ms, data/memory/file total/processed/remaining in bytes)."""
         unsupported("virDomainGetJobInfo")
 
     def domain_abort_job(self, dom: DomainRef, flags: int = 0) -> None:
+        """virDomainAbortJobFlags (virDomainAbortJob is flags 0): cancel the running async job."""
         unsupported("virDomainAbortJob")
+
+    def domain_qemu_monitor_command(self, dom: DomainRef, cmd: str, flags: int = 0) -> str:
+        """virDomainQemuMonitorCommand (libvirt-qemu): a raw QMP command, or HMP with flag 1
+        (VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP); QEMU's reply as text, an error reply included."""
+        unsupported("virDomainQemuMonitorCommand")
 
     def domain_attach_device(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
         """virDomainAttachDeviceFlags."""
