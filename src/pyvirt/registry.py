@@ -2,8 +2,9 @@
 
 A third-party driver ships a package with an entry point in the group ``pyvirt.drivers``
 (``name = "module:Class"``, the name being the URI's driver part), so ``pip install`` is all
-it takes. The built-ins are listed here as well, so a source checkout that was never
-installed still opens ``test:///default``.
+it takes. The built-ins (``test``, ``qemu``) are listed here as well, so a source checkout
+that was never installed still opens ``test:///default`` and ``qemu:///...``; an entry point
+never replaces a built-in.
 """
 
 from __future__ import annotations
