@@ -197,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     except (AttributeError, ValueError):
         pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="surrogateescape")  # bytes of odd files pass through
+        except AttributeError:
+            pass
     cat = _catalog.load()
     ctl = Control(cat)
     ctl.explicit_uri = False

@@ -8,6 +8,8 @@ result is that of the last command.
 
 from __future__ import annotations
 
+import time
+
 from pyvirt.errors import VirtError
 
 from .commands import NO_CONNECT, load_all
@@ -21,6 +23,7 @@ def run_commands(ctl: Control, commands: list[ParsedCommand]) -> bool:
     ok = True
     for parsed in commands:
         name = parsed.cmd.name
+        started = time.perf_counter()
         if parsed.help:
             ctl.print(ctl.catalog.command_help(parsed.cmd))
             ok = True
@@ -47,5 +50,8 @@ def run_commands(ctl: Control, commands: list[ParsedCommand]) -> bool:
                 ok = False
         if ctl.stop:
             return ok
-        ctl.print_extra("\n")
+        if getattr(ctl, "timing", False):
+            ctl.print(f"\n(Time: {(time.perf_counter() - started) * 1000:.3f} ms)\n\n")
+        else:
+            ctl.print_extra("\n")
     return ok

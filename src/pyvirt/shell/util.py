@@ -71,9 +71,10 @@ def read_file(path: str) -> str:
     """A file's text, or virsh's 'Failed to open file' error."""
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as fh:
-            return fh.read()
+            text = fh.read()
     except OSError as exc:
         raise CommandError(f"Failed to open file '{path}': {os.strerror(exc.errno or 0)}") from None
+    return text.split("\0", 1)[0]  # libvirt hands the parser a C string
 
 
 def parse_scaled(cmd: ParsedCommand, name: str, default_scale: int, maximum: int) -> int | None:

@@ -117,7 +117,6 @@ def cmd_connect(ctl: Control, cmd: ParsedCommand) -> bool:
     target = uri if uri else ctl.uri
     try:
         ctl.connect(target, readonly)
-    except VirtError as exc:
-        ctl.close()
-        raise CommandError("Failed to connect to the hypervisor", exc.message) from None
+    except VirtError as exc:  # the previous connection stays, as in virsh
+        raise CommandError("failed to connect to the hypervisor", exc.message) from None
     return True
