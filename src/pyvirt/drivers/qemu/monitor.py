@@ -190,23 +190,33 @@ class Monitor:
             if remaining <= 0:
                 raise _qemu_error(ErrorNumber.OPERATION_TIMEOUT,
                                   "QEMU monitor did not send its greeting")
-            self._sock.settimeout(remaining)
             try:
+                self._sock.settimeout(remaining)
                 data = self._sock.recv(_RECV_SIZE)
             except TimeoutError:
                 continue
             except OSError as exc:
-                raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
-                                  f"Unable to read from monitor: {exc.strerror or exc}") from None
+                raise self._handshake_failure("read from", exc) from None
             if not data:
                 raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
-                                  "qemu unexpectedly closed the monitor")
+                                  f"qemu unexpectedly closed the monitor (vm='{self.name}')")
             try:
                 early.extend(self._decoder.feed(data))
             except qmp.QMPProtocolError as exc:
                 raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
                                   f"QEMU monitor protocol error: {exc}") from None
         return early.pop(0)
+
+    def _handshake_failure(self, what: str, exc: OSError) -> VirtError:
+        """A socket error while QEMU is being greeted is libvirt's internal error, never a raw
+        OSError: the peer hanging up (QEMU died during start-up: EPIPE, ECONNRESET) reads as
+        "qemu unexpectedly closed the monitor", anything else names the failed read or write."""
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        if exc.errno in (errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED, errno.ENOTCONN):
+            text = f"qemu unexpectedly closed the monitor (vm='{self.name}'): {reason}"
+        else:
+            text = f"Unable to {what} monitor (vm='{self.name}'): {reason}"
+        return _qemu_error(ErrorNumber.INTERNAL_ERROR, text)
 
     def _handshake(self, deadline: float) -> None:
         early: list[qmp.Message] = []
@@ -215,7 +225,14 @@ class Monitor:
             raise _qemu_error(ErrorNumber.INTERNAL_ERROR,
                               f"unexpected QMP greeting: {greeting.obj!r}")
         self.greeting = greeting.value
-        self._sock.sendall(qmp.encode_command("qmp_capabilities", None, 0))
+        try:
+            self._sock.settimeout(max(0.001, deadline - time.monotonic()))
+            self._sock.sendall(qmp.encode_command("qmp_capabilities", None, 0))
+        except TimeoutError:
+            raise _qemu_error(ErrorNumber.OPERATION_TIMEOUT,
+                              "QEMU monitor did not accept qmp_capabilities") from None
+        except OSError as exc:
+            raise self._handshake_failure("write to", exc) from None
         while True:
             msg = self._read_one(deadline, early)
             if msg.kind == _KIND_EVENT:

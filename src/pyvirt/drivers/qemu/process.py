@@ -245,16 +245,17 @@ def launch(
     try:
         proc.monitor = Monitor.connect(monitor_path, on_event=on_event, on_eof=on_eof,
                                        timeout=MONITOR_TIMEOUT, name=name)
-    except (VirtError, OSError) as exc:
-        # QEMU died during the handshake (EOF, or EPIPE while sending qmp_capabilities)
+    except VirtError as exc:
+        # QEMU died during the handshake (the monitor reports EOF, EPIPE and ECONNRESET alike)
         _kill_quietly(proc)
         try:
             monitor_path.unlink()
         except FileNotFoundError:
             pass
         tail = proc.log_tail()
-        detail = f"qemu unexpectedly closed the monitor: {tail}" if tail else str(getattr(exc, "message", exc))
-        raise _qemu_error(ErrorNumber.INTERNAL_ERROR, detail) from None
+        if not tail:
+            raise exc.with_traceback(None) from None  # the monitor's own error says it all
+        raise _qemu_error(ErrorNumber.INTERNAL_ERROR, f"qemu unexpectedly closed the monitor: {tail}") from None
     return proc
 
 
