@@ -125,3 +125,17 @@ def test_permute_swaps_in_place() -> None:
         xmlcore.permute(root, old, old[:2])
     with pytest.raises(ValueError):
         xmlcore.permute(root, old, [old[0], old[0], old[1]])
+
+
+def test_metadata_subtree_written_as_libxml2_does() -> None:
+    root = etree.fromstring(
+        "<domain><metadata><a:x xmlns:a='urn:a' k='q&quot;&apos;&lt;'>it&apos;s <a:y/>&gt;</a:x>"
+        "<a:z xmlns:a='urn:z'><a:w v='1'/></a:z></metadata><devices/></domain>"
+    )
+    out = xmlcore.format(root)
+    # double quotes, libxml2's escaping, mixed content kept inline
+    assert "<a:x xmlns:a=\"urn:a\" k=\"q&quot;'&lt;\">it's <a:y/>&gt;</a:x>" in out
+    assert '    <a:z xmlns:a="urn:z">\n      <a:w v="1"/>\n    </a:z>\n' in out
+    # libvirt writes an empty devices container open and closed
+    assert "  <devices>\n  </devices>\n" in out
+    assert etree.fromstring(out.encode()).find("metadata")[0].text == "it's "

@@ -232,11 +232,124 @@ cdef bint _only_text(tree.xmlNode* node):
     return True
 
 
-cdef int write_element(Buffer* b, tree.xmlNode* node, int level) except -1:
+cdef int buf_escaped_dq(Buffer* b, const unsigned char* s, bint attribute) except -1:
+    """libxml2's escaping (as its serializer writes custom metadata): '<' '>' '&', and in
+    double-quoted attributes also '"' and the whitespace controls as character references."""
+    cdef unsigned char c
+    if s is NULL:
+        return 0
+    while s[0] != 0:
+        c = s[0]
+        if c == b'<':
+            buf_add(b, "&lt;", 4)
+        elif c == b'>':
+            buf_add(b, "&gt;", 4)
+        elif c == b'&':
+            buf_add(b, "&amp;", 5)
+        elif c == b'"' and attribute:
+            buf_add(b, "&quot;", 6)
+        elif c == b'\r':
+            buf_add(b, "&#13;", 5)
+        elif attribute and c == b'\n':
+            buf_add(b, "&#10;", 5)
+        elif attribute and c == b'\t':
+            buf_add(b, "&#9;", 4)
+        else:
+            buf_reserve(b, 1)
+            b.data[b.length] = <char>c
+            b.length += 1
+        s += 1
+    return 0
+
+
+cdef inline int buf_value(Buffer* b, const unsigned char* s, bint dq, bint attribute) except -1:
+    if dq:
+        return buf_escaped_dq(b, s, attribute)
+    return buf_escaped(b, s)
+
+
+cdef bint _mixed(tree.xmlNode* node) noexcept:
+    """Element children and non-blank text side by side (kept inline, as libxml2 does)."""
+    cdef tree.xmlNode* c = node.children
+    cdef bint elements = False, text = False
+    cdef const unsigned char* p
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE:
+            elements = True
+        elif (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE) and c.content is not NULL:
+            p = c.content
+            while p[0] != 0:
+                if p[0] not in b" \t\r\n":
+                    text = True
+                    break
+                p += 1
+        c = c.next
+    return elements and text
+
+
+cdef int write_inline(Buffer* b, tree.xmlNode* node) except -1:
+    """libxml2's unindented form of a subtree (custom metadata with mixed content)."""
+    cdef tree.xmlAttr* attr
+    cdef tree.xmlNs* ns
+    cdef tree.xmlNode* c
+    buf_add(b, "<", 1)
+    buf_qname(b, node)
+    ns = node.nsDef
+    while ns is not NULL:
+        if ns.prefix is not NULL:
+            buf_add(b, " xmlns:", 7)
+            buf_addz(b, <const char*>ns.prefix)
+        else:
+            buf_add(b, " xmlns", 6)
+        buf_add(b, "=\"", 2)
+        buf_escaped_dq(b, ns.href, True)
+        buf_add(b, "\"", 1)
+        ns = ns.next
+    attr = node.properties
+    while attr is not NULL:
+        buf_add(b, " ", 1)
+        if attr.ns is not NULL and attr.ns.prefix is not NULL:
+            buf_addz(b, <const char*>attr.ns.prefix)
+            buf_add(b, ":", 1)
+        buf_addz(b, <const char*>attr.name)
+        buf_add(b, "=\"", 2)
+        c = attr.children
+        while c is not NULL:
+            buf_escaped_dq(b, c.content, True)
+            c = c.next
+        buf_add(b, "\"", 1)
+        attr = attr.next
+    if node.children is NULL:
+        buf_add(b, "/>", 2)
+        return 0
+    buf_add(b, ">", 1)
+    c = node.children
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE:
+            write_inline(b, c)
+        elif c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
+            buf_escaped_dq(b, c.content, False)
+        c = c.next
+    buf_add(b, "</", 2)
+    buf_qname(b, node)
+    buf_add(b, ">", 1)
+    return 0
+
+
+cdef int write_element(Buffer* b, tree.xmlNode* node, int level, bint dq=False) except -1:
+    """Write one element; ``dq`` selects libxml2's spelling (double quotes), which libvirt
+    uses for the custom elements inside <metadata> (it dumps them with libxml2)."""
     cdef tree.xmlAttr* attr
     cdef tree.xmlNs* ns
     cdef tree.xmlNode* c
     cdef bint has_content = False
+    cdef const char* quote = "\"" if dq else "'"
+    cdef bint child_dq = dq or (node.ns is NULL and strcmp(<const char*>node.name, "metadata") == 0)
+    if dq and _mixed(node):
+        buf_indent(b, level)
+        write_inline(b, node)
+        buf_add(b, "\n", 1)
+        return 0
     buf_indent(b, level)
     buf_add(b, "<", 1)
     buf_qname(b, node)
@@ -247,9 +360,10 @@ cdef int write_element(Buffer* b, tree.xmlNode* node, int level) except -1:
             buf_addz(b, <const char*>ns.prefix)
         else:
             buf_add(b, " xmlns", 6)
-        buf_add(b, "='", 2)
-        buf_escaped(b, ns.href)
-        buf_add(b, "'", 1)
+        buf_add(b, "=", 1)
+        buf_add(b, quote, 1)
+        buf_value(b, ns.href, dq, True)
+        buf_add(b, quote, 1)
         ns = ns.next
     attr = node.properties
     while attr is not NULL:
@@ -258,15 +372,22 @@ cdef int write_element(Buffer* b, tree.xmlNode* node, int level) except -1:
             buf_addz(b, <const char*>attr.ns.prefix)
             buf_add(b, ":", 1)
         buf_addz(b, <const char*>attr.name)
-        buf_add(b, "='", 2)
+        buf_add(b, "=", 1)
+        buf_add(b, quote, 1)
         c = attr.children
         while c is not NULL:
-            buf_escaped(b, c.content)
+            buf_value(b, c.content, dq, True)
             c = c.next
-        buf_add(b, "'", 1)
+        buf_add(b, quote, 1)
         attr = attr.next
     c = node.children
     if c is NULL:
+        if node.ns is NULL and strcmp(<const char*>node.name, "devices") == 0 and not dq:
+            # libvirt always writes the devices container open and closed
+            buf_add(b, ">\n", 2)
+            buf_indent(b, level)
+            buf_add(b, "</devices>\n", 11)
+            return 0
         buf_add(b, "/>\n", 3)
         return 0
     if _only_text(node):
@@ -283,13 +404,13 @@ cdef int write_element(Buffer* b, tree.xmlNode* node, int level) except -1:
         c = node.children
         while c is not NULL:
             if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
-                buf_escaped(b, c.content)
+                buf_value(b, c.content, dq, False)
             c = c.next
     else:
         buf_add(b, ">\n", 2)
         while c is not NULL:
             if c.type == tree.XML_ELEMENT_NODE:
-                write_element(b, c, level + 1)
+                write_element(b, c, level + 1, child_dq)
             c = c.next
         buf_indent(b, level)
     buf_add(b, "</", 2)

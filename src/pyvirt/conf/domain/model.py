@@ -632,8 +632,7 @@ class DomainDef(XMLDef):
         for child in list(meta):
             if isinstance(child.tag, str) and etree.QName(child).namespace == uri:
                 meta.remove(child)
-        if len(meta) == 0:
-            self._el.remove(meta)
+        # libvirt keeps the (now empty) <metadata/> container
 
     # -- output ---------------------------------------------------------------------------------
 
