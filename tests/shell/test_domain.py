@@ -57,6 +57,11 @@ SCRIPTS = {
     "save-verbose": "save --verbose test /tmp/pyvirsh-test-save2.img; restore /tmp/pyvirsh-test-save2.img; "
                     "managedsave --verbose test",
     "readonly-connect": "connect test:///default --readonly; destroy test; define dom1.xml; list",
+    "start-flags": "destroy test; start test --autodestroy; start test --bypass-cache; "
+                   "start test --force-boot; shutdown test --mode acpi; reboot test --mode agent; "
+                   "reboot test --mode bogus; shutdown test --mode acpi,signal; list; destroy test; "
+                   "start test --paused; list; managedsave test; start test --force-boot; "
+                   "list --all --managed-save; dumpxml test --migratable",
     "host": "nodeinfo; capabilities; sysinfo; hostname; uri; version; version --daemon; maxvcpus",
 }
 

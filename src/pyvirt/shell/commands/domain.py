@@ -252,7 +252,11 @@ def cmd_domname(ctl: Control, cmd: ParsedCommand) -> bool:
 @command("dumpxml")
 def cmd_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd)
-    xml = dom.xml(inactive=cmd.flag("inactive"), secure=cmd.flag("security-info"))
+    from pyvirt.enums import DomainXMLFlags as X
+
+    extra = (int(X.UPDATE_CPU) if cmd.flag("update-cpu") else 0) | (
+        int(X.MIGRATABLE) if cmd.flag("migratable") else 0)
+    xml = dom.xml(inactive=cmd.flag("inactive"), secure=cmd.flag("security-info"), flags=extra)
     return print_xml(ctl, cmd, xml)
 
 
@@ -374,10 +378,34 @@ def cmd_start(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd, by_id=False)
     if dom.id >= 0:
         raise CommandError("Domain is already active")
+    from pyvirt.enums import DomainCreateFlags as F
+
+    flags = 0
+    for opt, bit in (("paused", F.START_PAUSED), ("autodestroy", F.START_AUTODESTROY),
+                     ("bypass-cache", F.START_BYPASS_CACHE), ("force-boot", F.START_FORCE_BOOT),
+                     ("reset-nvram", F.START_RESET_NVRAM)):
+        if cmd.flag(opt):
+            flags |= int(bit)
+    if flags & int(F.START_FORCE_BOOT):
+        # virsh emulates --force-boot for drivers that reject the flag: drop the managed
+        # save image itself and start without it.
+        from pyvirt.errors import ErrorNumber
+
+        try:
+            dom.start(flags=flags)
+            ctl.print_extra(f"Domain '{dom.name}' started\n")
+            return True
+        except VirtError as exc:
+            if exc.code not in (ErrorNumber.NO_SUPPORT, ErrorNumber.INVALID_ARG):
+                raise _fail(f"Failed to start domain '{dom.name}'", exc) from None
+        try:
+            if dom.has_managed_save:
+                dom.managed_save_remove()
+        except VirtError:
+            pass
+        flags &= ~int(F.START_FORCE_BOOT)
     try:
-        if cmd.flag("force-boot") and dom.has_managed_save:
-            dom.managed_save_remove()
-        dom.start(paused=cmd.flag("paused"))
+        dom.start(flags=flags)
     except VirtError as exc:
         raise _fail(f"Failed to start domain '{dom.name}'", exc) from None
     ctl.print_extra(f"Domain '{dom.name}' started\n")
@@ -398,8 +426,33 @@ def _simple(verb_ok: str, verb_fail: str, action):
     return handler
 
 
-command("shutdown")(_simple("is being shutdown", "shutdown", lambda d, c: d.shutdown()))
-command("reboot")(_simple("is being rebooted", "reboot", lambda d, c: d.reboot()))
+_MODES = ["acpi", "agent", "initctl", "signal", "paravirt"]
+
+
+def _mode_flags(cmd: ParsedCommand) -> int:
+    """``--mode acpi,agent`` as the shutdown/reboot flag bits (virsh's list and wording)."""
+    text = cmd.get("mode")
+    if text is None:
+        return 0
+    flags = 0
+    for mode in str(text).split(","):
+        if mode not in _MODES:
+            raise CommandError(f"Unknown mode {mode} value, expecting "
+                               "'acpi', 'agent', 'initctl', 'signal' or 'paravirt'")
+        flags |= 1 << _MODES.index(mode)
+    return flags
+
+
+def _with_mode(verb_ok: str, verb_fail: str, method: str):
+    def handler(ctl: Control, cmd: ParsedCommand) -> bool:
+        flags = _mode_flags(cmd)
+        return _simple(verb_ok, verb_fail, lambda d, c: getattr(d, method)(flags=flags))(ctl, cmd)
+
+    return handler
+
+
+command("shutdown")(_with_mode("is being shutdown", "shutdown", "shutdown"))
+command("reboot")(_with_mode("is being rebooted", "reboot", "reboot"))
 command("reset")(_simple("was reset", "reset", lambda d, c: d.reset()))
 command("suspend")(_simple("suspended", "suspend", lambda d, c: d.suspend()))
 command("resume")(_simple("resumed", "resume", lambda d, c: d.resume()))
@@ -651,12 +704,31 @@ def _job_percent(dom) -> int | None:
     return int(100 - remaining * 100 // total)
 
 
+def _save_flags(cmd: ParsedCommand) -> int:
+    from pyvirt.enums import DomainSaveRestoreFlags as S
+
+    flags = 0
+    for opt, bit in (("bypass-cache", S.BYPASS_CACHE), ("running", S.RUNNING),
+                     ("paused", S.PAUSED), ("reset-nvram", S.RESET_NVRAM)):
+        if cmd.cmd.option(opt) and cmd.flag(opt):
+            flags |= int(bit)
+    return flags
+
+
+def _no_save_flags(cmd: ParsedCommand, context: str, api: str) -> None:
+    """pyvirt's save/restore calls take no flags yet: refuse instead of silently ignoring."""
+    if _save_flags(cmd):
+        raise CommandError(context, f"pyvirt's {api} does not accept --bypass-cache, "
+                                    "--running, --paused or --reset-nvram yet")
+
+
 @command("save")
 def cmd_save(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd)
     path = opt_string(cmd, "file")
     xml = read_file(opt_string(cmd, "xml")) if cmd.has("xml") else None
     name = dom.name
+    _no_save_flags(cmd, f"Failed to save domain '{name}' to {path}", "Domain.save()")
     try:
         run_job(ctl, dom, "Save", cmd.flag("verbose"), lambda: dom.save(path, xml))
     except VirtError as exc:
@@ -669,6 +741,7 @@ def cmd_save(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_restore(ctl: Control, cmd: ParsedCommand) -> bool:
     path = opt_string(cmd, "file")
     xml = read_file(opt_string(cmd, "xml")) if cmd.has("xml") else None
+    _no_save_flags(cmd, f"Failed to restore domain from {path}", "Connection.restore()")
     try:
         ctl.conn.restore(path, xml)
     except VirtError as exc:
@@ -682,7 +755,8 @@ def cmd_managedsave(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd)
     name = dom.name
     try:
-        run_job(ctl, dom, "Managedsave", cmd.flag("verbose"), lambda: dom.managed_save())
+        flags = _save_flags(cmd)
+        run_job(ctl, dom, "Managedsave", cmd.flag("verbose"), lambda: dom.managed_save(flags=flags))
     except VirtError as exc:
         raise _fail(f"Failed to save domain '{name}' state", exc) from None
     ctl.print_extra(f"\nDomain '{name}' state saved by libvirt\n")
