@@ -174,7 +174,7 @@ def test_read_only_connection(node: str) -> None:
         net = ro.lookup_network("default")
         assert net.is_active()
         for call, api in (
-            (lambda: ro.define_network(N2), "virNetworkDefineXMLFlags"),
+            (lambda: ro.define_network(N2), "virNetworkDefineXML"),
             (net.destroy, "virNetworkDestroy"),
             (net.undefine, "virNetworkUndefine"),
         ):

@@ -386,7 +386,7 @@ class Domain(DomainSnapshotAPI):
         return self._driver.domain_get_scheduler_parameters(self._ref, 0)
 
     def set_scheduler_parameters(self, params: dict[str, int]) -> None:
-        self._write("virDomainSetSchedulerParametersFlags")
+        self._write("virDomainSetSchedulerParameters")
         self._driver.domain_set_scheduler_parameters(self._ref, dict(params), 0)
 
     def block_stats(self, path: str) -> tuple[int, int, int, int, int]:

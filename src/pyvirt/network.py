@@ -200,12 +200,12 @@ class NetworkAPI:
 
     def define_network(self, xml: str, *, validate: bool = False) -> Network:
         """Define a persistent (not yet running) network."""
-        self._check_writable("virNetworkDefineXMLFlags", _ERR)
+        self._check_writable("virNetworkDefineXMLFlags" if validate else "virNetworkDefineXML", _ERR)
         return self._network(self.driver.network_define_xml(xml, 1 if validate else 0))
 
     def create_network(self, xml: str, *, validate: bool = False) -> Network:
         """Create and start a transient network."""
-        self._check_writable("virNetworkCreateXMLFlags", _ERR)
+        self._check_writable("virNetworkCreateXMLFlags" if validate else "virNetworkCreateXML", _ERR)
         return self._network(self.driver.network_create_xml(xml, 1 if validate else 0))
 
     def lookup_network_by_name(self, name: str) -> Network:

@@ -150,8 +150,15 @@ class DomainSnapshot:
 
     # queries ----------------------------------------------------------------------------
     def xml(self, *, secure: bool = False, flags: int = 0) -> str:
-        """The snapshot's XML in libvirt's format (``secure`` includes secrets)."""
-        return self._driver.domain_snapshot_get_xml_desc(self._ref, flags | _bits({_X.SECURE: secure}))
+        """The snapshot's XML in libvirt's format (``secure`` includes secrets, which a
+        read-only connection may not see)."""
+        f = flags | _bits({_X.SECURE: secure})
+        if f & _X.SECURE and getattr(self._domain._conn, "readonly", False):
+            from .errors import ErrorDomain, ErrorNumber, virt_error
+
+            raise virt_error(ErrorNumber.OPERATION_DENIED, "virDomainSnapshotGetXMLDesc with secure flag",
+                             domain=ErrorDomain.DOMAIN_SNAPSHOT)
+        return self._driver.domain_snapshot_get_xml_desc(self._ref, f)
 
     def parent(self) -> DomainSnapshot:
         """The parent snapshot; a root raises ``NoDomainSnapshotError`` as libvirt does."""
