@@ -38,6 +38,7 @@ class CommandDef:
     synopsis: str
     group: str
     opts: tuple[OptDef, ...] = field(default_factory=tuple)
+    aliases: dict[str, str] = field(default_factory=dict)  # hidden old names -> option
 
     def option(self, name: str) -> OptDef | None:
         for opt in self.opts:
@@ -68,7 +69,8 @@ class Catalog:
                     for o in raw["opts"]
                 )
                 self.commands[cname] = CommandDef(
-                    cname, raw["help"], raw["desc"], raw["synopsis"], group["keyword"], opts
+                    cname, raw["help"], raw["desc"], raw["synopsis"], group["keyword"], opts,
+                    dict(raw.get("aliases", {})),
                 )
 
     def command(self, name: str) -> CommandDef | None:

@@ -83,7 +83,8 @@ def _command(name: str) -> dict:
             opts.append({"name": oname, "kind": kind, "required": required, "spec": spec,
                          "positional": kind in ("data", "argv"), "help": text})
     _probe_positional(name, opts)
-    return {"name": name, "desc": desc, "synopsis": synopsis, "opts": opts}
+    return {"name": name, "desc": desc, "synopsis": synopsis, "opts": opts,
+            "aliases": _probe_aliases(name, opts)}
 
 
 def _probe_positional(name: str, opts: list[dict]) -> None:
@@ -106,6 +107,35 @@ def _probe_positional(name: str, opts: list[dict]) -> None:
             break
         else:
             opt["positional"] = False
+
+
+# Hidden alias options are not shown by help; these are the names libvirt has used for them
+# (renamed options and underscore spellings), probed for every command.
+_ALIAS_GUESSES = ("persistent", "str", "delete-snapshots", "sourcetype", "type", "xml", "bytes",
+                  "current", "live", "config", "mode", "desturi", "inactive", "timeout")
+
+
+def _probe_aliases(name: str, opts: list[dict]) -> dict[str, str]:
+    """Hidden aliases of a command: alias name -> target option name."""
+    if name == "help":
+        return {}
+    known = {o["name"] for o in opts}
+    guesses = [g for g in _ALIAS_GUESSES if g not in known]
+    guesses += [o["name"].replace("-", "_") for o in opts if "-" in o["name"]]
+    aliases: dict[str, str] = {}
+    for guess in guesses:
+        _, err, _ = _virsh("-c", "test:///default", name, "--help", f"--{guess}=x")
+        if "doesn't support option" in err:
+            continue
+        m = re.search(r"invalid '=' after option --([\w-]+)", err)
+        if m:
+            aliases[guess] = m.group(1)
+            continue
+        _, err, _ = _virsh("-c", "test:///default", name, "--help", f"--{guess}")
+        m = re.search(r"expected syntax: --([\w-]+) <", err)
+        if m:
+            aliases[guess] = m.group(1)
+    return aliases
 
 
 def main() -> None:

@@ -56,6 +56,15 @@ def parse_script(lexer, catalog: Catalog) -> list[ParsedCommand]:
             return commands
         if token is Token.END_COMMAND:
             continue
+        if text.startswith("#"):  # a quoted or escaped '#' command name: a comment command
+            while token is Token.ARG:
+                try:
+                    token, text = lexer.next()
+                except LexError:  # virsh stops quietly inside a comment command
+                    return commands
+            if token is Token.END:
+                return commands
+            continue
         cmd = catalog.command(text)
         if cmd is None:
             raise ParseError(f"unknown command: '{text}'")
@@ -83,13 +92,13 @@ def _parse_args(lexer, cmd: CommandDef) -> tuple[ParsedCommand, bool]:
             if name == "help":
                 opt = None
             else:
-                opt = cmd.option(name)
+                opt = cmd.option(cmd.aliases.get(name, name))
                 if opt is None:
                     if is_help:
                         continue
                     raise ParseError(f"command '{cmd.name}' doesn't support option --{name}")
                 if opt.name in seen and opt.kind != "argv":
-                    raise ParseError(f"option --{name} already seen")
+                    raise ParseError(f"option --{opt.name} already seen")
             if opt is None:  # --help
                 if eq:
                     raise ParseError("invalid '=' after option --help")

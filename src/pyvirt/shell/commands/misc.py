@@ -56,6 +56,8 @@ def cmd_echo(ctl: Control, cmd: ParsedCommand) -> bool:
             formatted.append(item + "\n" if split else item)
         words.append("".join(formatted))
     text = " ".join(words)
+    if not text:  # virsh prints nothing at all for an empty result, even with --err
+        return True
     if err:
         ctl.error(text)
     else:
