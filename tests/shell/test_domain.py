@@ -90,8 +90,6 @@ def test_dominfo_running() -> None:
     assert_same([*URI, "dominfo test; dominfo 1; dominfo 6695eb01-f6a4-8304-79aa-97f2502e193f"])
 
 
-@pytest.mark.xfail(reason="pyvirt's driver serialises custom metadata with single-quoted "
-                          "attributes; libvirt dumps it with libxml2 (double quotes)", strict=False)
 def test_metadata_attributes() -> None:
     assert_same([*URI, "define dom2.xml; metadata d2 http://example.org/ns --key ex --set '<t a=\"1\"/>'; "
                        "metadata d2 http://example.org/ns; dumpxml d2"])

@@ -651,19 +651,21 @@ def run_job(ctl: Control, dom, label: str, verbose: bool, action) -> None:
     completes it shows 100 % as virsh does.
     """
     result: dict = {}
+    done = threading.Event()  # not Thread.join: an interrupted join can lose track of the thread
 
     def work() -> None:
         try:
             action()
         except BaseException as exc:  # noqa: BLE001 - handed back to the shell thread
             result["error"] = exc
+        finally:
+            done.set()
 
     worker = threading.Thread(target=work, name=f"pyvirsh-{label}", daemon=True)
     worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.5)
-            if verbose and worker.is_alive():
+        while not done.wait(0.5):
+            if verbose:
                 percent = _job_percent(dom)
                 if percent is not None:
                     _progress(ctl, label, percent)
@@ -674,9 +676,7 @@ def run_job(ctl: Control, dom, label: str, verbose: bool, action) -> None:
                 abort()
             except VirtError:
                 pass
-        worker.join()
-        if "error" not in result:
-            raise CommandError("operation was cancelled") from None
+        done.wait()  # the job ends (aborted or finished); its own result is what counts
     if "error" in result:
         raise result["error"]
     if verbose:
@@ -701,7 +701,9 @@ def _job_percent(dom) -> int | None:
         return None
     if not total:
         return None
-    return int(100 - remaining * 100 // total)
+    if remaining == 0:
+        return 100
+    return min(int(100.0 - remaining * 100.0 / total), 99)  # never 100 % before the end
 
 
 def _save_flags(cmd: ParsedCommand) -> int:
