@@ -105,3 +105,41 @@ def test_edit_through_editor(tmp_path: Path) -> None:
     unchanged.chmod(0o755)
     assert_same([*URI, "define dom1.xml; edit d1; dumpxml d1 --inactive"], env={"EDITOR": str(editor)})
     assert_same([*URI, "define dom1.xml; edit d1"], env={"EDITOR": str(unchanged)})
+
+
+def _script(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_desc_and_snapshot_edit(tmp_path: Path) -> None:
+    """desc --edit, desc --title --edit and snapshot-edit through $EDITOR, changed or not."""
+    text = _script(tmp_path, "text.sh", 'echo "new text" > "$1"')
+    keep = _script(tmp_path, "keep.sh", "exit 0")
+    sdesc = _script(tmp_path, "sdesc.sh",
+                    'sed -i "s/<description>.*<.description>/<description>edited<\\/description>/" "$1"')
+    for editor in (text, keep):
+        assert_same([*URI, "define dom1.xml; desc d1 --edit; desc d1; desc d1 --title --edit; "
+                           "desc d1 --title"],
+                    env={"EDITOR": editor})
+    assert_same([*URI, "define dom1.xml; metadata d1 http://x --key k --edit"], env={"EDITOR": keep})
+    assert_same([*URI, "snapshot-create test snap1.xml; snapshot-edit test fromfile; "
+                       "snapshot-dumpxml test fromfile --xpath //description; snapshot-edit test --current; "
+                       "snapshot-list test --name"], env={"EDITOR": sdesc})
+    assert_same([*URI, "snapshot-create test snap1.xml; snapshot-edit test --current"],
+                env={"EDITOR": keep})
+
+
+def test_edit_failure_without_terminal(tmp_path: Path) -> None:
+    """Without a terminal virsh cannot ask to re-edit: it says "Failed." (virsh 9.0 then even
+    claims success or crashes; pyvirsh reports the failure)."""
+    from .harness import run_pyvirsh
+
+    bad = _script(tmp_path, "bad.sh", 'echo garbage > "$1"')
+    got = run_pyvirsh([*URI, "define dom1.xml; edit d1; snapshot-create-as test s1; "
+                             "snapshot-edit test s1"], env={"EDITOR": bad})
+    assert got.err == "error: Failed.\nerror: Failed.\n"
+    assert got.rc == 1
+    assert "edited" not in got.out

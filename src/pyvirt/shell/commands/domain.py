@@ -581,6 +581,11 @@ def cmd_desc(ctl: Control, cmd: ParsedCommand) -> bool:
             text = edit_text(ctl, current, ".txt")
             if text is None:
                 return False
+            if title and text.endswith("\n"):  # a title is one line; a description is kept as is
+                text = text[:-1]
+            if text == current:
+                ctl.print_extra(f"Domain {'title' if title else 'description'} not changed\n")
+                return True
         try:
             dom.set_metadata(kind, text, **impact)
         except VirtError as exc:
@@ -634,7 +639,12 @@ def cmd_metadata(ctl: Control, cmd: ParsedCommand) -> bool:
         text = edit_text(ctl, current, ".xml")
         if text is None:
             return False
-        dom.set_metadata(kind, text or None, key, uri, **impact)
+        if text == current:
+            ctl.print_extra("Metadata not changed")
+            return True
+        result = edit_retry(ctl, lambda t: dom.set_metadata(kind, t or None, key, uri, **impact), text, ".xml")
+        if result is _EDIT_FAILED:
+            return False
         ctl.print_extra("Metadata modified\n")
         return True
     ctl.print(dom.metadata(kind, uri, **impact) + "\n")
@@ -806,6 +816,50 @@ def edit_text(ctl: Control, text: str, suffix: str) -> str | None:
             pass
 
 
+_EDIT_FAILED = object()
+
+
+def edit_retry(ctl: Control, define, text: str, suffix: str, relax=None):
+    """Apply edited text with ``define``; on failure ask virsh's question on a terminal.
+
+    Without a terminal virsh only says "Failed." (virsh 9.0 then goes on to claim success;
+    pyvirsh reports the failure instead).  Returns define's result or ``_EDIT_FAILED``.
+    """
+    import sys
+
+    while True:
+        try:
+            return define(text)
+        except VirtError as exc:
+            if not sys.stdin.isatty():
+                ctl.error("Failed.")
+                return _EDIT_FAILED
+            ctl.error(lib_message(exc))
+        choices = "[y,n,i,f,?]" if relax else "[y,n,f,?]"
+        while True:
+            ctl.print(f"\rFailed. Try again? {choices}: ")
+            ctl.out.flush()
+            answer = sys.stdin.readline().strip().lower()[:1]
+            if answer == "?":
+                ctl.print("y - yes, start editor again\nn - no, throw away my changes\n")
+                if relax:
+                    ctl.print("i - turn off validation and try to redefine again\n")
+                ctl.print("f - force, try to redefine again\n? - print this help\n")
+                continue
+            if answer in ("y", "n", "f") or (relax and answer == "i"):
+                break
+        ctl.print("\r\n")
+        if answer == "n" or answer == "":
+            return _EDIT_FAILED
+        if answer == "y":
+            edited = edit_text(ctl, text, suffix)
+            if edited is None:
+                return _EDIT_FAILED
+            text = edited
+        elif answer == "i" and relax:
+            define = relax
+
+
 @command("edit")
 def cmd_edit(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd)
@@ -816,9 +870,10 @@ def cmd_edit(ctl: Control, cmd: ParsedCommand) -> bool:
     if edited == original:
         ctl.print_extra(f"Domain '{dom.name}' XML configuration not changed.\n")
         return True
-    try:
-        new = ctl.conn.define_domain(edited, validate=not cmd.flag("skip-validate"))
-    except VirtError as exc:
-        raise _fail("Failed to define domain", exc) from None
+    validate = not cmd.flag("skip-validate")
+    new = edit_retry(ctl, lambda t: ctl.conn.define_domain(t, validate=validate), edited, ".xml",
+                     relax=(lambda t: ctl.conn.define_domain(t, validate=False)) if validate else None)
+    if new is _EDIT_FAILED:
+        return False
     ctl.print_extra(f"Domain '{new.name}' XML configuration edited.\n")
     return True

@@ -13,7 +13,7 @@ from ..format import table
 from ..options import ParsedCommand
 from ..util import lib_message, lookup_domain, opt_string, read_file
 from . import command
-from .domain import edit_text, print_xml
+from .domain import _EDIT_FAILED, edit_retry, edit_text, print_xml
 
 
 def _lookup(ctl: Control, cmd: ParsedCommand, dom, arg: str = "snapshotname", exclusive: bool = True):
@@ -387,10 +387,10 @@ def cmd_snapshot_edit(ctl: Control, cmd: ParsedCommand) -> bool:
     if edited == original:
         ctl.print_extra(f"Snapshot {name} XML configuration not changed.\n")
         return True
-    try:
-        new = dom.create_snapshot(edited, redefine=True, current=was_current)
-    except VirtError as exc:
-        raise CommandError(f"Failed to update {name}", lib_message(exc)) from None
+    new = edit_retry(ctl, lambda t: dom.create_snapshot(t, redefine=True, current=was_current),
+                     edited, ".xml")
+    if new is _EDIT_FAILED:
+        return False
     if new.name != name:
         if not (cmd.flag("rename") or cmd.flag("clone")):
             raise CommandError(f"cannot change snapshot name from {name} to {new.name}")
