@@ -24,6 +24,7 @@ _MASKS = [
     (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}"), "<time>"),
     (re.compile(r"<creationTime>\d+</creationTime>"), "<creationTime>T</creationTime>"),
     (re.compile(r"\b1[6-9]\d{8}\b"), "<epoch>"),
+    (re.compile(r"\(Time: \d+\.\d+ ms\)"), "(Time: <ms>)"),
 ]
 
 

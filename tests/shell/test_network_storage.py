@@ -28,6 +28,16 @@ SCRIPTS = {
            "vol-pool /p2-pool/v1.img; vol-dumpxml v1.img --pool p2; vol-delete v1.img --pool p2; "
            "vol-list p2; vol-info nosuch --pool default-pool; vol-info nosuch; "
            "vol-create-as p2 v3 10M --allocation 1M --print-xml; vol-create-as p2 v3 1x",
+    "pool-as": "pool-define-as p3 dir --target /p3; pool-start p3; pool-create-as p4 dir --target /p4; "
+               "pool-list --all; pool-define-as p5 dir --print-xml --target /p5; "
+               "pool-define-as p6 netfs --source-host h:2049 --source-path /exp --target /mnt "
+               "--source-format nfs --print-xml; pool-define-as p7 logical --source-dev /dev/sdb "
+               "--source-name vg --print-xml; vol-create-as default-pool vv 1M; "
+               "vol-resize vv 2M --pool default-pool; vol-resize vv +1M --pool default-pool --delta; "
+               "vol-resize vv -1M --pool default-pool",
+    "domain-devices": "domblklist test; domblklist test --details; domblklist test --inactive; "
+                      "domiflist test; domiflist test --inactive; domhostname test; domjobabort test; "
+                      "define dom1.xml; domblklist d1 --details; domiflist d1",
     "iface": "iface-list; iface-list --all; iface-list --inactive; iface-mac eth1; "
              "iface-name aa:bb:cc:dd:ee:ff; iface-dumpxml eth1; iface-destroy eth1; iface-list --all; "
              "iface-start eth1; iface-undefine eth1; iface-list --all; iface-mac nosuch",

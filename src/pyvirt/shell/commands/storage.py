@@ -358,3 +358,85 @@ def cmd_vol_wipe(ctl: Control, cmd: ParsedCommand) -> bool:
         raise CommandError(f"Failed to wipe vol {name}", lib_message(exc)) from None
     ctl.print_extra(f"Vol {name} wiped\n")
     return True
+
+
+def _pool_xml(cmd: ParsedCommand) -> tuple[str, str]:
+    """virsh's pool XML from pool-define-as/pool-create-as arguments (common source kinds)."""
+    from pyvirt._core import xmlcore
+
+    name = opt_string(cmd, "name")
+    root = etree_element("pool", type=opt_string(cmd, "type"))
+    _sub(root, "name").text = name
+    host, path, dev = (opt_string(cmd, o) for o in ("source-host", "source-path", "source-dev"))
+    src_name, fmt = opt_string(cmd, "source-name"), opt_string(cmd, "source-format")
+    adapter = opt_string(cmd, "adapter-name")
+    if any((host, path, dev, src_name, fmt, adapter)):
+        source = _sub(root, "source")
+        if host:
+            _sub(source, "host", name=host)
+        if path:
+            _sub(source, "dir", path=path)
+        if dev:
+            _sub(source, "device", path=dev)
+        if adapter:
+            _sub(source, "adapter", type="scsi_host", name=adapter)
+        if fmt:
+            _sub(source, "format", type=fmt)
+        if src_name:
+            _sub(source, "name").text = src_name
+    target = opt_string(cmd, "target")
+    if target:
+        _sub(_sub(root, "target"), "path").text = target
+    return name, xmlcore.format(root)
+
+
+def etree_element(tag: str, **attrs: str):
+    from lxml import etree
+
+    return etree.Element(tag, **attrs)
+
+
+def _sub(parent, tag: str, **attrs: str):
+    from lxml import etree
+
+    return etree.SubElement(parent, tag, **attrs)
+
+
+@command("pool-define-as", "pool-create-as")
+def cmd_pool_define_as(ctl: Control, cmd: ParsedCommand) -> bool:
+    name, xml = _pool_xml(cmd)
+    if cmd.flag("print-xml"):
+        ctl.print(xml)
+        return True
+    define = cmd.cmd.name == "pool-define-as"
+    try:
+        pool = ctl.conn.define_storage_pool(xml) if define else ctl.conn.create_storage_pool(xml)
+    except VirtError as exc:
+        raise CommandError(f"Failed to {'define' if define else 'create'} pool {name}",
+                           lib_message(exc)) from None
+    ctl.print_extra(f"Pool {pool.name} {'defined' if define else 'created'}\n")
+    return True
+
+
+@command("vol-resize")
+def cmd_vol_resize(ctl: Control, cmd: ParsedCommand) -> bool:
+    vol = lookup_volume(ctl, cmd)
+    text = str(cmd.get("capacity"))
+    delta = cmd.flag("delta")
+    flags = (1 if cmd.flag("allocate") else 0) | (2 if delta else 0) | (4 if cmd.flag("shrink") else 0)
+    number = text[1:] if text.startswith("-") else text
+    if text.startswith("-") and not cmd.flag("shrink"):
+        raise CommandError("negative size requires --shrink")
+    try:
+        size = scaled_value(number, 1, (1 << 64) - 1)
+    except ValueError as exc:
+        raise CommandError(f"Malformed size {text}", *([str(exc)] if str(exc) else [])) from None
+    try:
+        vol.resize(size, flags)
+    except VirtError as exc:
+        how = "by" if delta else "to"
+        raise CommandError(f"Failed to change size of volume '{vol.name}' {how} {text}",
+                           lib_message(exc)) from None
+    how = "by" if delta else "to"
+    ctl.print_extra(f"Size of volume '{vol.name}' successfully changed {how} {text}\n")
+    return True
