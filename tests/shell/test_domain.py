@@ -82,6 +82,20 @@ def test_node_file(name: str) -> None:
     assert_same([*NODE, NODE_SCRIPTS[name]])
 
 
+RICH = ["-c", f"test://{DATA / 'node-rich.xml'}"]
+
+
+def test_rich_node_file() -> None:
+    """Run states, managed save, transient domains, predefined snapshots, pools with volumes."""
+    assert_same([*RICH, "nodeinfo; list --all; list --all --managed-save; list --transient --all; "
+                 "list --with-snapshot --all --name; domstate paused --reason; dominfo saved; "
+                 "snapshot-list runner --tree; snapshot-list runner --parent; "
+                 "snapshot-current runner --name; snapshot-info runner first; "
+                 "snapshot-revert runner first; snapshot-list runner --tree; "
+                 "pool-list --all --details; vol-list store --details; start saved; "
+                 "domstate saved --reason; list --all; resume paused; list"])
+
+
 def test_list_inactive_and_running() -> None:
     assert_same([*URI, "list --inactive --state-running; list --inactive --state-paused --state-running"])
 
