@@ -131,7 +131,8 @@ def int_option(cmd: ParsedCommand, name: str, *, unsigned: bool = False, minimum
         value = int(str(text), 10)
         if unsigned and (str(text).strip().startswith("-")):
             raise ValueError
-        if value > 2**31 - 1 or value < -(2**31):
+        high = 2**32 - 1 if unsigned else 2**31 - 1
+        if value > high or value < -(2**31):
             raise ValueError
     except ValueError:
         raise CommandError(f"Numeric value '{text}' for <{name}> option is malformed or out of range") from None

@@ -497,8 +497,12 @@ def cmd_setvcpus(ctl: Control, cmd: ParsedCommand) -> bool:
     impact = _impact(cmd)
     dom = lookup_domain(ctl, cmd)
     count = int_option(cmd, "count", unsigned=True)
+    if count == 0:
+        raise CommandError("Can't set 0 processors for a VM")
+    if cmd.flag("maximum") and not cmd.flag("config"):
+        raise CommandError("Option --config is required by option --maximum")
     if cmd.flag("guest") or cmd.flag("hotpluggable"):
-        raise CommandError("this function is not supported by the connection driver: virDomainSetVcpusFlags")
+        raise CommandError("pyvirt's Domain.set_vcpus() does not accept --guest or --hotpluggable yet")
     dom.set_vcpus(count, maximum=cmd.flag("maximum"), **impact)
     return True
 
@@ -516,7 +520,7 @@ def cmd_vcpucount(ctl: Control, cmd: ParsedCommand) -> bool:
         raise CommandError("Options --current and --live are mutually exclusive" if live else
                            "Options --current and --config are mutually exclusive")
     if cmd.flag("guest"):
-        raise CommandError("this function is not supported by the connection driver: virDomainGetVcpusFlags")
+        raise CommandError("pyvirt's Domain.vcpus() does not accept --guest yet")
     if any((maximum, active, live, config, current)):
         value = dom.vcpus(live=live, config=config, maximum=maximum)
         ctl.print(f"{value}\n")
