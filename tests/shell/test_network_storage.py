@@ -53,3 +53,28 @@ def test_script(name: str) -> None:
 
 def test_nodedev_list() -> None:
     assert_same([*URI, "nodedev-list; nodedev-list --tree; nodedev-list --all"])
+
+
+HOST = ("inject-nmi test; domtime test; domtime test --pretty; domcontrol test; schedinfo test; "
+        "freecell; freecell --all; freecell 1; nodecpustats; nodecpustats 1; domblkerror test; "
+        "dommemstat test; destroy test; inject-nmi test; domcontrol test; dommemstat test; domtime test")
+
+
+def test_host_and_monitor_queries() -> None:
+    assert_same([*URI, HOST])
+
+
+@pytest.mark.parametrize("change", [True, False], ids=["changed", "unchanged"])
+def test_object_edits(tmp_path, change: bool) -> None:
+    """net-edit, pool-edit, iface-edit, save-image-edit through $EDITOR; save-image-define."""
+    editor = tmp_path / "ed.sh"
+    body = ('sed -i "s/192.168.122.254/192.168.122.200/; s/<on_crash>destroy/<on_crash>restart/" "$1"'
+            if change else "exit 0")
+    editor.write_text("#!/bin/sh\n" + body + "\n")
+    editor.chmod(0o755)
+    image = tmp_path / "si.img"
+    assert_same([*URI, f"net-edit default; net-dumpxml default; pool-edit default-pool; iface-edit eth1; "
+                       f"save test {image}; save-image-edit {image}; "
+                       f"save-image-dumpxml {image} --xpath //on_crash; save-image-define {image} dom1.xml; "
+                       f"save-image-dumpxml {image} --xpath //name; save-image-dumpxml /nonexistent"],
+                env={"EDITOR": str(editor)})

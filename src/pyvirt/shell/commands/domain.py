@@ -881,3 +881,61 @@ def cmd_edit(ctl: Control, cmd: ParsedCommand) -> bool:
         return False
     ctl.print_extra(f"Domain '{new.name}' XML configuration edited.\n")
     return True
+
+
+def inactive_xml(obj) -> str:
+    """The persistent XML, falling back to the live one where the driver rejects the flag
+    (virsh does the same for networks and pools)."""
+    from pyvirt.errors import ErrorNumber
+
+    try:
+        return obj.xml(inactive=True)
+    except VirtError as exc:
+        if exc.code != ErrorNumber.INVALID_ARG:
+            raise
+        return obj.xml()
+
+
+def edit_object(ctl: Control, original: str, define, unchanged: str, edited) -> bool:
+    """The shared edit flow: $EDITOR, 'not changed', redefine with virsh's re-edit prompt."""
+    text = edit_text(ctl, original, ".xml")
+    if text is None:
+        return False
+    if text == original:
+        ctl.print_extra(unchanged)
+        return True
+    result = edit_retry(ctl, define, text, ".xml")
+    if result is _EDIT_FAILED:
+        return False
+    ctl.print_extra(edited(result))
+    return True
+
+
+@command("save-image-dumpxml")
+def cmd_save_image_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
+    path = opt_string(cmd, "file")
+    return print_xml(ctl, cmd, ctl.conn.save_image_xml(path, secure=cmd.flag("security-info")))
+
+
+@command("save-image-define")
+def cmd_save_image_define(ctl: Control, cmd: ParsedCommand) -> bool:
+    path = opt_string(cmd, "file")
+    xml = read_file(opt_string(cmd, "xml"))
+    if cmd.flag("running") or cmd.flag("paused"):
+        raise CommandError(f"Failed to update {path}",
+                           "pyvirt's Connection.define_save_image_xml() does not accept --running or --paused yet")
+    try:
+        ctl.conn.define_save_image_xml(path, xml)
+    except VirtError as exc:
+        raise _fail(f"Failed to update {path}", exc) from None
+    ctl.print_extra(f"State file {path} updated.\n")
+    return True
+
+
+@command("save-image-edit")
+def cmd_save_image_edit(ctl: Control, cmd: ParsedCommand) -> bool:
+    path = opt_string(cmd, "file")
+    original = ctl.conn.save_image_xml(path, secure=True)
+    return edit_object(ctl, original, lambda t: ctl.conn.define_save_image_xml(path, t),
+                       f"Saved image {path} XML configuration not changed.\n",
+                       lambda _r: f"State file {path} edited.\n")

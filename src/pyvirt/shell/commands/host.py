@@ -91,3 +91,39 @@ def cmd_maxvcpus(ctl: Control, cmd: ParsedCommand) -> bool:
 def _nl(text: str) -> str:
     """virsh prints XML documents with ``%s\\n``."""
     return text + "\n"
+
+
+@command("freecell")
+def cmd_freecell(ctl: Control, cmd: ParsedCommand) -> bool:
+    from ..util import int_option
+
+    cell = int_option(cmd, "cellno")
+    conn = ctl.conn
+    if cmd.flag("all"):
+        if cell is not None:
+            raise CommandError("Options --cellno and --all are mutually exclusive")
+        cells = conn.cells_free_memory(0, ctl.conn.node_info().nodes)
+        lines = [f"{i:5d}: {free // 1024:10d} KiB\n" for i, free in enumerate(cells)]
+        lines.append("--------------------\n")
+        lines.append(f"{'Total':>5}: {sum(cells) // 1024:10d} KiB\n")
+        ctl.print("".join(lines))
+        return True
+    if cell is not None:
+        free = conn.cells_free_memory(cell, 1)[0]
+        ctl.print(f"{cell}: {free // 1024} KiB\n")
+        return True
+    ctl.print(f"Total: {conn.free_memory() // 1024} KiB\n")
+    return True
+
+
+@command("nodecpustats")
+def cmd_nodecpustats(ctl: Control, cmd: ParsedCommand) -> bool:
+    from ..util import int_option
+
+    if cmd.flag("percent"):
+        raise CommandError("pyvirsh does not implement nodecpustats --percent yet")
+    cpu = int_option(cmd, "cpu")
+    stats = ctl.conn.cpu_stats(-1 if cpu is None else cpu)
+    names = (("user", "user"), ("kernel", "system"), ("idle", "idle"), ("iowait", "iowait"))
+    ctl.print("".join(f"{label + ':':<15} {stats[key]:20d}\n" for key, label in names if key in stats))
+    return True

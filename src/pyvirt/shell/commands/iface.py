@@ -93,3 +93,13 @@ def _simple(done: str, failed: str, action):
 command("iface-start")(_simple("started", "start", lambda i: i.start()))
 command("iface-destroy")(_simple("destroyed", "destroy", lambda i: i.destroy()))
 command("iface-undefine")(_simple("undefined", "undefine", lambda i: i.undefine()))
+
+
+@command("iface-edit")
+def cmd_iface_edit(ctl: Control, cmd: ParsedCommand) -> bool:
+    from .domain import edit_object
+
+    iface = lookup_iface(ctl, cmd)
+    return edit_object(ctl, iface.xml(inactive=True), lambda t: ctl.conn.define_interface(t),
+                       f"Interface {iface.name} XML configuration not changed.\n",
+                       lambda new: f"Interface {new.name} XML configuration edited.\n")

@@ -79,3 +79,89 @@ def cmd_domhostname(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_domjobabort(ctl: Control, cmd: ParsedCommand) -> bool:
     lookup_domain(ctl, cmd).abort_job()
     return True
+
+
+@command("schedinfo")
+def cmd_schedinfo(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    if cmd.argv("set") or cmd.has("weight") or cmd.has("cap"):
+        from ..control import CommandError
+
+        raise CommandError("pyvirsh does not implement setting scheduler parameters yet")
+    lines = [f"{'Scheduler':<15}: {dom.scheduler_type()}\n"]
+    for key, value in dom.scheduler_parameters().items():
+        lines.append(f"{key:<15}: {value}\n")
+    ctl.print("".join(lines))
+    return True
+
+
+_CONTROL_STATES = ["ok", "background job", "occupied", "error"]
+
+
+@command("domcontrol")
+def cmd_domcontrol(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    state, _details, duration = dom.control_info()
+    name = _CONTROL_STATES[state] if 0 <= state < len(_CONTROL_STATES) else "unknown"
+    if state != 0 and duration:
+        ctl.print(f"{name} ({duration / 1000.0:0.3f}s)\n")
+    else:
+        ctl.print(f"{name}\n")
+    return True
+
+
+@command("domtime")
+def cmd_domtime(ctl: Control, cmd: ParsedCommand) -> bool:
+    import time
+
+    dom = lookup_domain(ctl, cmd)
+    if cmd.flag("now") or cmd.flag("sync") or cmd.has("time"):
+        from ..control import CommandError
+
+        raise CommandError("pyvirsh does not implement setting the guest time yet")
+    seconds, _nanos = dom.get_time()
+    if cmd.flag("pretty"):
+        ctl.print(f"Time: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(seconds))}")
+    else:
+        ctl.print(f"Time: {seconds}")
+    return True
+
+
+_DISK_ERRORS = ["no error", "unspecified error", "no space"]
+
+
+@command("domblkerror")
+def cmd_domblkerror(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    errors = dom.disk_errors()
+    if not errors:
+        ctl.print("No errors found\n")
+        return True
+    ctl.print("".join(f"{disk}: {_DISK_ERRORS[code] if 0 <= code < 3 else 'unknown error'}\n"
+                      for disk, code in errors.items()))
+    return True
+
+
+@command("dommemstat")
+def cmd_dommemstat(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    if cmd.has("period"):
+        from ..control import CommandError
+
+        raise CommandError("pyvirsh does not implement dommemstat --period yet")
+    from pyvirt.errors import VirtError
+
+    from ..control import CommandError
+
+    try:
+        stats = dom.memory_stats()
+    except VirtError as exc:
+        raise CommandError(f"Failed to get memory statistics for domain {dom.name}", exc.message) from None
+    ctl.print("".join(f"{key} {value}\n" for key, value in stats.items()))
+    return True
+
+
+@command("inject-nmi")
+def cmd_inject_nmi(ctl: Control, cmd: ParsedCommand) -> bool:
+    lookup_domain(ctl, cmd).inject_nmi()
+    return True

@@ -162,3 +162,13 @@ def cmd_net_autostart(ctl: Control, cmd: ParsedCommand) -> bool:
                            lib_message(exc)) from None
     ctl.print_extra(f"Network {net.name} {'unmarked' if disable else 'marked'} as autostarted\n")
     return True
+
+
+@command("net-edit")
+def cmd_net_edit(ctl: Control, cmd: ParsedCommand) -> bool:
+    from .domain import edit_object, inactive_xml
+
+    net = lookup_network(ctl, cmd)
+    return edit_object(ctl, inactive_xml(net), lambda t: ctl.conn.define_network(t),
+                       f"Network {net.name} XML configuration not changed.\n",
+                       lambda new: f"Network {new.name} XML configuration edited.\n")

@@ -440,3 +440,13 @@ def cmd_vol_resize(ctl: Control, cmd: ParsedCommand) -> bool:
     how = "by" if delta else "to"
     ctl.print_extra(f"Size of volume '{vol.name}' successfully changed {how} {text}\n")
     return True
+
+
+@command("pool-edit")
+def cmd_pool_edit(ctl: Control, cmd: ParsedCommand) -> bool:
+    from .domain import edit_object, inactive_xml
+
+    pool = lookup_pool(ctl, cmd)
+    return edit_object(ctl, inactive_xml(pool), lambda t: ctl.conn.define_storage_pool(t),
+                       f"Pool {pool.name} XML configuration not changed.\n",
+                       lambda new: f"Pool {new.name} XML configuration edited.\n")
