@@ -57,7 +57,8 @@ def test_nodedev_list() -> None:
 
 HOST = ("inject-nmi test; domtime test; domtime test --pretty; domcontrol test; schedinfo test; "
         "freecell; freecell --all; freecell 1; nodecpustats; nodecpustats 1; domblkerror test; "
-        "dommemstat test; destroy test; inject-nmi test; domcontrol test; dommemstat test; domtime test")
+        "dommemstat test; vcpuinfo test; vcpuinfo test --pretty; destroy test; inject-nmi test; "
+        "domcontrol test; dommemstat test; domtime test; vcpuinfo test; vcpuinfo test --pretty")
 
 
 def test_host_and_monitor_queries() -> None:

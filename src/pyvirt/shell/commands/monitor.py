@@ -165,3 +165,56 @@ def cmd_dommemstat(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_inject_nmi(ctl: Control, cmd: ParsedCommand) -> bool:
     lookup_domain(ctl, cmd).inject_nmi()
     return True
+
+
+def _cpu_ranges(cpus: list[int]) -> str:
+    """``0-3,5`` style list (virsh's --pretty affinity)."""
+    parts: list[str] = []
+    start = prev = None
+    for cpu in cpus:
+        if start is None:
+            start = prev = cpu
+        elif cpu == prev + 1:
+            prev = cpu
+        else:
+            parts.append(f"{start}-{prev}" if prev != start else f"{start}")
+            start = prev = cpu
+    if start is not None:
+        parts.append(f"{start}-{prev}" if prev != start else f"{start}")
+    return ",".join(parts)
+
+
+@command("vcpuinfo")
+def cmd_vcpuinfo(ctl: Control, cmd: ParsedCommand) -> bool:
+    from pyvirt.errors import VirtError
+
+    dom = lookup_domain(ctl, cmd)
+    maxcpu = ctl.conn.cpu_map()[0]
+    pins = dom.vcpu_pin_info()
+    try:
+        infos = dom.vcpu_info()
+    except VirtError:
+        if dom.is_active():
+            raise
+        infos = None
+    states = {0: "offline", 1: "running", 2: "blocked"}
+    out = []
+    for index, pin in enumerate(pins):
+        if index:
+            out.append("\n")  # a blank line between vCPUs, not after the last
+        out.append(f"{'VCPU:':<15} {index}\n")
+        if infos is not None and index < len(infos):
+            info = infos[index]
+            out.append(f"{'CPU:':<15} {info.cpu}\n")
+            out.append(f"{'State:':<15} {states.get(info.state, 'no state')}\n")
+            out.append(f"{'CPU time:':<15} {info.cpu_time / 1e9:.1f}s\n")
+        else:
+            out.append(f"{'CPU:':<15} N/A\n{'State:':<15} N/A\n{'CPU time':<15} N/A\n")
+        cpus = sorted(c for c in pin if c < maxcpu)
+        if cmd.flag("pretty"):
+            affinity = f"{_cpu_ranges(cpus)} (out of {maxcpu})"
+        else:
+            affinity = "".join("y" if c in pin else "-" for c in range(maxcpu))
+        out.append(f"{'CPU Affinity:':<15} {affinity}\n")
+    ctl.print("".join(out))
+    return True
