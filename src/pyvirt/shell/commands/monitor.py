@@ -218,3 +218,72 @@ def cmd_vcpuinfo(ctl: Control, cmd: ParsedCommand) -> bool:
         out.append(f"{'CPU Affinity:':<15} {affinity}\n")
     ctl.print("".join(out))
     return True
+
+
+@command("domblkinfo")
+def cmd_domblkinfo(ctl: Control, cmd: ParsedCommand) -> bool:
+    from ..control import CommandError
+    from ..format import pretty_capacity
+    from ..util import opt_string
+
+    dom = lookup_domain(ctl, cmd)
+    if cmd.flag("all"):
+        raise CommandError("pyvirsh does not implement domblkinfo --all yet")
+    device = opt_string(cmd, "device")
+    if device is None:
+        raise CommandError("command 'domblkinfo' requires <device> option")
+    cap, alloc, phys = dom.block_info(device)
+
+    def show(value: int) -> str:
+        if not cmd.flag("human"):
+            return str(value)
+        number, unit = pretty_capacity(value)
+        return f"{number:.3f} {unit}"
+
+    ctl.print(f"{'Capacity:':<15} {show(cap)}\n{'Allocation:':<15} {show(alloc)}\n"
+              f"{'Physical:':<15} {show(phys)}\n")
+    return True
+
+
+_BLK_FIELDS = ("rd_req", "rd_bytes", "wr_req", "wr_bytes", "errs")
+_IF_FIELDS = ("rx_bytes", "rx_packets", "rx_errs", "rx_drop",
+              "tx_bytes", "tx_packets", "tx_errs", "tx_drop")
+
+
+@command("domblkstat")
+def cmd_domblkstat(ctl: Control, cmd: ParsedCommand) -> bool:
+    from ..control import CommandError
+    from ..util import opt_string
+
+    dom = lookup_domain(ctl, cmd)
+    if cmd.flag("human"):
+        raise CommandError("pyvirsh does not implement domblkstat --human yet")
+    from pyvirt.errors import VirtError
+
+    device = opt_string(cmd, "device", empty_ok=True) or ""
+    try:
+        stats = dom.block_stats(device)
+    except VirtError as exc:
+        raise CommandError(f"Failed to get block stats {dom.name} {device}", exc.message) from None
+    ctl.print("".join(f"{device} {name} {value}\n" for name, value in zip(_BLK_FIELDS, stats, strict=False)
+                      if value >= 0))
+    return True
+
+
+@command("domifstat")
+def cmd_domifstat(ctl: Control, cmd: ParsedCommand) -> bool:
+    from ..util import opt_string
+
+    dom = lookup_domain(ctl, cmd)
+    from pyvirt.errors import VirtError
+
+    from ..control import CommandError
+
+    device = opt_string(cmd, "interface")
+    try:
+        stats = dom.interface_stats(device)
+    except VirtError as exc:
+        raise CommandError(f"Failed to get interface stats {dom.name} {device}", exc.message) from None
+    ctl.print("".join(f"{device} {name} {value}\n" for name, value in zip(_IF_FIELDS, stats, strict=False)
+                      if value >= 0))
+    return True
