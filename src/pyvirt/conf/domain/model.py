@@ -8,8 +8,6 @@ shows in ``to_xml()``. Parsing, the generic post-parse and the checks live in
 from __future__ import annotations
 
 import copy as _copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Self
 
 from lxml import etree
@@ -649,12 +647,17 @@ class DomainDef(XMLDef):
         return format_domain(self._el, inactive=inactive, secure=secure, domain_id=domain_id)
 
     def _post_parse(self, **options: Any) -> None:
-        with _no_traceback():
+        try:
             self._idx = post_parse(self._el, **options)
+        except _UNFORESEEN as exc:
+            raise _unforeseen(exc) from None
 
     def _validate(self) -> None:
-        with _no_traceback():
+        try:
             validate_domain(self._el, getattr(self, "_idx", None))
+        except _UNFORESEEN as exc:
+            raise _unforeseen(exc) from None
+        finally:
             self._idx = None  # the index holds element proxies: do not keep it around
 
     def copy(self) -> Self:
@@ -671,19 +674,19 @@ class DomainDef(XMLDef):
         self._validate()
 
 
-@contextmanager
-def _no_traceback() -> Iterator[None]:
+#: exception types that would mean a rule met a value it did not anticipate
+_UNFORESEEN = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def _unforeseen(exc: Exception) -> Exception:
     """Last line of defence: a value no rule anticipated becomes libvirt's XML error.
 
     Every known bad value has its own libvirt error in the rules; this only keeps an
     unforeseen one from surfacing as a Python exception (never expected on valid input).
     """
-    try:
-        yield
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise virt_error(
-            ErrorNumber.XML_ERROR, f"invalid value in domain definition ({exc})", domain=ErrorDomain.DOMAIN
-        ) from None
+    return virt_error(
+        ErrorNumber.XML_ERROR, f"invalid value in domain definition ({exc})", domain=ErrorDomain.DOMAIN
+    )
 
 
 def _strip_ns(el: etree._Element) -> None:
