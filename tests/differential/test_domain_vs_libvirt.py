@@ -431,11 +431,6 @@ def test_rename_and_autostart(tmp_path: Path) -> None:
     compare(tmp_path, steps, ["alpha", "delta", "beta"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="conf writer: libvirt writes custom <metadata> elements with double-quoted attributes "
-    "(xmlNodeDump); pyvirt's core writer single-quotes them. Every call's outcome matches.",
-)
 def test_metadata(tmp_path: Path) -> None:
     T, D, E = 1, 0, 2
     uri = "http://example.org/ns/1"
