@@ -99,6 +99,8 @@ ARGV = [
     ["-h"],
     ["-r", *URI, "destroy test"],
     ["-c", "test:///default", "-t", "echo hi"],
+    ["-c", "nosuchdriver:///x", "nosuchcommand"],
+    ["-c", "test:///default", "-q", "-r", "-t", "list; uri"],
 ]
 
 

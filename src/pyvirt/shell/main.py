@@ -213,6 +213,15 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     if ctl.uri is None:
         ctl.uri = os.environ.get("VIRSH_DEFAULT_CONNECT_URI") or None
+    commands = None
+    if rest:  # virsh parses the whole script before it connects
+        lexer = ScriptLexer(rest[0]) if len(rest) == 1 else ArgvLexer(rest)
+        try:
+            commands = parse_script(lexer, cat)
+        except ParseError as exc:
+            for message in exc.messages:
+                ctl.error(message)
+            return 1
     if ctl.explicit_uri or ctl.uri:
         try:
             ctl.connect(ctl.uri, ctl.readonly)
@@ -225,17 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             ctl.error(f"internal error: {type(exc).__name__}: {exc}")
             return 1
     try:
-        if not rest:
+        if commands is None:
             from .interactive import run_interactive
 
             return 0 if run_interactive(ctl) else 1
-        lexer = ScriptLexer(rest[0]) if len(rest) == 1 else ArgvLexer(rest)
-        try:
-            commands = parse_script(lexer, cat)
-        except ParseError as exc:
-            for message in exc.messages:
-                ctl.error(message)
-            return 1
         ok = run_commands(ctl, commands)
         return 0 if ok else 1
     finally:
