@@ -42,7 +42,9 @@ SCRIPTS = {
              "iface-name aa:bb:cc:dd:ee:ff; iface-dumpxml eth1; iface-destroy eth1; iface-list --all; "
              "iface-start eth1; iface-undefine eth1; iface-list --all; iface-mac nosuch",
     "nodedev": "nodedev-dumpxml computer; nodedev-info computer; nodedev-dumpxml nosuch; "
-               "nodedev-list --inactive --all",
+               "nodedev-list --inactive --all; nodedev-create nodedev.xml; nodedev-dumpxml scsi_host12; "
+               "nodedev-info scsi_host12; nodedev-destroy scsi_host12; nodedev-destroy scsi_host12; "
+               "nodedev-define nodedev.xml",
 }
 
 

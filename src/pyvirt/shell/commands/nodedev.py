@@ -90,7 +90,7 @@ def cmd_nodedev_define(ctl: Control, cmd: ParsedCommand) -> bool:
     try:
         dev = ctl.conn.define_node_device(xml, validate=cmd.flag("validate"))
     except VirtError as exc:
-        raise CommandError(f"Failed to define node device from {path}", lib_message(exc)) from None
+        raise CommandError(f"Failed to define node device from '{path}'", lib_message(exc)) from None
     ctl.print_extra(f"Node device '{dev.name}' defined from '{path}'\n")
     return True
 
