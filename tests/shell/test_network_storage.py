@@ -99,3 +99,18 @@ def test_stats_layout() -> None:
     digits = re.compile(r" \d+$", re.M)
     assert digits.sub(" N", actual.out) == digits.sub(" N", expected.out)
     assert (actual.err, actual.rc) == (expected.err, expected.rc)
+
+
+TUNING = ("memtune test --hard-limit 1G; memtune test; memtune test --soft-limit -1 --config; "
+          "memtune test --config; memtune test --hard-limit x; perf test --enable cmt,mbmt; "
+          "perf test --disable cmt; numatune test --mode interleave --nodeset 0 --config; "
+          "numatune test --config; blkiotune test --weight 500; blkiotune test; vcpupin test; "
+          "vcpupin test 1; emulatorpin test; domifaddr test; domifaddr test --full; domfsinfo test; "
+          "domfsfreeze test; domfsthaw test; domfstrim test; destroy test; memtune test; "
+          "numatune test; perf test; domfsinfo test; vcpupin test; emulatorpin test; "
+          "domifaddr test; domfsfreeze test; domfsthaw test; domfstrim test")
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
+def test_tuning_and_guest_queries(quiet: bool) -> None:
+    assert_same([*(["-q"] if quiet else []), *URI, TUNING])
