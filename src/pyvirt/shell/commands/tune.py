@@ -15,8 +15,8 @@ _UNLIMITED_KIB = 9007199254740991
 _NUMA_MODES = ["strict", "preferred", "interleave", "restrictive"]
 
 
-def _print_params(ctl: Control, params: dict, render=str) -> None:
-    ctl.print("".join(f"{key:<15}: {render(key, value)}\n" for key, value in params.items()))
+def _print_params(ctl: Control, params: dict, render=str, *, extra: bool = False) -> None:
+    (ctl.print_extra if extra else ctl.print)("".join(f"{key:<15}: {render(key, value)}\n" for key, value in params.items()))
 
 
 def _refuse_setting(cmd: ParsedCommand, names: tuple[str, ...]) -> None:
@@ -116,7 +116,7 @@ def cmd_perf(ctl: Control, cmd: ParsedCommand) -> bool:
             dom.set_perf_events(changes, **impact)
         except Exception as exc:  # noqa: BLE001
             raise CommandError("Unable to enable/disable perf events", getattr(exc, "message", str(exc))) from None
-        _print_params(ctl, changes, lambda k, v: "enabled" if v else "disabled")  # what was set
+        _print_params(ctl, changes, lambda k, v: "enabled" if v else "disabled", extra=True)
         return True
     _print_params(ctl, dom.perf_events(**impact), lambda k, v: "enabled" if v else "disabled")
     return True
@@ -174,7 +174,7 @@ def cmd_domfsinfo(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_domfsfreeze(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd)
     count = _guest(lambda: dom.fs_freeze(cmd.argv("mountpoint") or None), "Unable to freeze filesystems")
-    ctl.print(f"Froze {count} filesystem(s)\n")
+    ctl.print_extra(f"Froze {count} filesystem(s)\n")
     return True
 
 
@@ -182,7 +182,7 @@ def cmd_domfsfreeze(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_domfsthaw(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd)
     count = _guest(lambda: dom.fs_thaw(cmd.argv("mountpoint") or None), "Unable to thaw filesystems")
-    ctl.print(f"Thawed {count} filesystem(s)\n")
+    ctl.print_extra(f"Thawed {count} filesystem(s)\n")
     return True
 
 
