@@ -118,7 +118,8 @@ def cmd_perf(ctl: Control, cmd: ParsedCommand) -> bool:
             raise CommandError("Unable to enable/disable perf events", getattr(exc, "message", str(exc))) from None
         _print_params(ctl, changes, lambda k, v: "enabled" if v else "disabled", extra=True)
         return True
-    _print_params(ctl, dom.perf_events(**impact), lambda k, v: "enabled" if v else "disabled")
+    _print_params(ctl, dom.perf_events(**impact), lambda k, v: "enabled" if v else "disabled",
+                  extra=True)  # virsh prints perf status only when not quiet
     return True
 
 
