@@ -11,10 +11,20 @@ normalisation, cross-field checks).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
+
+try:
+    from .._core import shape as _core
+except ImportError:  # pragma: no cover - an install without the compiled core
+    _core = None  # type: ignore[assignment]
+
+#: the compiled walk when the core provides it (``PYVIRT_PURE_SHAPE=1`` forces the Python one,
+#: which shares the tests); both give the same tree
+USE_CORE = _core is not None and _core.AVAILABLE and not os.environ.get("PYVIRT_PURE_SHAPE")
 
 #: A per-attribute (or text) hook: gets the value and the element, returns the value to keep
 #: (``None`` drops it). It may raise a VirtError for an invalid value.
@@ -63,7 +73,22 @@ TEXT = Shape(keep_text=True)
 
 
 def canonicalize(el: etree._Element, shape: Shape) -> None:
-    """Bring ``el`` (in place) into the canonical form ``shape`` describes."""
+    """Bring ``el`` (in place) into the canonical form ``shape`` describes.
+
+    The compiled core does it in one C walk over tables compiled once per shape graph;
+    :func:`canonicalize_py` is the same walk in Python (fallback and reference).
+    """
+    if USE_CORE:
+        compiled = shape.__dict__.get("_compiled")
+        if compiled is None:
+            compiled = shape._compiled = _core.compile_shape(shape)  # type: ignore[attr-defined]
+        _core.canonicalize(el, compiled)
+        return
+    canonicalize_py(el, shape)
+
+
+def canonicalize_py(el: etree._Element, shape: Shape) -> None:
+    """The pure-Python walk (what the core's :func:`canonicalize` does, element by element)."""
     attrib = el.attrib
     if attrib:
         names = shape._attr_names  # type: ignore[attr-defined]
@@ -113,7 +138,7 @@ def canonicalize(el: etree._Element, shape: Shape) -> None:
         else:
             sub = shapes.get(tag)
             if sub is not None:
-                canonicalize(child, sub)
+                canonicalize_py(child, sub)
         ranks.append(rank)
         kept.append(child)
         child.tail = None
