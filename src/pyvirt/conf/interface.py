@@ -13,6 +13,8 @@ from typing import Any
 
 from lxml import etree
 
+from .._core.xmlcore import child as _child
+from .._core.xmlcore import children as _children
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import Shape, canonicalize, leaf
 from .base import Attr, XMLDef, XMLView, xml_error
@@ -75,18 +77,18 @@ class InterfaceProtocol(XMLView):
 
     @property
     def dhcp(self) -> bool:
-        return self._el.find("dhcp") is not None
+        return _child(self._el, "dhcp") is not None
 
     @property
     def addresses(self) -> list[tuple[str, int | None]]:
         return [
             (ip.get("address", ""), int(ip.get("prefix")) if ip.get("prefix") else None)
-            for ip in self._el.findall("ip")
+            for ip in _children(self._el, "ip")
         ]
 
     @property
     def gateway(self) -> str | None:
-        route = self._el.find("route")
+        route = _child(self._el, "route")
         return None if route is None else route.get("gateway")
 
 
@@ -103,7 +105,7 @@ class InterfaceDef(XMLDef):
 
     @property
     def mac(self) -> str | None:
-        el = self._el.find("mac")
+        el = _child(self._el, "mac")
         return None if el is None else el.get("address")
 
     @mac.setter
@@ -112,7 +114,7 @@ class InterfaceDef(XMLDef):
 
     @property
     def start_mode(self) -> str | None:
-        el = self._el.find("start")
+        el = _child(self._el, "start")
         return None if el is None else el.get("mode")
 
     @start_mode.setter
@@ -121,7 +123,7 @@ class InterfaceDef(XMLDef):
 
     @property
     def mtu(self) -> int | None:
-        el = self._el.find("mtu")
+        el = _child(self._el, "mtu")
         return None if el is None else int(el.get("size", "0"))
 
     @mtu.setter
@@ -130,7 +132,7 @@ class InterfaceDef(XMLDef):
 
     @property
     def protocols(self) -> list[InterfaceProtocol]:
-        return [InterfaceProtocol(e) for e in self._el.findall("protocol")]
+        return [InterfaceProtocol(e) for e in _children(self._el, "protocol")]
 
     @property
     def slaves(self) -> list[InterfaceDef]:
@@ -139,7 +141,7 @@ class InterfaceDef(XMLDef):
 
     @property
     def vlan_tag(self) -> int | None:
-        el = self._el.find("vlan")
+        el = _child(self._el, "vlan")
         return None if el is None or el.get("tag") is None else int(el.get("tag"))
 
     def _set_leaf(self, tag: str, attr: str, value: str | None) -> None:
@@ -230,19 +232,19 @@ def _parse_interface(el: etree._Element, parent: str | None) -> dict[str, Any]:
         raise xml_error("interface has no name", domain=_E)
     data: dict[str, Any] = {"type": itype, "name": name}
     if parent is None:
-        mode = _nonempty(el.find("start"), "mode")
+        mode = _nonempty(_child(el, "start"), "mode")
         if mode is not None and mode not in START_MODES:
             raise xml_error(f"unknown interface startmode {mode}", domain=_E)
         data["start"] = mode
-        status, mtu = _xpath_int(el.find("mtu"), "size")
+        status, mtu = _xpath_int(_child(el, "mtu"), "size")
         if status == -2 or (mtu is not None and mtu < 0):
             raise _unknown_cause()
         if mtu is not None and mtu > 100000:
             raise xml_error("value of the 'size' attribute of 'mtu' element must be at most 100000", domain=_E)
         data["mtu"] = mtu or 0
-        data["protocols"] = [_parse_protocol(p) for p in el.findall("protocol")]
+        data["protocols"] = [_parse_protocol(p) for p in _children(el, "protocol")]
     if itype != "bridge":
-        link = el.find("link")
+        link = _child(el, "link")
         speed = state = None
         if link is not None:
             speed = _int_prop(link, "speed", unsigned=True)
@@ -251,9 +253,9 @@ def _parse_interface(el: etree._Element, parent: str | None) -> dict[str, Any]:
                 raise invalid_prop("state", "link", state)
         data["link"] = (speed or 0, None if state in (None, "unknown") else state)
     if itype == "ethernet":
-        data["mac"] = _nonempty(el.find("mac"), "address")
+        data["mac"] = _nonempty(_child(el, "mac"), "address")
     elif itype == "bridge":
-        bridge = el.find("bridge")
+        bridge = _child(el, "bridge")
         if bridge is None:
             raise xml_error("bridge interface misses the bridge element", domain=_E)
         stp = bridge.get("stp")
@@ -263,25 +265,25 @@ def _parse_interface(el: etree._Element, parent: str | None) -> dict[str, Any]:
         else:
             data["stp"] = stp
             data["delay"] = bridge.get("delay")
-            data["slaves"] = [_parse_interface(i, "bridge") for i in bridge.findall("interface")]
+            data["slaves"] = [_parse_interface(i, "bridge") for i in _children(bridge, "interface")]
     elif itype == "bond":
-        bond = el.find("bond")
+        bond = _child(el, "bond")
         if bond is None:
             raise xml_error("bond interface misses the bond element", domain=_E)
         mode = _nonempty(bond, "mode")
         if mode is not None and mode not in _BOND_MODES:
             raise xml_error(f"unknown bonding mode {mode}", domain=_E)
         data["mode"] = mode
-        data["slaves"] = [_parse_interface(i, "bond") for i in bond.findall("interface")]
+        data["slaves"] = [_parse_interface(i, "bond") for i in _children(bond, "interface")]
         data["monitor"] = _parse_bond_monitor(bond)
     else:  # vlan
-        vlan = el.find("vlan")
+        vlan = _child(el, "vlan")
         if vlan is None:
             raise xml_error("vlan interface misses the vlan element", domain=_E)
         tag = _nonempty(vlan, "tag")
         if tag is None:
             raise xml_error("vlan interface misses the tag attribute", domain=_E)
-        dev = _nonempty(vlan.find("interface"), "name")
+        dev = _nonempty(_child(vlan, "interface"), "name")
         if dev is None:
             raise xml_error("vlan interface misses name attribute", domain=_E)
         data["tag"], data["dev"] = tag, dev
@@ -294,9 +296,9 @@ def _parse_protocol(proto: etree._Element) -> dict[str, Any]:
         raise xml_error("protocol misses the family attribute", domain=_E)
     if family not in ("ipv4", "ipv6"):
         raise xml_error(f"unsupported protocol family '{family}'", domain=_E)
-    data: dict[str, Any] = {"family": family, "autoconf": family == "ipv6" and proto.find("autoconf") is not None}
-    data["gateway"] = _nonempty(proto.find("route"), "gateway")
-    dhcp = proto.find("dhcp")
+    data: dict[str, Any] = {"family": family, "autoconf": family == "ipv6" and _child(proto, "autoconf") is not None}
+    data["gateway"] = _nonempty(_child(proto, "route"), "gateway")
+    dhcp = _child(proto, "dhcp")
     data["dhcp"] = None
     if dhcp is not None:
         peerdns = dhcp.get("peerdns")
@@ -304,7 +306,7 @@ def _parse_protocol(proto: etree._Element) -> dict[str, Any]:
             raise invalid_prop("peerdns", "dhcp", peerdns)
         data["dhcp"] = peerdns or ""
     ips = []
-    for ip in proto.findall("ip"):
+    for ip in _children(proto, "ip"):
         address = ip.get("address")
         if address is None:
             continue
@@ -314,7 +316,7 @@ def _parse_protocol(proto: etree._Element) -> dict[str, Any]:
 
 
 def _parse_bond_monitor(bond: etree._Element) -> tuple[str, dict[str, Any]] | None:
-    mii = bond.find("miimon")
+    mii = _child(bond, "miimon")
     if mii is not None:
         status, freq = _xpath_int(mii, "freq")
         if status < 0:
@@ -329,7 +331,7 @@ def _parse_bond_monitor(bond: etree._Element) -> tuple[str, dict[str, Any]] | No
         if carrier is not None and carrier not in ("ioctl", "netif"):
             raise xml_error(f"unknown mii bonding carrier {carrier}", domain=_E)
         return "miimon", {"freq": freq, **delays, "carrier": carrier}
-    arp = bond.find("arpmon")
+    arp = _child(bond, "arpmon")
     if arp is not None:
         status, interval = _xpath_int(arp, "interval")
         if status < 0:

@@ -17,6 +17,8 @@ from typing import Any
 
 from lxml import etree
 
+from .._core.xmlcore import child as _child
+from .._core.xmlcore import children as _children
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
@@ -214,12 +216,12 @@ class NetworkDef(XMLDef):
     @property
     def forward_mode(self) -> str:
         """How guests reach the outside: ``none`` (isolated), ``nat``, ``route``, ``bridge`` ..."""
-        fwd = self._el.find("forward")
+        fwd = _child(self._el, "forward")
         return "none" if fwd is None else fwd.get("mode", "nat")
 
     @forward_mode.setter
     def forward_mode(self, mode: str | None) -> None:
-        fwd = self._el.find("forward")
+        fwd = _child(self._el, "forward")
         if mode in (None, "none"):
             if fwd is not None:
                 self._el.remove(fwd)
@@ -233,7 +235,7 @@ class NetworkDef(XMLDef):
 
     @property
     def forward_dev(self) -> str | None:
-        fwd = self._el.find("forward")
+        fwd = _child(self._el, "forward")
         return None if fwd is None else fwd.get("dev")
 
     @property
@@ -242,12 +244,12 @@ class NetworkDef(XMLDef):
 
     @property
     def bridge(self) -> str | None:
-        br = self._el.find("bridge")
+        br = _child(self._el, "bridge")
         return None if br is None else br.get("name")
 
     @bridge.setter
     def bridge(self, value: str | None) -> None:
-        br = self._el.find("bridge")
+        br = _child(self._el, "bridge")
         if br is None:
             if value is None:
                 return
@@ -260,12 +262,12 @@ class NetworkDef(XMLDef):
 
     @property
     def mac(self) -> str | None:
-        el = self._el.find("mac")
+        el = _child(self._el, "mac")
         return None if el is None else el.get("address")
 
     @mac.setter
     def mac(self, value: str | None) -> None:
-        el = self._el.find("mac")
+        el = _child(self._el, "mac")
         if value is None:
             if el is not None:
                 self._el.remove(el)
@@ -277,7 +279,7 @@ class NetworkDef(XMLDef):
 
     @property
     def mtu(self) -> int | None:
-        el = self._el.find("mtu")
+        el = _child(self._el, "mtu")
         return None if el is None or el.get("size") is None else int(el.get("size"))
 
     # -- pipeline ----------------------------------------------------------------------------
@@ -286,11 +288,11 @@ class NetworkDef(XMLDef):
         """libvirt's network parse, in its order (so the first error reported is the same),
         then canonical form and defaults."""
         root = self._el
-        name = _text(root.find("name"))
+        name = _text(_child(root, "name"))
         if not name:
             raise virt_error(ErrorNumber.NO_NAME, domain=_E)
         check_object_name(name)
-        uuid_text = _text(root.find("uuid"))
+        uuid_text = _text(_child(root, "uuid"))
         uuid = None
         if uuid_text:
             raw = parse_uuid(uuid_text)
@@ -302,19 +304,19 @@ class NetworkDef(XMLDef):
             if ipv6 not in ("yes", "no"):
                 raise xml_error(f"Invalid ipv6 setting '{ipv6}' in network '{name}'", domain=_E)
         _yes_no(root, "trustGuestRxFilters")
-        dom = root.find("domain")
+        dom = _child(root, "domain")
         if dom is not None:
             _yes_no(dom, "localOnly")
-        bandwidth = root.find("bandwidth")
+        bandwidth = _child(root, "bandwidth")
         if bandwidth is not None:
             _parse_bandwidth(bandwidth)
-        vlan = root.find("vlan")
+        vlan = _child(root, "vlan")
         if vlan is not None:
             _parse_vlan(vlan)
-        port = root.find("port")
+        port = _child(root, "port")
         if port is not None:
             _yes_no(port, "isolated")
-        bridge = root.find("bridge")
+        bridge = _child(root, "bridge")
         stp_given = bridge is not None and bool(bridge.get("stp"))
         delay = _nonempty(bridge, "delay")
         if delay is not None and not _is_ulong(delay):
@@ -322,7 +324,7 @@ class NetworkDef(XMLDef):
         mtm = _nonempty(bridge, "macTableManager")
         if mtm is not None and mtm not in ("kernel", "libvirt"):
             raise xml_error(f"Invalid macTableManager setting '{mtm}' in network '{name}'", domain=_E)
-        mac = _nonempty(root.find("mac"), "address")
+        mac = _nonempty(_child(root, "mac"), "address")
         if mac is not None:
             raw_mac = parse_mac(mac)
             if raw_mac is None:
@@ -331,21 +333,21 @@ class NetworkDef(XMLDef):
                 raise xml_error(
                     f"Invalid multicast bridge mac address '{mac}' in network '{name}'", domain=_E
                 )
-        mtu = _nonempty(root.find("mtu"), "size")
+        mtu = _nonempty(_child(root, "mtu"), "size")
         if mtu is not None and not _is_uint(mtu):
             raise xml_error(f"Invalid mtu size '{mtu}' in network '{name}'", domain=_E)
-        dns = root.find("dns")
+        dns = _child(root, "dns")
         if dns is not None:
             _parse_dns(dns, name)
-        vport = root.find("virtualport")
+        vport = _child(root, "virtualport")
         if vport is not None:
             _parse_virtualport(vport, require_type=True)
-        for pg in root.findall("portgroup"):
+        for pg in _children(root, "portgroup"):
             _parse_portgroup(pg)
         nets = []
-        for ip in root.findall("ip"):
+        for ip in _children(root, "ip"):
             nets.append(_parse_ip(ip, name))
-        routes = root.findall("route")
+        routes = _children(root, "route")
         for route in routes:
             _parse_route(route, name)
         for route in routes:
@@ -356,7 +358,7 @@ class NetworkDef(XMLDef):
                     f"unreachable static route gateway '{gw}' specified for network '{name}'",
                     domain=_E,
                 )
-        fwd = root.find("forward")
+        fwd = _child(root, "forward")
         mode = "none"
         nifs = npfs = 0
         if fwd is not None:
@@ -406,11 +408,11 @@ class NetworkDef(XMLDef):
             )
         # -- canonical form (first of duplicates, unknown dropped), defaults, final order ------
         canonicalize(root, NETWORK_SHAPE)
-        root.find("name").text = name
-        uuid_el = root.find("uuid")
+        _child(root, "name").text = name
+        uuid_el = _child(root, "uuid")
         if uuid_el is None:
             uuid_el = etree.Element("uuid")
-            root.find("name").addnext(uuid_el)
+            _child(root, "name").addnext(uuid_el)
         uuid_el.text = uuid or generate_uuid()
         if ipv6 != "yes":
             root.attrib.pop("ipv6", None)
@@ -423,11 +425,11 @@ class NetworkDef(XMLDef):
     ) -> None:
         """What libvirt's formatter adds or leaves out for the parsed values."""
         root = self._el
-        fwd = root.find("forward")
+        fwd = _child(root, "forward")
         if fwd is not None:
             fwd.set("mode", mode)
             _format_forward(fwd, mode)
-        bridge = root.find("bridge")
+        bridge = _child(root, "bridge")
         managed = mode in _MANAGED_BRIDGE
         if bridge is not None:
             _drop_empty_attrs(bridge, ("name", "zone", "macTableManager"))
@@ -444,40 +446,40 @@ class NetworkDef(XMLDef):
                 bridge.set("macTableManager", mtm)
         elif bridge is not None and not bridge.attrib:
             root.remove(bridge)
-        mac_el = root.find("mac")
+        mac_el = _child(root, "mac")
         if mac_el is not None:
             if mac is None:
                 root.remove(mac_el)
             else:
                 mac_el.set("address", format_mac(parse_mac(mac) or b""))
-        mtu_el = root.find("mtu")
+        mtu_el = _child(root, "mtu")
         if mtu_el is not None and (mtu is None or int(mtu) == 0):
             root.remove(mtu_el)
-        dom = root.find("domain")
+        dom = _child(root, "domain")
         if dom is not None:
             _drop_empty_attrs(dom, ("name", "localOnly"))
             if not dom.attrib:
                 root.remove(dom)
-        dns = root.find("dns")
+        dns = _child(root, "dns")
         if dns is not None:
             _format_dns(dns)
             if not dns.attrib and not len(dns):
                 root.remove(dns)
-        vlan = root.find("vlan")
+        vlan = _child(root, "vlan")
         if vlan is not None:
             _format_vlan(vlan)
-        for pg in root.findall("portgroup"):
+        for pg in _children(root, "portgroup"):
             if pg.get("default") != "yes":
                 pg.attrib.pop("default", None)
-            v = pg.find("vlan")
+            v = _child(pg, "vlan")
             if v is not None:
                 _format_vlan(v)
-        for ip in root.findall("ip"):
+        for ip in _children(root, "ip"):
             _format_ip(ip)
         _canonical_addresses(root)
-        for bw in root.findall("bandwidth") + root.findall("portgroup/bandwidth"):
+        for bw in _children(root, "bandwidth") + root.findall("portgroup/bandwidth"):
             _format_bandwidth(bw)
-        metadata = root.find("metadata")
+        metadata = _child(root, "metadata")
         if metadata is not None:
             _dedupe_metadata(metadata)
         canonicalize(root, NETWORK_SHAPE)
@@ -653,7 +655,7 @@ def _parse_bandwidth(el: etree._Element) -> None:
 
 
 def _parse_vlan(el: etree._Element) -> None:
-    tags = el.findall("tag")
+    tags = _children(el, "tag")
     if not tags:
         raise virt_error(
             ErrorNumber.XML_ERROR,
@@ -679,7 +681,7 @@ def _parse_vlan(el: etree._Element) -> None:
 
 
 def _format_vlan(el: etree._Element) -> None:
-    if len(el.findall("tag")) > 1 or any(t.get("nativeMode") for t in el.findall("tag")):
+    if len(_children(el, "tag")) > 1 or any(t.get("nativeMode") for t in _children(el, "tag")):
         el.set("trunk", "yes")
     elif el.get("trunk") != "yes":
         el.attrib.pop("trunk", None)
@@ -697,7 +699,7 @@ def _parse_virtualport(el: etree._Element, *, require_type: bool = False) -> Non
         raise virt_error(
             ErrorNumber.CONFIG_UNSUPPORTED, f"unknown virtualport type {vtype}", domain=ErrorDomain.NONE
         )
-    params = el.find("parameters")
+    params = _child(el, "parameters")
     if params is None:
         return
     for attr, limit in (("managerid", 255), ("typeid", 2**24 - 1), ("typeidversion", 255)):
@@ -722,13 +724,13 @@ def _parse_portgroup(pg: etree._Element) -> None:
     if not pg.get("name"):
         raise xml_error("Missing required name attribute in portgroup", domain=_E)
     _yes_no(pg, "trustGuestRxFilters")
-    vport = pg.find("virtualport")
+    vport = _child(pg, "virtualport")
     if vport is not None:
         _parse_virtualport(vport)
-    bandwidth = pg.find("bandwidth")
+    bandwidth = _child(pg, "bandwidth")
     if bandwidth is not None:
         _parse_bandwidth(bandwidth)
-    vlan = pg.find("vlan")
+    vlan = _child(pg, "vlan")
     if vlan is not None:
         _parse_vlan(vlan)
 
@@ -746,7 +748,7 @@ def _parse_dns(dns: etree._Element, name: str) -> None:
     if enable is not None and enable not in ("yes", "no"):
         raise invalid_prop("enable", "dns", enable)
     _yes_no(dns, "forwardPlainNames")
-    fwds = dns.findall("forwarder")
+    fwds = _children(dns, "forwarder")
     for fwd in fwds:
         addr = fwd.get("addr")
         if addr and _ip(addr) is None:
@@ -755,13 +757,13 @@ def _parse_dns(dns: etree._Element, name: str) -> None:
             raise xml_error(
                 "Invalid forwarder element, must contain at least one of addr or domain", domain=_E
             )
-    hosts = dns.findall("host")
+    hosts = _children(dns, "host")
     for host in hosts:
         if _ip(host.get("ip")) is None:
             raise _detail(f"Invalid IP address in network '{name}' DNS HOST record")
-        if not any((h.text or "") for h in host.findall("hostname")):
+        if not any((h.text or "") for h in _children(host, "hostname")):
             raise _detail(f"Missing hostname in network '{name}' DNS HOST record")
-    srvs = dns.findall("srv")
+    srvs = _children(dns, "srv")
     for srv in srvs:
         service = srv.get("service")
         if not service:
@@ -790,7 +792,7 @@ def _parse_dns(dns: etree._Element, name: str) -> None:
                 )
             if not _is_uint(value) or not low <= int(value) <= 65535:
                 raise _detail(f"{word} DNS SRV {attr} attribute for service '{service}' in network '{name}'")
-    txts = dns.findall("txt")
+    txts = _children(dns, "txt")
     for txt in txts:
         txt_name = txt.get("name")
         if txt_name is None:
@@ -806,8 +808,8 @@ def _parse_dns(dns: etree._Element, name: str) -> None:
 
 
 def _format_dns(dns: etree._Element) -> None:
-    for host in dns.findall("host"):
-        for hostname in host.findall("hostname"):
+    for host in _children(dns, "host"):
+        for hostname in _children(host, "hostname"):
             if not hostname.text:
                 host.remove(hostname)
 
@@ -870,10 +872,10 @@ def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddres
     if mask is None and prefix is None:
         prefix = _classful_prefix(str(addr)) if addr.version == 4 else 64
     net = _subnet(addr, mask if mask is not None else prefix)
-    dhcp = ip.find("dhcp")
+    dhcp = _child(ip, "dhcp")
     if dhcp is not None:
         _parse_dhcp(dhcp, net, name)
-    if ip.find("tftp") is not None and addr.version != 4:
+    if _child(ip, "tftp") is not None and addr.version != 4:
         raise virt_error(
             unsupported, f"Unsupported <tftp> element in an IPv6 element in network '{name}'", domain=_E
         )
@@ -890,7 +892,7 @@ def _subnet(addr, width):  # noqa: ANN001, ANN202 - ipaddress unions
 
 
 def _parse_lease(parent: etree._Element) -> None:
-    lease = parent.find("lease")
+    lease = _child(parent, "lease")
     if lease is None:
         return
     _prop_uint(lease, "expiry")
@@ -901,7 +903,7 @@ def _parse_lease(parent: etree._Element) -> None:
 
 def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv6Network | None, name: str) -> None:
     version = _ip(dhcp.getparent().get("address")).version  # type: ignore[union-attr]
-    for rng in dhcp.findall("range"):
+    for rng in _children(dhcp, "range"):
         start, end = rng.get("start"), rng.get("end")
         if start is None:
             raise xml_error(f"Missing 'start' attribute in dhcp range for network '{name}'", domain=_E)
@@ -917,7 +919,7 @@ def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv
                 domain=ErrorDomain.NONE,
             )
         _check_range(a, b, net, host_addr)
-    for host in dhcp.findall("host"):
+    for host in _children(dhcp, "host"):
         _drop_empty_attrs(host, ("mac",))
         mac = host.get("mac")
         if mac:
@@ -957,7 +959,7 @@ def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv
         if ip_text is None:
             raise xml_error(f"Missing IP address in static host definition for network '{name}'", domain=_E)
         _parse_lease(host)
-    bootp = dhcp.find("bootp")
+    bootp = _child(dhcp, "bootp")
     if bootp is not None and bootp.get("server"):
         _socket_addr(bootp.get("server", ""))
 
@@ -979,8 +981,8 @@ def _check_range(a, b, net, host=None) -> None:  # noqa: ANN001 - ipaddress unio
 
 
 def _format_ip(ip: etree._Element) -> None:
-    dhcp = ip.find("dhcp")
-    if dhcp is not None and dhcp.find("range") is None and dhcp.find("host") is None:
+    dhcp = _child(ip, "dhcp")
+    if dhcp is not None and _child(dhcp, "range") is None and _child(dhcp, "host") is None:
         ip.remove(dhcp)  # libvirt writes <dhcp> (and its <bootp>) only with ranges or hosts
     if ip.get("localPtr") != "yes":
         ip.attrib.pop("localPtr", None)
@@ -1066,14 +1068,14 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
     if mode not in FORWARD_MODES:
         raise virt_error(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown forwarding type '{mode}'", domain=_E)
     dev = fwd.get("dev") or None
-    driver = fwd.find("driver")
+    driver = _child(fwd, "driver")
     if driver is not None and driver.get("name") and driver.get("name") not in ("default", "kvm", "vfio"):
         raise virt_error(
             ErrorNumber.CONFIG_UNSUPPORTED,
             f"Unknown forward <driver name='{driver.get('name')}'/> in network {name}",
             domain=_E,
         )
-    nats = fwd.findall("nat")
+    nats = _children(fwd, "nat")
     if len(nats) > 1:
         raise xml_error(f"Only one <nat> element is allowed in <forward> of network {name}", domain=_E)
     if nats:
@@ -1083,9 +1085,9 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
                 domain=_E,
             )
         _parse_nat(nats[0], name)
-    ifaces = fwd.findall("interface")
-    addrs = fwd.findall("address")
-    pfs = fwd.findall("pf")
+    ifaces = _children(fwd, "interface")
+    addrs = _children(fwd, "address")
+    pfs = _children(fwd, "pf")
     if ifaces and addrs:
         raise xml_error(
             f"the <forward> element of network {name} cannot have both <interface> and <address> subelements",
@@ -1153,7 +1155,7 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
 
 def _parse_nat(nat: etree._Element, name: str) -> None:
     _yes_no(nat, "ipv6")
-    addrs = nat.findall("address")
+    addrs = _children(nat, "address")
     if len(addrs) > 1:
         raise xml_error(
             f"Only one <address> element is allowed in <nat> in <forward> in network {name}", domain=_E
@@ -1177,7 +1179,7 @@ def _parse_nat(nat: etree._Element, name: str) -> None:
         if b is None or b.version != 4:
             raise xml_error(f"Bad ipv4 end address '{end}' in <nat> in <forward> in network '{name}'", domain=_E)
         _check_range(a, b, None)
-    ports = nat.findall("port")
+    ports = _children(nat, "port")
     if len(ports) > 1:
         raise xml_error(f"Only one <port> element is allowed in <nat> in <forward> in network {name}", domain=_E)
     if ports:
@@ -1200,7 +1202,7 @@ def _format_bandwidth(bw: etree._Element) -> None:
 
 
 def _format_forward(fwd: etree._Element, mode: str) -> None:
-    for addr in fwd.findall("address"):
+    for addr in _children(fwd, "address"):
         values = [int(addr.get(k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
         addr.set("domain", f"0x{values[0]:04x}")
         addr.set("bus", f"0x{values[1]:02x}")
@@ -1210,21 +1212,21 @@ def _format_forward(fwd: etree._Element, mode: str) -> None:
         fwd.set("managed", "yes" if fwd.get("managed") == "yes" else "no")
     else:
         fwd.attrib.pop("managed", None)
-    ifaces = fwd.findall("interface")
+    ifaces = _children(fwd, "interface")
     if ifaces:
         fwd.set("dev", ifaces[0].get("dev", ""))
     else:
         fwd.attrib.pop("dev", None)
-    nat = fwd.find("nat")
+    nat = _child(fwd, "nat")
     if nat is not None:
         if nat.get("ipv6") != "yes":
             nat.attrib.pop("ipv6", None)
-        port = nat.find("port")
+        port = _child(nat, "port")
         if port is not None and port.get("start") in ("0", None) and port.get("end") in ("0", None):
             nat.remove(port)
         if not len(nat) and not nat.attrib:
             fwd.remove(nat)
-    driver = fwd.find("driver")
+    driver = _child(fwd, "driver")
     if driver is not None and driver.get("name") in (None, "", "default"):
         fwd.remove(driver)
 

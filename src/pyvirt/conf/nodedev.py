@@ -14,6 +14,8 @@ from typing import Any
 
 from lxml import etree
 
+from .._core.xmlcore import child as _child
+from .._core.xmlcore import children as _children
 from ..errors import ErrorDomain, ErrorNumber, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize
 from .base import ChildText, XMLDef, XMLView
@@ -59,7 +61,7 @@ class NodeDeviceCapability(XMLView):
     @property
     def capabilities(self) -> list[NodeDeviceCapability]:
         """Nested capabilities (an ``fc_host`` inside a ``scsi_host`` ...)."""
-        return [NodeDeviceCapability(e) for e in self._el.findall("capability")]
+        return [NodeDeviceCapability(e) for e in _children(self._el, "capability")]
 
 
 class NodeDeviceDef(XMLDef):
@@ -79,7 +81,7 @@ class NodeDeviceDef(XMLDef):
 
     @parent.setter
     def parent(self, value: str | None) -> None:
-        el = self._el.find("parent")
+        el = _child(self._el, "parent")
         if value is None:
             if el is not None:
                 self._el.remove(el)
@@ -91,7 +93,7 @@ class NodeDeviceDef(XMLDef):
 
     @property
     def capabilities(self) -> list[NodeDeviceCapability]:
-        return [NodeDeviceCapability(e) for e in self._el.findall("capability")]
+        return [NodeDeviceCapability(e) for e in _children(self._el, "capability")]
 
     def capability(self, ctype: str) -> NodeDeviceCapability | None:
         """The first capability of ``ctype`` at any depth, or None."""
@@ -111,7 +113,7 @@ class NodeDeviceDef(XMLDef):
         canonicalize(root, NODEDEV_SHAPE)
         if create:
             name = "new device"
-            name_el = root.find("name")
+            name_el = _child(root, "name")
             if name_el is None:
                 name_el = etree.Element("name")
                 root.insert(0, name_el)
@@ -120,7 +122,7 @@ class NodeDeviceDef(XMLDef):
             name = root.findtext("name") or ""
             if not name:
                 raise virt_error(ErrorNumber.NO_NAME, domain=_E)
-        caps = root.findall("capability")
+        caps = _children(root, "capability")
         for cap in caps:
             ctype = cap.get("type")
             if ctype is None:

@@ -20,6 +20,8 @@ from typing import Any
 
 from lxml import etree
 
+from .._core.xmlcore import child as _child
+from .._core.xmlcore import children as _children
 from ..errors import ErrorDomain, ErrorNumber, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, child_order, leaf
 from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
@@ -81,14 +83,14 @@ class SnapshotDisk(XMLView):
 
     @property
     def source_file(self) -> str | None:
-        src = self._el.find("source")
+        src = _child(self._el, "source")
         if src is None:
             return None
         return src.get("file") or src.get("dev") or src.get("dir") or src.get("name")
 
     @source_file.setter
     def source_file(self, path: str | None) -> None:
-        src = self._el.find("source")
+        src = _child(self._el, "source")
         if path is None:
             if src is not None:
                 self._el.remove(src)
@@ -102,12 +104,12 @@ class SnapshotDisk(XMLView):
 
     @property
     def driver_type(self) -> str | None:
-        drv = self._el.find("driver")
+        drv = _child(self._el, "driver")
         return None if drv is None else drv.get("type")
 
     @driver_type.setter
     def driver_type(self, fmt: str | None) -> None:
-        drv = self._el.find("driver")
+        drv = _child(self._el, "driver")
         if fmt is None:
             if drv is not None:
                 self._el.remove(drv)
@@ -147,14 +149,14 @@ class SnapshotDef(XMLDef):
 
     @parent.setter
     def parent(self, value: str | None) -> None:
-        el = self._el.find("parent")
+        el = _child(self._el, "parent")
         if value is None:
             if el is not None:
                 self._el.remove(el)
             return
         if el is None:
             el = etree.SubElement(self._el, "parent")
-        name = el.find("name")
+        name = _child(el, "name")
         if name is None:
             name = etree.SubElement(el, "name")
         name.text = value
@@ -163,7 +165,7 @@ class SnapshotDef(XMLDef):
     @property
     def memory(self) -> str | None:
         """The memory snapshot mode (``no``/``internal``/``external``/``manual``)."""
-        el = self._el.find("memory")
+        el = _child(self._el, "memory")
         return None if el is None else el.get("snapshot")
 
     @memory.setter
@@ -172,7 +174,7 @@ class SnapshotDef(XMLDef):
 
     @property
     def memory_file(self) -> str | None:
-        el = self._el.find("memory")
+        el = _child(self._el, "memory")
         return None if el is None else el.get("file")
 
     @memory_file.setter
@@ -180,7 +182,7 @@ class SnapshotDef(XMLDef):
         self._set_memory(self.memory or ("external" if path else None), path)
 
     def _set_memory(self, mode: str | None, path: str | None) -> None:
-        el = self._el.find("memory")
+        el = _child(self._el, "memory")
         if mode is None and path is None:
             if el is not None:
                 self._el.remove(el)
@@ -201,7 +203,7 @@ class SnapshotDef(XMLDef):
 
     @current.setter
     def current(self, value: bool) -> None:
-        el = self._el.find("active")
+        el = _child(self._el, "active")
         if el is None:
             el = etree.SubElement(self._el, "active")
         el.text = "1" if value else "0"
@@ -259,21 +261,21 @@ class SnapshotDef(XMLDef):
         child_order(el, _ORDER)  # fields set through attributes land in libvirt's order
         # a disk with neither file nor format is written without its (remembered) type
         hidden = [(d, d.attrib.pop("type")) for d in el.iterfind("disks/disk")
-                  if d.get("type") is not None and d.find("source") is None and d.find("driver") is None]
+                  if d.get("type") is not None and _child(d, "source") is None and _child(d, "driver") is None]
         extra: list[etree._Element] = []
-        active = el.find("active")
+        active = _child(el, "active")
         if internal is False and active is not None:
             el.remove(active)
             extra.append(active)
         stub = None
-        if domain_uuid is not None and el.find("domain") is None:
+        if domain_uuid is not None and _child(el, "domain") is None:
             stub = etree.Element("domain")
             etree.SubElement(stub, "uuid").text = domain_uuid
-            anchor = el.find("inactiveDomain")
+            anchor = _child(el, "inactiveDomain")
             if anchor is None:
-                anchor = el.find("cookie")
+                anchor = _child(el, "cookie")
             if anchor is None:
-                anchor = el.find("active")
+                anchor = _child(el, "active")
             if anchor is not None:
                 anchor.addprevious(stub)
             else:
@@ -340,7 +342,7 @@ class SnapshotDef(XMLDef):
                     root.remove(el)
             now = int(time.time()) if creation_time is None else int(creation_time)
             if not name:
-                name_el = root.find("name")
+                name_el = _child(root, "name")
                 if name_el is None:
                     name_el = etree.Element("name")
                     root.insert(0, name_el)
@@ -352,7 +354,7 @@ class SnapshotDef(XMLDef):
                 etree.SubElement(root, "state").text = state
             canonicalize(root, SNAPSHOT_SHAPE)
         if internal:
-            active = root.find("active")
+            active = _child(root, "active")
             if active is not None:
                 try:
                     flag = int((active.text or "").strip())
@@ -362,10 +364,10 @@ class SnapshotDef(XMLDef):
                     ) from None
                 active.text = "1" if flag else "0"
         else:
-            for el in root.findall("active"):
+            for el in _children(root, "active"):
                 root.remove(el)
         self._parse_memory(offline)
-        if redefine and root.find("memory") is None:
+        if redefine and _child(root, "memory") is None:
             # saved metadata without <memory>: implied by the state it was taken in
             etree.SubElement(root, "memory", snapshot="no" if offline else "internal")
             canonicalize(root, SNAPSHOT_SHAPE)
@@ -389,7 +391,7 @@ class SnapshotDef(XMLDef):
             dom.tag = tag
 
     def _parse_memory(self, offline: bool) -> None:
-        mem = self._el.find("memory")
+        mem = _child(self._el, "memory")
         if mem is None:
             return
         mode = mem.get("snapshot")
@@ -421,8 +423,8 @@ class SnapshotDef(XMLDef):
             raise invalid_prop("type", "disk", stype)
         if stype is not None and stype not in ("file", "block", "network"):
             raise xml_error(f"unsupported disk snapshot type '{stype}'", domain=_E)
-        src = disk.find("source")
-        drv = disk.find("driver")
+        src = _child(disk, "source")
+        drv = _child(disk, "driver")
         fmt = None
         if drv is not None:
             max_size = drv.find("metadata_cache/max_size")
@@ -474,12 +476,12 @@ class SnapshotDef(XMLDef):
 
 
 def _disk_target(disk: etree._Element) -> str:
-    target = disk.find("target")
+    target = _child(disk, "target")
     return "" if target is None else target.get("dev", "")
 
 
 def _disk_source_path(disk: etree._Element) -> str | None:
-    src = disk.find("source")
+    src = _child(disk, "source")
     if src is None:
         return None
     return src.get("file") or src.get("dev") or src.get("dir")
@@ -510,13 +512,13 @@ def align_disks(
     one named after the snapshot. Errors are libvirt's (unknown disk, disk listed twice,
     a file given for a non-external disk, a name that cannot be generated).
     """
-    dom = domain if domain is not None else snap.element.find("domain")
+    dom = domain if domain is not None else _child(snap.element, "domain")
     if dom is None:
         raise virt_error(ErrorNumber.INTERNAL_ERROR, "missing domain in snapshot", domain=_E)
     dom_disks = dom.findall("devices/disk")
     root = snap.element
-    disks_el = root.find("disks")
-    requested = [] if disks_el is None else disks_el.findall("disk")
+    disks_el = _child(root, "disks")
+    requested = [] if disks_el is None else _children(disks_el, "disk")
     if len(requested) > len(dom_disks):
         raise virt_error(
             ErrorNumber.CONFIG_UNSUPPORTED, "too many disk snapshot requests for domain", domain=_E
@@ -538,7 +540,7 @@ def align_disks(
         if disk.get("snapshot") is None:
             disk.set("snapshot", _default_mode(dom_disk, default_snapshot))
         mode = disk.get("snapshot")
-        src = disk.find("source")
+        src = _child(disk, "source")
         path = None if src is None else (src.get("file") or src.get("dev") or src.get("name"))
         if path and mode != "external":
             raise virt_error(
@@ -566,7 +568,7 @@ def _default_mode(dom_disk: etree._Element, default_snapshot: str) -> str:
     own = dom_disk.get("snapshot")
     if own is not None:
         return own
-    if dom_disk.find("readonly") is not None:
+    if _child(dom_disk, "readonly") is not None:
         return "no"
     return default_snapshot
 
@@ -579,7 +581,7 @@ def _assign_external_names(
         disk = by_index[index]
         if disk.get("snapshot") != "external":
             continue
-        src = disk.find("source")
+        src = _child(disk, "source")
         if src is not None and (src.get("file") or src.get("dev") or src.get("name")):
             continue
         if disk.get("type") not in (None, "file"):
@@ -614,7 +616,7 @@ def _assign_external_names(
     seen: dict[str, str] = {}
     for index in sorted(by_index):
         disk = by_index[index]
-        src = disk.find("source")
+        src = _child(disk, "source")
         path = None if src is None else src.get("file")
         if disk.get("snapshot") != "external" or not path:
             continue
@@ -637,7 +639,7 @@ _DEFAULT_PORTS = {
 def _network_source_defaults(src: etree._Element) -> None:
     """As libvirt stores a network disk source: tcp is implicit, the protocol's port explicit."""
     default = _DEFAULT_PORTS.get(src.get("protocol", ""))
-    for host in src.findall("host"):
+    for host in _children(src, "host"):
         if host.get("transport") == "tcp":
             del host.attrib["transport"]
         if host.get("transport") in (None, "rdma") and not host.get("port") and default:

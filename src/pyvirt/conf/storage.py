@@ -17,6 +17,8 @@ from typing import Any
 
 from lxml import etree
 
+from .._core.xmlcore import child as _child
+from .._core.xmlcore import children as _children
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import ChildText, XMLDef, XMLView, xml_error
@@ -194,7 +196,7 @@ def _parse_perms(perms: etree._Element | None) -> None:
     for child in list(perms):
         if not (child.text or "") and child.tag in ("mode", "label"):
             perms.remove(child)  # an empty value is an absent one
-    mode = perms.find("mode")
+    mode = _child(perms, "mode")
     if mode is not None:
         text = (mode.text or "").strip()
         try:
@@ -245,12 +247,12 @@ def _parse_adapter(adapter: etree._Element) -> None:
             adapter.set("type", atype := "scsi_host")
     if atype is not None and atype not in ("scsi_host", "fc_host"):
         raise invalid_prop("type", "adapter", atype)
-    parentaddr = adapter.find("parentaddr")
+    parentaddr = _child(adapter, "parentaddr")
     if parentaddr is not None:
         uid = parentaddr.get("unique_id")
         if uid is None or _pci_number(uid) is None:
             raise xml_error("Missing or invalid scsi adapter 'unique_id' value", domain=_E)
-        addr = parentaddr.find("address")
+        addr = _child(parentaddr, "address")
         if addr is None:
             raise xml_error("Missing scsi_host PCI address element", domain=_E)
         for attr in ("domain", "bus", "slot", "function"):
@@ -270,7 +272,7 @@ def _parse_encryption(enc: etree._Element) -> None:
         raise xml_error("unknown volume encryption format", domain=_E)
     if fmt not in _ENCRYPTION_FORMATS:
         raise _unsupported(f"unknown volume encryption format type {fmt}")
-    for secret in enc.findall("secret"):
+    for secret in _children(enc, "secret"):
         stype = secret.get("type")
         if not stype:
             raise xml_error("unknown volume encryption secret type", domain=_E)
@@ -310,20 +312,20 @@ class PoolSource(XMLView):
 
     @property
     def hosts(self) -> list[tuple[str, int | None]]:
-        return [(h.get("name", ""), int(h.get("port")) if h.get("port") else None) for h in self._el.findall("host")]
+        return [(h.get("name", ""), int(h.get("port")) if h.get("port") else None) for h in _children(self._el, "host")]
 
     @property
     def devices(self) -> list[str]:
-        return [d.get("path", "") for d in self._el.findall("device")]
+        return [d.get("path", "") for d in _children(self._el, "device")]
 
     @property
     def dir(self) -> str | None:
-        d = self._el.find("dir")
+        d = _child(self._el, "dir")
         return None if d is None else d.get("path")
 
     @property
     def format(self) -> str | None:
-        f = self._el.find("format")
+        f = _child(self._el, "format")
         return None if f is None else f.get("type")
 
 
@@ -348,7 +350,7 @@ class StoragePoolDef(XMLDef):
 
     @property
     def source(self) -> PoolSource:
-        return PoolSource(self._el.find("source"))
+        return PoolSource(_child(self._el, "source"))
 
     @property
     def target_path(self) -> str | None:
@@ -357,7 +359,7 @@ class StoragePoolDef(XMLDef):
 
     @target_path.setter
     def target_path(self, value: str) -> None:
-        target = self._el.find("target")
+        target = _child(self._el, "target")
         if target is None:
             target = etree.SubElement(self._el, "target")
         _set_child(target, "path", sanitize_path(value), ("permissions",))
@@ -398,20 +400,20 @@ class StoragePoolDef(XMLDef):
                 or (ptype in ("fs", "netfs") and ns_el.tag.startswith("{" + FS_NS))
             ):
                 root.remove(ns_el)
-        source = root.find("source")
+        source = _child(root, "source")
         had_source = source is not None
         if source is None:
             source = etree.Element("source")
-            anchor = root.find("target")
+            anchor = _child(root, "target")
             if anchor is not None:
                 anchor.addprevious(source)
             else:
                 root.append(source)
-        src_name_el = source.find("name")
+        src_name_el = _child(source, "name")
         if src_name_el is not None and not src_name_el.text:
             source.remove(src_name_el)  # empty: absent
         self._parse_source(source, kind, ptype, had_source)
-        name_el = root.find("name")
+        name_el = _child(root, "name")
         if name_el is None or not (name_el.text or ""):
             src_name = source.findtext("name")
             if kind.flags & NAME and src_name:
@@ -421,7 +423,7 @@ class StoragePoolDef(XMLDef):
                 raise xml_error("missing pool source name element", domain=_E)
         if "/" in name_el.text:
             raise xml_error(f"name {name_el.text} cannot contain '/'", domain=_E)
-        uuid_el = root.find("uuid")
+        uuid_el = _child(root, "uuid")
         if uuid_el is not None and not uuid_el.text:
             root.remove(uuid_el)  # empty: libvirt generates one
             uuid_el = None
@@ -435,7 +437,7 @@ class StoragePoolDef(XMLDef):
                 raise xml_error("malformed uuid element", domain=_E)
             uuid_el.text = format_uuid(raw)
         self._check_source(source, kind, ptype)
-        if kind.flags & NAME and source.find("name") is None:
+        if kind.flags & NAME and _child(source, "name") is None:
             src_name_el = etree.SubElement(source, "name")
             src_name_el.text = name_el.text
             canonicalize(source, _POOL_SOURCE)
@@ -445,11 +447,11 @@ class StoragePoolDef(XMLDef):
             el.attrib.clear()
             el.set("unit", "bytes")
         self._parse_target(kind, ptype)
-        refresh = root.find("refresh")
-        if refresh is not None and (refresh.find("volume") is None or not refresh.find("volume").get("allocation")):
+        refresh = _child(root, "refresh")
+        if refresh is not None and (_child(refresh, "volume") is None or not _child(refresh, "volume").get("allocation")):
             root.remove(refresh)
-        features = root.find("features")
-        if features is not None and (features.find("cow") is None or not features.find("cow").get("state")):
+        features = _child(root, "features")
+        if features is not None and (_child(features, "cow") is None or not _child(features, "cow").get("state")):
             root.remove(features)
         canonicalize(root, POOL_SHAPE)  # libvirt's order for what was added
         etree.cleanup_namespaces(root)  # declarations only where used (rbd:config_opts)
@@ -459,22 +461,22 @@ class StoragePoolDef(XMLDef):
         """Values inside <source> (libvirt parses these before the pool's name and uuid)."""
         if ptype == "rbd" and had_source and not source.findtext("name"):
             raise xml_error("element 'name' is mandatory for RBD pool", domain=_E)
-        for host in source.findall("host"):
+        for host in _children(source, "host"):
             if host.get("name") is None:
                 raise xml_error("missing storage pool host name", domain=_E)
             port = host.get("port")
             if port is not None:
                 if prop_int(port, "port", "host") == 0:
                     del host.attrib["port"]  # 0 is "no port" and is not written
-        for dev in source.findall("device"):
+        for dev in _children(source, "device"):
             if dev.get("path") is None:
                 raise xml_error("missing storage pool source device path", domain=_E)
-            for fe in dev.findall("freeExtent"):
+            for fe in _children(dev, "freeExtent"):
                 dev.remove(fe)
             ps = dev.get("part_separator")
             if ps is not None and ps not in ("yes", "no"):
                 raise invalid_prop("part_separator", "device", ps)
-        fmt = source.find("format")
+        fmt = _child(source, "format")
         if fmt is not None and not fmt.get("type"):
             source.remove(fmt)  # empty: the type's default
             fmt = None
@@ -486,10 +488,10 @@ class StoragePoolDef(XMLDef):
                 raise _unsupported(f"unknown pool format type {fmt.get('type')}")
         elif fmt is not None:
             source.remove(fmt)
-        adapter = source.find("adapter")
+        adapter = _child(source, "adapter")
         if adapter is not None:
             _parse_adapter(adapter)
-        auth = source.find("auth")
+        auth = _child(source, "auth")
         if auth is not None:
             atype = auth.get("type")
             if not atype:
@@ -498,7 +500,7 @@ class StoragePoolDef(XMLDef):
                 raise _unsupported(f"unknown auth type '{atype}'")
             if not auth.get("username"):
                 raise xml_error("missing username for auth", domain=_E)
-            secret = auth.find("secret")
+            secret = _child(auth, "secret")
             if secret is None:
                 raise xml_error("Missing <secret> element in auth", domain=_E)
             if secret.get("uuid") is not None:
@@ -506,7 +508,7 @@ class StoragePoolDef(XMLDef):
                 if raw is None:
                     raise xml_error(f"invalid secret uuid '{secret.get('uuid')}'", domain=_E)
                 secret.set("uuid", format_uuid(raw))
-        proto = source.find("protocol")
+        proto = _child(source, "protocol")
         if proto is not None and fmt is not None and fmt.get("type") not in ("auto", "nfs"):
             raise _unsupported(
                 f"storage pool protocol ver unsupported for pool type '{fmt.get('type')}'"
@@ -514,18 +516,18 @@ class StoragePoolDef(XMLDef):
 
     def _check_source(self, source: etree._Element, kind: PoolKind, ptype: str) -> None:
         """What each pool type requires of its source (checked after name and uuid)."""
-        if kind.flags & HOST and not source.findall("host"):
+        if kind.flags & HOST and not _children(source, "host"):
             raise xml_error("missing storage pool source host name", domain=_E)
-        dir_el = source.find("dir")
+        dir_el = _child(source, "dir")
         if dir_el is not None and not dir_el.get("path"):
             source.remove(dir_el)
             dir_el = None
         if kind.flags & DIR and ptype == "netfs" and dir_el is None:
             raise xml_error("missing storage pool source path", domain=_E)
-        if kind.flags & DEVICE and ptype in ("fs", "disk") and not source.findall("device"):
+        if kind.flags & DEVICE and ptype in ("fs", "disk") and not _children(source, "device"):
             raise xml_error("missing storage pool source device name", domain=_E)
         if kind.flags & ADAPTER:
-            adapter = source.find("adapter")
+            adapter = _child(source, "adapter")
             if adapter is None or adapter.get("type") is None:
                 raise xml_error("missing storage pool source adapter", domain=_E)
         if ptype == "iscsi-direct" and not any(i.get("name") for i in source.findall("initiator/iqn")):
@@ -536,7 +538,7 @@ class StoragePoolDef(XMLDef):
 
     def _parse_target(self, kind: PoolKind, ptype: str) -> None:
         root = self._el
-        target = root.find("target")
+        target = _child(root, "target")
         if kind.flags & NETWORK:
             if target is not None:
                 root.remove(target)
@@ -553,7 +555,7 @@ class StoragePoolDef(XMLDef):
         if target is None:
             target = etree.SubElement(root, "target")
         _set_child(target, "path", sanitize_path(path), ("permissions",))
-        _parse_perms(target.find("permissions"))
+        _parse_perms(_child(target, "permissions"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,7 +581,7 @@ class StorageVolDef(XMLDef):
 
     @property
     def capacity(self) -> int | None:
-        el = self._el.find("capacity")
+        el = _child(self._el, "capacity")
         return None if el is None else int(el.text or 0)
 
     @capacity.setter
@@ -589,7 +591,7 @@ class StorageVolDef(XMLDef):
 
     @property
     def allocation(self) -> int | None:
-        el = self._el.find("allocation")
+        el = _child(self._el, "allocation")
         return None if el is None else int(el.text or 0)
 
     @allocation.setter
@@ -603,7 +605,7 @@ class StorageVolDef(XMLDef):
 
     @target_path.setter
     def target_path(self, value: str) -> None:
-        target = self._el.find("target")
+        target = _child(self._el, "target")
         if target is None:
             target = etree.SubElement(self._el, "target")
         _set_child(target, "path", value, ("format", "permissions"))
@@ -636,22 +638,22 @@ class StorageVolDef(XMLDef):
             root.set("type", "file")
         elif vtype not in _VOL_TYPES:
             raise _unsupported(f"unknown volume type '{vtype}'")
-        src = root.find("source")
+        src = _child(root, "source")
         if src is not None:
             root.remove(src)
-        backing = root.find("backingStore")
+        backing = _child(root, "backingStore")
         if backing is not None and not backing.findtext("path"):
             root.remove(backing)  # libvirt keeps a backing store only with its path
             backing = None
         if backing is not None:
             self._parse_format(backing, kind, default=True)
-            _parse_perms(backing.find("permissions"))
+            _parse_perms(_child(backing, "permissions"))
         for tag in ("capacity", "allocation"):
             el = root.find(tag)
             if el is not None and not el.text:
                 root.remove(el)  # empty: absent
-        cap = root.find("capacity")
-        has_backing = root.find("backingStore") is not None
+        cap = _child(root, "capacity")
+        has_backing = _child(root, "backingStore") is not None
         if cap is None:
             if not (has_backing and options.get("allow_no_capacity")):
                 raise xml_error("missing capacity element", domain=_E)
@@ -659,7 +661,7 @@ class StorageVolDef(XMLDef):
             cap.text = str(_size(cap, "capacity"))
             cap.attrib.clear()
             cap.set("unit", "bytes")
-        alloc = root.find("allocation")
+        alloc = _child(root, "allocation")
         if alloc is not None:
             # libvirt reports a bad allocation with the capacity wording
             alloc.text = str(_size(alloc, "capacity"))
@@ -668,17 +670,17 @@ class StorageVolDef(XMLDef):
         elif cap is not None:
             alloc = _set_child(root, "allocation", cap.text, ("physical", "target", "backingStore"))
             alloc.set("unit", "bytes")
-        phys = root.find("physical")
+        phys = _child(root, "physical")
         if phys is not None:
             root.remove(phys)
-        target = root.find("target")
+        target = _child(root, "target")
         if target is None:
             target = etree.SubElement(root, "target")
         self._parse_target(target, kind, name)
         canonicalize(root, VOL_SHAPE)
 
     def _parse_format(self, parent: etree._Element, kind: PoolKind, *, default: bool) -> None:
-        fmt = parent.find("format")
+        fmt = _child(parent, "format")
         if fmt is not None and not fmt.get("type"):
             parent.remove(fmt)  # empty: the pool type's default
             fmt = None
@@ -697,24 +699,24 @@ class StorageVolDef(XMLDef):
             raise _unsupported(f"unknown volume format type {ftype}")
 
     def _parse_target(self, target: etree._Element, kind: PoolKind, name: str) -> None:
-        timestamps = target.find("timestamps")
+        timestamps = _child(target, "timestamps")
         if timestamps is not None:
             target.remove(timestamps)
-        nocow = target.find("nocow")
+        nocow = _child(target, "nocow")
         if nocow is not None:
             target.remove(nocow)
         self._parse_format(target, kind, default=True)
-        _parse_perms(target.find("permissions"))
-        enc = target.find("encryption")
+        _parse_perms(_child(target, "permissions"))
+        enc = _child(target, "encryption")
         if enc is not None:
             _parse_encryption(enc)
-        compat = target.find("compat")
+        compat = _child(target, "compat")
         if compat is not None and not re.fullmatch(r"\d+\.\d+", compat.text or ""):
             raise xml_error(f"Invalid target compat value '{compat.text}'", domain=_E)
-        cluster = target.find("clusterSize")
+        cluster = _child(target, "clusterSize")
         if cluster is not None:
             cluster.text = str(_size(cluster, "clusterSize"))
             cluster.attrib.clear()
             cluster.set("unit", "B")
-        if target.find("features") is not None and compat is None:
+        if _child(target, "features") is not None and compat is None:
             etree.SubElement(target, "compat").text = "1.1"
