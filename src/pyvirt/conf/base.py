@@ -26,6 +26,25 @@ T = TypeVar("T")
 V = TypeVar("V", bound="XMLView")
 
 
+def _plain(tag: str) -> bool:
+    """A bare element name (no path step, namespace or predicate): the core can scan for it."""
+    return bool(tag) and not any(ch in tag for ch in "/{}[]*.@():| ")
+
+
+def _finder(tag: str) -> Callable[[etree._Element], etree._Element | None]:
+    """First child ``tag``: a C scan for a plain name, lxml's path engine otherwise."""
+    if _plain(tag):
+        return lambda el: xmlcore.child(el, tag)
+    return lambda el: el.find(tag)
+
+
+def _all_finder(tag: str) -> Callable[[etree._Element], list[etree._Element]]:
+    """All children ``tag`` (same split as :func:`_finder`)."""
+    if _plain(tag):
+        return lambda el: xmlcore.children(el, tag)
+    return lambda el: el.findall(tag)
+
+
 def xml_error(detail: str, *, domain: int = ErrorDomain.DOMAIN) -> VirtError:
     """libvirt's VIR_ERR_XML_ERROR ("XML error: ...")."""
     return virt_error(ErrorNumber.XML_ERROR, detail, domain=domain)
@@ -180,17 +199,18 @@ class ChildText(Generic[T]):
         self.parse = parse
         self.format = format
         self.default = default
+        self._find = _finder(tag)
 
     def __get__(self, obj: XMLView | None, owner: type) -> Any:
         if obj is None:
             return self
-        child = obj._el.find(self.tag)
+        child = self._find(obj._el)
         if child is None or child.text is None:
             return self.default
         return self.parse(child.text)
 
     def __set__(self, obj: XMLView, value: T | None) -> None:
-        child = obj._el.find(self.tag)
+        child = self._find(obj._el)
         if value is None:
             if child is not None:
                 obj._el.remove(child)
@@ -206,15 +226,16 @@ class Child(Generic[V]):
     def __init__(self, view: type[V], tag: str | None = None) -> None:
         self.view = view
         self.tag = tag or view.TAG
+        self._find = _finder(self.tag)
 
     def __get__(self, obj: XMLView | None, owner: type) -> Any:
         if obj is None:
             return self
-        child = obj._el.find(self.tag)
+        child = self._find(obj._el)
         return None if child is None else self.view(child)
 
     def __set__(self, obj: XMLView, value: V | None) -> None:
-        old = obj._el.find(self.tag)
+        old = self._find(obj._el)
         if value is None:
             if old is not None:
                 obj._el.remove(old)
@@ -249,6 +270,8 @@ class ViewList(Generic[V]):
         self._view = view
 
     def _children(self) -> list[etree._Element]:
+        if _plain(self._tag):
+            return xmlcore.children(self._parent, self._tag)
         return self._parent.findall(self._tag)
 
     def __len__(self) -> int:
