@@ -8,8 +8,15 @@ same work) this prints, per document and in total:
 * libvirt (when libvirt-python is installed): ``defineXML`` + ``XMLDesc`` + ``undefine`` on a
   test driver with an empty node, i.e. libvirt's own parse and format of the same text.
 
+The same three figures are then printed, in total, for the corpus's network, storage pool,
+storage volume and snapshot inputs (``*xml2xmlin/``), libvirt's side being the test driver's
+``networkDefineXML``/``storagePoolDefineXML`` + ``XMLDesc`` + ``undefine``, ``createXML`` of a
+volume in a running pool + ``XMLDesc`` + ``delete``, and ``snapshotCreateXML`` on a defined
+domain + ``getXMLDesc`` + ``delete``.
+
 Each figure is the best of ``--repeat`` rounds of ``--number`` calls (timeit's method).
-Usage: ``python3 benchmarks/bench_xml.py [--corpus DIR] [--number N] [--repeat R] [-q]``.
+Usage: ``python3 benchmarks/bench_xml.py [--corpus DIR] [--number N] [--repeat R] [-q]
+[--formats domain,network,pool,volume,snapshot]``.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from pathlib import Path
 from lxml import etree
 
 from pyvirt.conf.domain import DomainDef
+from pyvirt.conf.network import NetworkDef
+from pyvirt.conf.snapshot import SnapshotDef
+from pyvirt.conf.storage import StoragePoolDef, StorageVolDef
 from pyvirt.errors import VirtError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,7 +61,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--number", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("-q", "--quiet", action="store_true", help="totals only")
+    ap.add_argument("--formats", default="domain,network,pool,volume,snapshot")
     args = ap.parse_args(argv)
+    formats = args.formats.split(",")
+    if "domain" not in formats:
+        libvirt, conn = open_libvirt()
+        return bench_others(Path(args.corpus), formats, libvirt, conn, args.number, args.repeat)
     paths = sorted((Path(args.corpus) / "qemuxml2argv").glob("*.xml"))
     if not paths:
         print(f"no corpus at {args.corpus}", file=sys.stderr)
@@ -102,6 +117,97 @@ def main(argv: list[str]) -> int:
     else:
         print("libvirt-python not installed: no libvirt figures")
     print(f"pyvirt / lxml     = {totals['pyvirt'] / totals['lxml']:.2f}x  (target <= 2x)")
+    return bench_others(Path(args.corpus), formats, libvirt, conn, args.number, args.repeat)
+
+
+#: a domain with enough disks for the corpus's snapshot inputs to name
+SNAPSHOT_DOMAIN = (
+    "<domain type='test'><name>pyvirt-bench</name><memory>1024</memory>"
+    "<os><type>hvm</type></os><devices>"
+    + "".join(
+        f"<disk type='file' device='disk'><source file='/bench/{d}'/><target dev='{d}'/></disk>"
+        for d in ("hda", "hdb", "hdc", "hdd", "vda", "vdb")
+    )
+    + "</devices></domain>"
+)
+
+
+def libvirt_roundtrips(libvirt, conn):  # type: ignore[no-untyped-def]
+    """Per format, a function doing libvirt's define + format + undefine of one text."""
+    if conn is None:
+        return {}
+    pool = conn.storagePoolLookupByName("pyvirt-bench") if "pyvirt-bench" in conn.listStoragePools() else (
+        conn.storagePoolCreateXML(
+            "<pool type='dir'><name>pyvirt-bench</name><target><path>/bench</path></target></pool>", 0
+        )
+    )
+    dom = conn.defineXML(SNAPSHOT_DOMAIN)
+
+    def network(text: str) -> None:
+        net = conn.networkDefineXML(text)
+        net.XMLDesc(0)
+        net.undefine()
+
+    def pool_(text: str) -> None:
+        p = conn.storagePoolDefineXML(text)
+        p.XMLDesc(0)
+        p.undefine()
+
+    def volume(text: str) -> None:
+        vol = pool.createXML(text, 0)
+        vol.XMLDesc(0)
+        vol.delete(0)
+
+    def snapshot(text: str) -> None:
+        snap = dom.snapshotCreateXML(text, 0)
+        snap.getXMLDesc(0)
+        snap.delete(0)
+
+    return {"network": network, "pool": pool_, "volume": volume, "snapshot": snapshot}
+
+
+OTHER_FORMATS = {
+    "network": ("networkxml2xmlin", NetworkDef),
+    "pool": ("storagepoolxml2xmlin", StoragePoolDef),
+    "volume": ("storagevolxml2xmlin", StorageVolDef),
+    "snapshot": ("snapshotxml2xmlin", SnapshotDef),
+}
+
+
+def bench_others(corpus: Path, formats: list[str], libvirt, conn, number: int, repeat: int) -> int:  # type: ignore[no-untyped-def]
+    """Totals per format for the non-domain documents both pyvirt and libvirt accept."""
+    lv_fns = libvirt_roundtrips(libvirt, conn)
+    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+    print(f"\n{'format':<9} {'docs':>4} {'pyvirt µs/doc':>14} {'lxml µs/doc':>12} {'libvirt µs/doc':>15} {'lv/py':>6} {'py/lx':>6}")
+    for kind in formats:
+        if kind not in OTHER_FORMATS:
+            continue
+        folder, cls = OTHER_FORMATS[kind]
+        t_py = t_lx = t_lv = 0.0
+        count = 0
+        lv = lv_fns.get(kind)
+        for path in sorted((corpus / folder).glob("*.xml")):
+            text = path.read_text()
+            try:
+                cls.from_xml(text).to_xml()
+            except VirtError:
+                continue
+            if lv is not None:
+                try:
+                    lv(text)
+                except libvirt.libvirtError:
+                    continue
+                t_lv += best(lambda text=text, lv=lv: lv(text), number, repeat)
+            t_py += best(lambda text=text, cls=cls: cls.from_xml(text).to_xml(), number, repeat)
+            data = text.encode()
+            t_lx += best(lambda data=data: etree.tostring(etree.fromstring(data, parser)), number, repeat)
+            count += 1
+        if not count:
+            print(f"{kind:<9} no documents accepted")
+            continue
+        per = 1e6 / count
+        lv_col = f"{t_lv * per:15.1f} {t_lv / t_py:6.2f}" if lv else f"{'-':>15} {'-':>6}"
+        print(f"{kind:<9} {count:4d} {t_py * per:14.1f} {t_lx * per:12.1f} {lv_col} {t_py / t_lx:6.2f}")
     return 0
 
 
