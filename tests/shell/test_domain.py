@@ -66,9 +66,10 @@ SCRIPTS = {
 }
 
 
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
-def test_default_driver(name: str) -> None:
-    assert_same([*URI, SCRIPTS[name]])
+def test_default_driver(name: str, quiet: bool) -> None:
+    assert_same([*(["-q"] if quiet else []), *URI, SCRIPTS[name]])
 
 
 NODE_SCRIPTS = {

@@ -48,9 +48,10 @@ SCRIPTS = {
 }
 
 
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
-def test_script(name: str) -> None:
-    assert_same([*URI, SCRIPTS[name]])
+def test_script(name: str, quiet: bool) -> None:
+    assert_same([*(["-q"] if quiet else []), *URI, SCRIPTS[name]])
 
 
 def test_nodedev_list() -> None:
@@ -63,8 +64,9 @@ HOST = ("inject-nmi test; domtime test; domtime test --pretty; domcontrol test; 
         "domcontrol test; dommemstat test; domtime test; vcpuinfo test; vcpuinfo test --pretty")
 
 
-def test_host_and_monitor_queries() -> None:
-    assert_same([*URI, HOST])
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
+def test_host_and_monitor_queries(quiet: bool) -> None:
+    assert_same([*(["-q"] if quiet else []), *URI, HOST])
 
 
 @pytest.mark.parametrize("change", [True, False], ids=["changed", "unchanged"])

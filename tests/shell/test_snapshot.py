@@ -24,9 +24,10 @@ FILTERS = [
 ]
 
 
-def test_fan_out_tree_and_filters() -> None:
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
+def test_fan_out_tree_and_filters(quiet: bool) -> None:
     listing = "; ".join(f"snapshot-list test {f}" for f in FILTERS)
-    assert_same([*URI, FAN_OUT + listing])
+    assert_same([*(["-q"] if quiet else []), *URI, FAN_OUT + listing])
 
 
 def test_info_parent_current() -> None:
@@ -41,7 +42,8 @@ def test_info_parent_current() -> None:
     assert_same([*URI, script])
 
 
-def test_delete_with_each_flag() -> None:
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
+def test_delete_with_each_flag(quiet: bool) -> None:
     script = FAN_OUT + (
         "snapshot-delete test s4; snapshot-list test --tree; snapshot-current test --name; "
         "snapshot-delete test s3 --children-only; snapshot-list test --tree; "
@@ -49,7 +51,7 @@ def test_delete_with_each_flag() -> None:
         "snapshot-delete test s1 --children; snapshot-list test; snapshot-current test; "
         "snapshot-delete test s1; snapshot-delete test --current"
     )
-    assert_same([*URI, script])
+    assert_same([*(["-q"] if quiet else []), *URI, script])
 
 
 def test_revert_flags() -> None:

@@ -103,10 +103,8 @@ def cmd_freecell(ctl: Control, cmd: ParsedCommand) -> bool:
         if cell is not None:
             raise CommandError("Options --cellno and --all are mutually exclusive")
         cells = conn.cells_free_memory(0, ctl.conn.node_info().nodes)
-        lines = [f"{i:5d}: {free // 1024:10d} KiB\n" for i, free in enumerate(cells)]
-        lines.append("--------------------\n")
-        lines.append(f"{'Total':>5}: {sum(cells) // 1024:10d} KiB\n")
-        ctl.print("".join(lines))
+        ctl.print("".join(f"{i:5d}: {free // 1024:10d} KiB\n" for i, free in enumerate(cells)))
+        ctl.print_extra(f"--------------------\n{'Total':>5}: {sum(cells) // 1024:10d} KiB\n")
         return True
     if cell is not None:
         free = conn.cells_free_memory(cell, 1)[0]
