@@ -125,3 +125,47 @@ def test_event_options_like_virsh() -> None:
     assert_same([*URI, "event --all --timeout 1; event --timeout 1; event --list; "
                  "event test --timeout 1 --event lifecycle; event --timeout 1 --event nosuch; "
                  "event --list --all"])
+
+
+def test_terminal_completion_and_history(tmp_path) -> None:
+    """On a real terminal: Tab completes domain names and options, Up recalls history, and the
+    history file is written on exit."""
+    import os
+    import pty
+    import select
+    import sys
+
+    pid, fd = pty.fork()
+    if pid == 0:  # child: the shell on a pseudo-terminal
+        os.environ["XDG_CACHE_HOME"] = str(tmp_path)
+        os.execvp(sys.executable, [sys.executable, "-m", "pyvirt.shell.main", "-q", *URI])
+
+    def read(expect: str, seconds: float = 10.0) -> str:
+        """Output until ``expect`` shows up (or the time runs out)."""
+        out, end = b"", time.time() + seconds
+        while time.time() < end and expect.encode() not in out:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return out.decode(errors="replace")
+
+    try:
+        assert read("virsh # ").endswith("virsh # ")
+        os.write(fd, b"domstate t\t")
+        assert read("domstate test").endswith("domstate test")
+        os.write(fd, b" --rea\t")
+        assert read("--reason").endswith("--reason")
+        os.write(fd, b"\n")
+        assert "running (" in read("virsh # ")
+        os.write(fd, b"\x1b[A")  # Up: the previous line comes back
+        assert "domstate test --reason" in read("domstate test --reason")
+        os.write(fd, b"\x15quit\n")  # Ctrl-U clears it, then quit
+        read("\n\n", 5)
+    finally:
+        os.waitpid(pid, 0)
+        os.close(fd)
+    history = (tmp_path / "pyvirsh" / "history").read_text()
+    assert "domstate test --reason" in history

@@ -88,9 +88,6 @@ def cmd_list(ctl: Control, cmd: ParsedCommand) -> bool:
     except VirtError as exc:
         raise _fail("Failed to list domains", exc) from None
     doms = _sorted(doms)
-    rows = []
-    for dom in doms:
-        rows.append(dom)
     if f("name") or f("uuid") or f("id"):
         lines = []
         for dom in doms:
@@ -579,7 +576,7 @@ def cmd_desc(ctl: Control, cmd: ParsedCommand) -> bool:
             text = " ".join(words)
         else:
             try:
-                current = dom.metadata(kind, **_meta_impact(impact))
+                current = dom.metadata(kind, **impact)
             except VirtError:
                 current = ""
             text = edit_text(ctl, current, ".txt")
@@ -597,7 +594,7 @@ def cmd_desc(ctl: Control, cmd: ParsedCommand) -> bool:
         ctl.print_extra(f"Domain {'title' if title else 'description'} updated successfully")
         return True
     try:
-        text = dom.metadata(kind, **_meta_impact(impact))
+        text = dom.metadata(kind, **impact)
     except VirtError:
         text = ""
     if text:
@@ -605,10 +602,6 @@ def cmd_desc(ctl: Control, cmd: ParsedCommand) -> bool:
     else:
         ctl.print_extra(f"No {'title' if title else 'description'} for domain: {dom.name}")
     return True
-
-
-def _meta_impact(impact: dict) -> dict:
-    return {"live": impact["live"], "config": impact["config"]}
 
 
 @command("metadata")
