@@ -442,10 +442,50 @@ def format(_Element element not None, int indent=0):
 DEF PATH_MAX_BYTES = 4096
 
 
-cdef int _index_walk(_Document doc, tree.xmlNode* node, char* buf, size_t length, dict out) except -1:
+cdef int _check_rules(_Document doc, tree.xmlNode* c, tuple rules, list found) except -1:
+    """Record the first rule (lowest number) ``c`` breaks: [number, element, value]."""
+    cdef tuple rule
+    cdef tree.xmlAttr* a
+    cdef tree.xmlNode* t
+    cdef long no
+    cdef object value, cond
+    for rule in rules:
+        no = <long>rule[2]
+        if found and <long>found[0] <= no:
+            continue
+        cond = rule[3]
+        if cond is not None:
+            # the rule applies only when attribute cond[0] (default cond[1]) equals cond[2]
+            a = _find_attr(c, <const char*>(<bytes>cond[0]))
+            if a is NULL:
+                value = cond[1]
+            else:
+                t = a.children
+                value = "" if t is NULL or t.content is NULL else PyUnicode_DecodeUTF8(
+                    <const char*>t.content, strlen(<const char*>t.content), NULL)
+            if value != cond[2]:
+                continue
+        a = _find_attr(c, <const char*>(<bytes>rule[0]))
+        if a is NULL:
+            continue
+        t = a.children
+        if t is NULL or t.content is NULL:
+            value = ""
+        elif t.next is NULL:
+            value = PyUnicode_DecodeUTF8(<const char*>t.content, strlen(<const char*>t.content), NULL)
+        else:
+            value = elementFactory(doc, c).get(PyUnicode_DecodeUTF8(
+                <const char*>a.name, strlen(<const char*>a.name), NULL))
+        if value not in <frozenset>rule[1]:
+            found[:] = [no, elementFactory(doc, c), value]
+    return 0
+
+
+cdef int _index_walk(_Document doc, tree.xmlNode* node, char* buf, size_t length, dict out,
+                     dict rules, list found) except -1:
     cdef tree.xmlNode* c = node.children
     cdef size_t n, start
-    cdef object key
+    cdef object key, r
     cdef list bucket
     while c is not NULL:
         if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
@@ -461,8 +501,12 @@ cdef int _index_walk(_Document doc, tree.xmlNode* node, char* buf, size_t length
                     bucket = []
                     out[key] = bucket
                 bucket.append(elementFactory(doc, c))
+                if rules is not None and c.properties is not NULL:
+                    r = rules.get(key)
+                    if r is not None:
+                        _check_rules(doc, c, <tuple>r, found)
                 if c.children is not NULL:
-                    _index_walk(doc, c, buf, start + n, out)
+                    _index_walk(doc, c, buf, start + n, out, rules, found)
         c = c.next
     return 0
 
@@ -475,8 +519,34 @@ def index(_Element root not None):
     """
     cdef char buf[PATH_MAX_BYTES]
     cdef dict out = {".": [root]}
-    _index_walk(root._doc, root._c_node, buf, 0, out)
+    _index_walk(root._doc, root._c_node, buf, 0, out, None, None)
     return out
+
+
+def compile_value_rules(rules):
+    """Tables for :func:`index_checked` from ``(path, attribute, allowed, condition)`` rows.
+
+    ``condition`` is None or ``(attribute, default, value)``: the row applies only to
+    elements whose ``attribute`` (``default`` when absent) equals ``value``. A row's number
+    is its position: the lowest-numbered broken row is the one reported.
+    """
+    cdef dict table = {}
+    for no, (path, attr, allowed, cond) in enumerate(rules):
+        if cond is not None:
+            cond = (cond[0].encode(), cond[1], cond[2])
+        table.setdefault(path, []).append((attr.encode(), frozenset(allowed), no, cond))
+    return {path: tuple(rows) for path, rows in table.items()}
+
+
+def index_checked(_Element root not None, dict rules not None):
+    """:func:`index`, checking attribute values on the way (tables from
+    :func:`compile_value_rules`); returns ``(index, broken)`` where ``broken`` is None or
+    ``(row number, element, value)`` for the lowest-numbered row any element breaks."""
+    cdef char buf[PATH_MAX_BYTES]
+    cdef dict out = {".": [root]}
+    cdef list found = []
+    _index_walk(root._doc, root._c_node, buf, 0, out, rules, found)
+    return out, (tuple(found) if found else None)
 
 
 cdef bint _listed(tree.xmlNode* c, tree.xmlNode** nodes, int count) noexcept:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..._core import xmlcore
 from ..._core.xmlcore import get as aget
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..values import invalid_prop
@@ -86,6 +87,20 @@ ENUMS = (
     ("pm/suspend-to-disk", "enabled", YES_NO, None),
     ("cpu", "mode", CPU_MODES, _unsupported("Invalid mode attribute '{}'", ErrorDomain.CPU)),
 )  # fmt: skip
+
+
+#: ENUMS as the core's value-rule tables: :func:`xmlcore.index_checked` checks them in the
+#: same C walk that indexes the tree (capabilities-mode host devices are exempt)
+RULES = xmlcore.compile_value_rules(
+    (path, attr, allowed, ("mode", "subsystem", "subsystem") if path == "devices/hostdev" else None)
+    for path, attr, allowed, _ in ENUMS
+)
+
+
+def enum_error(broken: tuple[int, etree._Element, str]) -> Exception:
+    """libvirt's error for a row of ENUMS broken (as found by ``index_checked``)."""
+    path, attr, _, maker = ENUMS[broken[0]]
+    return (maker or invalid_prop)(attr, path.rsplit("/", 1)[-1], broken[2])
 
 
 def check_enums(idx: dict[str, list[etree._Element]]) -> None:

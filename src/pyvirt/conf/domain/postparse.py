@@ -21,7 +21,8 @@ from ..values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap,
 from .address import normalize_all
 from .attrs import set_after, set_first
 from .devices import post_parse_devices
-from .enums import check_enums
+from .enums import RULES as ENUM_RULES
+from .enums import enum_error
 from .tables import canonical_order
 
 D = ErrorDomain.DOMAIN
@@ -58,13 +59,16 @@ def post_parse(root: etree._Element, **options: Any) -> dict[str, list[etree._El
     One C walk indexes every element by path; each step below runs only when the elements
     it concerns are present, so a small document pays for little more than parse and format.
     """
-    idx = xmlcore.index(root)  # every element as written, by path (one C walk)
+    # every element as written, by path, and the first enumerated value libvirt would refuse
+    # (one C walk; the error is raised at the point of libvirt's parse where it checks them)
+    idx, bad_enum = xmlcore.index_checked(root, ENUM_RULES)
     _domain_type(root)
     _identity(root, idx)
     _memory(idx)
     _vcpus(root, idx)
     os_type = _os(idx)
-    check_enums(idx)
+    if bad_enum is not None:
+        raise enum_error(bad_enum)
     _lifecycle(root, idx)
     if "clock" not in idx:
         add(root, "clock", None, (("offset", "utc"),))
