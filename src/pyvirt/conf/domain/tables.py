@@ -150,10 +150,15 @@ RANK_BY_PATH: dict[str, dict[str, int]] = _rank_tables()
 PRUNED_PATHS = frozenset({".", "devices"})
 
 
+#: RANK_BY_PATH compiled once into the core's tree of per-tag tables
+ORDER_TABLE = xmlcore.compile_order(RANK_BY_PATH, PRUNED_PATHS)
+
+
 def canonical_order(root: etree._Element) -> None:
     """Put every element's children in libvirt's order; drop unknown ones where complete.
 
-    The walk runs in the compiled core (one pass, no Python call per element).
+    The walk runs in the compiled core (one pass, no Python call per element) and visits
+    only the subtrees the order tables mention.
     """
-    for el in xmlcore.canonical_order(root, RANK_BY_PATH, PRUNED_PATHS):
+    for el in xmlcore.canonical_order_table(root, ORDER_TABLE):
         el.getparent().remove(el)

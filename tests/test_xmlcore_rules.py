@@ -1,0 +1,109 @@
+"""The core's table-driven passes against their plain versions, over the domain corpus.
+
+``xmlcore.canonical_order_table`` (compiled per-tag tables) must reorder and prune exactly as
+``xmlcore.canonical_order`` (per-path tables), and ``xmlcore.index_checked`` must index as
+``xmlcore.index`` and report the enum error ``check_enums`` raises (or none).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from pyvirt._core import xmlcore
+from pyvirt.conf.domain import enums
+from pyvirt.conf.domain.tables import ORDER_TABLE, PRUNED_PATHS, RANK_BY_PATH
+from pyvirt.errors import VirtError
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("PYVIRT_CORPUS", REPO.parent / "shared" / "corpus" / "libvirt-9.0.0"))
+PATHS = sorted((CORPUS / "qemuxml2argv").glob("*.xml"))
+
+pytestmark = pytest.mark.skipif(not PATHS, reason=f"libvirt corpus not found at {CORPUS}")
+
+
+def _parse(path: Path) -> etree._Element | None:
+    try:
+        return xmlcore.parse(path.read_bytes())
+    except xmlcore.ParseFailure:
+        return None
+
+
+def _shuffle(root: etree._Element, seed: int) -> None:
+    rnd = random.Random(seed)
+    for el in list(root.iter()):
+        kids = list(el)
+        if len(kids) > 1:
+            rnd.shuffle(kids)
+            for k in kids:
+                el.append(k)
+
+
+def test_order_tables_agree_on_shuffled_corpus() -> None:
+    checked = 0
+    for n, path in enumerate(PATHS):
+        a = _parse(path)
+        if a is None:
+            continue
+        _shuffle(a, n)
+        b = etree.fromstring(etree.tostring(a))
+        gone_a = [etree.tostring(e) for e in xmlcore.canonical_order(a, RANK_BY_PATH, PRUNED_PATHS)]
+        gone_b = [etree.tostring(e) for e in xmlcore.canonical_order_table(b, ORDER_TABLE)]
+        assert sorted(gone_a) == sorted(gone_b), path.name
+        assert _without(a, gone_a) == _without(b, gone_b), path.name
+        checked += 1
+    assert checked > 400
+
+
+def _without(root: etree._Element, gone: list[bytes]) -> bytes:
+    """The tree text with the pruned elements (listed, not yet removed) taken out."""
+    for el in list(root.iter()):
+        if el.getparent() is not None and etree.tostring(el) in gone:
+            el.getparent().remove(el)
+    return etree.tostring(root)
+
+
+def _python_enum_error(idx: dict[str, list[etree._Element]]) -> str | None:
+    try:
+        enums.check_enums(idx)
+    except VirtError as exc:
+        return f"{exc.code} {exc}"
+    return None
+
+
+def test_index_checked_matches_index_and_check_enums() -> None:
+    for path in PATHS:
+        root = _parse(path)
+        if root is None:
+            continue
+        plain = xmlcore.index(root)
+        idx, broken = xmlcore.index_checked(root, enums.RULES)
+        assert {k: len(v) for k, v in idx.items()} == {k: len(v) for k, v in plain.items()}
+        expected = _python_enum_error(plain)
+        got = None
+        if broken is not None:
+            exc = enums.enum_error(broken)
+            got = f"{exc.code} {exc}"  # type: ignore[attr-defined]
+        assert got == expected, path.name
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("<domain><devices><disk type='x'/><input type='y'/></devices></domain>", "'disk'"),
+        ("<domain><devices><hostdev mode='capabilities' type='storage'/></devices></domain>", None),
+        ("<domain><devices><hostdev type='bogus'/></devices></domain>", "bogus"),
+        ("<domain><clock offset='utc'/><cpu mode='nope'/></domain>", "nope"),
+    ],
+)
+def test_index_checked_edge_cases(text: str, word: str | None) -> None:
+    root = xmlcore.parse(text)
+    _, broken = xmlcore.index_checked(root, enums.RULES)
+    if word is None:
+        assert broken is None
+    else:
+        assert broken is not None and word in str(enums.enum_error(broken))
