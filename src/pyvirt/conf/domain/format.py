@@ -5,7 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 from ..._core import xmlcore
-from ..._core.xmlcore import child
+from ..._core.xmlcore import child, children
+from ..._core.xmlcore import get as aget
 
 #: (element tag, attribute) pairs libvirt only writes with VIR_DOMAIN_XML_SECURE
 SECRET_ATTRS: tuple[tuple[str, str], ...] = (("graphics", "passwd"),)
@@ -20,12 +21,12 @@ def format_domain(
         devices = child(root, "devices")
         if devices is not None:
             for tag, attr in SECRET_ATTRS:
-                for el in devices.iterchildren(tag):
-                    value = el.get(attr)
+                for el in children(devices, tag):
+                    value = aget(el, attr)
                     if value is not None:
                         hidden.append((el, attr, value))
                         del el.attrib[attr]
-    old_id = root.get("id")
+    old_id = aget(root, "id")
     if domain_id is not None and not inactive:
         _set_first_attrs(root, domain_id)
     elif old_id is not None:
