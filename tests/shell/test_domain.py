@@ -158,3 +158,10 @@ def test_edit_failure_without_terminal(tmp_path: Path) -> None:
     assert got.err == "error: Failed.\nerror: Failed.\n"
     assert got.rc == 1
     assert "edited" not in got.out
+
+
+@pytest.mark.parametrize("level", ["0", "1", "2"])
+@pytest.mark.parametrize("name", ["lifecycle", "save-verbose", "lookup", "list-formats"])
+def test_debug_trace(name: str, level: str) -> None:
+    """-d N: virsh's trace of parsed options, lookups and jobs on stdout."""
+    assert_same(["-d", level, *URI, SCRIPTS[name]])

@@ -116,3 +116,8 @@ TUNING = ("memtune test --hard-limit 1G; memtune test; memtune test --soft-limit
 @pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
 def test_tuning_and_guest_queries(quiet: bool) -> None:
     assert_same([*(["-q"] if quiet else []), *URI, TUNING])
+
+
+@pytest.mark.parametrize("name", ["net", "pool", "vol", "iface"])
+def test_debug_trace(name: str) -> None:
+    assert_same(["-d", "0", *URI, SCRIPTS[name]])

@@ -57,6 +57,12 @@ class Control:
         if not self.quiet:
             self.out.write(text)
 
+    def debug_log(self, level: int, text: str) -> None:
+        """virsh's -d trace: shown on stdout when ``level`` is at least the chosen debug level
+        (0 debug, 1 info, 2 notice, 3 warning, 4 error)."""
+        if 0 <= self.debug <= level:
+            self.out.write(text)
+
     def error(self, message: str) -> None:
         """Report ``error: message`` on stderr, after flushing stdout to keep the order."""
         self.out.flush()
@@ -72,6 +78,8 @@ class Control:
         if opener is None:  # the package may not re-export it (yet)
             from pyvirt.connection import open as opener
         conn = opener(uri, readonly=readonly)
+        # pyvirt's local drivers have no keepalive, like libvirt's; virsh says so at -d <= 1
+        self.debug_log(1, "Failed to setup keepalive on connection\n")
         self.close()
         self.conn = conn
         self.readonly = readonly

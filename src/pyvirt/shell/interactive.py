@@ -124,8 +124,9 @@ def run_interactive(ctl: Control) -> bool:
                 continue
             if not line.strip():
                 continue
+            ctl.debug_log(1, f'commands: "{line}"\n')
             try:
-                commands = parse_script(ScriptLexer(line), ctl.catalog)
+                commands = parse_script(ScriptLexer(line), ctl.catalog, ctl.debug_log)
             except ParseError as exc:
                 for message in exc.messages:
                     ctl.error(message)

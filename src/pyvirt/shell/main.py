@@ -216,8 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = None
     if rest:  # virsh parses the whole script before it connects
         lexer = ScriptLexer(rest[0]) if len(rest) == 1 else ArgvLexer(rest)
+        if len(rest) == 1:
+            ctl.debug_log(1, f'commands: "{rest[0]}"\n')
         try:
-            commands = parse_script(lexer, cat)
+            commands = parse_script(lexer, cat, ctl.debug_log)
         except ParseError as exc:
             for message in exc.messages:
                 ctl.error(message)

@@ -29,6 +29,7 @@ class ParsedCommand:
     cmd: CommandDef
     values: dict[str, object] = field(default_factory=dict)
     help: bool = False
+    trace: list[tuple[str, str | None]] = field(default_factory=list)  # as given, for -d
 
     def has(self, name: str) -> bool:
         return name in self.values
@@ -44,8 +45,11 @@ class ParsedCommand:
         return list(value) if isinstance(value, list) else []
 
 
-def parse_script(lexer, catalog: Catalog) -> list[ParsedCommand]:
-    """Parse every command the lexer yields; raise ParseError on virsh's first complaint."""
+def parse_script(lexer, catalog: Catalog, debug=None) -> list[ParsedCommand]:
+    """Parse every command the lexer yields; raise ParseError on virsh's first complaint.
+
+    ``debug(level, text)``, when given, receives virsh's ``-d`` trace of each parsed command.
+    """
     commands: list[ParsedCommand] = []
     while True:
         try:
@@ -69,6 +73,10 @@ def parse_script(lexer, catalog: Catalog) -> list[ParsedCommand]:
         if cmd is None:
             raise ParseError(f"unknown command: '{text}'")
         parsed, finished = _parse_args(lexer, cmd)
+        if debug is not None:
+            for name, value in parsed.trace:
+                kind = "bool" if value is None else "optdata"
+                debug(1, f"{cmd.name}: {name}({kind}): {'(none)' if value is None else value}\n")
         commands.append(parsed)
         if finished:
             return commands
@@ -109,6 +117,7 @@ def _parse_args(lexer, cmd: CommandDef) -> tuple[ParsedCommand, bool]:
                 if eq:
                     raise ParseError(f"invalid '=' after option --{opt.name}")
                 parsed.values[opt.name] = True
+                parsed.trace.append((opt.name, None))
                 continue
             if eq:
                 value = inline
@@ -153,6 +162,7 @@ def _parse_args(lexer, cmd: CommandDef) -> tuple[ParsedCommand, bool]:
 
 
 def _store(parsed: ParsedCommand, opt: OptDef, value: str) -> None:
+    parsed.trace.append((opt.name, value))
     if opt.kind == "argv":
         parsed.values.setdefault(opt.name, [])
         parsed.values[opt.name].append(value)  # type: ignore[union-attr]

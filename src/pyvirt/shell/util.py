@@ -27,28 +27,38 @@ def opt_string(cmd: ParsedCommand, name: str, *, empty_ok: bool = False) -> str 
     return str(value)
 
 
-def lookup_domain(ctl: Control, cmd: ParsedCommand, name: str = "domain", *, by_id: bool = True):
+def lookup_domain(ctl: Control, cmd: ParsedCommand, name: str = "domain", *, by_id: bool = True,
+                  by_name: bool = True):
     """The domain named by option ``name``: by id, then UUID, then name (virsh's order)."""
     text = opt_string(cmd, name)
     if text is None:
         raise CommandError(f"command '{cmd.cmd.name}' requires <{name}> option")
-    return lookup_domain_text(ctl, text, by_id=by_id)
+    return lookup_domain_text(ctl, text, by_id=by_id, by_name=by_name, cmd_name=cmd.cmd.name, opt=name)
 
 
-def lookup_domain_text(ctl: Control, text: str, *, by_id: bool = True):
+def lookup_domain_text(ctl: Control, text: str, *, by_id: bool = True, by_name: bool = True,
+                       cmd_name: str = "", opt: str = "domain"):
     conn = ctl.conn
     dom = None
+    if cmd_name:
+        ctl.debug_log(1, f"{cmd_name}: found option <{opt}>: {text}\n")
     if by_id and _is_nonneg_int(text):
+        if cmd_name:
+            ctl.debug_log(0, f"{cmd_name}: <{opt}> looks like ID\n")
         try:
             dom = conn.lookup_domain_by_id(int(text))
         except VirtError:
             dom = None
     if dom is None and _UUID.match(text) and len(text) == 36:
+        if cmd_name:
+            ctl.debug_log(0, f"{cmd_name}: <{opt}> trying as domain UUID\n")
         try:
             dom = conn.lookup_domain_by_uuid(text)
         except VirtError:
             dom = None
-    if dom is None:
+    if dom is None and by_name:
+        if cmd_name:
+            ctl.debug_log(0, f"{cmd_name}: <{opt}> trying as domain NAME\n")
         try:
             dom = conn.lookup_domain_by_name(text)
         except VirtError:

@@ -164,11 +164,14 @@ def cmd_dominfo(ctl: Control, cmd: ParsedCommand) -> bool:
             kv("CPU time:", f"{info.cpu_time / 1e9:.1f}s")
         kv("Max memory:", "no limit" if info.max_memory == (1 << 64) - 1 else f"{info.max_memory} KiB")
         kv("Used memory:", f"{info.memory} KiB")
-    for key, getter in (("Persistent:", dom.is_persistent),):
-        try:
-            kv(key, "yes" if getter() else "no")
-        except VirtError:
-            kv(key, "unknown")
+    ctl.print("".join(out))
+    out.clear()
+    try:
+        persistent = dom.is_persistent()
+        ctl.debug_log(0, f"Domain persistent flag value: {int(persistent)}\n")
+        kv("Persistent:", "yes" if persistent else "no")
+    except VirtError:
+        kv("Persistent:", "unknown")
     try:
         kv("Autostart:", "enable" if dom.autostart else "disable")
     except VirtError:
@@ -241,7 +244,7 @@ def cmd_domuuid(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("domname")
 def cmd_domname(ctl: Control, cmd: ParsedCommand) -> bool:
-    dom = lookup_domain(ctl, cmd)
+    dom = lookup_domain(ctl, cmd, by_name=False)
     ctl.print(f"{dom.name}\n")
     return True
 
@@ -506,7 +509,6 @@ def cmd_setvcpus(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("vcpucount")
 def cmd_vcpucount(ctl: Control, cmd: ParsedCommand) -> bool:
-    dom = lookup_domain(ctl, cmd)
     maximum, active = cmd.flag("maximum"), cmd.flag("active")
     live, config, current = cmd.flag("live"), cmd.flag("config"), cmd.flag("current")
     if maximum and active:
@@ -518,6 +520,7 @@ def cmd_vcpucount(ctl: Control, cmd: ParsedCommand) -> bool:
                            "Options --current and --config are mutually exclusive")
     if cmd.flag("guest"):
         raise CommandError("pyvirt's Domain.vcpus() does not accept --guest yet")
+    dom = lookup_domain(ctl, cmd)
     if any((maximum, active, live, config, current)):
         value = dom.vcpus(live=live, config=config, maximum=maximum)
         ctl.print(f"{value}\n")
@@ -608,15 +611,15 @@ def cmd_desc(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_metadata(ctl: Control, cmd: ParsedCommand) -> bool:
     from pyvirt.enums import DomainMetadataType
 
-    dom = lookup_domain(ctl, cmd)
     impact = _impact(cmd)
-    uri = opt_string(cmd, "uri")
-    key = opt_string(cmd, "key")
     value = cmd.get("set")
     if cmd.flag("edit") and value is not None:
         raise CommandError("Options --edit and --set are mutually exclusive")
     if cmd.flag("remove") and (cmd.flag("edit") or value is not None):
         raise CommandError("Options --remove and --set are mutually exclusive")
+    dom = lookup_domain(ctl, cmd)
+    uri = opt_string(cmd, "uri")
+    key = opt_string(cmd, "key")
     kind = DomainMetadataType.ELEMENT
     if (value is not None or cmd.flag("edit")) and not key:
         raise CommandError("namespace key is required when modifying metadata")
@@ -684,6 +687,7 @@ def run_job(ctl: Control, dom, label: str, verbose: bool, action) -> None:
             except VirtError:
                 pass
         done.wait()  # the job ends (aborted or finished); its own result is what counts
+    ctl.debug_log(0, f"watchJob: job done, status {-1 if 'error' in result else 0}\n")
     if "error" in result:
         raise result["error"]
     if verbose:
@@ -738,6 +742,7 @@ def cmd_save(ctl: Control, cmd: ParsedCommand) -> bool:
     xml = read_file(opt_string(cmd, "xml")) if cmd.has("xml") else None
     name = dom.name
     _no_save_flags(cmd, f"Failed to save domain '{name}' to {path}", "Domain.save()")
+    dom = lookup_domain(ctl, cmd)  # virsh's job thread looks the domain up again (seen at -d 0)
     try:
         run_job(ctl, dom, "Save", cmd.flag("verbose"), lambda: dom.save(path, xml))
     except VirtError as exc:
@@ -763,6 +768,7 @@ def cmd_restore(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_managedsave(ctl: Control, cmd: ParsedCommand) -> bool:
     dom = lookup_domain(ctl, cmd)
     name = dom.name
+    dom = lookup_domain(ctl, cmd)  # virsh's job thread looks the domain up again (seen at -d 0)
     try:
         flags = _save_flags(cmd)
         run_job(ctl, dom, "Managedsave", cmd.flag("verbose"), lambda: dom.managed_save(flags=flags))

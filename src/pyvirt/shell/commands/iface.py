@@ -16,12 +16,15 @@ def lookup_iface(ctl: Control, cmd: ParsedCommand, opt: str = "interface", *,
     text = opt_string(cmd, opt)
     conn = ctl.conn
     last: VirtError | None = None
+    ctl.debug_log(1, f"{cmd.cmd.name}: found option <{opt}>: {text}\n")
     if by_name:
+        ctl.debug_log(0, f"{cmd.cmd.name}: <{opt}> trying as interface NAME\n")
         try:
             return conn.lookup_interface_by_name(text)
         except VirtError as exc:
             last = exc
     if by_mac:
+        ctl.debug_log(0, f"{cmd.cmd.name}: <{opt}> trying as interface MAC\n")
         try:
             return conn.lookup_interface_by_mac(text)
         except VirtError as exc:

@@ -17,12 +17,15 @@ def lookup_network(ctl: Control, cmd: ParsedCommand, opt: str = "network", *,
     text = opt_string(cmd, opt)
     conn = ctl.conn
     last: VirtError | None = None
+    ctl.debug_log(1, f"{cmd.cmd.name}: found option <{opt}>: {text}\n")
     if by_uuid and len(text) == 36:
+        ctl.debug_log(0, f"{cmd.cmd.name}: <{opt}> trying as network UUID\n")
         try:
             return conn.lookup_network_by_uuid(text)
         except VirtError as exc:
             last = exc
     if by_name:
+        ctl.debug_log(0, f"{cmd.cmd.name}: <{opt}> trying as network NAME\n")
         try:
             return conn.lookup_network_by_name(text)
         except VirtError as exc:

@@ -17,18 +17,25 @@ VOL_TYPES = ["file", "block", "dir", "network", "netdir", "ploop"]
 def lookup_pool(ctl: Control, cmd: ParsedCommand, opt: str = "pool", *,
                 by_uuid: bool = True, by_name: bool = True):
     text = opt_string(cmd, opt)
-    return lookup_pool_text(ctl, text, by_uuid=by_uuid, by_name=by_name)
+    return lookup_pool_text(ctl, text, by_uuid=by_uuid, by_name=by_name, trace=(cmd.cmd.name, opt))
 
 
-def lookup_pool_text(ctl: Control, text: str, *, by_uuid: bool = True, by_name: bool = True):
+def lookup_pool_text(ctl: Control, text: str, *, by_uuid: bool = True, by_name: bool = True,
+                     trace: tuple[str, str] | None = None):
     conn = ctl.conn
     last: VirtError | None = None
+    if trace:
+        ctl.debug_log(1, f"{trace[0]}: found option <{trace[1]}>: {text}\n")
     if by_uuid and len(text) == 36:
+        if trace:
+            ctl.debug_log(0, f"{trace[0]}: <{trace[1]}> trying as pool UUID\n")
         try:
             return conn.lookup_storage_pool_by_uuid(text)
         except VirtError as exc:
             last = exc
     if by_name:
+        if trace:
+            ctl.debug_log(0, f"{trace[0]}: <{trace[1]}> trying as pool NAME\n")
         try:
             return conn.lookup_storage_pool_by_name(text)
         except VirtError as exc:
@@ -40,14 +47,19 @@ def lookup_volume(ctl: Control, cmd: ParsedCommand, opt: str = "vol"):
     """A volume by name inside --pool, else by key, else by path (virsh's order)."""
     text = opt_string(cmd, opt)
     pool_name = opt_string(cmd, "pool") if cmd.cmd.option("pool") else None
-    pool = lookup_pool_text(ctl, pool_name) if pool_name else None
+    name = cmd.cmd.name
+    pool = lookup_pool_text(ctl, pool_name, trace=(name, "pool")) if pool_name else None
     last: VirtError | None = None
+    ctl.debug_log(0, f"{name}: found option <{opt}>: {text}\n")
     if pool is not None:
+        ctl.debug_log(0, f"{name}: <{opt}> trying as vol name\n")
         try:
             return pool.lookup_volume(text)
         except VirtError as exc:
             last = exc
-    for finder in (ctl.conn.lookup_storage_volume_by_key, ctl.conn.lookup_storage_volume_by_path):
+    for how, finder in (("key", ctl.conn.lookup_storage_volume_by_key),
+                        ("path", ctl.conn.lookup_storage_volume_by_path)):
+        ctl.debug_log(0, f"{name}: <{opt}> trying as vol {how}\n")
         try:
             return finder(text)
         except VirtError as exc:
@@ -103,8 +115,10 @@ def cmd_pool_list(ctl: Control, cmd: ParsedCommand) -> bool:
             rows.append([pool.name, "active" if active_now else "inactive", _yes(pool.autostart)])
             continue
         info = pool.info()
+        persistent = pool.is_persistent()
+        ctl.debug_log(0, f"Persistent flag value: {int(persistent)}\n")
         row = [pool.name, POOL_STATES[info.state] if 0 <= info.state < len(POOL_STATES) else "unknown",
-               _yes(pool.autostart), _yes(pool.is_persistent())]
+               _yes(pool.autostart), _yes(persistent)]
         if active_now:
             row += [capacity(info.capacity), capacity(info.allocation), capacity(info.available)]
         else:
@@ -123,7 +137,11 @@ def cmd_pool_info(ctl: Control, cmd: ParsedCommand) -> bool:
     info = pool.info()
     out = [f"{'Name:':<15} {pool.name}\n", f"{'UUID:':<15} {pool.uuid}\n"]
     out.append(f"{'State:':<15} {POOL_STATES[info.state] if 0 <= info.state < len(POOL_STATES) else 'unknown'}\n")
-    out.append(f"{'Persistent:':<15} {_yes(pool.is_persistent())}\n")
+    ctl.print("".join(out))
+    out.clear()
+    persistent = pool.is_persistent()
+    ctl.debug_log(0, f"Pool persistent flag value: {int(persistent)}\n")
+    out.append(f"{'Persistent:':<15} {_yes(persistent)}\n")
     out.append(f"{'Autostart:':<15} {_yes(pool.autostart)}\n")
     if info.state in (2, 3):
         if cmd.flag("bytes"):
