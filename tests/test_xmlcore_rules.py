@@ -107,3 +107,21 @@ def test_index_checked_edge_cases(text: str, word: str | None) -> None:
         assert broken is None
     else:
         assert broken is not None and word in str(enums.enum_error(broken))
+
+
+def test_insertion_order_matches_python_reference() -> None:
+    from pyvirt.conf.domain.devices import insertion_order_py
+
+    rnd = random.Random(7)
+    for _ in range(2000):
+        n = rnd.randint(0, 9)
+        keys = [
+            (rnd.choice(["usb", "scsi", None, "ide"]), rnd.choice([None, 0, 1, 2, 3]), rnd.random() < 0.3)
+            for _ in range(n)
+        ]
+        assert xmlcore.insertion_order(keys) == insertion_order_py(keys), keys
+
+
+def test_insertion_order_refuses_huge_index() -> None:
+    with pytest.raises(OverflowError):
+        xmlcore.insertion_order([("pci", 2**70, False)])

@@ -812,6 +812,82 @@ def canonical_order_table(_Element root not None, OrderTable table not None):
     return removed
 
 
+def insertion_order(list keys not None):
+    """libvirt's insertion order of a device array (virDomainDiskInsert/ControllerInsert).
+
+    ``keys`` holds one ``(group, index, companion)`` per item in document order (``index``
+    may be None); the result lists the items' positions in the order libvirt keeps them.
+    Each item goes after the last earlier item of its group, or before the first such item
+    with a greater index (for a USB master, before a companion with the same index).
+    Raises OverflowError for an index beyond 64 bits (the caller then sorts in Python).
+    """
+    cdef Py_ssize_t n = len(keys), i, pos, at, m = 0
+    cdef long long* idx = NULL
+    cdef long* grp = NULL
+    cdef char* has = NULL
+    cdef char* comp = NULL
+    cdef Py_ssize_t* order = NULL
+    cdef dict groups = {}
+    cdef long g
+    cdef long long index
+    cdef bint has_index, companion
+    cdef list out
+    if n == 0:
+        return []
+    idx = <long long*>PyMem_Malloc(n * sizeof(long long))
+    grp = <long*>PyMem_Malloc(n * sizeof(long))
+    has = <char*>PyMem_Malloc(n)
+    comp = <char*>PyMem_Malloc(n)
+    order = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
+    try:
+        if idx is NULL or grp is NULL or has is NULL or comp is NULL or order is NULL:
+            raise MemoryError()
+        for i in range(n):
+            group, value, flag = keys[i]
+            g = groups.setdefault(group, len(groups))
+            grp[i] = g
+            has[i] = value is not None
+            idx[i] = <long long>value if value is not None else 0
+            comp[i] = bool(flag)
+        # order[0:m] holds positions of the items placed so far, in array order
+        for i in range(n):
+            g = grp[i]
+            has_index = has[i]
+            index = idx[i]
+            companion = comp[i]
+            at = -1
+            pos = m - 1
+            while pos >= 0:
+                if grp[order[pos]] == g:
+                    if not has_index:
+                        at = pos + 1
+                        break
+                    if has[order[pos]] and idx[order[pos]] > index:
+                        at = pos
+                    elif not companion and comp[order[pos]] and has[order[pos]] and idx[order[pos]] == index:
+                        at = pos
+                    elif at == -1:
+                        at = pos + 1
+                pos -= 1
+            if at == -1:
+                order[m] = i
+            else:
+                pos = m
+                while pos > at:
+                    order[pos] = order[pos - 1]
+                    pos -= 1
+                order[at] = i
+            m += 1
+        out = [order[i] for i in range(n)]
+    finally:
+        PyMem_Free(idx)
+        PyMem_Free(grp)
+        PyMem_Free(has)
+        PyMem_Free(comp)
+        PyMem_Free(order)
+    return out
+
+
 def child(_Element element not None, str tag not None):
     """The first child element named ``tag`` (no namespace), or None.
 

@@ -13,7 +13,7 @@ import uuid
 
 from lxml import etree
 
-from ..._core.xmlcore import add, child, child_tags, children, permute
+from ..._core.xmlcore import add, child, child_tags, children, insertion_order, permute
 from ..._core.xmlcore import get as aget
 from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
@@ -79,14 +79,22 @@ def sorted_insert(items: list, key_same, key_index, key_companion=None) -> list:
     Each item goes after the last earlier item of the same group, or before the first
     later-positioned item of that group whose index is greater (or, for a USB master, before
     a companion controller with the same index); unrelated items keep their order.
-    Keys are computed once per item (they read the tree).
+    Keys are computed once per item (they read the tree); the placement runs in the core.
     """
-    keyed = [
-        (key_same(item), key_index(item), bool(key_companion and key_companion(item)), item)
+    keys = [
+        (key_same(item), key_index(item), bool(key_companion and key_companion(item)))
         for item in items
     ]
-    out: list = []
-    for group, index, companion, item in keyed:
+    try:
+        return [items[i] for i in insertion_order(keys)]
+    except OverflowError:  # an index beyond 64 bits: same rule, in Python
+        return [items[i] for i in insertion_order_py(keys)]
+
+
+def insertion_order_py(keys: list[tuple[object, int | None, bool]]) -> list[int]:
+    """:func:`xmlcore.insertion_order` in Python (the reference; any size of index)."""
+    out: list[tuple[object, int | None, bool, int]] = []
+    for position, (group, index, companion) in enumerate(keys):
         at = -1
         for pos in range(len(out) - 1, -1, -1):
             other_group, other_index, other_companion, _ = out[pos]
@@ -101,7 +109,7 @@ def sorted_insert(items: list, key_same, key_index, key_companion=None) -> list:
                 at = pos
             elif at == -1:
                 at = pos + 1
-        entry = (group, index, companion, item)
+        entry = (group, index, companion, position)
         if at == -1:
             out.append(entry)
         else:
@@ -290,35 +298,38 @@ def _controllers(devices: etree._Element) -> set[tuple[str | None, str | None]]:
     if not ctrls:
         return set()
     # read each controller's type and index once (attribute reads dominate this step)
-    types: dict[int, str | None] = {}
-    indexes: dict[int, int | None] = {}
+    types = [aget(c, "type") for c in ctrls]
+    indexes: list[int | None] = []
     for c in ctrls:
-        key = id(c)
-        types[key] = aget(c, "type")
         raw = aget(c, "index")
-        indexes[key] = None if raw is None else int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller")
-    ordered = sorted_insert(ctrls, lambda c: types[id(c)], lambda c: indexes[id(c)], _is_companion)
-    if ordered != ctrls:
-        permute(devices, ctrls, ordered)
-    existing = {(types[id(c)], str(indexes[id(c)])) for c in ordered if indexes[id(c)] is not None}
-    missing = [c for c in ordered if indexes[id(c)] is None]
-    if not missing:
+        indexes.append(None if raw is None else int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller"))
+    keys = [(t, i, _is_companion(c)) for c, t, i in zip(ctrls, types, indexes, strict=True)]
+    try:
+        order = insertion_order(keys)
+    except OverflowError:
+        order = insertion_order_py(keys)
+    if order != sorted(order):
+        permute(devices, ctrls, [ctrls[k] for k in order])
+    existing = {(types[k], str(indexes[k])) for k in order if indexes[k] is not None}
+    if None not in indexes:
         return existing
     used: dict[str | None, set[int]] = {}
-    for c in ordered:
-        i = indexes[id(c)]
+    for k in order:
+        i = indexes[k]
         if i is not None:
-            used.setdefault(types[id(c)], set()).add(i)
+            used.setdefault(types[k], set()).add(i)
     lowest: dict[str | None, int] = {}  # the lowest free index only ever grows
-    for c in missing:
-        ctype = types[id(c)]
+    for k in order:
+        if indexes[k] is not None:
+            continue
+        ctype = types[k]
         taken = used.setdefault(ctype, set())
         i = lowest.get(ctype, 0)
         while i in taken:
             i += 1
         taken.add(i)
         lowest[ctype] = i + 1
-        _set_after(c, "index", str(i), "type")
+        _set_after(ctrls[k], "index", str(i), "type")
         existing.add((ctype, str(i)))
     return existing
 
