@@ -26,6 +26,8 @@ from lxml import etree
 
 import_lxml__etree()
 
+include "strcache.pxi"
+
 cdef extern from "<dlfcn.h>":
     enum:
         RTLD_NOLOAD
@@ -113,7 +115,7 @@ cdef object _key(tree.xmlNode* c):
     """The tag as lxml spells it: ``name``, or ``{uri}name`` for a namespaced element."""
     cdef const char* name = <const char*>c.name
     if c.ns is NULL or c.ns.href is NULL:
-        return PyUnicode_DecodeUTF8(name, strlen(name), NULL)
+        return cached_str(name, strlen(name))
     return "{%s}%s" % (
         PyUnicode_DecodeUTF8(<const char*>c.ns.href, strlen(<const char*>c.ns.href), NULL),
         PyUnicode_DecodeUTF8(name, strlen(name), NULL),
@@ -123,7 +125,7 @@ cdef object _key(tree.xmlNode* c):
 cdef object _attr_key(tree.xmlAttr* a):
     cdef const char* name = <const char*>a.name
     if a.ns is NULL or a.ns.href is NULL:
-        return PyUnicode_DecodeUTF8(name, strlen(name), NULL)
+        return cached_str(name, strlen(name))
     return "{%s}%s" % (
         PyUnicode_DecodeUTF8(<const char*>a.ns.href, strlen(<const char*>a.ns.href), NULL),
         PyUnicode_DecodeUTF8(name, strlen(name), NULL),

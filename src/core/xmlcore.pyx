@@ -21,6 +21,8 @@ from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8(object unicode) except NULL
+
+include "strcache.pxi"
 from lxml.includes.etreepublic cimport _Document, _Element, elementFactory, import_lxml__etree
 
 from posix.dlfcn cimport RTLD_NOW, dlopen, dlsym
@@ -472,7 +474,7 @@ cdef int _check_rules(_Document doc, tree.xmlNode* c, tuple rules, list found) e
         if t is NULL or t.content is NULL:
             value = ""
         elif t.next is NULL:
-            value = PyUnicode_DecodeUTF8(<const char*>t.content, strlen(<const char*>t.content), NULL)
+            value = cached_str(<const char*>t.content, strlen(<const char*>t.content))
         else:
             value = elementFactory(doc, c).get(PyUnicode_DecodeUTF8(
                 <const char*>a.name, strlen(<const char*>a.name), NULL))
@@ -495,7 +497,7 @@ cdef int _index_walk(_Document doc, tree.xmlNode* node, char* buf, size_t length
                 if length:
                     buf[length] = b'/'
                 memcpy(buf + start, c.name, n)
-                key = PyUnicode_DecodeUTF8(buf, start + n, NULL)
+                key = cached_str(buf, start + n)
                 bucket = out.get(key)
                 if bucket is None:
                     bucket = []
@@ -752,7 +754,7 @@ cdef int _order_walk_t(_Document doc, tree.xmlNode* node, OrderTable table, list
     c = node.children
     while c is not NULL:
         if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
-            name = PyUnicode_DecodeUTF8(<const char*>c.name, strlen(<const char*>c.name), NULL)
+            name = cached_str(<const char*>c.name, strlen(<const char*>c.name))
             if rank is not None:
                 r = rank.get(name)
                 if r is None:
@@ -909,7 +911,7 @@ def child_tags(_Element element not None):
     cdef object out = PySet_New(<object>NULL)
     while c is not NULL:
         if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
-            PySet_Add(out, PyUnicode_DecodeUTF8(<const char*>c.name, strlen(<const char*>c.name), NULL))
+            PySet_Add(out, cached_str(<const char*>c.name, strlen(<const char*>c.name)))
         c = c.next
     return out
 
@@ -986,7 +988,7 @@ def get(_Element element not None, str name not None, default=None):
     if t is NULL:
         return ""
     if t.next is NULL and t.content is not NULL:
-        return PyUnicode_DecodeUTF8(<const char*>t.content, strlen(<const char*>t.content), NULL)
+        return cached_str(<const char*>t.content, strlen(<const char*>t.content))
     return element.get(name, default)
 
 
