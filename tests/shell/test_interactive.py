@@ -169,3 +169,43 @@ def test_terminal_completion_and_history(tmp_path) -> None:
         os.close(fd)
     history = (tmp_path / "pyvirsh" / "history").read_text()
     assert "domstate test --reason" in history
+
+
+def test_net_and_pool_event_options_like_virsh() -> None:
+    assert_same([*URI, "net-event --list; net-event --timeout 1 --event lifecycle; "
+                 "net-event default --event lifecycle --timeout 1; pool-event --list; "
+                 "pool-event --timeout 1 --event lifecycle; net-event --timeout 1; "
+                 "pool-event --event nosuch --timeout 1; net-event --list --event lifecycle; "
+                 "pool-event default-pool --event refresh --timeout 1"])
+
+
+def test_net_event_loop_prints_lifecycle_events() -> None:
+    import sys
+
+    import pyvirt.connection as connection
+    from pyvirt.shell.main import main
+
+    def act() -> None:
+        time.sleep(0.5)
+        conn = connection.open("test:///default")
+        net = conn.lookup_network_by_name("default")
+        net.destroy()
+        net.start()
+        conn.close()
+
+    worker = threading.Thread(target=act)
+    worker.start()
+    out = io.StringIO()
+    saved = sys.stdout
+    sys.stdout = out
+    try:
+        rc = main([*URI, "net-event --event lifecycle --loop --timeout 2"])
+    finally:
+        sys.stdout = saved
+        worker.join()
+    assert out.getvalue() == (
+        "event 'lifecycle' for network default: Stopped\n"
+        "event 'lifecycle' for network default: Started\n"
+        "event loop timed out\nevents received: 2\n\n"
+    )
+    assert rc == 1

@@ -75,16 +75,27 @@ def cmd_event(ctl: Control, cmd: ParsedCommand) -> bool:
     if timeout is not None and timeout < 1:
         raise CommandError(f"invalid timeout {timeout}")
     dom = lookup_domain(ctl, cmd) if cmd.has("domain") else None
+    registrations = [(lambda cb, k=kind: ctl.conn.register_event(cb, k, dom), kind) for kind in kinds]
+    return wait_for_events(ctl, cmd, registrations, ctl.conn.deregister_event, describe,
+                           strict=bool(name))
+
+
+def wait_for_events(ctl: Control, cmd: ParsedCommand, registrations, deregister, describe,
+                    *, strict: bool = True) -> bool:
+    """Register the callbacks, print events as they come, stop after one (or with --loop at the
+    timeout or Ctrl-C); virsh's closing lines and result (a timed-out wait fails silently)."""
+    timeout = int_option(cmd, "timeout")
     loop = cmd.flag("loop")
     stamp = cmd.flag("timestamp")
     received: queue.Queue = queue.Queue()
     ids = []
+    timed_out = False
     try:
-        for kind in kinds:
+        for register, kind in registrations:
             try:
-                ids.append(ctl.conn.register_event(lambda ev, k=kind: received.put((k, ev)), kind, dom))
+                ids.append(register(lambda ev, k=kind: received.put((k, ev))))
             except VirtError:
-                if name:
+                if strict:
                     raise
         count = 0
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -113,7 +124,57 @@ def cmd_event(ctl: Control, cmd: ParsedCommand) -> bool:
     finally:
         for cid in ids:
             try:
-                ctl.conn.deregister_event(cid)
+                deregister(cid)
             except VirtError:
                 pass
     return not timed_out  # virsh fails a wait that ended by timeout, silently
+
+
+NET_LIFECYCLE = ["Defined", "Undefined", "Started", "Stopped"]
+POOL_LIFECYCLE = ["Defined", "Undefined", "Started", "Stopped", "Created", "Deleted"]
+
+
+def _object_event(ctl: Control, cmd: ParsedCommand, names: list[str], opt: str, lookup,
+                  register, deregister, describe) -> bool:
+    if cmd.flag("list"):
+        ctl.print("".join(f"{n}\n" for n in names))
+        return True
+    name = cmd.get("event")
+    if not name:
+        raise CommandError("either --list or --event <type> is required")
+    if name not in names:
+        raise CommandError(f"unknown event type {name}")
+    timeout = int_option(cmd, "timeout")
+    if timeout is not None and timeout < 1:
+        raise CommandError(f"invalid timeout {timeout}")
+    obj = lookup(ctl, cmd) if cmd.has(opt) else None
+    kind = names.index(name)
+    return wait_for_events(ctl, cmd, [(lambda cb: register(cb, obj, kind), kind)], deregister,
+                           describe)
+
+
+@command("net-event")
+def cmd_net_event(ctl: Control, cmd: ParsedCommand) -> bool:
+    from .network import lookup_network
+
+    def describe(kind: int, ev) -> str:
+        state = NET_LIFECYCLE[int(ev.event)] if 0 <= int(ev.event) < 4 else "unknown"
+        return f"event 'lifecycle' for network {ev.network.name}: {state}\n"
+
+    return _object_event(ctl, cmd, ["lifecycle"], "network", lookup_network,
+                         ctl.conn.register_network_event, ctl.conn.deregister_network_event, describe)
+
+
+@command("pool-event")
+def cmd_pool_event(ctl: Control, cmd: ParsedCommand) -> bool:
+    from .storage import lookup_pool
+
+    def describe(kind: int, ev) -> str:
+        if kind == 1:
+            return f"event 'refresh' for storage pool {ev.pool.name}\n"
+        state = POOL_LIFECYCLE[int(ev.event)] if 0 <= int(ev.event) < 6 else "unknown"
+        return f"event 'lifecycle' for storage pool {ev.pool.name}: {state}\n"
+
+    return _object_event(ctl, cmd, ["lifecycle", "refresh"], "pool", lookup_pool,
+                         ctl.conn.register_storage_pool_event, ctl.conn.deregister_storage_pool_event,
+                         describe)
