@@ -35,6 +35,11 @@ SCRIPTS = {
                "--source-name vg --print-xml; vol-create-as default-pool vv 1M; "
                "vol-resize vv 2M --pool default-pool; vol-resize vv +1M --pool default-pool --delta; "
                "vol-resize vv -1M --pool default-pool",
+    "create-flows": "iface-define iface.xml; iface-list --all; iface-start eth7; iface-destroy eth7; "
+                    "iface-undefine eth7; pool-create pool-create.xml; pool-list --all; "
+                    "vol-create-as p9 w1 1M --format qcow2; vol-dumpxml w1 --pool p9; vol-wipe w1 --pool p9; "
+                    "vol-delete w1 --pool p9; pool-destroy p9; pool-list --all; maxvcpus --type test; "
+                    "maxvcpus --type kvm; vol-create-as p9 w1 1M; pool-delete default-pool",
     "domain-devices": "domblklist test; domblklist test --details; domblklist test --inactive; "
                       "domiflist test; domiflist test --inactive; domhostname test; domjobabort test; "
                       "define dom1.xml; domblklist d1 --details; domiflist d1",
