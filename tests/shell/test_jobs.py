@@ -12,8 +12,8 @@ import pytest
 
 from pyvirt.errors import ErrorNumber, virt_error
 from pyvirt.shell import catalog
-from pyvirt.shell.commands.domain import run_job
 from pyvirt.shell.control import Control
+from pyvirt.shell.jobs import run_job
 
 
 class SlowDomain:

@@ -62,7 +62,7 @@ def cmd_iface_name(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("iface-dumpxml")
 def cmd_iface_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
-    from .domain import print_xml
+    from ..xmlout import print_xml
 
     return print_xml(ctl, cmd, lookup_iface(ctl, cmd).xml(inactive=cmd.flag("inactive")))
 
@@ -100,7 +100,7 @@ command("iface-undefine")(_simple("undefined", "undefine", lambda i: i.undefine(
 
 @command("iface-edit")
 def cmd_iface_edit(ctl: Control, cmd: ParsedCommand) -> bool:
-    from .domain import edit_object
+    from ..editor import edit_object
 
     iface = lookup_iface(ctl, cmd)
     return edit_object(ctl, iface.xml(inactive=True), lambda t: ctl.conn.define_interface(t),

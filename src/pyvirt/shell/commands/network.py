@@ -104,7 +104,7 @@ def cmd_net_name(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("net-dumpxml")
 def cmd_net_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
-    from .domain import print_xml
+    from ..xmlout import print_xml
 
     net = lookup_network(ctl, cmd)
     return print_xml(ctl, cmd, net.xml(inactive=cmd.flag("inactive")))
@@ -169,7 +169,7 @@ def cmd_net_autostart(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("net-edit")
 def cmd_net_edit(ctl: Control, cmd: ParsedCommand) -> bool:
-    from .domain import edit_object, inactive_xml
+    from ..editor import edit_object, inactive_xml
 
     net = lookup_network(ctl, cmd)
     return edit_object(ctl, inactive_xml(net), lambda t: ctl.conn.define_network(t),

@@ -51,7 +51,7 @@ def cmd_nodedev_list(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("nodedev-dumpxml")
 def cmd_nodedev_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
-    from .domain import print_xml
+    from ..xmlout import print_xml
 
     return print_xml(ctl, cmd, lookup_nodedev(ctl, cmd).xml())
 

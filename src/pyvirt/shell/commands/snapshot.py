@@ -9,11 +9,12 @@ from lxml import etree
 from pyvirt.errors import VirtError
 
 from ..control import CommandError, Control
+from ..editor import _EDIT_FAILED, edit_retry, edit_text
 from ..format import table
 from ..options import ParsedCommand
 from ..util import lib_message, lookup_domain, opt_string, read_file
+from ..xmlout import print_xml
 from . import command
-from .domain import _EDIT_FAILED, edit_retry, edit_text, print_xml
 
 
 def _lookup(ctl: Control, cmd: ParsedCommand, dom, arg: str = "snapshotname", exclusive: bool = True):

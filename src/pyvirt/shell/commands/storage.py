@@ -170,7 +170,7 @@ def cmd_pool_name(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("pool-dumpxml")
 def cmd_pool_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
-    from .domain import print_xml
+    from ..xmlout import print_xml
 
     pool = lookup_pool(ctl, cmd)
     return print_xml(ctl, cmd, pool.xml(inactive=cmd.flag("inactive")))
@@ -296,7 +296,7 @@ def cmd_vol_pool(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("vol-dumpxml")
 def cmd_vol_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
-    from .domain import print_xml
+    from ..xmlout import print_xml
 
     return print_xml(ctl, cmd, lookup_volume(ctl, cmd).xml())
 
@@ -462,7 +462,7 @@ def cmd_vol_resize(ctl: Control, cmd: ParsedCommand) -> bool:
 
 @command("pool-edit")
 def cmd_pool_edit(ctl: Control, cmd: ParsedCommand) -> bool:
-    from .domain import edit_object, inactive_xml
+    from ..editor import edit_object, inactive_xml
 
     pool = lookup_pool(ctl, cmd)
     return edit_object(ctl, inactive_xml(pool), lambda t: ctl.conn.define_storage_pool(t),
