@@ -100,6 +100,10 @@ ARGV = [
     ["-r", *URI, "destroy test"],
     ["-c", "test:///default", "-t", "echo hi"],
     ["-c", "nosuchdriver:///x", "nosuchcommand"],
+    *[[*opt.split(), *URI, "echo hi"] for opt in (
+        "-k x", "-k -1", "-K 3", "-k 5", "-k 0", "-K 0", "-e ^x", "-e xx", "-e a", "-e ^^", "-e ^1",
+        "-e ^]", "--keepalive-count=x", "--keepalive-interval=-1", "-l /dev/null", "--debug=3",
+        "--quiet", "--readonly", "--escape=^]")],
     ["-c", "test:///default", "-q", "-r", "-t", "list; uri"],
 ]
 

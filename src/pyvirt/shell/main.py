@@ -117,7 +117,7 @@ def _parse_argv(argv: list[str], ctl: Control, cat: _catalog.Catalog) -> list[st
                         ctl.error(f"option '--{name}' requires an argument")
                         raise _Exit(1)
                     value = argv[i]
-                _apply(ctl, cat, key, value)
+                _apply(ctl, cat, key, value, f"--{name}")
             else:
                 if eq:
                     ctl.error(f"option '--{name}' doesn't allow an argument")
@@ -138,7 +138,7 @@ def _parse_argv(argv: list[str], ctl: Control, cat: _catalog.Catalog) -> list[st
                         ctl.error(f"option '-{key}'/'--{long}' requires an argument")
                         raise _Exit(1)
                     value = argv[i]
-                _apply(ctl, cat, key, value)
+                _apply(ctl, cat, key, value, f"-{key}")
                 break
             if key not in "hqrtvV":
                 ctl.error(f"unsupported option '-{key}'. See --help.")
@@ -149,7 +149,7 @@ def _parse_argv(argv: list[str], ctl: Control, cat: _catalog.Catalog) -> list[st
     return []
 
 
-def _apply(ctl: Control, cat: _catalog.Catalog, key: str, value: str | None) -> None:
+def _apply(ctl: Control, cat: _catalog.Catalog, key: str, value: str | None, spelled: str = "") -> None:
     if key == "c":
         ctl.uri = value
         ctl.explicit_uri = True
@@ -163,15 +163,24 @@ def _apply(ctl: Control, cat: _catalog.Catalog, key: str, value: str | None) -> 
             ctl.error(f"ignoring debug level {level} out of range [0-4]")
         else:
             ctl.debug = level
-    elif key in "ekKl":
-        if key in "kK":
-            try:
-                number = int(value or "")
-                if number < 0:
-                    raise ValueError
-            except ValueError:
-                ctl.error(f"Invalid value for option {'-k' if key == 'k' else '-K'}")
-                raise _Exit(1) from None
+    elif key in "kK":
+        try:
+            number = int(value or "")
+        except ValueError:
+            ctl.error(f"Invalid value for option {spelled}")
+            raise _Exit(1) from None
+        if number < 0:
+            ctl.error(f"option {spelled} requires a positive integer argument")
+            raise _Exit(1)
+        setattr(ctl, "keepalive_count" if key == "K" else "keepalive_interval", number)
+        if key == "K" or number > 0:
+            ctl.keepalive = True  # asked for: must be set up on the connection
+    elif key == "e":
+        text = value or ""
+        if not (len(text) == 1 or (len(text) == 2 and text[0] == "^"
+                                   and (text[1].isalpha() or text[1] in "@[\\]^_"))):
+            ctl.error(f"Invalid string '{text}' for escape sequence")
+            raise _Exit(1)
     elif key == "h":
         ctl.print(_usage(cat))
         raise _Exit(0)
@@ -187,6 +196,22 @@ def _apply(ctl: Control, cat: _catalog.Catalog, key: str, value: str | None) -> 
     elif key == "V":
         ctl.print(_long_version())
         raise _Exit(0)
+
+
+def _setup_keepalive(ctl: Control) -> None:
+    """-k/-K ask for keepalive; pyvirt's connections have none to offer (as libvirt's local
+    drivers), so the connection is dropped with virsh's message."""
+    from pyvirt.errors import ErrorNumber, VirtError, virt_error
+
+    setter = getattr(ctl.conn, "set_keepalive", None)
+    try:
+        if not callable(setter):
+            raise virt_error(ErrorNumber.NO_SUPPORT, "virConnectSetKeepAlive")
+        setter(getattr(ctl, "keepalive_interval", 5), getattr(ctl, "keepalive_count", 6))
+    except VirtError:
+        ctl.close()
+        ctl.error("Cannot setup keepalive on connection as requested, disconnecting")
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     ctl = Control(cat)
     ctl.explicit_uri = False
     ctl.timing = False
+    ctl.keepalive = False
     try:
         rest = _parse_argv(argv, ctl, cat)
     except _Exit as exc:
@@ -224,9 +250,11 @@ def main(argv: list[str] | None = None) -> int:
             for message in exc.messages:
                 ctl.error(message)
             return 1
-    if ctl.explicit_uri or ctl.uri:
+    if ctl.explicit_uri or ctl.uri or ctl.keepalive:
         try:
             ctl.connect(ctl.uri, ctl.readonly)
+            if ctl.keepalive:
+                _setup_keepalive(ctl)
         except VirtError as exc:
             ctl.error("failed to connect to the hypervisor")
             ctl.error(exc.message)
