@@ -218,10 +218,6 @@ def main(argv: list[str] | None = None) -> int:
     """Run pyvirsh with ``argv`` (default: the process arguments); return the exit status."""
     if argv is None:
         argv = sys.argv[1:]
-    try:
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    except (AttributeError, ValueError):
-        pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(errors="surrogateescape")  # bytes of odd files pass through
@@ -275,5 +271,19 @@ def main(argv: list[str] | None = None) -> int:
         ctl.close()
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The ``pyvirsh`` program: like virsh, die quietly on a closed pipe (``pyvirsh ... | head``).
+
+    The SIGPIPE default is set here and not in :func:`main`, because :func:`main` also runs
+    inside other processes (tests, embedding programs), whose sockets must keep getting
+    EPIPE errors instead of being killed by the signal.
+    """
+    try:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    except (AttributeError, ValueError):
+        pass
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
