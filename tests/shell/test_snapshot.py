@@ -104,8 +104,6 @@ def test_revert_inactive_snapshot_running() -> None:
                  "domstate test --reason; snapshot-revert test off --paused; domstate test --reason"])
 
 
-@pytest.mark.xfail(reason="pyvirt's test driver orders --topological siblings oldest first; "
-                          "libvirt keeps each parent's children newest first", strict=False)
 def test_topological_order() -> None:
     assert_same([*URI, FAN_OUT + "snapshot-list test --topological --name; "
                  "snapshot-list test --topological --parent"])

@@ -176,18 +176,22 @@ class SnapshotTree:
             raise virt_error(ErrorNumber.INVALID_ARG, "snapshot parent relations contain a cycle")
 
     def remove(self, node: SnapshotNode) -> bool:
-        """Drop one snapshot; its children move up to its parent.
+        """Drop one snapshot; its children move up to its parent, ahead of their new siblings.
 
         The current marker moves to the parent when it was on ``node``. Returns whether
         ``node`` was current.
         """
         was_current = self.current is node
         parent = node.parent
-        for child in list(node.children):
-            child.parent = None
-            self._link(child, parent)
-        node.children = []
         self._unlink(node)
+        # libvirt's virDomainMomentMoveChildren: the orphans, in their own order, go in
+        # front of the parent's remaining children
+        orphans = node.children
+        for child in orphans:
+            child.parent = parent
+        siblings = self._roots if parent is None else parent.children
+        siblings[0:0] = orphans
+        node.children = []
         del self._nodes[node.name]
         if was_current:
             self.current = parent
@@ -218,8 +222,11 @@ class SnapshotTree:
         """Snapshots matching libvirt's list ``flags``, from the domain or from ``start``.
 
         From the domain, bit 0 means ROOTS; from a snapshot it means DESCENDANTS (all of
-        them, not just the direct children). TOPOLOGICAL guarantees parents come before
-        children; without it the order is creation order.
+        them, not just the direct children). Orders follow libvirt's moment list: siblings
+        newest first (each link is pushed on the front of its parent's list), roots and
+        children in that sibling order, TOPOLOGICAL and DESCENDANTS a depth-first walk
+        with each parent before its subtree. libvirt's plain listing walks a hash table,
+        whose order changes with every process; pyvirt gives creation order there.
         """
         flags = int(flags)
         if flags & _FILTERS_METADATA == L.NO_METADATA:
@@ -243,8 +250,10 @@ class SnapshotTree:
 
     # -- internals -----------------------------------------------------------------------
     def _link(self, node: SnapshotNode, parent: SnapshotNode | None) -> None:
+        """Push ``node`` on the front of its parent's children, as virDomainMomentSetParent
+        does: that is why libvirt lists siblings newest first."""
         node.parent = parent
-        (self._roots if parent is None else parent.children).append(node)
+        (self._roots if parent is None else parent.children).insert(0, node)
 
     def _unlink(self, node: SnapshotNode) -> None:
         siblings = self._roots if node.parent is None else node.parent.children
