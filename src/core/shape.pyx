@@ -258,6 +258,9 @@ cdef int _walk(_Document doc, tree.xmlNode* node, CompiledShape cs) except -1:
                 sub = cs.subs.get(key)
                 if sub is not None:
                     _walk(doc, c, sub)
+            if count >= capacity:
+                # only a hook adding siblings under the walk could get here: refuse, not overrun
+                raise RuntimeError("the tree changed during the canonical walk")
             if rank < last_rank:
                 in_order = False
             else:
