@@ -547,7 +547,7 @@ def test_node_file_predefined_snapshots(tmp_path: Path) -> None:
         f"""<node>
 {body}<devices/>
   <test:domainsnapshot xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>pre1</name><state>shutoff</state><creationTime>100</creationTime>
+    <name>pre1</name><state>shutoff</state><creationTime>100</creationTime><active>0</active>
     {snap_dom}
   </test:domainsnapshot>
   <test:domainsnapshot xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>

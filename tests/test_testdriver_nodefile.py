@@ -197,3 +197,47 @@ def test_snapshot_elements_reach_the_snapshot_family(tmp_path: Path, monkeypatch
     if conn is not None:
         conn.close()
     assert received == [("withsnaps", ["s1", "s2"])]
+
+
+def _snapshot_node(tmp_path: Path, active: str) -> Path:
+    snap = (
+        "<test:domainsnapshot><name>s1</name><state>shutoff</state><creationTime>1</creationTime>"
+        f"{active}<domain><uuid>12345678-1234-1234-1234-00000000000b</uuid></domain>"
+        "</test:domainsnapshot>"
+    )
+    path = tmp_path / "snapnode.xml"
+    path.write_text(f"<node>{dom('withsnap', 'b', '<test:runstate>5</test:runstate>' + snap)}</node>")
+    return path
+
+
+def _open_outcome(opener, uri: str, error_type: type, error_fields) -> tuple:
+    try:
+        conn = opener(uri)
+    except error_type as exc:
+        return ("error", *error_fields(exc))
+    conn.close()
+    return ("ok",)
+
+
+@pytest.mark.parametrize("active", ["", "<active/>", "<active>x</active>", "<active>0</active>", "<active>1</active>"])
+def test_snapshot_active_element_as_libvirt(tmp_path: Path, active: str) -> None:
+    """A node file's snapshots are internal metadata: libvirt requires a numeric <active>."""
+    path = _snapshot_node(tmp_path, active)
+    uri = f"test://{path}"
+    ours = _open_outcome(pyvirt.open, uri, VirtError, lambda e: (int(e.code), int(e.domain), e.message))
+    if not active:
+        assert ours == ("error", ErrorNumber.INTERNAL_ERROR, 35, "internal error: Could not find 'active' element")
+    libvirt = pytest.importorskip("libvirt", reason="libvirt-python (the oracle) is not installed")
+    libvirt.registerErrorHandler(lambda *a: None, None)
+    theirs = _open_outcome(
+        libvirt.open, uri, libvirt.libvirtError,
+        lambda e: (e.get_error_code(), e.get_error_domain(), e.get_error_message()),
+    )
+    assert ours == theirs
+
+
+def test_snapshot_active_marks_current(tmp_path: Path) -> None:
+    with pyvirt.open(f"test://{_snapshot_node(tmp_path, '<active>1</active>')}") as conn:
+        assert conn.lookup_domain("withsnap").current_snapshot().name == "s1"
+    with pyvirt.open(f"test://{_snapshot_node(tmp_path, '<active>0</active>')}") as conn:
+        assert not conn.lookup_domain("withsnap").has_current_snapshot()

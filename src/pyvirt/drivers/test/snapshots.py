@@ -42,7 +42,7 @@ from ...enums import (
     DomainSnapshotXMLFlags,
     DomainState,
 )
-from ...errors import ErrorDomain, ErrorNumber
+from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ...objects.snapshots import SnapshotDoc, SnapshotNode, SnapshotTree, int_flags
 from .state import check_flags, raise_no_domain_uuid, test_error
 
@@ -86,12 +86,16 @@ def load_domain_snapshots(
     """Predefined ``<test:domainsnapshot>`` elements of one domain from a node file.
 
     As libvirt: each is parsed as a redefinition with its internal fields (``<active>``
-    marks the current one); then parent links are resolved all at once.
+    marks the current one, and is required: internal metadata always records it); then
+    parent links are resolved all at once.
     """
     tree = _tree(obj)
     parents: dict[str, str | None] = {}
     for el in elements:
         doc, is_current = SnapshotDoc.parse_element(el, redefine=True, internal=True)
+        if not any(_local_name(child) == "active" for child in el if isinstance(child.tag, str)):
+            raise virt_error(ErrorNumber.INTERNAL_ERROR, "Could not find 'active' element",
+                             domain=ErrorDomain.DOMAIN_SNAPSHOT)
         node = tree.add(doc.name, doc, state=doc.state, external=doc.is_external())
         parents[doc.name] = doc.parent_name
         if is_current:
@@ -105,6 +109,11 @@ def load_domain_snapshots(
             ErrorNumber.INTERNAL_ERROR,
             f"Snapshots have inconsistent relations for domain {obj.name}",
         ) from None
+
+
+def _local_name(el: Any) -> str:
+    tag: str = el.tag
+    return tag.rsplit("}", 1)[-1]
 
 
 def _tree(obj: DomainObject) -> SnapshotTree:
