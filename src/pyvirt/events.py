@@ -18,8 +18,6 @@ each one to every registered callback and async stream. This is libvirt's object
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -30,6 +28,8 @@ from .enums import DomainEventType, NetworkEventType, StoragePoolEventType
 from .errors import ErrorNumber, virt_error
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .driver.refs import DomainRef, NetworkRef, StoragePoolRef
 
 __all__ = [
@@ -42,7 +42,15 @@ __all__ = [
     "EventStream",
 ]
 
-log = logging.getLogger(__name__)
+# asyncio (about 25 ms with ssl, sockets and subprocess) and logging (4 ms) are imported where
+# they are used: by async streams, and when a callback fails; a program that opens a
+# connection and lists domains needs neither.
+
+
+def _log_failure(reg_id: int, item: Any) -> None:
+    import logging
+
+    logging.getLogger(__name__).exception("event callback %d failed on %r", reg_id, item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +218,8 @@ class EventBus:
         emitted after this call are delivered; close the stream (``await stream.aclose()``,
         ``async with``, or :meth:`EventStream.close`) to unsubscribe.
         """
+        import asyncio
+
         loop = asyncio.get_running_loop()
         stream = EventStream(self, loop, maxsize)
         stream._reg = self._add(stream._feed, event_class, match)
@@ -254,7 +264,7 @@ class EventBus:
                     if reg.wants(item):
                         reg.deliver(item)
                 except Exception:
-                    log.exception("event callback %d failed on %r", reg.id, item)
+                    _log_failure(reg.id, item)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every event emitted before this call has been delivered.
@@ -300,6 +310,8 @@ class EventStream:
     def __init__(self, bus: EventBus, loop: asyncio.AbstractEventLoop, maxsize: int) -> None:
         self._bus = bus
         self._loop = loop
+        import asyncio
+
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(1, maxsize))
         self._reg: _Registration | None = None
         self._ended = False
@@ -354,6 +366,8 @@ class EventStream:
 
     async def get(self, timeout: float | None = None) -> Event:
         """The next event, waiting at most ``timeout`` seconds (asyncio.TimeoutError)."""
+        import asyncio
+
         return await asyncio.wait_for(self.__anext__(), timeout)
 
     async def __aenter__(self) -> EventStream:

@@ -7,7 +7,6 @@ asked (VIR_ERR_OPERATION_DENIED in libvirt's network error domain).
 
 from __future__ import annotations
 
-import asyncio
 import uuid as _uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,8 @@ from .enums import NetworkEventID
 from .errors import ErrorDomain
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .connection import Connection
 
 __all__ = ["Network", "NetworkAPI", "ObjectEventStream", "tristate_flags"]
@@ -43,6 +44,8 @@ class ObjectEventStream(AsyncIterator[Any]):
     def __init__(
         self, register: Callable[[Callable[[Any], None]], int], deregister: Callable[[int], None], maxsize: int
     ) -> None:
+        import asyncio  # only event streams need it (25 ms to import)
+
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(maxsize, 1))
         self._deregister = deregister
@@ -73,6 +76,8 @@ class ObjectEventStream(AsyncIterator[Any]):
 
     async def get(self, timeout: float | None = None) -> Any:
         """The next event, waiting at most ``timeout`` seconds (TimeoutError after)."""
+        import asyncio
+
         return await asyncio.wait_for(self.__anext__(), timeout)
 
     def close(self) -> None:

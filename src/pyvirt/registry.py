@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ErrorDomain, ErrorNumber, virt_error
 from .uri import URI
@@ -32,7 +31,22 @@ BUILTIN: dict[str, str] = {
 REMOTE = "remote"
 
 _lock = threading.Lock()
+#: every driver (built-ins, entry points, run-time registrations); built on first need
 _targets: dict[str, str | type[Driver]] | None = None
+#: run-time registrations, which win over everything else
+_registered: dict[str, str | type[Driver]] = {}
+
+
+def entry_points(group: str) -> Any:
+    """The installed entry points of ``group``.
+
+    :mod:`importlib.metadata` costs about 8 ms to import and scans every installed
+    distribution, so it is only imported for a driver name that is neither built in nor
+    registered at run time (a built-in is never replaced by an entry point anyway).
+    """
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def _load_targets() -> dict[str, str | type[Driver]]:
@@ -42,13 +56,17 @@ def _load_targets() -> dict[str, str | type[Driver]]:
             targets: dict[str, str | type[Driver]] = dict(BUILTIN)
             for ep in entry_points(group="pyvirt.drivers"):
                 targets.setdefault(ep.name, ep.value)
+            targets.update(_registered)
             _targets = targets
         return _targets
 
 
 def register(name: str, driver: type[Driver] | str) -> None:
     """Add or replace a driver at run time (tests, embedding); ``driver`` may be "mod:Class"."""
-    _load_targets()[name] = driver
+    with _lock:
+        _registered[name] = driver
+        if _targets is not None:
+            _targets[name] = driver
 
 
 def available() -> list[str]:
@@ -58,13 +76,16 @@ def available() -> list[str]:
 
 def driver_class(name: str) -> type[Driver] | None:
     """The driver class registered under ``name``, imported on first use; None if unknown."""
-    targets = _load_targets()
+    targets = _targets
+    if targets is None:
+        targets = _registered if name in _registered else BUILTIN if name in BUILTIN else _load_targets()
     target = targets.get(name)
     if target is None or isinstance(target, type):
         return target
     module_name, _, attr = target.partition(":")
     cls: type[Driver] = getattr(importlib.import_module(module_name), attr)
-    targets[name] = cls
+    if targets is not BUILTIN:
+        targets[name] = cls
     return cls
 
 
