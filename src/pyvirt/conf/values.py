@@ -38,6 +38,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 # UUID
 
 
+_CANONICAL_MAC = re.compile(r"[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -133,6 +134,8 @@ def is_multicast_mac(raw: bytes) -> bool:
 
 def normalize_mac(text: str, *, domain: int = ErrorDomain.DOMAIN) -> str:
     """Parse and reformat a guest MAC with libvirt's errors (bad syntax, multicast)."""
+    if _CANONICAL_MAC.fullmatch(text) and not int(text[:2], 16) & 1:
+        return text.lower()  # already six 2-digit groups: only the case can change
     raw = parse_mac(text)
     if raw is None:
         raise virt_error(ErrorNumber.XML_ERROR, f"unable to parse mac address '{text}'", domain=domain)

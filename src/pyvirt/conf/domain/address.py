@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..._core.xmlcore import child
+from ..._core.xmlcore import child, find_all
 from ..._core.xmlcore import get as aget
 from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
@@ -150,9 +150,12 @@ def _bad(atype: str | None, name: str, raw: str) -> Exception:
 
 def normalize_all(devices: etree._Element) -> None:
     """Respell every device address below ``devices``."""
-    for dev in devices:
-        # a device's own address is its direct child; deeper ones (host device sources,
-        # drive addresses of a hostdev's <source>) have other spellings
-        addr = child(dev, "address")
-        if addr is not None:
-            normalize_address(addr)
+    # a device's own address is its direct child; deeper ones (host device sources, drive
+    # addresses of a hostdev's <source>) have other spellings. The core finds them without
+    # making an element object per device.
+    for addr in find_all(devices, _DEVICE_ADDRESS):
+        normalize_address(addr)
+
+
+#: ``*/address``: each device's own address
+_DEVICE_ADDRESS = (None, "address")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from ..._core import xmlcore
-from ..._core.xmlcore import child, children
+from ..._core.xmlcore import attr_rows, child, children, find_all
 from ..._core.xmlcore import get as aget
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..values import invalid_prop, parse_bitmap, parse_uuid, uint_prop
@@ -74,7 +74,7 @@ def _memory(root: etree._Element) -> None:
 
 
 def _numa(root: etree._Element) -> None:
-    cells = root.findall("cpu/numa/cell")
+    cells = find_all(root, ("cpu", "numa", "cell"))
     for cell in cells:
         access = aget(cell, "memAccess")
         if access is not None and access not in ("shared", "private"):
@@ -109,7 +109,7 @@ def _numa(root: etree._Element) -> None:
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 "Per-node binding is not compatible with automatic NUMA placement.",
             )
-    pages = root.findall("memoryBacking/hugepages/page")
+    pages = find_all(root, ("memoryBacking", "hugepages", "page"))
     masters = [p for p in pages if aget(p, "nodeset") is None]
     if cells:
         for page in pages:
@@ -192,7 +192,8 @@ def _features(root: etree._Element) -> None:
 def _controllers(root: etree._Element) -> None:
     devices = child(root, "devices")
     # (element, type, index, model), read once: attribute reads dominate this check
-    ctrls = [(c, aget(c, "type"), aget(c, "index"), aget(c, "model")) for c in children(devices, "controller")]
+    els = children(devices, "controller")
+    ctrls = [(c, *row) for c, row in zip(els, attr_rows(els, ("type", "index", "model")), strict=True)]
     seen: set[tuple[str | None, str | None]] = set()
     masters = set()
     has_usb = False

@@ -13,7 +13,7 @@ import uuid
 
 from lxml import etree
 
-from ..._core.xmlcore import add, child, child_tags, children, insertion_order, permute
+from ..._core.xmlcore import add, attr_rows, child, child_tags, children, insertion_order, permute
 from ..._core.xmlcore import get as aget
 from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
@@ -297,13 +297,15 @@ def _controllers(devices: etree._Element) -> set[tuple[str | None, str | None]]:
     ctrls = children(devices, "controller")
     if not ctrls:
         return set()
-    # read each controller's type and index once (attribute reads dominate this step)
-    types = [aget(c, "type") for c in ctrls]
+    # each controller's type, index, model and <master> read in one core call (attribute
+    # reads dominated this step)
+    rows = attr_rows(ctrls, ("type", "index", "model"), "master")
+    types = [r[0] for r in rows]
     indexes: list[int | None] = []
-    for c in ctrls:
-        raw = aget(c, "index")
+    for r in rows:
+        raw = r[1]
         indexes.append(None if raw is None else int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller"))
-    keys = [(t, i, _is_companion(c)) for c, t, i in zip(ctrls, types, indexes, strict=True)]
+    keys = [(r[0], i, r[3] or (r[2] or "") in USB_COMPANION_PORTS) for r, i in zip(rows, indexes, strict=True)]
     try:
         order = insertion_order(keys)
     except OverflowError:
@@ -407,11 +409,12 @@ USB_COMPANION_PORTS = {"ich9-uhci1": "0", "ich9-uhci2": "2", "ich9-uhci3": "4"}
 
 
 def _usb_masters(devices: etree._Element) -> None:
-    for c in children(devices, "controller"):
-        if aget(c, "type") != "usb":
+    ctrls = children(devices, "controller")
+    for c, (ctype, model, has_master) in zip(ctrls, attr_rows(ctrls, ("type", "model"), "master"), strict=True):
+        if ctype != "usb":
             continue
-        start = USB_COMPANION_PORTS.get(aget(c, "model") or "")
-        if start is not None and child(c, "master") is None:
+        start = USB_COMPANION_PORTS.get(model or "")
+        if start is not None and not has_master:
             add(c, "master", None, (("startport", start),))  # placed by the canonical order
 
 

@@ -283,7 +283,7 @@ _BITMAP_PATHS = frozenset(path for path, _ in BITMAP_ATTRS if path != "vcpu")
 
 def _bitmaps(idx: dict[str, list[etree._Element]]) -> None:
     vcpus = idx.get("vcpu")
-    if _BITMAP_PATHS.isdisjoint(idx) and not (vcpus and aget(vcpus[0], "cpuset") is not None):
+    if idx.keys().isdisjoint(_BITMAP_PATHS) and not (vcpus and aget(vcpus[0], "cpuset") is not None):
         return
     for path, attr in BITMAP_ATTRS:
         for el in idx.get(path, ()):
@@ -414,7 +414,7 @@ _SCALED_PATHS = frozenset(path for path, _, _ in SCALED_ELEMENTS) | {"memoryBack
 
 
 def _scaled(idx: dict[str, list[etree._Element]]) -> None:
-    if _SCALED_PATHS.isdisjoint(idx):
+    if idx.keys().isdisjoint(_SCALED_PATHS):  # iterates the small set, not every path
         return
     for path, unit, scale in SCALED_ELEMENTS:
         for el in idx.get(path, ()):
