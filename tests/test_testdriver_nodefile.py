@@ -241,3 +241,49 @@ def test_snapshot_active_marks_current(tmp_path: Path) -> None:
         assert conn.lookup_domain("withsnap").current_snapshot().name == "s1"
     with pyvirt.open(f"test://{_snapshot_node(tmp_path, '<active>0</active>')}") as conn:
         assert not conn.lookup_domain("withsnap").has_current_snapshot()
+
+
+def _host_objects(conn: pyvirt.Connection) -> dict[str, list[tuple[str, ...]]]:
+    """Every network, pool, interface and node device with the facts a caller sees."""
+    return {
+        "networks": [(n.name, n.uuid, str(n.is_active()), n.xml()) for n in conn.list_networks()],
+        "pools": [(p.name, p.uuid, str(p.is_active()), p.xml()) for p in conn.list_storage_pools()],
+        "interfaces": [(i.name, i.mac, str(i.is_active()), i.xml()) for i in conn.list_interfaces()],
+        "nodedevs": [(d.name, d.xml()) for d in conn.list_node_devices()],
+    }
+
+
+def test_default_objects_parsed_on_first_use_equal_eager_ones(tmp_path: Path) -> None:
+    """test:///default parses its network, pool, interface and devices on first use; the
+    result must be what loading the same document from a node file (parsed at once) gives."""
+    from pyvirt.drivers.test.defaults import DEFAULT_NODE_XML
+
+    path = tmp_path / "default-copy.xml"
+    path.write_text(DEFAULT_NODE_XML)
+    with pyvirt.open(f"test://{path}") as eager, pyvirt.open("test:///default") as lazy:
+        expected = _host_objects(eager)
+        assert all(expected.values())
+        assert _host_objects(lazy) == expected
+        # lookups by name and uuid answer before and after the definition is parsed
+        assert lazy.lookup_network("default").name == "default"
+        assert lazy.lookup_storage_pool(expected["pools"][0][1]).name == "default-pool"
+
+
+def test_default_open_leaves_other_families_unparsed() -> None:
+    """Opening test:///default and listing domains needs only the domain XML model."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pyvirt\n"
+        "c = pyvirt.open('test:///default'); c.list_domains()\n"
+        "print(sorted(m for m in ('pyvirt.conf.network', 'pyvirt.conf.storage', 'pyvirt.conf.interface',"
+        " 'pyvirt.conf.nodedev', 'importlib.metadata') if m in sys.modules))\n"
+        "print([n.name for n in c.list_networks()], [p.name for p in c.list_storage_pools()])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded, names = out.splitlines()
+    assert "pyvirt.conf.network" not in loaded and "pyvirt.conf.storage" not in loaded
+    assert "pyvirt.conf.interface" not in loaded and "pyvirt.conf.nodedev" not in loaded
+    assert "importlib.metadata" not in loaded
+    assert names == "['default'] ['default-pool']"

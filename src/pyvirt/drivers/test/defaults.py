@@ -151,5 +151,9 @@ def build_default_state() -> TestState:
     state = TestState(source="(test driver)")
     state.node_info = DEFAULT_NODE_INFO
     state.cells = default_cells()
-    load_node_text(state, DEFAULT_NODE_XML, base_dir=None)
+    state.deferred_parse = True
+    try:
+        load_node_text(state, DEFAULT_NODE_XML, base_dir=None)
+    finally:
+        state.deferred_parse = False
     return state

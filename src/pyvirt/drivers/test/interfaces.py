@@ -9,20 +9,21 @@ carry the run state), ``commit`` drops it.
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import TYPE_CHECKING
 
-from ...conf.interface import InterfaceDef
 from ...driver.interface import InterfaceDriver
 from ...driver.refs import InterfaceRef
 from ...enums import ConnectListAllInterfacesFlags as F
 from ...errors import ErrorNumber
 from .nodefile import resolve_include
 from .objlist import HostObject, ObjList
-from .state import check_flags, test_error
+from .state import DeferredHostObject, check_flags, test_error
 
 if TYPE_CHECKING:
     from lxml import etree
 
+    from ...conf.interface import InterfaceDef
     from .state import TestState
 
 __all__ = ["TestInterfaces", "init_state", "load_node"]
@@ -38,9 +39,28 @@ def load_node(state: TestState, root: etree._Element, base_dir: str | None) -> N
     ifaces: ObjList[HostObject] = state.interfaces  # type: ignore[attr-defined]
     for el in root.findall("interface"):
         el = resolve_include(el, base_dir, "interface")
-        definition = InterfaceDef.from_element(copy.deepcopy(el))
+        name = el.get("name")
+        if state.deferred_parse and name:  # the built-in default: parsed on first use
+            obj = DeferredHostObject(partial(_parse_element, el), name, "")
+            obj.active = True
+            ifaces.add(obj)
+            continue
+        definition = _parse_element(el)
         obj = _assign(ifaces, definition)
         obj.active = True
+
+
+def _parse_element(el: etree._Element) -> InterfaceDef:
+    from ...conf.interface import InterfaceDef
+
+    return InterfaceDef.from_element(copy.deepcopy(el))
+
+
+def _reparse(definition: InterfaceDef) -> InterfaceDef:
+    """A detached copy of ``definition`` (written out and read back, as libvirt copies it)."""
+    from ...conf.interface import InterfaceDef
+
+    return InterfaceDef.from_xml(definition.to_xml())
 
 
 def _assign(ifaces: ObjList[HostObject], definition: InterfaceDef) -> HostObject:
@@ -125,6 +145,8 @@ class TestInterfaces(InterfaceDriver):
 
     def interface_define_xml(self, xml: str, flags: int = 0) -> InterfaceRef:
         check_flags(flags, 1, "testInterfaceDefineXML")
+        from ...conf.interface import InterfaceDef
+
         definition = InterfaceDef.from_xml(xml, validate=bool(flags & 1))
         with self._ifaces.lock:
             return _ref(_assign(self._ifaces, definition))
@@ -162,7 +184,7 @@ class TestInterfaces(InterfaceDriver):
                 raise test_error(ErrorNumber.OPERATION_INVALID, "there is another transaction running.")
             backup: ObjList[HostObject] = ObjList()
             for o in self._ifaces:
-                backup.add(HostObject(InterfaceDef.from_xml(o.definition.to_xml())))
+                backup.add(HostObject(_reparse(o.definition)))
             state.interface_backup = backup  # type: ignore[attr-defined]
 
     def interface_change_commit(self, flags: int = 0) -> None:

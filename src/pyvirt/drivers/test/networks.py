@@ -9,9 +9,9 @@ announced on the state's event bus.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ...conf import NetworkDef
 from ...driver.network import NetworkDriver
 from ...driver.refs import NetworkRef
 from ...enums import ConnectListAllNetworksFlags as F
@@ -20,11 +20,12 @@ from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ...events import NetworkLifecycleEvent
 from .nodefile import resolve_include
 from .objlist import HostObject, ObjList
-from .state import check_flags, test_error
+from .state import DeferredHostObject, check_flags, test_error
 
 if TYPE_CHECKING:
     from lxml import etree
 
+    from ...conf.network import NetworkDef
     from .state import TestState
 
 __all__ = ["TestNetworks", "init_state", "load_node"]
@@ -43,11 +44,22 @@ def load_node(state: TestState, root: etree._Element, base_dir: str | None) -> N
     nets: ObjList[HostObject] = state.networks  # type: ignore[attr-defined]
     for el in root.findall("network"):
         el = resolve_include(el, base_dir, "network")
-        definition = NetworkDef.from_element(_detached(el))
+        if state.deferred_parse:  # the built-in default: parsed on first use
+            obj = DeferredHostObject(partial(_parse_element, el), el.findtext("name", ""), el.findtext("uuid", ""))
+            obj.active = True
+            nets.add(obj)
+            continue
+        definition = _parse_element(el)
         _assign(nets, definition, live=False)
         obj = nets.by_name(definition.name)
         assert obj is not None
         obj.active = True
+
+
+def _parse_element(el: etree._Element) -> NetworkDef:
+    from ...conf.network import NetworkDef
+
+    return NetworkDef.from_element(_detached(el))
 
 
 def _detached(el: etree._Element) -> etree._Element:
@@ -154,6 +166,8 @@ class TestNetworks(NetworkDriver):
     # -- life cycle ------------------------------------------------------------------------------
     def network_define_xml(self, xml: str, flags: int = 0) -> NetworkRef:
         check_flags(flags, 1, "testNetworkDefineXMLFlags")
+        from ...conf.network import NetworkDef
+
         definition = NetworkDef.from_xml(xml, validate=bool(flags & 1))
         with self._nets.lock:
             obj = _assign(self._nets, definition, live=False)
@@ -163,6 +177,8 @@ class TestNetworks(NetworkDriver):
 
     def network_create_xml(self, xml: str, flags: int = 0) -> NetworkRef:
         check_flags(flags, 1, "testNetworkCreateXMLFlags")
+        from ...conf.network import NetworkDef
+
         definition = NetworkDef.from_xml(xml, validate=bool(flags & 1))
         with self._nets.lock:
             obj = _assign(self._nets, definition, live=True)

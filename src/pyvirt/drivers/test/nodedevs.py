@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ...conf.nodedev import NodeDeviceDef
 from ...driver.nodedev import NodeDeviceDriver, NodeDeviceLifecycleEvent
 from ...driver.refs import NodeDeviceRef
 from ...enums import ConnectListAllNodeDeviceFlags as F
@@ -25,6 +25,7 @@ from .state import check_flags, test_error
 if TYPE_CHECKING:
     from lxml import etree
 
+    from ...conf.nodedev import NodeDeviceDef
     from .state import TestState
 
 __all__ = ["TestNodeDevices", "init_state", "load_node"]
@@ -79,6 +80,33 @@ class _Device:
         return False
 
 
+class _DeferredDevice(_Device):
+    """A device of the built-in default document, parsed on first use (its name is known)."""
+
+    __slots__ = ("_parse", "_name")
+
+    def __init__(self, parse: Callable[[], NodeDeviceDef], name: str) -> None:
+        self._parse: Callable[[], NodeDeviceDef] | None = parse
+        self._name = name
+
+    @property  # type: ignore[override]
+    def definition(self) -> NodeDeviceDef:
+        parse = self._parse
+        if parse is not None:
+            _Device.definition.__set__(self, parse())  # type: ignore[attr-defined]
+            self._parse = None
+        return _Device.definition.__get__(self)  # type: ignore[attr-defined, no-any-return]
+
+    @definition.setter
+    def definition(self, value: NodeDeviceDef) -> None:
+        self._parse = None
+        _Device.definition.__set__(self, value)  # type: ignore[attr-defined]
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+
 def init_state(state: TestState) -> None:
     state.nodedevs = ObjList()  # type: ignore[attr-defined]
 
@@ -88,7 +116,17 @@ def load_node(state: TestState, root: etree._Element, base_dir: str | None) -> N
     devs: ObjList[_Device] = state.nodedevs  # type: ignore[attr-defined]
     for el in root.findall("device"):
         el = resolve_include(el, base_dir, "device")
-        devs.add(_Device(NodeDeviceDef.from_element(copy.deepcopy(el))))  # type: ignore[arg-type]
+        name = el.findtext("name")
+        if state.deferred_parse and name:  # the built-in default: parsed on first use
+            devs.add(_DeferredDevice(partial(_parse_element, el), name))  # type: ignore[arg-type]
+            continue
+        devs.add(_Device(_parse_element(el)))  # type: ignore[arg-type]
+
+
+def _parse_element(el: etree._Element) -> NodeDeviceDef:
+    from ...conf.nodedev import NodeDeviceDef
+
+    return NodeDeviceDef.from_element(copy.deepcopy(el))
 
 
 class TestNodeDevices(NodeDeviceDriver):
@@ -149,6 +187,8 @@ class TestNodeDevices(NodeDeviceDriver):
     def node_device_create_xml(self, xml: str, flags: int = 0) -> NodeDeviceRef:
         """testNodeDeviceCreateXML: a mocked vHBA under a vport-capable SCSI host."""
         check_flags(flags, 1, "testNodeDeviceCreateXML")
+        from ...conf.nodedev import NodeDeviceDef
+
         request = NodeDeviceDef.from_xml(xml, validate=bool(flags & 1), create=True)
         fc = request.element.find("capability[@type='scsi_host']/capability[@type='fc_host']")
         wwnn = None if fc is None else fc.findtext("wwnn")
@@ -169,7 +209,7 @@ class TestNodeDevices(NodeDeviceDriver):
             template = self._devs.by_name("scsi_host11")
             if template is None:
                 raise test_error(ErrorNumber.NO_NODE_DEVICE, "no node device with matching name 'scsi_host11'")
-            new = NodeDeviceDef.from_element(copy.deepcopy(template.definition.element))
+            new = _parse_element(template.definition.element)
             new.name = "scsi_host12"
             new_fc = new.element.find("capability[@type='scsi_host']/capability[@type='fc_host']")
             if new_fc is not None:

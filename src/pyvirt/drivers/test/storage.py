@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from ...conf import StoragePoolDef, StorageVolDef
 from ...driver.refs import StoragePoolRef, StorageVolRef
 from ...driver.storage import (
     StorageDriver,
@@ -28,9 +28,10 @@ from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ...events import StoragePoolLifecycleEvent
 from .nodefile import resolve_include
 from .objlist import HostObject, ObjList
-from .state import check_flags, test_error
+from .state import DeferredHostObject, check_flags, test_error
 
 if TYPE_CHECKING:
+    from ...conf.storage import StoragePoolDef, StorageVolDef
     from .state import TestState
 
 __all__ = ["TestStorage", "init_state", "load_node", "DEFAULT_POOL_CAPACITY"]
@@ -85,12 +86,28 @@ def load_node(state: TestState, root: etree._Element, base_dir: str | None) -> N
         vol_els = [resolve_include(v, base_dir, "volume") for v in el.findall("volume")]
         for v in el.findall("volume"):
             el.remove(v)
+        if state.deferred_parse and not vol_els:  # the built-in default: parsed on first use
+            obj = DeferredHostObject(partial(_parse_pool, el), el.findtext("name", ""), el.findtext("uuid", ""))
+            obj.active = True
+            pools.add(obj)
+            continue
+        from ...conf.storage import StoragePoolDef, StorageVolDef
+
         definition = StoragePoolDef.from_element(el)
         obj = _add_pool(pools, definition, persistent=True)
         obj.active = True
         for vel in vol_els:
             vol = StorageVolDef.from_element(copy.deepcopy(vel), pool=definition)
             _add_volume(obj, vol)
+
+
+def _parse_pool(el: etree._Element) -> StoragePoolDef:
+    """A pool of the built-in document, as :func:`_add_pool` would have stored it."""
+    from ...conf.storage import StoragePoolDef
+
+    definition = StoragePoolDef.from_element(el)
+    _set_defaults(definition)
+    return definition
 
 
 # -- objects -----------------------------------------------------------------------------------
@@ -313,6 +330,8 @@ class TestStorage(StorageDriver):
     # -- pool life cycle -------------------------------------------------------------------------
     def storage_pool_define_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
         check_flags(flags, 1, "testStoragePoolDefineXML")
+        from ...conf.storage import StoragePoolDef
+
         definition = StoragePoolDef.from_xml(xml, validate=bool(flags & 1))
         with self._pools.lock:
             obj = _add_pool(self._pools, definition, persistent=True)
@@ -322,6 +341,8 @@ class TestStorage(StorageDriver):
 
     def storage_pool_create_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
         check_flags(flags, 1 | 2 | 4, "testStoragePoolCreateXML")
+        from ...conf.storage import StoragePoolDef
+
         definition = StoragePoolDef.from_xml(xml)
         with self._pools.lock:
             if self._pools.by_name(definition.name) is not None or self._pools.by_uuid(definition.uuid or ""):
@@ -457,6 +478,8 @@ class TestStorage(StorageDriver):
         check_flags(flags, 1 | 4, "testStorageVolCreateXML")
         with self._pools.lock:
             obj = self._pool(pool, active=True)
+            from ...conf.storage import StorageVolDef
+
             vol = StorageVolDef.from_xml(xml, validate=bool(flags & 4), pool=obj.definition)
             _add_volume(obj, vol)
             return _vol_ref(obj, vol)
@@ -467,6 +490,8 @@ class TestStorage(StorageDriver):
         check_flags(flags, 1 | 2, "testStorageVolCreateXMLFrom")
         with self._pools.lock:
             obj = self._pool(pool, active=True)
+            from ...conf.storage import StorageVolDef
+
             vol = StorageVolDef.from_xml(xml, pool=obj.definition)
             if vol.name in _volumes(obj):
                 raise test_error(ErrorNumber.OPERATION_FAILED, "storage vol already exists")
