@@ -208,6 +208,41 @@ def test_save_and_restore(conn, tmp_path: Path) -> None:
     assert code_of(lambda: conn.restore(str(tmp_path / "junk.img"))) == ErrorNumber.INTERNAL_ERROR
 
 
+def test_save_restore_flags(conn, tmp_path: Path) -> None:
+    """The keywords reach the driver as libvirt's flags: libvirt 9.0's test driver accepts
+    none on save/restore, the API itself refuses running+paused, and any xml (even empty)
+    is refused as an unsupported modification."""
+    dom = conn.define_domain(xml("flagged"))
+    dom.start()
+    image = str(tmp_path / "flagged.img")
+    for kw in ({"running": True}, {"paused": True}, {"bypass_cache": True}):
+        assert code_of(lambda: dom.save(image, **kw)) == ErrorNumber.INVALID_ARG
+    assert code_of(lambda: dom.save(image, running=True, paused=True)) == ErrorNumber.INVALID_ARG
+    assert code_of(lambda: dom.save(image, xml="")) == ErrorNumber.ARGUMENT_UNSUPPORTED
+    assert dom.state()[0] == DomainState.RUNNING
+    dom.save(image)
+    assert code_of(lambda: conn.restore(image, paused=True)) == ErrorNumber.INVALID_ARG
+    assert code_of(lambda: conn.restore(image, xml="")) == ErrorNumber.ARGUMENT_UNSUPPORTED
+    conn.restore(image)
+    assert dom.state() == (DomainState.RUNNING, DomainRunningReason.RESTORED)
+    assert code_of(lambda: dom.managed_save(running=True, paused=True)) == ErrorNumber.INVALID_ARG
+    dom.managed_save(paused=True, bypass_cache=True)
+    assert dom.has_managed_save
+
+
+def test_set_vcpus_guest_and_hotpluggable(conn) -> None:
+    dom = conn.define_domain(xml("cpus"))
+    dom.start()
+    assert code_of(lambda: dom.set_vcpus(1, guest=True, config=True)) == ErrorNumber.INVALID_ARG
+    assert code_of(lambda: dom.set_vcpus(2, maximum=True)) == ErrorNumber.INVALID_ARG
+    for kw in ({"guest": True}, {"hotpluggable": True, "live": True}):
+        with pytest.raises(VirtError, match="unsupported flags") as info:
+            dom.set_vcpus(1, **kw)
+        assert info.value.code == ErrorNumber.INVALID_ARG
+    assert code_of(lambda: dom.vcpus(guest=True)) == ErrorNumber.INVALID_ARG
+    assert dom.vcpus(live=True) == 1
+
+
 def test_managed_save(conn) -> None:
     dom = conn.define_domain(xml("ms"))
     dom.start()

@@ -218,10 +218,26 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
         )
         return self.domain(self.driver.domain_create_xml(xml, int(flags)))
 
-    def restore(self, path: str, xml: str | None = None) -> None:
-        """Start a domain from a file written by :meth:`Domain.save` (virDomainRestoreFlags)."""
-        self._check_writable("virDomainRestore" if xml is None else "virDomainRestoreFlags")
-        self.driver.domain_restore(path, xml, 0)
+    def restore(
+        self,
+        path: str,
+        *,
+        xml: str | None = None,
+        running: bool = False,
+        paused: bool = False,
+        bypass_cache: bool = False,
+    ) -> None:
+        """Start a domain from a file written by :meth:`Domain.save` (virDomainRestoreFlags).
+
+        ``running``/``paused`` override the state recorded in the image; ``xml`` replaces
+        the stored definition (same ABI only); drivers refuse what they do not support.
+        """
+        from .domain import _check_save_flags, _save_flags
+
+        flags = _save_flags(running, paused, bypass_cache)
+        self._check_writable("virDomainRestore" if xml is None and not flags else "virDomainRestoreFlags")
+        _check_save_flags(flags)
+        self.driver.domain_restore(path, xml, flags)
 
     def save_image_xml(self, path: str, secure: bool = False) -> str:
         """The domain XML stored in a save image (virDomainSaveImageGetXMLDesc).
@@ -232,10 +248,15 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
         self._check_writable("virDomainSaveImageGetXMLDesc")
         return self.driver.domain_save_image_get_xml_desc(path, 1 if secure else 0)
 
-    def define_save_image_xml(self, path: str, xml: str) -> None:
-        """Replace the domain XML stored in a save image (virDomainSaveImageDefineXML)."""
+    def define_save_image_xml(self, path: str, xml: str, *, running: bool = False, paused: bool = False) -> None:
+        """Replace the domain XML stored in a save image (virDomainSaveImageDefineXML);
+        ``running``/``paused`` also change the state a restore starts in."""
+        from .domain import _check_save_flags, _save_flags
+
         self._check_writable("virDomainSaveImageDefineXML")
-        self.driver.domain_save_image_define_xml(path, xml, 0)
+        flags = _save_flags(running, paused, False)
+        _check_save_flags(flags)
+        self.driver.domain_save_image_define_xml(path, xml, flags)
 
     def lookup_domain_by_name(self, name: str) -> Domain:
         return self.domain(self.driver.domain_lookup_by_name(name))

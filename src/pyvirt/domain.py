@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .driver.refs import DomainRef
 from .enums import (
+    DomainDeviceModifyFlags,
     DomainJobType,
     DomainMemoryModFlags,
     DomainMetadataType,
     DomainModificationImpact,
+    DomainSaveRestoreFlags,
     DomainState,
     DomainUndefineFlags,
     DomainVcpuFlags,
     DomainXMLFlags,
 )
-from .errors import ErrorDomain, ErrorNumber, virt_error
+from .errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from .snapshot import DomainSnapshotAPI
 
 if TYPE_CHECKING:
@@ -265,17 +267,46 @@ class Domain(DomainSnapshotAPI):
         flags = _impact(live, config) | DomainMemoryModFlags.MAXIMUM
         self._driver.domain_set_memory_flags(self._ref, int(kib), int(flags))
 
-    def set_vcpus(self, count: int, *, live: bool = False, config: bool = False, maximum: bool = False) -> None:
-        """Set the vCPU count (or with ``maximum`` the maximum) -- virDomainSetVcpusFlags."""
+    def set_vcpus(
+        self,
+        count: int,
+        *,
+        live: bool = False,
+        config: bool = False,
+        maximum: bool = False,
+        guest: bool = False,
+        hotpluggable: bool = False,
+    ) -> None:
+        """Set the vCPU count (or with ``maximum`` the maximum) -- virDomainSetVcpusFlags.
+
+        ``guest`` asks the guest agent to online/offline vCPUs instead of changing the
+        definition; ``hotpluggable`` makes the added vCPUs unpluggable later. Drivers that
+        lack either refuse the flag, as libvirt's test driver does.
+        """
         self._write("virDomainSetVcpusFlags")
+        flags = (
+            _impact(live, config)
+            | (DomainVcpuFlags.MAXIMUM if maximum else 0)
+            | (DomainVcpuFlags.GUEST if guest else 0)
+            | (DomainVcpuFlags.HOTPLUGGABLE if hotpluggable else 0)
+        )
+        # libvirt checks these in virDomainSetVcpusFlags itself, before any driver sees them
+        if guest and config:
+            raise _arg_error("Flags 'VIR_DOMAIN_VCPU_GUEST' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
+        if maximum and not config:
+            raise _arg_error("Flag 'VIR_DOMAIN_AFFECT_CONFIG' is required by flag 'VIR_DOMAIN_VCPU_MAXIMUM'")
         if count == 0:
             raise _arg_error("nvcpus in virDomainSetVcpusFlags must not be zero")
-        flags = _impact(live, config) | (DomainVcpuFlags.MAXIMUM if maximum else 0)
         self._driver.domain_set_vcpus_flags(self._ref, int(count), int(flags))
 
-    def vcpus(self, *, live: bool = False, config: bool = False, maximum: bool = False) -> int:
-        """The vCPU count (or maximum) of the live or persistent definition."""
-        flags = _impact(live, config) | (DomainVcpuFlags.MAXIMUM if maximum else 0)
+    def vcpus(self, *, live: bool = False, config: bool = False, maximum: bool = False, guest: bool = False) -> int:
+        """The vCPU count (or maximum) of the live or persistent definition; with ``guest``,
+        the count the guest agent reports online (virDomainGetVcpusFlags)."""
+        flags = (
+            _impact(live, config)
+            | (DomainVcpuFlags.MAXIMUM if maximum else 0)
+            | (DomainVcpuFlags.GUEST if guest else 0)
+        )
         return self._driver.domain_get_vcpus_flags(self._ref, int(flags))
 
     def max_vcpus(self) -> int:
@@ -355,15 +386,35 @@ class Domain(DomainSnapshotAPI):
 
     # -- save / managed save ------------------------------------------------------------------
 
-    def save(self, path: str, xml: str | None = None) -> None:
-        """Save the running domain's memory to ``path`` and stop it (virDomainSaveFlags)."""
-        self._write("virDomainSave" if xml is None else "virDomainSaveFlags")
-        self._driver.domain_save(self._ref, path, xml, 0)
+    def save(
+        self,
+        path: str,
+        *,
+        xml: str | None = None,
+        running: bool = False,
+        paused: bool = False,
+        bypass_cache: bool = False,
+    ) -> None:
+        """Save the running domain's memory to ``path`` and stop it (virDomainSaveFlags).
 
-    def managed_save(self, *, flags: int = 0) -> None:
-        """Save to a place the driver manages; the next start resumes from it."""
+        ``xml`` replaces the definition stored in the image (same ABI only); ``running`` /
+        ``paused`` record the state a later restore starts in; ``bypass_cache`` avoids
+        polluting the host's page cache. Drivers refuse what they do not support.
+        """
+        flags = _save_flags(running, paused, bypass_cache)
+        self._write("virDomainSave" if xml is None and not flags else "virDomainSaveFlags")
+        _check_save_flags(flags)
+        self._driver.domain_save(self._ref, path, xml, flags)
+
+    def managed_save(
+        self, *, running: bool = False, paused: bool = False, bypass_cache: bool = False, flags: int = 0
+    ) -> None:
+        """Save to a place the driver manages; the next start resumes from it
+        (virDomainManagedSave; ``flags`` are raw virDomainSaveRestoreFlags, OR-ed in)."""
         self._write("virDomainManagedSave")
-        self._driver.domain_managed_save(self._ref, int(flags))
+        flags = int(flags) | _save_flags(running, paused, bypass_cache)
+        _check_save_flags(flags)
+        self._driver.domain_managed_save(self._ref, flags)
 
     @property
     def has_managed_save(self) -> bool:
@@ -470,6 +521,49 @@ class Domain(DomainSnapshotAPI):
     def set_user_password(self, user: str, password: str, *, encrypted: bool = False) -> None:
         self._write("virDomainSetUserPassword")
         self._driver.domain_set_user_password(self._ref, user, password, 1 if encrypted else 0)
+
+    # -- devices --------------------------------------------------------------------------------
+
+    def attach_device(self, xml: str, *, live: bool | None = None, config: bool = False) -> None:
+        """Hot-plug (and/or add to the config) the device described by ``xml``.
+
+        With no keyword this is virDomainAttachDevice (the running domain only, libvirt's
+        oldest form, which some drivers implement differently); any keyword selects
+        virDomainAttachDeviceFlags, ``live=False, config=False`` meaning "current".
+        """
+        self._device_call("virDomainAttachDevice", self._driver.domain_attach_device, xml, live, config)
+
+    def detach_device(self, xml: str, *, live: bool | None = None, config: bool = False) -> None:
+        """Hot-unplug (and/or remove from the config) the device matching ``xml``; the
+        keywords select the API as in :meth:`attach_device`."""
+        self._device_call("virDomainDetachDevice", self._driver.domain_detach_device, xml, live, config)
+
+    def update_device(self, xml: str, *, live: bool = False, config: bool = False, force: bool = False) -> None:
+        """Change a device in place, e.g. the medium of a CD-ROM (virDomainUpdateDeviceFlags);
+        ``force`` ejects a locked medium."""
+        self._write("virDomainUpdateDeviceFlags")
+        flags = _impact(live, config) | (DomainDeviceModifyFlags.FORCE if force else 0)
+        self._driver.domain_update_device_flags(self._ref, xml, int(flags))
+
+    def detach_device_alias(self, alias: str, *, live: bool = False, config: bool = False) -> None:
+        """Detach the device whose ``<alias name=...>`` is ``alias`` (virDomainDetachDeviceAlias)."""
+        self._write("virDomainDetachDeviceAlias")
+        self._driver.domain_detach_device_alias(self._ref, alias, _impact(live, config))
+
+    def _device_call(self, api: str, call, xml: str, live: bool | None, config: bool) -> None:  # type: ignore[no-untyped-def]
+        """The plain API is the flags one with LIVE (as every libvirt driver implements it);
+        a driver lacking it is reported under the plain API's name, as libvirt does."""
+        if live is not None or config:
+            self._write(api + "Flags")
+            call(self._ref, xml, _impact(bool(live), config))
+            return
+        self._write(api)
+        try:
+            call(self._ref, xml, int(DomainDeviceModifyFlags.LIVE))
+        except VirtError as exc:
+            if exc.code == ErrorNumber.NO_SUPPORT and exc.message.endswith(api + "Flags"):
+                raise virt_error(ErrorNumber.NO_SUPPORT, api, domain=ErrorDomain.DOMAIN) from None
+            raise
 
     def core_dump(self, path: str, *, format: int = 0, crash: bool = False) -> None:
         """Dump guest memory to ``path``; with ``crash`` the domain then stops as crashed."""
@@ -608,6 +702,22 @@ def _as_cpumap(cpus: set[int] | list[bool] | tuple[bool, ...] | bytes) -> list[b
         top = max(cpus) + 1 if cpus else 0
         return [i in cpus for i in range(top)]
     return cpus if isinstance(cpus, bytes) else list(cpus)
+
+
+def _save_flags(running: bool, paused: bool, bypass_cache: bool) -> int:
+    """virDomainSaveRestoreFlags from keywords (shared with Connection.restore)."""
+    return int(
+        (DomainSaveRestoreFlags.RUNNING if running else 0)
+        | (DomainSaveRestoreFlags.PAUSED if paused else 0)
+        | (DomainSaveRestoreFlags.BYPASS_CACHE if bypass_cache else 0)
+    )
+
+
+def _check_save_flags(flags: int) -> None:
+    """libvirt's own check in virDomainSaveFlags/virDomainRestoreFlags, before the driver."""
+    both = DomainSaveRestoreFlags.RUNNING | DomainSaveRestoreFlags.PAUSED
+    if flags & both == both:
+        raise _arg_error("Flags 'VIR_DOMAIN_SAVE_RUNNING' and 'VIR_DOMAIN_SAVE_PAUSED' are mutually exclusive")
 
 
 def _arg_error(text: str) -> Exception:

@@ -833,3 +833,59 @@ def test_define_and_create_refusals_match(tmp_path: Path, text: str, create: boo
     finally:
         ours.close()
         theirs.close()
+
+
+def _none(_result: Any) -> None:
+    """libvirt-python returns 0 where pyvirt returns None: both mean done."""
+
+
+def test_save_restore_and_vcpu_flags_match(tmp_path: Path) -> None:
+    """The save/restore and set/get-vcpus flags: the same acceptance and the same errors,
+    whether the check lives in libvirt's API layer or in its test driver."""
+    node = tmp_path / "node.xml"
+    node.write_text("<node/>")
+    ours, theirs = pyvirt.open(f"test://{node}"), libvirt.open(f"test://{node}")
+    try:
+        o = ours.define_domain(A)
+        t = theirs.defineXML(A)
+        o.start()
+        t.create()
+        mine_img, their_img = str(tmp_path / "o.img"), str(tmp_path / "t.img")
+        save_kw = [{"running": True}, {"paused": True}, {"bypass_cache": True},
+                   {"running": True, "paused": True}, {"xml": ""}, {}]
+        for kw in save_kw:  # the last one saves for real
+            flags = (2 if kw.get("running") else 0) | (4 if kw.get("paused") else 0) | (1 if kw.get("bypass_cache") else 0)
+            got = _outcome(lambda: o.save(mine_img, **kw), pyvirt.VirtError)
+            want = _outcome(lambda: _none(t.saveFlags(their_img, kw.get("xml"), flags)), libvirt.libvirtError)
+            assert got == want, f"save {kw}"
+        for kw in save_kw:  # the last one restores for real
+            flags = (2 if kw.get("running") else 0) | (4 if kw.get("paused") else 0) | (1 if kw.get("bypass_cache") else 0)
+            got = _outcome(lambda: ours.restore(mine_img, **kw), pyvirt.VirtError)
+            want = _outcome(lambda: _none(theirs.restoreFlags(their_img, kw.get("xml"), flags)), libvirt.libvirtError)
+            assert got == want, f"restore {kw}"
+        assert o.state() == tuple(t.state())
+        for kw in [{"running": True, "paused": True}, {"paused": True}, {"bypass_cache": True}]:
+            flags = (2 if kw.get("running") else 0) | (4 if kw.get("paused") else 0) | (1 if kw.get("bypass_cache") else 0)
+            got = _outcome(lambda: o.managed_save(**kw), pyvirt.VirtError)
+            want = _outcome(lambda: _none(t.managedSave(flags)), libvirt.libvirtError)
+            assert got == want, f"managed save {kw}"
+            for dom in (o, t):
+                if not (dom.is_active() if dom is o else dom.isActive()):
+                    dom.start() if dom is o else dom.create()
+        vcpu_kw = [{"guest": True}, {"guest": True, "config": True}, {"hotpluggable": True},
+                   {"guest": True, "hotpluggable": True, "live": True}, {"maximum": True},
+                   {"maximum": True, "guest": True}, {"maximum": True, "config": True, "hotpluggable": True}]
+        for count in (0, 1):
+            for kw in vcpu_kw:
+                flags = ((1 if kw.get("live") else 0) | (2 if kw.get("config") else 0) | (4 if kw.get("maximum") else 0)
+                         | (8 if kw.get("guest") else 0) | (16 if kw.get("hotpluggable") else 0))
+                got = _outcome(lambda: o.set_vcpus(count, **kw), pyvirt.VirtError)
+                want = _outcome(lambda: _none(t.setVcpusFlags(count, flags)), libvirt.libvirtError)
+                assert got == want, f"set_vcpus {count} {kw}"
+        for kw in [{"guest": True}, {"guest": True, "live": True}, {"guest": True, "maximum": True}]:
+            flags = (1 if kw.get("live") else 0) | (4 if kw.get("maximum") else 0) | 8
+            assert _outcome(lambda: o.vcpus(**kw), pyvirt.VirtError) == _outcome(
+                lambda: t.vcpusFlags(flags), libvirt.libvirtError), f"vcpus {kw}"
+    finally:
+        ours.close()
+        theirs.close()

@@ -56,6 +56,21 @@ SCRIPTS = {
                     "restore /tmp/pyvirsh-test-save.img; domstate test --reason; restore /nonexistent.img",
     "save-verbose": "save --verbose test /tmp/pyvirsh-test-save2.img; restore /tmp/pyvirsh-test-save2.img; "
                     "managedsave --verbose test",
+    "save-flags": "save test /tmp/pyvirsh-test-save3.img --running; save test /tmp/pyvirsh-test-save3.img "
+                  "--running --paused; save test /tmp/pyvirsh-test-save3.img --bypass-cache; "
+                  "save test /tmp/pyvirsh-test-save3.img --xml /dev/null; save test /tmp/pyvirsh-test-save3.img; "
+                  "restore /tmp/pyvirsh-test-save3.img --paused; restore /tmp/pyvirsh-test-save3.img --running "
+                  "--paused; restore /tmp/pyvirsh-test-save3.img --bypass-cache; "
+                  "restore --xml /dev/null /tmp/pyvirsh-test-save3.img; "
+                  "save-image-define /tmp/pyvirsh-test-save3.img /dev/null --running --paused; "
+                  "restore /tmp/pyvirsh-test-save3.img; managedsave test --running --paused; "
+                  "managedsave test --paused --bypass-cache; dominfo test; start test",
+    "vcpus-guest": "setvcpus test 1 --guest; setvcpus test 1 --guest --config; setvcpus test 1 --hotpluggable; "
+                   "setvcpus test 1 --guest --live; setvcpus test 1 --guest --hotpluggable; setvcpus test 0 --guest; "
+                   "setvcpus test 1 --hotpluggable --maximum; setvcpus test 1 --hotpluggable --maximum --config; "
+                   "setvcpus nope 1 --guest --config; setvcpus nope 1 --maximum; setvcpus test x --guest --config; "
+                   "vcpucount test --guest; vcpucount test --guest --live; vcpucount nope --guest; "
+                   "vcpucount test --guest --config --current; vcpucount test --active --maximum",
     "readonly-connect": "connect test:///default --readonly; destroy test; define dom1.xml; list",
     "start-flags": "destroy test; start test --autodestroy; start test --bypass-cache; "
                    "start test --force-boot; shutdown test --mode acpi; reboot test --mode agent; "

@@ -146,11 +146,14 @@ class DomainDriver:
     # -- save / restore / managed save -----------------------------------------------------------
 
     def domain_save(self, dom: DomainRef, path: str, dxml: str | None = None, flags: int = 0) -> None:
-        """virDomainSaveFlags."""
+        """virDomainSaveFlags: ``flags`` are virDomainSaveRestoreFlags (BYPASS_CACHE, RUNNING,
+        PAUSED); ``dxml`` (even empty) asks to replace the stored definition. The API layer
+        has already refused RUNNING together with PAUSED."""
         unsupported("virDomainSaveFlags")
 
     def domain_restore(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
-        """virDomainRestoreFlags."""
+        """virDomainRestoreFlags: ``flags`` as for :meth:`domain_save` (RUNNING/PAUSED override
+        the state recorded in the image, RESET_NVRAM where firmware supports it)."""
         unsupported("virDomainRestoreFlags")
 
     def domain_save_image_get_xml_desc(self, path: str, flags: int = 0) -> str:
@@ -173,6 +176,15 @@ class DomainDriver:
     def domain_rename(self, dom: DomainRef, new_name: str, flags: int = 0) -> DomainRef:
         """virDomainRename; returns the ref under its new name."""
         unsupported("virDomainRename")
+
+    # -- devices ---------------------------------------------------------------------------------
+
+    def domain_update_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        """virDomainUpdateDeviceFlags (LIVE, CONFIG, FORCE)."""
+        unsupported("virDomainUpdateDeviceFlags")
+
+    def domain_detach_device_alias(self, dom: DomainRef, alias: str, flags: int = 0) -> None:
+        unsupported("virDomainDetachDeviceAlias")
 
     def domain_core_dump(self, dom: DomainRef, to: str, dumpformat: int = 0, flags: int = 0) -> None:
         """virDomainCoreDumpWithFormat."""

@@ -57,11 +57,16 @@ class SaveRestoreMixin(QemuDriverBase):
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
 
-    def _save_to(self, obj: DomainObject, path: Path) -> None:
-        """Pause, stream the guest state into ``path`` after our header, stop QEMU."""
+    def _save_to(self, obj: DomainObject, path: Path, flags: int = 0) -> None:
+        """Pause, stream the guest state into ``path`` after our header, stop QEMU.
+
+        SAVE_RUNNING / SAVE_PAUSED override the state the header records, so a plain restore
+        later starts the guest that way (libvirt's qemuSaveImageCreate does the same).
+        """
         self._process(obj)
         was_running = obj.state == DomainState.RUNNING
-        write_save_header(path, obj.definition, was_running)
+        start_running = True if flags & SAVE_RUNNING else False if flags & SAVE_PAUSED else was_running
+        write_save_header(path, obj.definition, start_running)
         obj.driver_data["async_job"] = {"type": "save", "started": time.monotonic()}
         try:
             with self._own_events(obj):
@@ -96,7 +101,7 @@ class SaveRestoreMixin(QemuDriverBase):
         if dxml:
             raise qemu_error(ErrorNumber.ARGUMENT_UNSUPPORTED, "xml modification of the saved domain is not supported")
         with self._job(dom, "save") as obj:
-            self._save_to(obj, Path(path))
+            self._save_to(obj, Path(path), flags)
 
     def domain_managed_save(self, dom: DomainRef, flags: int = 0) -> None:
         check_flags(flags, SAVE_BYPASS_CACHE | SAVE_RUNNING | SAVE_PAUSED, "qemuDomainManagedSave")
@@ -104,7 +109,7 @@ class SaveRestoreMixin(QemuDriverBase):
             self._process(obj)
             if not obj.persistent:
                 raise qemu_error(ErrorNumber.OPERATION_INVALID, "cannot do managed save for transient domain")
-            self._save_to(obj, self.paths.managed_save(obj.name))
+            self._save_to(obj, self.paths.managed_save(obj.name), flags)
             with obj.lock:
                 obj.has_managed_save = True
 

@@ -429,15 +429,16 @@ def cmd_setmaxmem(ctl: Control, cmd: ParsedCommand) -> bool:
 @command("setvcpus")
 def cmd_setvcpus(ctl: Control, cmd: ParsedCommand) -> bool:
     impact = _impact(cmd)
+    if cmd.flag("guest") and cmd.flag("config"):
+        raise CommandError("Options --guest and --config are mutually exclusive")
+    if cmd.flag("maximum") and not cmd.flag("config"):
+        raise CommandError("Option --config is required by option --maximum")
     dom = lookup_domain(ctl, cmd)
     count = int_option(cmd, "count", unsigned=True)
     if count == 0:
         raise CommandError("Can't set 0 processors for a VM")
-    if cmd.flag("maximum") and not cmd.flag("config"):
-        raise CommandError("Option --config is required by option --maximum")
-    if cmd.flag("guest") or cmd.flag("hotpluggable"):
-        raise CommandError("pyvirt's Domain.set_vcpus() does not accept --guest or --hotpluggable yet")
-    dom.set_vcpus(count, maximum=cmd.flag("maximum"), **impact)
+    dom.set_vcpus(count, maximum=cmd.flag("maximum"), guest=cmd.flag("guest"),
+                  hotpluggable=cmd.flag("hotpluggable"), **impact)
     return True
 
 
@@ -445,16 +446,24 @@ def cmd_setvcpus(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_vcpucount(ctl: Control, cmd: ParsedCommand) -> bool:
     maximum, active = cmd.flag("maximum"), cmd.flag("active")
     live, config, current = cmd.flag("live"), cmd.flag("config"), cmd.flag("current")
+    guest = cmd.flag("guest")
     if maximum and active:
-        raise CommandError("Options --maximum and --active are mutually exclusive")
+        raise CommandError("Options --active and --maximum are mutually exclusive")
     if live and config:
         raise CommandError("Options --live and --config are mutually exclusive")
+    if guest and config:
+        raise CommandError("Options --guest and --config are mutually exclusive")
     if current and (live or config):
         raise CommandError("Options --current and --live are mutually exclusive" if live else
                            "Options --current and --config are mutually exclusive")
-    if cmd.flag("guest"):
-        raise CommandError("pyvirt's Domain.vcpus() does not accept --guest yet")
     dom = lookup_domain(ctl, cmd)
+    if guest:
+        try:
+            value = dom.vcpus(live=live, maximum=maximum, guest=True)
+        except VirtError as exc:
+            raise _fail("Failed to retrieve vCPU count from the guest", exc) from None
+        ctl.print(f"{value}\n")
+        return True
     if any((maximum, active, live, config, current)):
         value = dom.vcpus(live=live, config=config, maximum=maximum)
         ctl.print(f"{value}\n")

@@ -14,22 +14,19 @@ from . import command
 from .domain import _fail
 
 
-def _save_flags(cmd: ParsedCommand) -> int:
-    from pyvirt.enums import DomainSaveRestoreFlags as S
-
-    flags = 0
-    for opt, bit in (("bypass-cache", S.BYPASS_CACHE), ("running", S.RUNNING),
-                     ("paused", S.PAUSED), ("reset-nvram", S.RESET_NVRAM)):
-        if cmd.cmd.option(opt) and cmd.flag(opt):
-            flags |= int(bit)
-    return flags
+def _save_kwargs(cmd: ParsedCommand) -> dict[str, bool]:
+    """The save/restore keywords of the public API from virsh's options (those it has)."""
+    kwargs = {}
+    for opt, key in (("bypass-cache", "bypass_cache"), ("running", "running"), ("paused", "paused")):
+        if cmd.cmd.option(opt):
+            kwargs[key] = cmd.flag(opt)
+    return kwargs
 
 
-def _no_save_flags(cmd: ParsedCommand, context: str, api: str) -> None:
-    """pyvirt's save/restore calls take no flags yet: refuse instead of silently ignoring."""
-    if _save_flags(cmd):
-        raise CommandError(context, f"pyvirt's {api} does not accept --bypass-cache, "
-                                    "--running, --paused or --reset-nvram yet")
+def _no_reset_nvram(cmd: ParsedCommand, context: str, api: str) -> None:
+    """pyvirt's restore has no RESET_NVRAM keyword yet: refuse instead of silently ignoring."""
+    if cmd.cmd.option("reset-nvram") and cmd.flag("reset-nvram"):
+        raise CommandError(context, f"pyvirt's {api} does not accept --reset-nvram yet")
 
 
 @command("save")
@@ -38,10 +35,10 @@ def cmd_save(ctl: Control, cmd: ParsedCommand) -> bool:
     path = opt_string(cmd, "file")
     xml = read_file(opt_string(cmd, "xml")) if cmd.has("xml") else None
     name = dom.name
-    _no_save_flags(cmd, f"Failed to save domain '{name}' to {path}", "Domain.save()")
+    kwargs = _save_kwargs(cmd)
     dom = lookup_domain(ctl, cmd)  # virsh's job thread looks the domain up again (seen at -d 0)
     try:
-        run_job(ctl, dom, "Save", cmd.flag("verbose"), lambda: dom.save(path, xml))
+        run_job(ctl, dom, "Save", cmd.flag("verbose"), lambda: dom.save(path, xml=xml, **kwargs))
     except VirtError as exc:
         raise _fail(f"Failed to save domain '{name}' to {path}", exc) from None
     ctl.print_extra(f"\nDomain '{name}' saved to {path}\n")
@@ -52,9 +49,9 @@ def cmd_save(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_restore(ctl: Control, cmd: ParsedCommand) -> bool:
     path = opt_string(cmd, "file")
     xml = read_file(opt_string(cmd, "xml")) if cmd.has("xml") else None
-    _no_save_flags(cmd, f"Failed to restore domain from {path}", "Connection.restore()")
+    _no_reset_nvram(cmd, f"Failed to restore domain from {path}", "Connection.restore()")
     try:
-        ctl.conn.restore(path, xml)
+        ctl.conn.restore(path, xml=xml, **_save_kwargs(cmd))
     except VirtError as exc:
         raise _fail(f"Failed to restore domain from {path}", exc) from None
     ctl.print_extra(f"Domain restored from {path}\n")
@@ -67,8 +64,8 @@ def cmd_managedsave(ctl: Control, cmd: ParsedCommand) -> bool:
     name = dom.name
     dom = lookup_domain(ctl, cmd)  # virsh's job thread looks the domain up again (seen at -d 0)
     try:
-        flags = _save_flags(cmd)
-        run_job(ctl, dom, "Managedsave", cmd.flag("verbose"), lambda: dom.managed_save(flags=flags))
+        kwargs = _save_kwargs(cmd)
+        run_job(ctl, dom, "Managedsave", cmd.flag("verbose"), lambda: dom.managed_save(**kwargs))
     except VirtError as exc:
         raise _fail(f"Failed to save domain '{name}' state", exc) from None
     ctl.print_extra(f"\nDomain '{name}' state saved by libvirt\n")
@@ -104,11 +101,8 @@ def cmd_save_image_dumpxml(ctl: Control, cmd: ParsedCommand) -> bool:
 def cmd_save_image_define(ctl: Control, cmd: ParsedCommand) -> bool:
     path = opt_string(cmd, "file")
     xml = read_file(opt_string(cmd, "xml"))
-    if cmd.flag("running") or cmd.flag("paused"):
-        raise CommandError(f"Failed to update {path}",
-                           "pyvirt's Connection.define_save_image_xml() does not accept --running or --paused yet")
     try:
-        ctl.conn.define_save_image_xml(path, xml)
+        ctl.conn.define_save_image_xml(path, xml, running=cmd.flag("running"), paused=cmd.flag("paused"))
     except VirtError as exc:
         raise _fail(f"Failed to update {path}", exc) from None
     ctl.print_extra(f"State file {path} updated.\n")
