@@ -185,6 +185,14 @@ CASES: dict[tuple[type, str], tuple[Call, Call]] = {
     (Domain, "set_lifecycle_action"): (
         lambda s: s.dom.set_lifecycle_action(0, 0), lambda s: s.dom.setLifecycleAction(0, 0, 0)
     ),
+    (Domain, "attach_device"): (lambda s: s.dom.attach_device("<disk/>"), lambda s: s.dom.attachDevice("<disk/>")),
+    (Domain, "detach_device"): (lambda s: s.dom.detach_device("<disk/>"), lambda s: s.dom.detachDevice("<disk/>")),
+    (Domain, "update_device"): (
+        lambda s: s.dom.update_device("<disk/>"), lambda s: s.dom.updateDeviceFlags("<disk/>", 0)
+    ),
+    (Domain, "detach_device_alias"): (
+        lambda s: s.dom.detach_device_alias("ua-x"), lambda s: s.dom.detachDeviceAlias("ua-x", 0)
+    ),
     (Domain, "set_memory_stats_period"): (
         lambda s: s.dom.set_memory_stats_period(1), lambda s: s.dom.setMemoryStatsPeriod(1, 0)
     ),
