@@ -13,6 +13,7 @@ configuration layer turns that into libvirt's error.
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from libc.stdio cimport snprintf
 from libc.string cimport memcpy, strcmp, strlen
 
 from lxml.includes cimport tree
@@ -1119,6 +1120,138 @@ _bind_libxml2()
 
 #: True when the fast C constructors are in use (else lxml's API is used)
 FAST_BUILD = c_set_prop is not NULL
+
+
+cdef bint _simple_uint(const char* s, unsigned long long* out) noexcept:
+    """C's strtoul(s, 0) for the plain spellings only ('12', '0x1f', '017'); False for
+    anything else (signs, blanks, overlong or malformed numbers): the caller then takes the
+    general path, which has libvirt's wording for every bad value."""
+    cdef unsigned long long v = 0
+    cdef size_t n = strlen(s), i
+    cdef unsigned char ch
+    if n == 0 or n > 15:
+        return False
+    if n > 2 and s[0] == 48 and (s[1] == 120 or s[1] == 88):
+        for i in range(2, n):
+            ch = s[i]
+            if 48 <= ch <= 57:
+                v = v * 16 + (ch - 48)
+            elif 97 <= ch <= 102:
+                v = v * 16 + (ch - 97 + 10)
+            elif 65 <= ch <= 70:
+                v = v * 16 + (ch - 65 + 10)
+            else:
+                return False
+    elif s[0] == 48 and n > 1:
+        for i in range(1, n):
+            ch = s[i]
+            if not (48 <= ch <= 55):
+                return False
+            v = v * 8 + (ch - 48)
+    else:
+        for i in range(n):
+            ch = s[i]
+            if not (48 <= ch <= 57):
+                return False
+            v = v * 10 + (ch - 48)
+    out[0] = v
+    return True
+
+
+def respell_device_addresses(_Element devices not None, dict table not None):
+    """:func:`respell_address` (``zero_empty``) on each device's own ``<address>`` (``*/address``
+    below ``devices``), in document order; returns ``[(address, code)]`` for those it did not
+    finish (code 0: the general path must run; 2: an all-zero PCI address to drop)."""
+    cdef tree.xmlNode* dev = devices._c_node.children
+    cdef tree.xmlNode* c
+    cdef list out = []
+    cdef int code
+    while dev is not NULL:
+        if dev.type == tree.XML_ELEMENT_NODE:
+            c = dev.children
+            while c is not NULL:
+                if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL and strcmp(<const char*>c.name, "address") == 0:
+                    code = _respell(devices._doc, c, table, True)
+                    if code != 1:
+                        out.append((elementFactory(devices._doc, c), code))
+                c = c.next
+        dev = dev.next
+    return out
+
+
+def respell_address(_Element addr not None, dict table not None, bint zero_empty=True):
+    """Respell a device address's numbers in libvirt's fixed spelling, in C.
+
+    ``table`` maps an address type to rows ``(name, name bytes, default or None, limit or
+    -1, is_pci, C format bytes)`` (from the Python spelling table). Returns 1 when done, 2 when the address
+    is an all-zero PCI one the caller drops (``zero_empty``), 0 when the general path must
+    run instead (an unusual spelling, a value over its limit, a type not in ``table``):
+    nothing is changed then.
+    """
+    return _respell(addr._doc, addr._c_node, table, zero_empty)
+
+
+cdef int _respell(_Document doc, tree.xmlNode* node, dict table, bint zero_empty) except -1:
+    cdef tree.xmlAttr* a
+    cdef tree.xmlNode* t
+    cdef tree.xmlNode* c
+    cdef const char* raw
+    cdef unsigned long long value
+    cdef long long limit
+    cdef char text[8][32]
+    cdef int nchanges = 0, k, nrows
+    cdef int which[8]
+    cdef bint all_zero = True, is_pci = False
+    cdef tuple rows, row
+    if c_set_prop is NULL:
+        return 0
+    a = _find_attr(node, "type")
+    if a is NULL or a.children is NULL or a.children.next is not NULL or a.children.content is NULL:
+        return 0
+    rows = table.get(cached_str(<const char*>a.children.content, strlen(<const char*>a.children.content)))
+    if rows is None:
+        return 0
+    nrows = len(rows)
+    if nrows > 8:
+        return 0
+    for k in range(nrows):
+        row = <tuple>rows[k]
+        is_pci = row[4]
+        a = _find_attr(node, <const char*>(<bytes>row[1]))
+        if a is NULL:
+            if row[2] is None:
+                continue
+            value = <unsigned long long>row[2]
+            raw = NULL
+        else:
+            t = a.children
+            if t is NULL or t.next is not NULL or t.content is NULL:
+                return 0
+            raw = <const char*>t.content
+            if not _simple_uint(raw, &value):
+                return 0
+            limit = row[3]
+            if limit >= 0 and is_pci and value > <unsigned long long>limit:
+                return 0
+        if value:
+            all_zero = False
+        snprintf(text[nchanges], 32, <const char*>(<bytes>row[5]), value)
+        if raw is NULL or strcmp(raw, text[nchanges]) != 0:
+            which[nchanges] = k
+            nchanges += 1
+    if is_pci:
+        c = node.children
+        while c is not NULL:
+            if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL and strcmp(<const char*>c.name, "zpci") == 0:
+                return 0
+            c = c.next
+        if zero_empty and all_zero:
+            return 2
+    for k in range(nchanges):
+        if c_set_prop(node, <tree.const_xmlChar*>(<const char*>(<bytes>(<tuple>rows[which[k]])[1])),
+                      <tree.const_xmlChar*>text[k]) is NULL:
+            raise MemoryError()
+    return 1
 
 
 def set(_Element element not None, str name not None, str value not None):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..._core.xmlcore import child, find_all
+from ..._core.xmlcore import child, respell_address, respell_device_addresses
 from ..._core.xmlcore import get as aget
 from ..._core.xmlcore import set as aset
 from ...errors import ErrorDomain, ErrorNumber, virt_error
@@ -61,6 +61,19 @@ ADDRESS_FORMATS: dict[str, tuple[tuple[str, str, int | None, int | None], ...]] 
     "dimm": (("slot", "%d", 0, None), ("base", "0x%x", None, None)),
 }
 
+#: the types the core respells (ccw keeps its partial-specification check in Python), as
+#: rows ``(name, name bytes, default, limit or -1, is pci, C format)``
+_FAST_TYPES = {
+    atype: tuple(
+        (name, name.encode(), default, -1 if limit is None else limit, atype == "pci",
+         (fmt[:-1] + "ll" + fmt[-1]).encode())
+        for name, fmt, default, limit in spec
+    )
+    for atype, spec in ADDRESS_FORMATS.items()
+    if atype != "ccw"
+}  # fmt: skip
+_PCI_ATTRS = tuple(name for name, *_ in ADDRESS_FORMATS["pci"])
+
 PCI_NAMES = {"domain": "domain", "bus": "bus", "slot": "slot", "function": "function"}
 
 
@@ -71,8 +84,15 @@ _SPELLED: dict[tuple[str, int | None, str], tuple[int, str]] = {}
 def normalize_address(addr: etree._Element, zero_empty: bool = True) -> None:
     """Rewrite one address element in libvirt's spelling, checking ranges as libvirt does.
 
-    Only values that change are written (each lxml write costs more than a read).
+    Only values that change are written (each lxml write costs more than a read). The core
+    respells the plain spellings of the common types; anything else comes here.
     """
+    done = respell_address(addr, _FAST_TYPES, zero_empty)
+    if done:
+        if done == 2:
+            for name in _PCI_ATTRS:
+                addr.attrib.pop(name, None)
+        return
     atype = aget(addr, "type")
     spec = ADDRESS_FORMATS.get(atype or "")
     if spec is None:
@@ -151,11 +171,11 @@ def _bad(atype: str | None, name: str, raw: str) -> Exception:
 def normalize_all(devices: etree._Element) -> None:
     """Respell every device address below ``devices``."""
     # a device's own address is its direct child; deeper ones (host device sources, drive
-    # addresses of a hostdev's <source>) have other spellings. The core finds them without
-    # making an element object per device.
-    for addr in find_all(devices, _DEVICE_ADDRESS):
-        normalize_address(addr)
-
-
-#: ``*/address``: each device's own address
-_DEVICE_ADDRESS = (None, "address")
+    # addresses of a hostdev's <source>) have other spellings. The core respells the plain
+    # ones in one walk and hands back the rest (unusual spellings, errors, all-zero PCI).
+    for addr, code in respell_device_addresses(devices, _FAST_TYPES):
+        if code == 2:
+            for name in _PCI_ATTRS:
+                addr.attrib.pop(name, None)
+        else:
+            normalize_address(addr)
