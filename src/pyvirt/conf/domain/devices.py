@@ -179,14 +179,20 @@ def _disks(devices: etree._Element) -> dict[str, int]:
     disks = list(children(devices, "disk"))
     if not disks:
         return
-    # libvirt inserts each parsed disk by (bus as written, drive index)
-    keys: dict[int, tuple[str | None, int]] = {}
-    for d in disks:
-        t = child(d, "target")
-        keys[id(d)] = (None, -1) if t is None else (aget(t, "bus"), disk_name_index(aget(t, "dev")))
-    ordered = sorted_insert(disks, lambda d: keys[id(d)][0], lambda d: keys[id(d)][1])
-    if ordered != disks:
-        permute(devices, disks, ordered)  # kinds are grouped later by the canonical order
+    # libvirt inserts each parsed disk by (bus as written, drive index); one disk stays put
+    ordered = disks
+    if len(disks) > 1:
+        keys: list[tuple[str | None, int, bool]] = []
+        for d in disks:
+            t = child(d, "target")
+            keys.append((None, -1, False) if t is None else (aget(t, "bus"), disk_name_index(aget(t, "dev")), False))
+        try:
+            order = insertion_order(keys)
+        except OverflowError:  # an index beyond 64 bits: same rule, in Python
+            order = insertion_order_py(keys)
+        ordered = [disks[i] for i in order]
+        if ordered != disks:
+            permute(devices, disks, ordered)  # kinds are grouped later by the canonical order
     highest: dict[str, int] = {}
     for disk in ordered:
         used = _disk(disk)
@@ -409,12 +415,11 @@ USB_COMPANION_PORTS = {"ich9-uhci1": "0", "ich9-uhci2": "2", "ich9-uhci3": "4"}
 
 
 def _usb_masters(devices: etree._Element) -> None:
-    ctrls = children(devices, "controller")
-    for c, (ctype, model, has_master) in zip(ctrls, attr_rows(ctrls, ("type", "model"), "master"), strict=True):
-        if ctype != "usb":
+    for c in children(devices, "controller"):
+        if aget(c, "type") != "usb":
             continue
-        start = USB_COMPANION_PORTS.get(model or "")
-        if start is not None and not has_master:
+        start = USB_COMPANION_PORTS.get(aget(c, "model") or "")
+        if start is not None and child(c, "master") is None:
             add(c, "master", None, (("startport", start),))  # placed by the canonical order
 
 

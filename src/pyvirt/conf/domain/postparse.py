@@ -135,16 +135,20 @@ def _domain_type(root: etree._Element) -> None:
 
 def _identity(root: etree._Element, idx: dict[str, list[etree._Element]]) -> None:
     names = idx.get("name")
-    if not names or not (names[0].text or "").strip():
+    name = (names[0].text or "") if names else ""
+    if not name.strip():
         raise err(ErrorNumber.NO_NAME)
-    if "/" in (names[0].text or ""):
-        raise err(ErrorNumber.XML_ERROR, f"name {names[0].text} cannot contain '/'")
+    if "/" in name:
+        raise err(ErrorNumber.XML_ERROR, f"name {name} cannot contain '/'")
     uuids = idx.get("uuid")
     uuid = uuids[0] if uuids else None
     if uuid is None:
         add(root, "uuid", generate_uuid())
     else:
-        uuid.text = canonical_uuid(uuid.text or "")
+        text = uuid.text or ""
+        canonical = canonical_uuid(text)
+        if canonical != text:
+            uuid.text = canonical  # a text write replaces the node: only when it changes
 
 
 def _scaled_kib(el: etree._Element, what: str) -> int:
@@ -202,7 +206,8 @@ def _os(idx: dict[str, list[etree._Element]]) -> str:
     os_type = type_el.text.strip()
     if os_type not in OS_TYPES:
         raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown OS type '{os_type}'")
-    type_el.text = os_type  # 'linux' stays as written: libvirt's alias of 'xen'
+    if type_el.text != os_type:
+        type_el.text = os_type  # 'linux' stays as written: libvirt's alias of 'xen'
     if os_type == "linux":
         os_type = "xen"
     arch = aget(type_el, "arch")
@@ -281,6 +286,10 @@ BITMAP_ATTRS: tuple[tuple[str, str], ...] = (
 _BITMAP_PATHS = frozenset(path for path, _ in BITMAP_ATTRS if path != "vcpu")
 
 
+#: set as written -> libvirt's spelling (sets repeat across documents: '0-1', '1,3')
+_BITMAP_SPELLED: dict[str, str] = {}
+
+
 def _bitmaps(idx: dict[str, list[etree._Element]]) -> None:
     vcpus = idx.get("vcpu")
     if idx.keys().isdisjoint(_BITMAP_PATHS) and not (vcpus and aget(vcpus[0], "cpuset") is not None):
@@ -290,10 +299,16 @@ def _bitmaps(idx: dict[str, list[etree._Element]]) -> None:
             raw = aget(el, attr)
             if raw is None:
                 continue
-            bits = parse_bitmap(raw)
-            if not bits:
-                raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid value of '{attr}': {raw}")
-            aset(el, attr, format_bitmap(bits))
+            text = _BITMAP_SPELLED.get(raw)
+            if text is None:
+                bits = parse_bitmap(raw)
+                if not bits:
+                    raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid value of '{attr}': {raw}")
+                text = format_bitmap(bits)
+                if len(_BITMAP_SPELLED) < 4096:
+                    _BITMAP_SPELLED[raw] = text
+            if text != raw:
+                aset(el, attr, text)
 
 
 def _cpu(root: etree._Element) -> None:
