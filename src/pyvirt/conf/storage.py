@@ -19,6 +19,7 @@ from lxml import etree
 
 from .._core.xmlcore import child as _child
 from .._core.xmlcore import children as _children
+from .._core.xmlcore import find_all
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import ChildText, XMLDef, XMLView, xml_error
@@ -26,6 +27,27 @@ from .units import parse_scaled, parse_ull
 from .values import format_uuid, generate_uuid, invalid_prop, missing_prop, parse_uuid, prop_int
 
 __all__ = ["StoragePoolDef", "StorageVolDef", "POOL_TYPES", "sanitize_path"]
+
+
+#: plain element paths ('a/b') as core steps; anything fancier goes to lxml's path engine
+_STEPS: dict[str, tuple[str, ...] | None] = {}
+
+
+def _find(el: etree._Element, path: str) -> etree._Element | None:
+    """``el.find(path)`` for a plain path, walked in the core (lxml's engine costs ~1 µs)."""
+    steps = _STEPS.get(path)
+    if steps is None:
+        if any(ch in path for ch in "{}[]*.@:") or not path:
+            return el.find(path)
+        steps = _STEPS[path] = tuple(path.split("/"))
+    found = find_all(el, steps)
+    return found[0] if found else None
+
+
+def _findtext(el: etree._Element, path: str) -> str | None:
+    """``el.findtext(path)``: the first match's text ('' when it has none), None without one."""
+    found = _find(el, path)
+    return None if found is None else (found.text or "")
 
 _E = ErrorDomain.STORAGE
 RBD_NS = "http://libvirt.org/schemas/storagepool/rbd/1.0"
@@ -175,11 +197,11 @@ VOL_SHAPE = _shape(
 
 
 def _set_child(parent: etree._Element, tag: str, text: str | None, before: tuple[str, ...] = ()) -> etree._Element:
-    el = parent.find(tag)
+    el = _find(parent, tag)
     if el is None:
         el = etree.Element(tag)
         for name in before:
-            anchor = parent.find(name)
+            anchor = _find(parent, name)
             if anchor is not None:
                 anchor.addprevious(el)
                 break
@@ -207,7 +229,7 @@ def _parse_perms(perms: etree._Element | None) -> None:
             raise xml_error("malformed octal mode", domain=_E)
         mode.text = f"0{value:o}"
     for tag in ("owner", "group"):
-        el = perms.find(tag)
+        el = _find(perms, tag)
         if el is None:
             continue
         text = (el.text or "").strip()
@@ -354,7 +376,7 @@ class StoragePoolDef(XMLDef):
 
     @property
     def target_path(self) -> str | None:
-        el = self._el.find("target/path")
+        el = _find(self._el, "target/path")
         return None if el is None else el.text
 
     @target_path.setter
@@ -365,7 +387,7 @@ class StoragePoolDef(XMLDef):
         _set_child(target, "path", sanitize_path(value), ("permissions",))
 
     def _size_get(self, tag: str) -> int:
-        el = self._el.find(tag)
+        el = _find(self._el, tag)
         return 0 if el is None else int(el.text or 0)
 
     def _size_set(self, tag: str, value: int) -> None:
@@ -385,10 +407,10 @@ class StoragePoolDef(XMLDef):
         kind = POOL_TYPES.get(ptype)
         if kind is None:
             raise invalid_prop("type", "pool", ptype)
-        cow = root.find("features/cow")
+        cow = _find(root, "features/cow")
         if cow is not None and cow.get("state") is not None and cow.get("state") not in ("yes", "no"):
             raise invalid_prop("state", "cow", cow.get("state", ""))
-        refresh_vol = root.find("refresh/volume")
+        refresh_vol = _find(root, "refresh/volume")
         if refresh_vol is not None:
             alloc = refresh_vol.get("allocation")
             if alloc is not None and alloc not in ("default", "capacity"):
@@ -415,7 +437,7 @@ class StoragePoolDef(XMLDef):
         self._parse_source(source, kind, ptype, had_source)
         name_el = _child(root, "name")
         if name_el is None or not (name_el.text or ""):
-            src_name = source.findtext("name")
+            src_name = _findtext(source, "name")
             if kind.flags & NAME and src_name:
                 name_el = _set_child(root, "name", src_name)
                 root.insert(0, name_el)
@@ -459,7 +481,7 @@ class StoragePoolDef(XMLDef):
 
     def _parse_source(self, source: etree._Element, kind: PoolKind, ptype: str, had_source: bool = True) -> None:
         """Values inside <source> (libvirt parses these before the pool's name and uuid)."""
-        if ptype == "rbd" and had_source and not source.findtext("name"):
+        if ptype == "rbd" and had_source and not _findtext(source, "name"):
             raise xml_error("element 'name' is mandatory for RBD pool", domain=_E)
         for host in _children(source, "host"):
             if host.get("name") is None:
@@ -543,13 +565,13 @@ class StoragePoolDef(XMLDef):
             if target is not None:
                 root.remove(target)
             return
-        src_name = root.findtext("source/name")
+        src_name = _findtext(root, "source/name")
         if ptype == "logical":
             path = f"/dev/{src_name}"
         elif ptype == "zfs":
             path = f"/dev/zvol/{src_name}"
         else:
-            path = None if target is None else target.findtext("path")
+            path = None if target is None else _findtext(target, "path")
             if not path:
                 raise xml_error("missing storage pool target path", domain=_E)
         if target is None:
@@ -601,7 +623,7 @@ class StorageVolDef(XMLDef):
 
     @property
     def target_path(self) -> str | None:
-        return self._el.findtext("target/path")
+        return _findtext(self._el, "target/path")
 
     @target_path.setter
     def target_path(self, value: str) -> None:
@@ -613,12 +635,12 @@ class StorageVolDef(XMLDef):
 
     @property
     def format(self) -> str | None:
-        el = self._el.find("target/format")
+        el = _find(self._el, "target/format")
         return None if el is None else el.get("type")
 
     @property
     def backing_path(self) -> str | None:
-        return self._el.findtext("backingStore/path")
+        return _findtext(self._el, "backingStore/path")
 
     @classmethod
     def from_xml(cls, text: str | bytes, *, validate: bool = False, pool: StoragePoolDef | str | None = None, **options: Any) -> StorageVolDef:  # type: ignore[override]
@@ -630,7 +652,7 @@ class StorageVolDef(XMLDef):
         kind = POOL_TYPES.get(ptype, POOL_TYPES["dir"])
         root = self._el
         canonicalize(root, VOL_SHAPE)  # first of duplicates, unknown dropped, before reading
-        name = root.findtext("name")
+        name = _findtext(root, "name")
         if not name:
             raise xml_error("missing volume name element", domain=_E)
         vtype = root.get("type")
@@ -642,14 +664,14 @@ class StorageVolDef(XMLDef):
         if src is not None:
             root.remove(src)
         backing = _child(root, "backingStore")
-        if backing is not None and not backing.findtext("path"):
+        if backing is not None and not _findtext(backing, "path"):
             root.remove(backing)  # libvirt keeps a backing store only with its path
             backing = None
         if backing is not None:
             self._parse_format(backing, kind, default=True)
             _parse_perms(_child(backing, "permissions"))
         for tag in ("capacity", "allocation"):
-            el = root.find(tag)
+            el = _find(root, tag)
             if el is not None and not el.text:
                 root.remove(el)  # empty: absent
         cap = _child(root, "capacity")
