@@ -19,6 +19,9 @@ from lxml import etree
 
 from .._core.xmlcore import child as _child
 from .._core.xmlcore import children as _children
+from .._core.xmlcore import find_all
+from .._core.xmlcore import get as _aget
+from .._core.xmlcore import set as _aset
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
@@ -408,12 +411,16 @@ class NetworkDef(XMLDef):
             )
         # -- canonical form (first of duplicates, unknown dropped), defaults, final order ------
         canonicalize(root, NETWORK_SHAPE)
-        _child(root, "name").text = name
+        name_el = _child(root, "name")
+        if name_el.text != name or len(name_el):
+            name_el.text = name
         uuid_el = _child(root, "uuid")
         if uuid_el is None:
             uuid_el = etree.Element("uuid")
-            _child(root, "name").addnext(uuid_el)
-        uuid_el.text = uuid or generate_uuid()
+            name_el.addnext(uuid_el)
+        uuid_text = uuid or generate_uuid()
+        if uuid_el.text != uuid_text or len(uuid_el):
+            uuid_el.text = uuid_text  # a text write replaces the node: only when it changes
         if ipv6 != "yes":
             root.attrib.pop("ipv6", None)
         _drop_empty_attrs(root, ("trustGuestRxFilters",))
@@ -451,7 +458,7 @@ class NetworkDef(XMLDef):
             if mac is None:
                 root.remove(mac_el)
             else:
-                mac_el.set("address", format_mac(parse_mac(mac) or b""))
+                mac_el.set("address", mac.lower() if _CANONICAL_MAC.fullmatch(mac) else format_mac(parse_mac(mac) or b""))
         mtu_el = _child(root, "mtu")
         if mtu_el is not None and (mtu is None or int(mtu) == 0):
             root.remove(mtu_el)
@@ -494,6 +501,8 @@ class NetworkDef(XMLDef):
 def _text(el: etree._Element | None) -> str | None:
     if el is None:
         return None
+    if not len(el):
+        return el.text or None  # no children: the text is all there is (no itertext walk)
     text = "".join(el.itertext())
     return text or None
 
@@ -507,7 +516,7 @@ def _nonempty(el: etree._Element | None, attr: str) -> str | None:
 
 def _drop_empty_attrs(el: etree._Element, names: tuple[str, ...]) -> None:
     for name in names:
-        if el.get(name) == "":
+        if _aget(el, name) == "":
             del el.attrib[name]
 
 
@@ -581,19 +590,33 @@ _ADDRESS_ATTRS = {
 }
 
 
+#: a MAC already in six 2-digit groups: libvirt's spelling is its lower case
+_CANONICAL_MAC = re.compile(r"[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _ip_text(text: str | None) -> str | None:
+    """libvirt's spelling of a numeric address (None when not one); cached like :func:`_ip`."""
+    addr = _ip(text)
+    return None if addr is None else str(addr)
+
+
 def _canonical_addresses(root: etree._Element) -> None:
     for el in root.iter(*_ADDRESS_ATTRS):
-        if el.tag == "address":
+        tag = el.tag
+        if tag == "address":
             continue
-        for attr in _ADDRESS_ATTRS[el.tag]:
-            addr = _ip(el.get(attr))
-            if addr is not None:
-                el.set(attr, str(addr))
-    for el in root.findall("forward/nat/address"):
+        for attr in _ADDRESS_ATTRS[tag]:
+            raw = _aget(el, attr)
+            text = _ip_text(raw)
+            if text is not None and text != raw:
+                _aset(el, attr, text)  # written only when the spelling changes
+    for el in find_all(root, ("forward", "nat", "address")):
         for attr in ("start", "end"):
-            addr = _ip(el.get(attr))
-            if addr is not None:
-                el.set(attr, str(addr))
+            raw = _aget(el, attr)
+            text = _ip_text(raw)
+            if text is not None and text != raw:
+                _aset(el, attr, text)
 
 
 def _socket_addr(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:

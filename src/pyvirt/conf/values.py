@@ -102,6 +102,8 @@ MAC_PREFIX_QEMU = (0x52, 0x54, 0x00)
 
 def parse_mac(text: str) -> bytes | None:
     """libvirt's virMacAddrParse: six 1-2 digit hex groups joined by ':'; else None."""
+    if _CANONICAL_MAC.fullmatch(text):
+        return bytes.fromhex(text.replace(":", ""))  # the usual spelling: no group walk
     groups = text.split(":")
     if len(groups) != 6:
         # libvirt stops at the sixth group when the rest starts with a blank/control char
