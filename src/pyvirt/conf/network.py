@@ -26,8 +26,8 @@ from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
 from .values import (
+    canonical_uuid,
     format_mac,
-    format_uuid,
     generate_uuid,
     invalid_prop,
     missing_prop,
@@ -298,10 +298,7 @@ class NetworkDef(XMLDef):
         uuid_text = _text(_child(root, "uuid"))
         uuid = None
         if uuid_text:
-            raw = parse_uuid(uuid_text)
-            if raw is None:
-                raise virt_error(ErrorNumber.INTERNAL_ERROR, "malformed uuid element", domain=_E)
-            uuid = format_uuid(raw)
+            uuid = canonical_uuid(uuid_text, domain=_E)  # libvirt's "malformed uuid element"
         ipv6 = root.get("ipv6")
         if ipv6:
             if ipv6 not in ("yes", "no"):
@@ -510,7 +507,7 @@ def _text(el: etree._Element | None) -> str | None:
 def _nonempty(el: etree._Element | None, attr: str) -> str | None:
     if el is None:
         return None
-    value = el.get(attr)
+    value = _aget(el, attr)
     return value or None
 
 
@@ -521,7 +518,7 @@ def _drop_empty_attrs(el: etree._Element, names: tuple[str, ...]) -> None:
 
 
 def _yes_no(el: etree._Element, attr: str) -> None:
-    value = el.get(attr)
+    value = _aget(el, attr)
     if value is not None and value not in ("yes", "no"):
         raise invalid_prop(attr, el.tag, value)
 
@@ -537,7 +534,7 @@ def _is_ulong(text: str) -> bool:
 
 def _prop_uint(el: etree._Element, attr: str, *, required: bool = False) -> int | None:
     """libvirt's virXMLPropUInt: any unparsable value is "Expected non-negative integer value"."""
-    value = el.get(attr)
+    value = _aget(el, attr)
     if value is None:
         if required:
             raise missing_prop(attr, el.tag)
@@ -893,8 +890,14 @@ def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddres
     else:
         raise xml_error(f"Unrecognized family '{family}' in network '{name}'", domain=_E)
     if mask is None and prefix is None:
-        prefix = _classful_prefix(str(addr)) if addr.version == 4 else 64
-    net = _subnet(addr, mask if mask is not None else prefix)
+        prefix = _classful_prefix(_ip_text(address) or "") if addr.version == 4 else 64
+    # keyed by the text as written: hashing address objects costs more than the lookup saves
+    key = (address, netmask if mask is not None else prefix)
+    net = _SUBNETS.get(key, _NO_NET)
+    if net is _NO_NET:
+        net = _subnet(addr, mask if mask is not None else prefix)
+        if len(_SUBNETS) < 4096:
+            _SUBNETS[key] = net
     dhcp = _child(ip, "dhcp")
     if dhcp is not None:
         _parse_dhcp(dhcp, net, name)
@@ -903,6 +906,13 @@ def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddres
             unsupported, f"Unsupported <tftp> element in an IPv6 element in network '{name}'", domain=_E
         )
     return net
+
+
+#: (address, netmask or prefix) as written -> the subnet (see :func:`_subnet`)
+_SUBNETS: dict[tuple[str, object], Any] = {}
+_NO_NET = object()
+#: (start, end, network, host address) of dhcp ranges already found valid
+_GOOD_RANGES: set[tuple[str, str, Any, str | None]] = set()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -925,16 +935,21 @@ def _parse_lease(parent: etree._Element) -> None:
 
 
 def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv6Network | None, name: str) -> None:
-    version = _ip(dhcp.getparent().get("address")).version  # type: ignore[union-attr]
+    host_text = _aget(dhcp.getparent(), "address")
+    version = _ip(host_text).version  # type: ignore[union-attr]
     for rng in _children(dhcp, "range"):
-        start, end = rng.get("start"), rng.get("end")
+        start, end = _aget(rng, "start"), _aget(rng, "end")
         if start is None:
             raise xml_error(f"Missing 'start' attribute in dhcp range for network '{name}'", domain=_E)
         if end is None:
             raise xml_error(f"Missing 'end' attribute in dhcp range for network '{name}'", domain=_E)
+        good = (start, end, net, host_text)
+        if good in _GOOD_RANGES:  # the same range of the same network passed before
+            _parse_lease(rng)
+            continue
         a, b = _socket_addr(start), _socket_addr(end)
         _parse_lease(rng)
-        host_addr = _ip(dhcp.getparent().get("address"))
+        host_addr = _ip(host_text)
         if net is None:
             raise virt_error(
                 ErrorNumber.INTERNAL_ERROR,
@@ -942,6 +957,8 @@ def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv
                 domain=ErrorDomain.NONE,
             )
         _check_range(a, b, net, host_addr)
+        if len(_GOOD_RANGES) < 4096:
+            _GOOD_RANGES.add(good)
     for host in _children(dhcp, "host"):
         _drop_empty_attrs(host, ("mac",))
         mac = host.get("mac")
