@@ -220,7 +220,7 @@ class NetworkDef(XMLDef):
     def forward_mode(self) -> str:
         """How guests reach the outside: ``none`` (isolated), ``nat``, ``route``, ``bridge`` ..."""
         fwd = _child(self._el, "forward")
-        return "none" if fwd is None else fwd.get("mode", "nat")
+        return "none" if fwd is None else _aget(fwd, "mode", "nat")
 
     @forward_mode.setter
     def forward_mode(self, mode: str | None) -> None:
@@ -239,7 +239,7 @@ class NetworkDef(XMLDef):
     @property
     def forward_dev(self) -> str | None:
         fwd = _child(self._el, "forward")
-        return None if fwd is None else fwd.get("dev")
+        return None if fwd is None else _aget(fwd, "dev")
 
     @property
     def forward_interfaces(self) -> list[str]:
@@ -248,7 +248,7 @@ class NetworkDef(XMLDef):
     @property
     def bridge(self) -> str | None:
         br = _child(self._el, "bridge")
-        return None if br is None else br.get("name")
+        return None if br is None else _aget(br, "name")
 
     @bridge.setter
     def bridge(self, value: str | None) -> None:
@@ -266,7 +266,7 @@ class NetworkDef(XMLDef):
     @property
     def mac(self) -> str | None:
         el = _child(self._el, "mac")
-        return None if el is None else el.get("address")
+        return None if el is None else _aget(el, "address")
 
     @mac.setter
     def mac(self, value: str | None) -> None:
@@ -283,7 +283,7 @@ class NetworkDef(XMLDef):
     @property
     def mtu(self) -> int | None:
         el = _child(self._el, "mtu")
-        return None if el is None or el.get("size") is None else int(el.get("size"))
+        return None if el is None or _aget(el, "size") is None else int(_aget(el, "size"))
 
     # -- pipeline ----------------------------------------------------------------------------
 
@@ -299,7 +299,7 @@ class NetworkDef(XMLDef):
         uuid = None
         if uuid_text:
             uuid = canonical_uuid(uuid_text, domain=_E)  # libvirt's "malformed uuid element"
-        ipv6 = root.get("ipv6")
+        ipv6 = _aget(root, "ipv6")
         if ipv6:
             if ipv6 not in ("yes", "no"):
                 raise xml_error(f"Invalid ipv6 setting '{ipv6}' in network '{name}'", domain=_E)
@@ -317,7 +317,7 @@ class NetworkDef(XMLDef):
         if port is not None:
             _yes_no(port, "isolated")
         bridge = _child(root, "bridge")
-        stp_given = bridge is not None and bool(bridge.get("stp"))
+        stp_given = bridge is not None and bool(_aget(bridge, "stp"))
         delay = _nonempty(bridge, "delay")
         if delay is not None and not _is_ulong(delay):
             raise xml_error(f"Invalid delay value in network '{name}'", domain=_E)
@@ -351,7 +351,7 @@ class NetworkDef(XMLDef):
         for route in routes:
             _parse_route(route, name)
         for route in routes:
-            gw = ipaddress.ip_address(route.get("gateway", ""))
+            gw = ipaddress.ip_address(_aget(route, "gateway", ""))
             if not any(n is not None and n.version == gw.version and gw in n for n in nets):  # noqa: SIM110
                 raise virt_error(
                     ErrorNumber.CONFIG_UNSUPPORTED,
@@ -421,7 +421,7 @@ class NetworkDef(XMLDef):
         if ipv6 != "yes":
             root.attrib.pop("ipv6", None)
         _drop_empty_attrs(root, ("trustGuestRxFilters",))
-        stp_off = bridge is not None and bridge.get("stp") == "off"
+        stp_off = bridge is not None and _aget(bridge, "stp") == "off"
         self._format_defaults(mode, mac, mtu, stp_off, int(delay) if delay else 0)
 
     def _format_defaults(
@@ -473,7 +473,7 @@ class NetworkDef(XMLDef):
         if vlan is not None:
             _format_vlan(vlan)
         for pg in _children(root, "portgroup"):
-            if pg.get("default") != "yes":
+            if _aget(pg, "default") != "yes":
                 pg.attrib.pop("default", None)
             v = _child(pg, "vlan")
             if v is not None:
@@ -661,14 +661,14 @@ def _parse_bandwidth(el: etree._Element) -> None:
         if rate is None:
             continue
         for attr in ("average", "peak", "burst", "floor"):
-            value = rate.get(attr)
+            value = _aget(rate, attr)
             if value is not None and not _is_ulong(value):
                 raise virt_error(
                     ErrorNumber.CONFIG_UNSUPPORTED,
                     f"could not convert bandwidth {attr} value '{value}'",
                     domain=ErrorDomain.NONE,
                 )
-        if rate.get("average") is None and rate.get("floor") is None:
+        if _aget(rate, "average") is None and _aget(rate, "floor") is None:
             raise virt_error(
                 ErrorNumber.XML_DETAIL, "Missing mandatory average or floor attributes", domain=ErrorDomain.NONE
             )
@@ -688,10 +688,10 @@ def _parse_vlan(el: etree._Element) -> None:
             raise virt_error(
                 ErrorNumber.XML_ERROR, f"vlan tag id {tid} too large (maximum 4095)", domain=ErrorDomain.NONE
             )
-        native = tag.get("nativeMode")
+        native = _aget(tag, "nativeMode")
         if native is not None and native not in ("tagged", "untagged"):
             raise invalid_prop("nativeMode", "tag", native)
-    trunk = el.get("trunk")
+    trunk = _aget(el, "trunk")
     if trunk is not None and trunk not in ("yes", "no"):
         raise virt_error(
             ErrorNumber.XML_ERROR,
@@ -701,9 +701,9 @@ def _parse_vlan(el: etree._Element) -> None:
 
 
 def _format_vlan(el: etree._Element) -> None:
-    if len(_children(el, "tag")) > 1 or any(t.get("nativeMode") for t in _children(el, "tag")):
+    if len(_children(el, "tag")) > 1 or any(_aget(t, "nativeMode") for t in _children(el, "tag")):
         el.set("trunk", "yes")
-    elif el.get("trunk") != "yes":
+    elif _aget(el, "trunk") != "yes":
         el.attrib.pop("trunk", None)
 
 
@@ -711,7 +711,7 @@ _VPORT_TYPES = ("802.1Qbg", "802.1Qbh", "openvswitch", "midonet")
 
 
 def _parse_virtualport(el: etree._Element, *, require_type: bool = False) -> None:
-    vtype = el.get("type")
+    vtype = _aget(el, "type")
     if not vtype:
         if require_type:
             raise virt_error(ErrorNumber.XML_ERROR, "missing required virtualport type", domain=ErrorDomain.NONE)
@@ -723,7 +723,7 @@ def _parse_virtualport(el: etree._Element, *, require_type: bool = False) -> Non
     if params is None:
         return
     for attr, limit in (("managerid", 255), ("typeid", 2**24 - 1), ("typeidversion", 255)):
-        value = params.get(attr)
+        value = _aget(params, attr)
         if value is None:
             continue
         if not _is_uint(value):
@@ -733,7 +733,7 @@ def _parse_virtualport(el: etree._Element, *, require_type: bool = False) -> Non
         if int(value) > limit:
             raise virt_error(ErrorNumber.XML_ERROR, f"value of {attr} out of range", domain=ErrorDomain.NONE)
     for attr in ("instanceid", "interfaceid"):
-        value = params.get(attr)
+        value = _aget(params, attr)
         if value is not None and parse_uuid(value) is None:
             raise virt_error(
                 ErrorNumber.XML_ERROR, f"cannot parse {attr} parameter as a uuid", domain=ErrorDomain.NONE
@@ -741,7 +741,7 @@ def _parse_virtualport(el: etree._Element, *, require_type: bool = False) -> Non
 
 
 def _parse_portgroup(pg: etree._Element) -> None:
-    if not pg.get("name"):
+    if not _aget(pg, "name"):
         raise xml_error("Missing required name attribute in portgroup", domain=_E)
     _yes_no(pg, "trustGuestRxFilters")
     vport = _child(pg, "virtualport")
@@ -764,35 +764,35 @@ def _detail(text: str) -> VirtError:
 
 
 def _parse_dns(dns: etree._Element, name: str) -> None:
-    enable = dns.get("enable")
+    enable = _aget(dns, "enable")
     if enable is not None and enable not in ("yes", "no"):
         raise invalid_prop("enable", "dns", enable)
     _yes_no(dns, "forwardPlainNames")
     fwds = _children(dns, "forwarder")
     for fwd in fwds:
-        addr = fwd.get("addr")
+        addr = _aget(fwd, "addr")
         if addr and _ip(addr) is None:
             raise xml_error(f"Invalid forwarder IP address '{addr}' in network '{name}'", domain=_E)
-        if not addr and not fwd.get("domain"):
+        if not addr and not _aget(fwd, "domain"):
             raise xml_error(
                 "Invalid forwarder element, must contain at least one of addr or domain", domain=_E
             )
     hosts = _children(dns, "host")
     for host in hosts:
-        if _ip(host.get("ip")) is None:
+        if _ip(_aget(host, "ip")) is None:
             raise _detail(f"Invalid IP address in network '{name}' DNS HOST record")
         if not any((h.text or "") for h in _children(host, "hostname")):
             raise _detail(f"Missing hostname in network '{name}' DNS HOST record")
     srvs = _children(dns, "srv")
     for srv in srvs:
-        service = srv.get("service")
+        service = _aget(srv, "service")
         if not service:
             raise _detail(f"missing required service attribute in DNS SRV record of network '{name}'")
         if not set(service) <= _SERVICE_CHARS:
             raise _detail(
                 f"invalid character in service attribute '{service}' in DNS SRV record of network '{name}'"
             )
-        protocol = srv.get("protocol")
+        protocol = _aget(srv, "protocol")
         if protocol is None:
             raise _detail(
                 f"missing required protocol attribute in DNS SRV record '{service}' of network '{name}'"
@@ -801,9 +801,9 @@ def _parse_dns(dns: etree._Element, name: str) -> None:
             raise _detail(
                 f"invalid character in protocol attribute '{protocol}' in DNS SRV record of network '{name}'"
             )
-        target = srv.get("target")
+        target = _aget(srv, "target")
         for attr, word, low in (("port", "invalid", 1), ("priority", "Invalid", 0), ("weight", "invalid", 0)):
-            value = srv.get(attr) or None
+            value = _aget(srv, attr) or None
             if value is None:
                 continue
             if _is_uint(value) and target is None:
@@ -814,14 +814,14 @@ def _parse_dns(dns: etree._Element, name: str) -> None:
                 raise _detail(f"{word} DNS SRV {attr} attribute for service '{service}' in network '{name}'")
     txts = _children(dns, "txt")
     for txt in txts:
-        txt_name = txt.get("name")
+        txt_name = _aget(txt, "name")
         if txt_name is None:
             raise _detail(f"missing required name attribute in DNS TXT record of network {name}")
         if " " in txt_name or "," in txt_name:
             raise _detail(f"prohibited character in DNS TXT record name '{txt_name}' of network {name}")
-        if txt.get("value") is None:
+        if _aget(txt, "value") is None:
             raise _detail(
-                f"missing required value attribute in DNS TXT record named '{txt.get('name')}' of network {name}"
+                f"missing required value attribute in DNS TXT record named '{_aget(txt, 'name')}' of network {name}"
             )
     if enable == "no" and (fwds or hosts or srvs or txts):
         raise xml_error(f"Extra data in disabled network '{name}'", domain=_E)
@@ -840,14 +840,14 @@ def _format_dns(dns: etree._Element) -> None:
 
 def _parse_ip(ip: etree._Element, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     _drop_empty_attrs(ip, ("family", "netmask"))
-    family = ip.get("family")
-    address = ip.get("address")
+    family = _aget(ip, "family")
+    address = _aget(ip, "address")
     if not address:
         raise xml_error(f"Missing required address attribute in network '{name}'", domain=_E)
     addr = _ip(address)
     if addr is None:
         raise xml_error(f"Invalid address '{address}' in network '{name}'", domain=_E)
-    netmask = ip.get("netmask")
+    netmask = _aget(ip, "netmask")
     mask = None
     if netmask:
         mask = _ip(netmask)
@@ -929,7 +929,7 @@ def _parse_lease(parent: etree._Element) -> None:
     if lease is None:
         return
     _prop_uint(lease, "expiry")
-    unit = lease.get("unit")
+    unit = _aget(lease, "unit")
     if unit is not None and unit not in ("seconds", "minutes", "hours"):
         raise invalid_prop("unit", "lease", unit)
 
@@ -961,7 +961,7 @@ def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv
             _GOOD_RANGES.add(good)
     for host in _children(dhcp, "host"):
         _drop_empty_attrs(host, ("mac",))
-        mac = host.get("mac")
+        mac = _aget(host, "mac")
         if mac:
             if version == 6:
                 raise xml_error(
@@ -975,13 +975,13 @@ def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv
                 raise xml_error(
                     f"expected unicast mac address, found multicast '{mac}' in network '{name}'", domain=_E
                 )
-        hostname = host.get("name")
+        hostname = _aget(host, "name")
         if hostname is not None and not (hostname[:1].isascii() and hostname[:1].isalnum()):
             raise xml_error(f"Cannot use host name '{hostname}' in network '{name}'", domain=_E)
-        ip_text = host.get("ip")
+        ip_text = _aget(host, "ip")
         if ip_text is not None and _ip(ip_text) is None:
             raise xml_error(f"Invalid IP address in static host definition for network '{name}'", domain=_E)
-        duid = host.get("id")
+        duid = _aget(host, "id")
         if duid is not None:
             for ch in duid:
                 if ch not in "0123456789abcdefABCDEF:":
@@ -1000,8 +1000,8 @@ def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv
             raise xml_error(f"Missing IP address in static host definition for network '{name}'", domain=_E)
         _parse_lease(host)
     bootp = _child(dhcp, "bootp")
-    if bootp is not None and bootp.get("server"):
-        _socket_addr(bootp.get("server", ""))
+    if bootp is not None and _aget(bootp, "server"):
+        _socket_addr(_aget(bootp, "server", ""))
 
 
 def _check_range(a, b, net, host=None) -> None:  # noqa: ANN001 - ipaddress unions
@@ -1024,19 +1024,19 @@ def _format_ip(ip: etree._Element) -> None:
     dhcp = _child(ip, "dhcp")
     if dhcp is not None and _child(dhcp, "range") is None and _child(dhcp, "host") is None:
         ip.remove(dhcp)  # libvirt writes <dhcp> (and its <bootp>) only with ranges or hosts
-    if ip.get("localPtr") != "yes":
+    if _aget(ip, "localPtr") != "yes":
         ip.attrib.pop("localPtr", None)
-    prefix = ip.get("prefix")
+    prefix = _aget(ip, "prefix")
     if prefix is not None and int(prefix.strip(), 0) == 0:
         del ip.attrib["prefix"]
 
 
 def _parse_route(route: etree._Element, name: str) -> None:
     """A static route, with libvirt's checks (its messages start with the network name)."""
-    family = route.get("family")
-    address = route.get("address")
-    netmask = route.get("netmask")
-    gateway = route.get("gateway")
+    family = _aget(route, "family")
+    address = _aget(route, "address")
+    netmask = _aget(route, "netmask")
+    gateway = _aget(route, "gateway")
     prefix = _prop_uint(route, "prefix")
     metric = _prop_uint(route, "metric")
     if metric == 0:
@@ -1099,20 +1099,20 @@ def _parse_route(route: etree._Element, name: str) -> None:
 
 
 def _pci_text(addr: etree._Element) -> str:
-    vals = [int(addr.get(k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
+    vals = [int(_aget(addr, k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
     return f"{vals[0]:04x}:{vals[1]:02x}:{vals[2]:02x}.{vals[3]}"
 
 
 def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
-    mode = fwd.get("mode") or "nat"
+    mode = _aget(fwd, "mode") or "nat"
     if mode not in FORWARD_MODES:
         raise virt_error(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown forwarding type '{mode}'", domain=_E)
-    dev = fwd.get("dev") or None
+    dev = _aget(fwd, "dev") or None
     driver = _child(fwd, "driver")
-    if driver is not None and driver.get("name") and driver.get("name") not in ("default", "kvm", "vfio"):
+    if driver is not None and _aget(driver, "name") and _aget(driver, "name") not in ("default", "kvm", "vfio"):
         raise virt_error(
             ErrorNumber.CONFIG_UNSUPPORTED,
-            f"Unknown forward <driver name='{driver.get('name')}'/> in network {name}",
+            f"Unknown forward <driver name='{_aget(driver, 'name')}'/> in network {name}",
             domain=_E,
         )
     nats = _children(fwd, "nat")
@@ -1146,11 +1146,11 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
     if len(pfs) > 1:
         raise xml_error(f"Only one <pf> element is allowed in <forward> of network {name}", domain=_E)
     if pfs:
-        if not pfs[0].get("dev"):
+        if not _aget(pfs[0], "dev"):
             raise xml_error(f"Missing required dev attribute in <pf> element of network {name}", domain=_E)
     seen_pci: set[str] = set()
     for addr in addrs:
-        atype = addr.get("type")
+        atype = _aget(addr, "type")
         if atype is None:
             raise xml_error(f"missing address type in network {name}", domain=_E)
         if atype != "pci":
@@ -1158,7 +1158,7 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
                 ErrorNumber.CONFIG_UNSUPPORTED, f"unknown address type '{atype}' in network {name}", domain=_E
             )
         for attr in ("domain", "bus", "slot", "function"):
-            value = addr.get(attr)
+            value = _aget(addr, attr)
             if value is not None:
                 try:
                     number = int(value, 0)
@@ -1172,7 +1172,7 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
         seen_pci.add(text)
     seen: set[str] = set()
     for index, iface in enumerate(ifaces):
-        idev = iface.get("dev")
+        idev = _aget(iface, "dev")
         if idev is None:
             raise xml_error(
                 f"Missing required dev attribute in <forward> <interface> element of network {name}",
@@ -1202,7 +1202,7 @@ def _parse_nat(nat: etree._Element, name: str) -> None:
         )
     if addrs:
         addr = addrs[0]
-        start, end = addr.get("start"), addr.get("end")
+        start, end = _aget(addr, "start"), _aget(addr, "end")
         if not start:
             raise xml_error(
                 f"missing 'start' attribute in <address> element in <nat> in <forward> in network {name}",
@@ -1224,10 +1224,10 @@ def _parse_nat(nat: etree._Element, name: str) -> None:
         raise xml_error(f"Only one <port> element is allowed in <nat> in <forward> in network {name}", domain=_E)
     if ports:
         port = ports[0]
-        start = port.get("start", "")
+        start = _aget(port, "start", "")
         if not _is_uint(start, 65535):
             raise _detail(f"Missing or invalid 'start' attribute in <port> in <nat> in <forward> in network {name}")
-        end = port.get("end", "")
+        end = _aget(port, "end", "")
         if not _is_uint(end, 65535) or int(end) < int(start):
             raise _detail(f"Missing or invalid 'end' attribute in <port> in <nat> in <forward> in network {name}")
 
@@ -1235,7 +1235,7 @@ def _parse_nat(nat: etree._Element, name: str) -> None:
 def _format_bandwidth(bw: etree._Element) -> None:
     """A rate with neither average nor floor is not written, nor an empty <bandwidth>."""
     for rate in list(bw):
-        if not int(rate.get("average", "0") or 0) and not int(rate.get("floor", "0") or 0):
+        if not int(_aget(rate, "average", "0") or 0) and not int(_aget(rate, "floor", "0") or 0):
             bw.remove(rate)
     if not len(bw):
         bw.getparent().remove(bw)
@@ -1243,31 +1243,31 @@ def _format_bandwidth(bw: etree._Element) -> None:
 
 def _format_forward(fwd: etree._Element, mode: str) -> None:
     for addr in _children(fwd, "address"):
-        values = [int(addr.get(k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
+        values = [int(_aget(addr, k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
         addr.set("domain", f"0x{values[0]:04x}")
         addr.set("bus", f"0x{values[1]:02x}")
         addr.set("slot", f"0x{values[2]:02x}")
         addr.set("function", f"0x{values[3]:x}")
     if mode == "hostdev":
-        fwd.set("managed", "yes" if fwd.get("managed") == "yes" else "no")
+        fwd.set("managed", "yes" if _aget(fwd, "managed") == "yes" else "no")
     else:
         fwd.attrib.pop("managed", None)
     ifaces = _children(fwd, "interface")
     if ifaces:
-        fwd.set("dev", ifaces[0].get("dev", ""))
+        fwd.set("dev", _aget(ifaces[0], "dev", ""))
     else:
         fwd.attrib.pop("dev", None)
     nat = _child(fwd, "nat")
     if nat is not None:
-        if nat.get("ipv6") != "yes":
+        if _aget(nat, "ipv6") != "yes":
             nat.attrib.pop("ipv6", None)
         port = _child(nat, "port")
-        if port is not None and port.get("start") in ("0", None) and port.get("end") in ("0", None):
+        if port is not None and _aget(port, "start") in ("0", None) and _aget(port, "end") in ("0", None):
             nat.remove(port)
         if not len(nat) and not nat.attrib:
             fwd.remove(nat)
     driver = _child(fwd, "driver")
-    if driver is not None and driver.get("name") in (None, "", "default"):
+    if driver is not None and _aget(driver, "name") in (None, "", "default"):
         fwd.remove(driver)
 
 
