@@ -1,0 +1,111 @@
+"""The core's read helpers and address respelling against their lxml / Python references.
+
+``find_all`` must match lxml's ``findall``, ``attr_rows`` lxml's ``get``, and the C respelling
+of device addresses must leave the same tree (or raise the same error) as the Python path it
+short-cuts, on every corpus domain and on hand-made spellings at the edges of its fast path.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from pyvirt._core import xmlcore
+from pyvirt.conf.domain import address
+from pyvirt.errors import VirtError
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("PYVIRT_CORPUS", REPO.parent / "shared" / "corpus" / "libvirt-9.0.0"))
+
+
+def _corpus_roots() -> list[etree._Element]:
+    paths = sorted((CORPUS / "qemuxml2argv").glob("*.xml"))
+    if not paths:
+        pytest.skip(f"no corpus at {CORPUS}")
+    return [xmlcore.parse(p.read_bytes()) for p in paths]
+
+
+PATHS = [("devices", "disk"), ("devices", None), (None, "address"), ("cpu", "numa", "cell"),
+         ("devices", "disk", "source", "host"), ("os", "boot"), ("nosuch",)]  # fmt: skip
+
+
+def test_find_all_matches_lxml_findall_on_corpus() -> None:
+    for root in _corpus_roots():
+        for steps in PATHS:
+            expected = root.findall("/".join("*" if s is None else s for s in steps))
+            assert xmlcore.find_all(root, steps) == expected
+
+
+def test_find_all_skips_namespaced_names_and_keeps_document_order() -> None:
+    root = etree.fromstring(
+        "<r xmlns:q='urn:q'><a><b n='1'/></a><q:a><b n='x'/></q:a><a/><a><b n='2'/><q:b/><b n='3'/></a></r>"
+    )
+    assert [e.get("n") for e in xmlcore.find_all(root, ("a", "b"))] == ["1", "2", "3"]
+    assert [e.get("n") for e in xmlcore.find_all(root, (None, "b"))] == ["1", "x", "2", "3"]
+    assert xmlcore.find_all(root, ()) == []
+
+
+def test_attr_rows_matches_get_and_child_presence() -> None:
+    for root in _corpus_roots():
+        devices = root.find("devices")
+        if devices is None:
+            continue
+        els = list(devices)
+        names = ("type", "index", "model", "bus")
+        rows = xmlcore.attr_rows(els, names, "master")
+        assert rows == [tuple(e.get(n) for n in names) + (e.find("master") is not None,) for e in els]
+        assert xmlcore.attr_rows(els, ("type",)) == [(e.get("type"),) for e in els]
+
+
+def _respelled(xml: str, *, core: bool) -> tuple[str, object]:
+    """The devices element after normalize_all, or the error it raised (code, message)."""
+    devices = etree.fromstring(xml)
+    saved = address.respell_device_addresses, address.respell_address
+    if not core:  # the general Python path only
+        address.respell_device_addresses = lambda devs, table: [(a, 0) for a in devs.findall("*/address")]
+        address.respell_address = lambda *args: 0
+    try:
+        address.normalize_all(devices)
+        return etree.tostring(devices, encoding="unicode"), None
+    except VirtError as exc:
+        return "", (exc.code, str(exc))
+    finally:
+        address.respell_device_addresses, address.respell_address = saved
+
+
+VALUES = ["0", "00", "7", "017", "08", "0x1f", "0X1F", "0x", "0x20", "31", "32", "255", "256",
+          " 1", "1 ", "+1", "-1", "", "1_0", "0xffffffffffffffff", "123456789012345678", "abc"]  # fmt: skip
+
+
+@pytest.mark.parametrize("atype", ["pci", "drive", "virtio-serial", "ccid", "dimm", "spapr-vio", "isa", "ccw", "usb"])
+def test_core_respelling_equals_python_path(atype: str) -> None:
+    names = [spec[0] for spec in address.ADDRESS_FORMATS.get(atype, (("port", "", 0, None),))]
+    cases = []
+    for name, value in itertools.product(names, VALUES):
+        cases.append({name: value})
+    cases += [dict.fromkeys(names, "0"), dict.fromkeys(names, "0x0"), {}, dict.fromkeys(names, "1")]
+    for attrs in cases:
+        attr_text = "".join(f" {k}='{v}'" for k, v in attrs.items())
+        xml = f"<devices><disk><address type='{atype}'{attr_text}/></disk><video/><x><address{attr_text}/></x></devices>"
+        assert _respelled(xml, core=True) == _respelled(xml, core=False), xml
+
+
+def test_core_respelling_equals_python_path_on_corpus() -> None:
+    for root in _corpus_roots():
+        devices = root.find("devices")
+        if devices is None:
+            continue
+        xml = etree.tostring(copy.deepcopy(devices), encoding="unicode")
+        assert _respelled(xml, core=True) == _respelled(xml, core=False)
+
+
+def test_pci_with_zpci_takes_python_path() -> None:
+    xml = "<devices><hostdev><address type='pci' slot='0x01'><zpci uid='1' fid='2'/></address></hostdev></devices>"
+    out, err = _respelled(xml, core=True)
+    assert err is None and "uid=\"0x0001\"" in out and "fid=\"0x00000002\"" in out
+    assert (out, err) == _respelled(xml, core=False)
