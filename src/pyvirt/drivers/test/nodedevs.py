@@ -20,7 +20,7 @@ from ...enums import NodeDeviceEventID, NodeDeviceEventType
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from .nodefile import resolve_include
 from .objlist import ObjList
-from .state import check_flags, test_error
+from .state import check_flags, deferred_lock, test_error
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -91,16 +91,19 @@ class _DeferredDevice(_Device):
 
     @property  # type: ignore[override]
     def definition(self) -> NodeDeviceDef:
-        parse = self._parse
-        if parse is not None:
-            _Device.definition.__set__(self, parse())  # type: ignore[attr-defined]
-            self._parse = None
+        if self._parse is not None:
+            with deferred_lock:
+                parse = self._parse
+                if parse is not None:
+                    _Device.definition.__set__(self, parse())  # type: ignore[attr-defined]
+                    self._parse = None
         return _Device.definition.__get__(self)  # type: ignore[attr-defined, no-any-return]
 
     @definition.setter
     def definition(self, value: NodeDeviceDef) -> None:
-        self._parse = None
-        _Device.definition.__set__(self, value)  # type: ignore[attr-defined]
+        with deferred_lock:
+            self._parse = None
+            _Device.definition.__set__(self, value)  # type: ignore[attr-defined]
 
     @property
     def name(self) -> str:

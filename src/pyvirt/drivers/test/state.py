@@ -156,7 +156,8 @@ class TestState:
 
 # -- definitions parsed on first use ----------------------------------------------------------
 
-_deferred_lock = threading.Lock()
+#: taken while a deferred definition is parsed, so two first readers get the same object
+deferred_lock = threading.Lock()
 
 
 class DeferredHostObject(HostObject):
@@ -187,7 +188,7 @@ class DeferredHostObject(HostObject):
     @property
     def definition(self) -> Any:
         if self._parse is not None:
-            with _deferred_lock:
+            with deferred_lock:
                 parse = self._parse
                 if parse is not None:
                     HostObject.definition.fset(self, parse())  # type: ignore[attr-defined]
@@ -196,7 +197,7 @@ class DeferredHostObject(HostObject):
 
     @definition.setter
     def definition(self, value: Any) -> None:
-        with _deferred_lock:
+        with deferred_lock:
             self._parse = None
             HostObject.definition.fset(self, value)  # type: ignore[attr-defined]
 
