@@ -907,6 +907,18 @@ def child(_Element element not None, str tag not None):
     return None
 
 
+def ns_children(_Element element not None):
+    """The child elements that have a namespace (usually none: no element object is made
+    for the plain ones a caller would only skip)."""
+    cdef tree.xmlNode* c = element._c_node.children
+    cdef list out = []
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and c.ns is not NULL:
+            out.append(elementFactory(element._doc, c))
+        c = c.next
+    return out
+
+
 def child_tags(_Element element not None):
     """The set of child element names (no namespace), without making element objects."""
     cdef tree.xmlNode* c = element._c_node.children

@@ -19,7 +19,8 @@ from lxml import etree
 
 from .._core.xmlcore import child as _child
 from .._core.xmlcore import children as _children
-from .._core.xmlcore import find_all
+from .._core.xmlcore import find_all, ns_children
+from .._core.xmlcore import get as _aget
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import ChildText, XMLDef, XMLView, xml_error
@@ -257,31 +258,31 @@ def _pci_number(text: str) -> int | None:
 
 
 def _parse_adapter(adapter: etree._Element) -> None:
-    atype = adapter.get("type")
+    atype = _aget(adapter, "type")
     if atype is None:
         # the legacy form: a bare name means a SCSI host; FC attributes need the type
-        if any(adapter.get(a) for a in ("wwnn", "wwpn", "parent")):
+        if any(_aget(adapter, a) for a in ("wwnn", "wwpn", "parent")):
             raise xml_error(
                 "Use of 'wwnn', 'wwpn', and 'parent' attributes requires use of the adapter 'type'",
                 domain=_E,
             )
-        if adapter.get("name"):
+        if _aget(adapter, "name"):
             adapter.set("type", atype := "scsi_host")
     if atype is not None and atype not in ("scsi_host", "fc_host"):
         raise invalid_prop("type", "adapter", atype)
     parentaddr = _child(adapter, "parentaddr")
     if parentaddr is not None:
-        uid = parentaddr.get("unique_id")
+        uid = _aget(parentaddr, "unique_id")
         if uid is None or _pci_number(uid) is None:
             raise xml_error("Missing or invalid scsi adapter 'unique_id' value", domain=_E)
         addr = _child(parentaddr, "address")
         if addr is None:
             raise xml_error("Missing scsi_host PCI address element", domain=_E)
         for attr in ("domain", "bus", "slot", "function"):
-            value = addr.get(attr)
+            value = _aget(addr, attr)
             if value is not None and _pci_number(value) is None:
                 raise invalid_prop(attr, "address", value, "Expected non-negative integer value")
-    if atype == "scsi_host" and not adapter.get("name") and parentaddr is None:
+    if atype == "scsi_host" and not _aget(adapter, "name") and parentaddr is None:
         raise xml_error("Either 'name' or 'parent' must be specified for the 'scsi_host' adapter", domain=_E)
 
 
@@ -289,24 +290,24 @@ _ENCRYPTION_FORMATS = ("default", "qcow", "luks", "luks2", "luks-any")
 
 
 def _parse_encryption(enc: etree._Element) -> None:
-    fmt = enc.get("format")
+    fmt = _aget(enc, "format")
     if not fmt:
         raise xml_error("unknown volume encryption format", domain=_E)
     if fmt not in _ENCRYPTION_FORMATS:
         raise _unsupported(f"unknown volume encryption format type {fmt}")
     for secret in _children(enc, "secret"):
-        stype = secret.get("type")
+        stype = _aget(secret, "type")
         if not stype:
             raise xml_error("unknown volume encryption secret type", domain=_E)
         if stype != "passphrase":
             raise _unsupported(f"unknown volume encryption secret type {stype}")
-        uuid = secret.get("uuid")
+        uuid = _aget(secret, "uuid")
         if uuid is not None:
             raw = parse_uuid(uuid)
             if raw is None:
                 raise virt_error(ErrorNumber.XML_ERROR, f"invalid secret uuid '{uuid}'", domain=ErrorDomain.NONE)
             secret.set("uuid", format_uuid(raw))
-        elif not secret.get("usage"):
+        elif not _aget(secret, "usage"):
             raise virt_error(
                 ErrorNumber.XML_ERROR, "missing secret uuid or usage attribute", domain=ErrorDomain.NONE
             )
@@ -320,7 +321,7 @@ def _size(el: etree._Element, what: str) -> int:
     """A scaled size in bytes; a non-number is libvirt's "malformed <what> element"."""
     if parse_ull(el.text or "") is None:
         raise xml_error(f"malformed {what} element", domain=_E)
-    return parse_scaled(el.text, el.get("unit"), what=what, domain=_E)
+    return parse_scaled(el.text, _aget(el, "unit"), what=what, domain=_E)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,21 +335,21 @@ class PoolSource(XMLView):
 
     @property
     def hosts(self) -> list[tuple[str, int | None]]:
-        return [(h.get("name", ""), int(h.get("port")) if h.get("port") else None) for h in _children(self._el, "host")]
+        return [(_aget(h, "name", ""), int(_aget(h, "port")) if _aget(h, "port") else None) for h in _children(self._el, "host")]
 
     @property
     def devices(self) -> list[str]:
-        return [d.get("path", "") for d in _children(self._el, "device")]
+        return [_aget(d, "path", "") for d in _children(self._el, "device")]
 
     @property
     def dir(self) -> str | None:
         d = _child(self._el, "dir")
-        return None if d is None else d.get("path")
+        return None if d is None else _aget(d, "path")
 
     @property
     def format(self) -> str | None:
         f = _child(self._el, "format")
-        return None if f is None else f.get("type")
+        return None if f is None else _aget(f, "type")
 
 
 class StoragePoolDef(XMLDef):
@@ -364,7 +365,7 @@ class StoragePoolDef(XMLDef):
 
     @property
     def type(self) -> str:
-        return self._el.get("type", "")
+        return _aget(self._el, "type", "")
 
     @property
     def kind(self) -> PoolKind:
@@ -401,22 +402,22 @@ class StoragePoolDef(XMLDef):
 
     def _post_parse(self, **options: Any) -> None:
         root = self._el
-        ptype = root.get("type")
+        ptype = _aget(root, "type")
         if ptype is None:
             raise missing_prop("type", "pool")
         kind = POOL_TYPES.get(ptype)
         if kind is None:
             raise invalid_prop("type", "pool", ptype)
         cow = _find(root, "features/cow")
-        if cow is not None and cow.get("state") is not None and cow.get("state") not in ("yes", "no"):
-            raise invalid_prop("state", "cow", cow.get("state", ""))
+        if cow is not None and _aget(cow, "state") is not None and _aget(cow, "state") not in ("yes", "no"):
+            raise invalid_prop("state", "cow", _aget(cow, "state", ""))
         refresh_vol = _find(root, "refresh/volume")
         if refresh_vol is not None:
-            alloc = refresh_vol.get("allocation")
+            alloc = _aget(refresh_vol, "allocation")
             if alloc is not None and alloc not in ("default", "capacity"):
                 raise _unsupported(f"unknown storage pool volume refresh allocation type {alloc}")
         canonicalize(root, POOL_SHAPE)  # first of duplicates, unknown dropped, before reading
-        for ns_el in list(root):
+        for ns_el in ns_children(root):  # namespaced children only (usually none)
             if isinstance(ns_el.tag, str) and ns_el.tag.startswith("{") and not (
                 (ptype == "rbd" and ns_el.tag.startswith("{" + RBD_NS))
                 or (ptype in ("fs", "netfs") and ns_el.tag.startswith("{" + FS_NS))
@@ -484,30 +485,30 @@ class StoragePoolDef(XMLDef):
         if ptype == "rbd" and had_source and not _findtext(source, "name"):
             raise xml_error("element 'name' is mandatory for RBD pool", domain=_E)
         for host in _children(source, "host"):
-            if host.get("name") is None:
+            if _aget(host, "name") is None:
                 raise xml_error("missing storage pool host name", domain=_E)
-            port = host.get("port")
+            port = _aget(host, "port")
             if port is not None:
                 if prop_int(port, "port", "host") == 0:
                     del host.attrib["port"]  # 0 is "no port" and is not written
         for dev in _children(source, "device"):
-            if dev.get("path") is None:
+            if _aget(dev, "path") is None:
                 raise xml_error("missing storage pool source device path", domain=_E)
             for fe in _children(dev, "freeExtent"):
                 dev.remove(fe)
-            ps = dev.get("part_separator")
+            ps = _aget(dev, "part_separator")
             if ps is not None and ps not in ("yes", "no"):
                 raise invalid_prop("part_separator", "device", ps)
         fmt = _child(source, "format")
-        if fmt is not None and not fmt.get("type"):
+        if fmt is not None and not _aget(fmt, "type"):
             source.remove(fmt)  # empty: the type's default
             fmt = None
         if kind.formats:
             if fmt is None:
                 fmt = etree.SubElement(source, "format", type=kind.default_format or "")
                 canonicalize(source, _POOL_SOURCE)
-            if fmt.get("type") not in kind.formats:
-                raise _unsupported(f"unknown pool format type {fmt.get('type')}")
+            if _aget(fmt, "type") not in kind.formats:
+                raise _unsupported(f"unknown pool format type {_aget(fmt, 'type')}")
         elif fmt is not None:
             source.remove(fmt)
         adapter = _child(source, "adapter")
@@ -515,25 +516,25 @@ class StoragePoolDef(XMLDef):
             _parse_adapter(adapter)
         auth = _child(source, "auth")
         if auth is not None:
-            atype = auth.get("type")
+            atype = _aget(auth, "type")
             if not atype:
                 raise _unsupported("storage pool missing auth type")
             if atype not in ("chap", "ceph"):
                 raise _unsupported(f"unknown auth type '{atype}'")
-            if not auth.get("username"):
+            if not _aget(auth, "username"):
                 raise xml_error("missing username for auth", domain=_E)
             secret = _child(auth, "secret")
             if secret is None:
                 raise xml_error("Missing <secret> element in auth", domain=_E)
-            if secret.get("uuid") is not None:
-                raw = parse_uuid(secret.get("uuid", ""))
+            if _aget(secret, "uuid") is not None:
+                raw = parse_uuid(_aget(secret, "uuid", ""))
                 if raw is None:
-                    raise xml_error(f"invalid secret uuid '{secret.get('uuid')}'", domain=_E)
+                    raise xml_error(f"invalid secret uuid '{_aget(secret, 'uuid')}'", domain=_E)
                 secret.set("uuid", format_uuid(raw))
         proto = _child(source, "protocol")
-        if proto is not None and fmt is not None and fmt.get("type") not in ("auto", "nfs"):
+        if proto is not None and fmt is not None and _aget(fmt, "type") not in ("auto", "nfs"):
             raise _unsupported(
-                f"storage pool protocol ver unsupported for pool type '{fmt.get('type')}'"
+                f"storage pool protocol ver unsupported for pool type '{_aget(fmt, 'type')}'"
             )
 
     def _check_source(self, source: etree._Element, kind: PoolKind, ptype: str) -> None:
@@ -541,7 +542,7 @@ class StoragePoolDef(XMLDef):
         if kind.flags & HOST and not _children(source, "host"):
             raise xml_error("missing storage pool source host name", domain=_E)
         dir_el = _child(source, "dir")
-        if dir_el is not None and not dir_el.get("path"):
+        if dir_el is not None and not _aget(dir_el, "path"):
             source.remove(dir_el)
             dir_el = None
         if kind.flags & DIR and ptype == "netfs" and dir_el is None:
@@ -550,9 +551,9 @@ class StoragePoolDef(XMLDef):
             raise xml_error("missing storage pool source device name", domain=_E)
         if kind.flags & ADAPTER:
             adapter = _child(source, "adapter")
-            if adapter is None or adapter.get("type") is None:
+            if adapter is None or _aget(adapter, "type") is None:
                 raise xml_error("missing storage pool source adapter", domain=_E)
-        if ptype == "iscsi-direct" and not any(i.get("name") for i in source.findall("initiator/iqn")):
+        if ptype == "iscsi-direct" and not any(_aget(i, "name") for i in source.findall("initiator/iqn")):
             raise _unsupported("missing initiator IQN")
         if ptype == "gluster" and dir_el is None:
             etree.SubElement(source, "dir", path="/")
@@ -599,7 +600,7 @@ class StorageVolDef(XMLDef):
 
     @property
     def type(self) -> str:
-        return self._el.get("type", "file")
+        return _aget(self._el, "type", "file")
 
     @property
     def capacity(self) -> int | None:
@@ -636,7 +637,7 @@ class StorageVolDef(XMLDef):
     @property
     def format(self) -> str | None:
         el = _find(self._el, "target/format")
-        return None if el is None else el.get("type")
+        return None if el is None else _aget(el, "type")
 
     @property
     def backing_path(self) -> str | None:
@@ -655,7 +656,7 @@ class StorageVolDef(XMLDef):
         name = _findtext(root, "name")
         if not name:
             raise xml_error("missing volume name element", domain=_E)
-        vtype = root.get("type")
+        vtype = _aget(root, "type")
         if vtype is None:
             root.set("type", "file")
         elif vtype not in _VOL_TYPES:
@@ -703,7 +704,7 @@ class StorageVolDef(XMLDef):
 
     def _parse_format(self, parent: etree._Element, kind: PoolKind, *, default: bool) -> None:
         fmt = _child(parent, "format")
-        if fmt is not None and not fmt.get("type"):
+        if fmt is not None and not _aget(fmt, "type"):
             parent.remove(fmt)  # empty: the pool type's default
             fmt = None
         if not kind.vol_formats:
@@ -714,7 +715,7 @@ class StorageVolDef(XMLDef):
             if default and kind.vol_default_format:
                 fmt = etree.SubElement(parent, "format", type=kind.vol_default_format)
             return
-        ftype = fmt.get("type")
+        ftype = _aget(fmt, "type")
         if ftype is None:
             raise xml_error("format type is required", domain=_E)
         if ftype not in kind.vol_formats:
