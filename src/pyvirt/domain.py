@@ -565,10 +565,34 @@ class Domain(DomainSnapshotAPI):
                 raise virt_error(ErrorNumber.NO_SUPPORT, api, domain=ErrorDomain.DOMAIN) from None
             raise
 
-    def core_dump(self, path: str, *, format: int = 0, crash: bool = False) -> None:
-        """Dump guest memory to ``path``; with ``crash`` the domain then stops as crashed."""
+    def core_dump(
+        self,
+        path: str,
+        *,
+        format: int = 0,
+        crash: bool = False,
+        live: bool = False,
+        bypass_cache: bool = False,
+        reset: bool = False,
+        memory_only: bool = False,
+    ) -> None:
+        """Dump guest memory to ``path`` (virDomainCoreDumpWithFormat): ``format`` is a
+        DomainCoreDumpFormat (kdump/win-dmp need ``memory_only``); with ``crash`` the domain
+        then stops as crashed, with ``reset`` it is reset, with ``live`` it keeps running
+        during the dump. Drivers refuse the flags they lack."""
         self._write("virDomainCoreDumpWithFormat")
-        self._driver.domain_core_dump(self._ref, path, int(format), 1 if crash else 0)
+        flags = (
+            (1 if crash else 0) | (2 if live else 0) | (4 if bypass_cache else 0)
+            | (8 if reset else 0) | (16 if memory_only else 0)
+        )  # fmt: skip
+        # libvirt's own checks in virDomainCoreDumpWithFormat, before the driver
+        if not 0 <= int(format) <= 4:
+            raise _arg_error(f"dumpformat '{int(format)}' is not supported")
+        if crash and live:
+            raise _arg_error("Flags 'VIR_DUMP_CRASH' and 'VIR_DUMP_LIVE' are mutually exclusive")
+        if crash and reset:
+            raise _arg_error("Flags 'VIR_DUMP_CRASH' and 'VIR_DUMP_RESET' are mutually exclusive")
+        self._driver.domain_core_dump(self._ref, path, int(format), flags)
 
     def set_lifecycle_action(self, type: int, action: int, *, live: bool = False, config: bool = False) -> None:
         """Change what happens on poweroff/reboot/crash (DomainLifecycle, DomainLifecycleAction)."""
@@ -650,6 +674,10 @@ class Domain(DomainSnapshotAPI):
     def cpu_stats(self, start_cpu: int = -1, ncpus: int = 1) -> list[dict[str, int]]:
         """Total (``start_cpu=-1``) or per-host-CPU time counters in ns (virDomainGetCPUStats)."""
         return self._driver.domain_get_cpu_stats(self._ref, int(start_cpu), int(ncpus), 0)
+
+    def cpu_stats_count(self) -> int:
+        """How many host CPUs :meth:`cpu_stats` can report on (ids 0 .. count-1)."""
+        return self._driver.domain_get_cpu_stats_count(self._ref, 0)
 
     # -- jobs and the QEMU monitor ----------------------------------------------------------------
 

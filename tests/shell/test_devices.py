@@ -27,6 +27,42 @@ SCRIPTS = {
     "readonly": "connect test:///default --readonly; attach-device test dom1.xml; "
                 "detach-device test dom1.xml --config; detach-device-alias test x; "
                 "update-device test dom1.xml --force",
+    "cpu-stats": "cpu-stats test; cpu-stats test --total; cpu-stats test --start 1 --count 1; "
+                 "cpu-stats test --start 20; cpu-stats test --count 0; cpu-stats test --start -1; "
+                 "cpu-stats test --count 5 --start 1; cpu-stats test --count 2 --start 1; "
+                 "cpu-stats test --count 1 --total; cpu-stats test --start x; cpu-stats nope --start x; "
+                 "cpu-stats test --count -1; destroy test; cpu-stats test; cpu-stats test --total; "
+                 "cpu-stats test --count 1; cpu-stats test --start 1 --total",
+    "node-pages": "nodecpumap; nodecpumap --pretty; freepages; freepages --all; freepages 0; "
+                  "freepages --pagesize 4K; freepages 1 2M; freepages 5 4K; freepages 0 3K; "
+                  "freepages --all --cellno 0; freepages 0 4K --all; freepages 0 x; freepages -1 4K; "
+                  "freepages -2 4K; freepages x 4K; freepages --all --pagesize 2M; freepages 0 1; "
+                  "freepages 0 5000G; setmem test 99999999999999T",
+    "dump": "dump test /tmp/pyvirsh-dump.core; dump test /tmp/pyvirsh-dump.core --live; "
+            "dump test /tmp/pyvirsh-dump.core --reset; dump test /tmp/pyvirsh-dump.core --format elf; "
+            "dump test /tmp/pyvirsh-dump.core --memory-only --format bogus; "
+            "dump test /tmp/pyvirsh-dump.core --memory-only --format kdump-zlib; "
+            "dump test /tmp/pyvirsh-dump.core --live --crash; dump nope /tmp/x; dump test /nonexistent/dir/x; "
+            "dump test /tmp/pyvirsh-dump.core --crash; domstate test --reason; dump test /tmp/pyvirsh-dump.core",
+    "lifecycle-action": "set-lifecycle-action test reboot restart; set-lifecycle-action test bad restart; "
+                        "set-lifecycle-action test crash bogus; set-lifecycle-action test crash coredump-destroy --config; "
+                        "set-lifecycle-action test poweroff rename-restart; set-lifecycle-action nope poweroff destroy; "
+                        "set-lifecycle-action nope bad x; set-lifecycle-action test bad x --current --live; "
+                        "set-lifecycle-action test reboot preserve --live --config; "
+                        "set-lifecycle-action test Reboot Destroy; dumpxml test --inactive; dumpxml test; destroy test; "
+                        "set-lifecycle-action test crash preserve --live",
+    "signals-password": "send-process-signal test 1 kill; send-process-signal test 1 sig_kill; "
+                        "send-process-signal test 1 9; send-process-signal test 1 bogus; send-process-signal test -1 1; "
+                        "send-process-signal test x 1; send-process-signal test 1 100; send-process-signal nope 1 x; "
+                        "send-process-signal test 1 SIGTERM; send-process-signal test 1 rt32; "
+                        "send-process-signal test 1 -5; send-process-signal test 1 sig; send-process-signal test 1 0; "
+                        "send-process-signal test 99999999999 0; send-process-signal test 1 ' 7'; "
+                        "send-process-signal test 1 65; set-user-password test root pass; "
+                        "set-user-password test root pass --encrypted; set-user-password nope root pass; destroy test; "
+                        "send-process-signal test 1 1; set-user-password test root x",
+    "getlink": "domif-getlink test testnet0; domif-getlink test aa:bb:cc:dd:ee:ff --config; domif-getlink test nope; "
+               "domif-getlink test AA:BB:CC:DD:EE:FF; domif-getlink test 00:11:22:33:44:55; "
+               "domif-getlink test a:bb:cc:dd:ee:ff; destroy test; domif-getlink test testnet0",
 }
 
 

@@ -340,6 +340,11 @@ class DomainDriver:
     ) -> list[dict[str, int]]:
         unsupported("virDomainGetCPUStats")
 
+    def domain_get_cpu_stats_count(self, dom: DomainRef, flags: int = 0) -> int:
+        """virDomainGetCPUStats(params=NULL, start_cpu=0, ncpus=0): how many host CPUs the
+        per-CPU statistics cover (the highest CPU id plus one)."""
+        unsupported("virDomainGetCPUStats")
+
     # -- jobs and the QEMU monitor ----------------------------------------------------------------
 
     def domain_get_job_info(self, dom: DomainRef) -> tuple[int, ...]:

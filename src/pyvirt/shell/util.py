@@ -129,7 +129,7 @@ def scaled_value(text: str, default_scale: int, maximum: int) -> int:
             base = 1000 if rest == "b" else 1024
             scale = base ** (powers.index(unit) + 1)
     if number and number > maximum // scale:
-        raise ValueError(f"numerical overflow: value too large: {number}")
+        raise ValueError(f"numerical overflow: value too large: {number}{suffix}")
     return number * scale
 
 

@@ -38,10 +38,12 @@ __all__ = ["TestDomainGuest"]
 INITIAL_GUEST_TIME = 627319920
 _CORE_MAGIC = b"TestGuestMagic\0"
 _DUMP_CRASH = 1
-_SIGNAL_LAST = 32
+_SIGNAL_LAST = 65  # VIR_DOMAIN_PROCESS_SIGNAL_LAST: nop .. sys, then rt0 .. rt32
 _IFADDR_SOURCES = 3  # lease, agent, arp
 _MOUNTS = ("/", "/boot")
-_ACTIONS = {a: a.name.lower().replace("_", "-") for a in DomainLifecycleAction}
+#: the XML spelling of each action (libvirt writes RESTART_RENAME as "rename-restart")
+_ACTIONS = {a: "rename-restart" if a == DomainLifecycleAction.RESTART_RENAME else a.name.lower().replace("_", "-")
+            for a in DomainLifecycleAction}
 _LIFECYCLE_TAGS = {
     DomainLifecycle.POWEROFF: "on_poweroff",
     DomainLifecycle.REBOOT: "on_reboot",

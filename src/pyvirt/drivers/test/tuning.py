@@ -546,6 +546,12 @@ class TestDomainTuning:
             for i in range(start_cpu, min(total, start_cpu + ncpus))
         ]
 
+    def domain_get_cpu_stats_count(self, dom: DomainRef, flags: int = 0) -> int:
+        check_flags(flags, 4, "testDomainGetCPUStats")
+        if not self._obj(dom).is_active():
+            raise virt_error(ErrorNumber.OPERATION_INVALID, "domain is not running", domain=ErrorDomain.DOMAIN)
+        return self._state.node_info.cores
+
 
 _BLKIO_DEVICE_FIELDS = (
     ("device_weight", "weight"),

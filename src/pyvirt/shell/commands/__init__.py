@@ -19,7 +19,7 @@ Handler = Callable[["Control", "ParsedCommand"], bool]
 REGISTRY: dict[str, Handler] = {}
 NO_CONNECT: set[str] = set()
 
-_MODULES = ("misc", "host", "domain", "saves", "devices", "monitor", "tune", "event", "snapshot", "network", "storage", "iface", "nodedev")
+_MODULES = ("misc", "host", "domain", "saves", "devices", "stats", "guestops", "monitor", "tune", "event", "snapshot", "network", "storage", "iface", "nodedev")
 
 
 def command(*names: str, connect: bool = True) -> Callable[[Handler], Handler]:

@@ -1,4 +1,4 @@
-"""Saving and restoring domains: save, restore, managedsave, managedsave-remove, save-image-*."""
+"""Saving and restoring domains: save, restore, managedsave, managedsave-remove, save-image-*, dump."""
 
 from __future__ import annotations
 
@@ -116,3 +116,30 @@ def cmd_save_image_edit(ctl: Control, cmd: ParsedCommand) -> bool:
     return edit_object(ctl, original, lambda t: ctl.conn.define_save_image_xml(path, t),
                        f"Saved image {path} XML configuration not changed.\n",
                        lambda _r: f"State file {path} edited.\n")
+
+
+_DUMP_FORMATS = {"elf": 0, "kdump-zlib": 1, "kdump-lzo": 2, "kdump-snappy": 3, "win-dmp": 4}
+
+
+@command("dump")
+def cmd_dump(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    name = dom.name
+    path = opt_string(cmd, "file")
+    fmt = 0
+    if cmd.has("format"):
+        if not cmd.flag("memory-only"):
+            raise CommandError("--format only works with --memory-only")
+        text = cmd.get("format")
+        if text not in _DUMP_FORMATS:
+            raise CommandError(f"format '{text}' is not supported, expecting 'kdump-zlib', "
+                               "'kdump-lzo', 'kdump-snappy', 'win-dmp' or 'elf'")
+        fmt = _DUMP_FORMATS[text]
+    kwargs = {key: cmd.flag(opt) for opt, key in (("live", "live"), ("crash", "crash"), ("bypass-cache", "bypass_cache"),
+                                                  ("reset", "reset"), ("memory-only", "memory_only"))}
+    try:
+        run_job(ctl, dom, "Dump", cmd.flag("verbose"), lambda: dom.core_dump(path, format=fmt, **kwargs))
+    except VirtError as exc:
+        raise _fail(f"Failed to core dump domain '{name}' to {path}", exc) from None
+    ctl.print_extra(f"\nDomain '{name}' dumped to {path}\n")
+    return True

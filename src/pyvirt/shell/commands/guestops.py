@@ -1,0 +1,112 @@
+"""Domain operations over the public API: set-lifecycle-action, send-process-signal,
+set-user-password, domif-getlink."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from pyvirt.errors import VirtError
+
+from ..control import CommandError, Control
+from ..options import ParsedCommand
+from ..util import lookup_domain, opt_string
+from . import command
+from .domain import _fail, _impact
+
+_LIFECYCLE_TYPES = ("poweroff", "reboot", "crash")
+_LIFECYCLE_ACTIONS = ("destroy", "restart", "rename-restart", "preserve", "coredump-destroy", "coredump-restart")
+
+#: virDomainProcessSignal's names, in enum order (the index is the value)
+_SIGNALS = ("nop hup int quit ill trap abrt bus fpe kill usr1 segv usr2 pipe alrm term stkflt chld "
+            "cont stop tstp ttin ttou urg xcpu xfsz vtalrm prof winch poll pwr sys").split() + [
+            f"rt{i}" for i in range(33)]
+
+
+@command("set-lifecycle-action")
+def cmd_set_lifecycle_action(ctl: Control, cmd: ParsedCommand) -> bool:
+    impact = _impact(cmd)
+    kind, action = opt_string(cmd, "type"), opt_string(cmd, "action")
+    if kind not in _LIFECYCLE_TYPES:
+        raise CommandError(f"Invalid lifecycle type '{kind}'.")
+    if action not in _LIFECYCLE_ACTIONS:
+        raise CommandError(f"Invalid lifecycle action '{action}'.")
+    dom = lookup_domain(ctl, cmd)
+    try:
+        dom.set_lifecycle_action(_LIFECYCLE_TYPES.index(kind), _LIFECYCLE_ACTIONS.index(action), **impact)
+    except VirtError as exc:
+        raise _fail("Unable to change lifecycle action.", exc) from None
+    return True
+
+
+def _c_long(text: str, bits: int) -> int | None:
+    """virStrToLong_*: optional blanks and sign, decimal digits, nothing after; None if bad."""
+    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?\d+)", text)
+    if not m:
+        return None
+    value = int(m.group(1))
+    return value if -(1 << (bits - 1)) <= value < (1 << (bits - 1)) else None
+
+
+def _signal_number(name: str) -> int:
+    lower = name.lower()
+    number = _c_long(lower, 32)
+    if number is not None:
+        return number
+    for prefix in ("sig_", "sig"):
+        if lower.startswith(prefix):
+            lower = lower[len(prefix):]
+            break
+    return _SIGNALS.index(lower) if lower in _SIGNALS else -1
+
+
+@command("send-process-signal")
+def cmd_send_process_signal(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    text = str(cmd.get("pid"))
+    pid = _c_long(text, 64)
+    if pid is None:
+        raise CommandError(f"Numeric value '{text}' for <pid> option is malformed or out of range")
+    name = str(cmd.get("signame"))
+    signum = _signal_number(name)
+    if signum < 0:
+        raise CommandError(f"malformed signal name: {name}")
+    dom.send_process_signal(pid, signum)
+    return True
+
+
+@command("set-user-password")
+def cmd_set_user_password(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    user, password = opt_string(cmd, "user"), opt_string(cmd, "password")
+    dom.set_user_password(user, password, encrypted=cmd.flag("encrypted"))
+    ctl.print_extra(f"Password set successfully for {user} in {dom.name}")
+    return True
+
+
+def _mac_normalized(text: str) -> str:
+    """virMacAddrParse + virMacAddrFormat: six hex bytes with ':' (1 or 2 digits each)."""
+    parts = text.split(":")
+    if len(parts) != 6 or not all(re.fullmatch(r"[0-9a-fA-F]{1,2}", p) for p in parts):
+        return ""
+    return ":".join(f"{int(p, 16):02x}" for p in parts)
+
+
+@command("domif-getlink")
+def cmd_domif_getlink(ctl: Control, cmd: ParsedCommand) -> bool:
+    dom = lookup_domain(ctl, cmd)
+    iface = opt_string(cmd, "interface")
+    root = etree.fromstring(dom.xml(inactive=cmd.flag("config")).encode())
+    mac = _mac_normalized(iface)
+    found = [el for el in root.findall("devices/interface")
+             if (el.find("mac") is not None and el.find("mac").get("address") == mac)
+             or (el.find("target") is not None and el.find("target").get("dev") == iface)]
+    if not found:
+        raise CommandError(f"Interface (mac: {mac}) not found." if mac else f"Interface (dev: {iface}) not found.")
+    if len(found) > 1:
+        raise CommandError("multiple matching interfaces found")
+    link = found[0].find("link")
+    state = link.get("state") if link is not None and link.get("state") is not None else "up"
+    ctl.print(f"{iface} {state}")
+    return True
