@@ -258,7 +258,7 @@ class NetworkDef(XMLDef):
                 return
             br = etree.SubElement(self._el, "bridge")
         if value is None:
-            br.attrib.pop("name", None)
+            _drop_attr(br, "name")
         else:
             br.set("name", value)
         canonicalize(self._el, NETWORK_SHAPE)
@@ -419,7 +419,7 @@ class NetworkDef(XMLDef):
         if uuid_el.text != uuid_text or len(uuid_el):
             uuid_el.text = uuid_text  # a text write replaces the node: only when it changes
         if ipv6 != "yes":
-            root.attrib.pop("ipv6", None)
+            _drop_attr(root, "ipv6")
         _drop_empty_attrs(root, ("trustGuestRxFilters",))
         stp_off = bridge is not None and _aget(bridge, "stp") == "off"
         self._format_defaults(mode, mac, mtu, stp_off, int(delay) if delay else 0)
@@ -431,23 +431,24 @@ class NetworkDef(XMLDef):
         root = self._el
         fwd = _child(root, "forward")
         if fwd is not None:
-            fwd.set("mode", mode)
+            if _aget(fwd, "mode") != mode:
+                _aset(fwd, "mode", mode)
             _format_forward(fwd, mode)
         bridge = _child(root, "bridge")
         managed = mode in _MANAGED_BRIDGE
         if bridge is not None:
             _drop_empty_attrs(bridge, ("name", "zone", "macTableManager"))
             for attr in ("stp", "delay"):
-                bridge.attrib.pop(attr, None)
+                _drop_attr(bridge, attr)
         if managed:
             if bridge is None:
                 bridge = etree.Element("bridge")
                 root.append(bridge)
             mtm = bridge.attrib.pop("macTableManager", None)
-            bridge.set("stp", "off" if stp_off else "on")
-            bridge.set("delay", str(delay))
+            _aset(bridge, "stp", "off" if stp_off else "on")
+            _aset(bridge, "delay", str(delay))
             if mtm is not None:
-                bridge.set("macTableManager", mtm)
+                _aset(bridge, "macTableManager", mtm)
         elif bridge is not None and not bridge.attrib:
             root.remove(bridge)
         mac_el = _child(root, "mac")
@@ -474,14 +475,14 @@ class NetworkDef(XMLDef):
             _format_vlan(vlan)
         for pg in _children(root, "portgroup"):
             if _aget(pg, "default") != "yes":
-                pg.attrib.pop("default", None)
+                _drop_attr(pg, "default")
             v = _child(pg, "vlan")
             if v is not None:
                 _format_vlan(v)
         for ip in _children(root, "ip"):
             _format_ip(ip)
         _canonical_addresses(root)
-        for bw in _children(root, "bandwidth") + root.findall("portgroup/bandwidth"):
+        for bw in _children(root, "bandwidth") + find_all(root, ("portgroup", "bandwidth")):
             _format_bandwidth(bw)
         metadata = _child(root, "metadata")
         if metadata is not None:
@@ -509,6 +510,12 @@ def _nonempty(el: etree._Element | None, attr: str) -> str | None:
         return None
     value = _aget(el, attr)
     return value or None
+
+
+def _drop_attr(el: etree._Element, name: str) -> None:
+    """Remove a plain attribute if present (checked in the core: lxml's attrib proxy costs more)."""
+    if _aget(el, name) is not None:
+        del el.attrib[name]
 
 
 def _drop_empty_attrs(el: etree._Element, names: tuple[str, ...]) -> None:
@@ -704,7 +711,7 @@ def _format_vlan(el: etree._Element) -> None:
     if len(_children(el, "tag")) > 1 or any(_aget(t, "nativeMode") for t in _children(el, "tag")):
         el.set("trunk", "yes")
     elif _aget(el, "trunk") != "yes":
-        el.attrib.pop("trunk", None)
+        _drop_attr(el, "trunk")
 
 
 _VPORT_TYPES = ("802.1Qbg", "802.1Qbh", "openvswitch", "midonet")
@@ -1025,7 +1032,7 @@ def _format_ip(ip: etree._Element) -> None:
     if dhcp is not None and _child(dhcp, "range") is None and _child(dhcp, "host") is None:
         ip.remove(dhcp)  # libvirt writes <dhcp> (and its <bootp>) only with ranges or hosts
     if _aget(ip, "localPtr") != "yes":
-        ip.attrib.pop("localPtr", None)
+        _drop_attr(ip, "localPtr")
     prefix = _aget(ip, "prefix")
     if prefix is not None and int(prefix.strip(), 0) == 0:
         del ip.attrib["prefix"]
@@ -1244,23 +1251,23 @@ def _format_bandwidth(bw: etree._Element) -> None:
 def _format_forward(fwd: etree._Element, mode: str) -> None:
     for addr in _children(fwd, "address"):
         values = [int(_aget(addr, k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
-        addr.set("domain", f"0x{values[0]:04x}")
-        addr.set("bus", f"0x{values[1]:02x}")
-        addr.set("slot", f"0x{values[2]:02x}")
-        addr.set("function", f"0x{values[3]:x}")
+        _aset(addr, "domain", f"0x{values[0]:04x}")
+        _aset(addr, "bus", f"0x{values[1]:02x}")
+        _aset(addr, "slot", f"0x{values[2]:02x}")
+        _aset(addr, "function", f"0x{values[3]:x}")
     if mode == "hostdev":
-        fwd.set("managed", "yes" if _aget(fwd, "managed") == "yes" else "no")
+        _aset(fwd, "managed", "yes" if _aget(fwd, "managed") == "yes" else "no")
     else:
-        fwd.attrib.pop("managed", None)
+        _drop_attr(fwd, "managed")
     ifaces = _children(fwd, "interface")
     if ifaces:
-        fwd.set("dev", _aget(ifaces[0], "dev", ""))
+        _aset(fwd, "dev", _aget(ifaces[0], "dev", ""))
     else:
-        fwd.attrib.pop("dev", None)
+        _drop_attr(fwd, "dev")
     nat = _child(fwd, "nat")
     if nat is not None:
         if _aget(nat, "ipv6") != "yes":
-            nat.attrib.pop("ipv6", None)
+            _drop_attr(nat, "ipv6")
         port = _child(nat, "port")
         if port is not None and _aget(port, "start") in ("0", None) and _aget(port, "end") in ("0", None):
             nat.remove(port)
