@@ -21,6 +21,7 @@ from .._core.xmlcore import child as _child
 from .._core.xmlcore import children as _children
 from .._core.xmlcore import find_all, ns_children
 from .._core.xmlcore import get as _aget
+from .._core.xmlcore import set as _aset
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import ChildText, XMLDef, XMLView, xml_error
@@ -208,8 +209,17 @@ def _set_child(parent: etree._Element, tag: str, text: str | None, before: tuple
                 break
         else:
             parent.append(el)
-    el.text = text
+    if el.text != text or not text:
+        el.text = text  # a text write replaces the node: only when it changes
     return el
+
+
+def _set_unit(el: etree._Element, unit: str) -> None:
+    """Leave ``unit`` as the element's only attribute (no rewrite when it already is)."""
+    attrib = el.attrib
+    if len(attrib) != 1 or _aget(el, "unit") != unit:
+        attrib.clear()
+        _aset(el, "unit", unit)
 
 
 def _parse_perms(perms: etree._Element | None) -> None:
@@ -467,8 +477,7 @@ class StoragePoolDef(XMLDef):
         # sizes are runtime values: the inactive definition always shows zero
         for tag in ("capacity", "allocation", "available"):
             el = _set_child(root, tag, "0", ("features", "source", "target"))
-            el.attrib.clear()
-            el.set("unit", "bytes")
+            _set_unit(el, "bytes")
         self._parse_target(kind, ptype)
         refresh = _child(root, "refresh")
         if refresh is not None and (_child(refresh, "volume") is None or not _child(refresh, "volume").get("allocation")):
@@ -681,15 +690,17 @@ class StorageVolDef(XMLDef):
             if not (has_backing and options.get("allow_no_capacity")):
                 raise xml_error("missing capacity element", domain=_E)
         else:
-            cap.text = str(_size(cap, "capacity"))
-            cap.attrib.clear()
-            cap.set("unit", "bytes")
+            text = str(_size(cap, "capacity"))
+            if cap.text != text:
+                cap.text = text
+            _set_unit(cap, "bytes")
         alloc = _child(root, "allocation")
         if alloc is not None:
             # libvirt reports a bad allocation with the capacity wording
-            alloc.text = str(_size(alloc, "capacity"))
-            alloc.attrib.clear()
-            alloc.set("unit", "bytes")
+            text = str(_size(alloc, "capacity"))
+            if alloc.text != text:
+                alloc.text = text
+            _set_unit(alloc, "bytes")
         elif cap is not None:
             alloc = _set_child(root, "allocation", cap.text, ("physical", "target", "backingStore"))
             alloc.set("unit", "bytes")
@@ -738,8 +749,9 @@ class StorageVolDef(XMLDef):
             raise xml_error(f"Invalid target compat value '{compat.text}'", domain=_E)
         cluster = _child(target, "clusterSize")
         if cluster is not None:
-            cluster.text = str(_size(cluster, "clusterSize"))
-            cluster.attrib.clear()
-            cluster.set("unit", "B")
+            text = str(_size(cluster, "clusterSize"))
+            if cluster.text != text:
+                cluster.text = text
+            _set_unit(cluster, "B")
         if _child(target, "features") is not None and compat is None:
             etree.SubElement(target, "compat").text = "1.1"
