@@ -305,20 +305,25 @@ def _controllers(devices: etree._Element) -> set[tuple[str | None, str | None]]:
         return set()
     # each controller's type, index, model and <master> read in one core call (attribute
     # reads dominated this step)
-    rows = attr_rows(ctrls, ("type", "index", "model"), "master")
-    types = [r[0] for r in rows]
+    types: list[str | None] = []
     indexes: list[int | None] = []
-    for r in rows:
-        raw = r[1]
-        indexes.append(None if raw is None else int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller"))
-    keys = [(r[0], i, r[3] or (r[2] or "") in USB_COMPANION_PORTS) for r, i in zip(rows, indexes, strict=True)]
+    keys: list[tuple[str | None, int | None, bool]] = []
+    existing: set[tuple[str | None, str | None]] = set()
+    for ctype, raw, model, has_master in attr_rows(ctrls, ("type", "index", "model"), "master"):
+        if raw is None:
+            i = None
+        else:
+            i = int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller")
+            existing.add((ctype, str(i)))
+        types.append(ctype)
+        indexes.append(i)
+        keys.append((ctype, i, has_master or (model or "") in USB_COMPANION_PORTS))
     try:
         order = insertion_order(keys)
     except OverflowError:
         order = insertion_order_py(keys)
     if order != sorted(order):
         permute(devices, ctrls, [ctrls[k] for k in order])
-    existing = {(types[k], str(indexes[k])) for k in order if indexes[k] is not None}
     if None not in indexes:
         return existing
     used: dict[str | None, set[int]] = {}
