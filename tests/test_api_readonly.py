@@ -297,7 +297,7 @@ QUERIES: dict[type, set[str]] = {
     },
     Domain: {
         "blkio_parameters", "block_info", "block_io_tune", "block_stats", "connection", "control_info",
-        "cpu_stats", "cpu_stats_count", "current_snapshot", "disk_errors", "emulator_pin_info", "has_current_snapshot",
+        "cpu_stats", "cpu_stats_count", "iothread_info", "current_snapshot", "disk_errors", "emulator_pin_info", "has_current_snapshot",
         "has_managed_save", "hostname", "id", "info", "interface_parameters", "interface_stats", "is_active",
         "is_persistent", "is_updated", "job_info", "lookup_snapshot", "max_memory", "max_vcpus",
         "memory_parameters", "memory_stats", "metadata", "name", "numa_parameters", "os_type", "perf_events",

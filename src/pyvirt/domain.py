@@ -671,6 +671,10 @@ class Domain(DomainSnapshotAPI):
     def emulator_pin_info(self, *, live: bool = False, config: bool = False) -> set[int]:
         return self._driver.domain_get_emulator_pin_info(self._ref, _impact(live, config))
 
+    def iothread_info(self, *, live: bool = False, config: bool = False) -> list[tuple[int, set[int]]]:
+        """(IOThread id, host CPUs it may use) for each IOThread (virDomainGetIOThreadInfo)."""
+        return self._driver.domain_get_iothread_info(self._ref, _impact(live, config))
+
     def cpu_stats(self, start_cpu: int = -1, ncpus: int = 1) -> list[dict[str, int]]:
         """Total (``start_cpu=-1``) or per-host-CPU time counters in ns (virDomainGetCPUStats)."""
         return self._driver.domain_get_cpu_stats(self._ref, int(start_cpu), int(ncpus), 0)

@@ -889,3 +889,23 @@ def test_save_restore_and_vcpu_flags_match(tmp_path: Path) -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+def test_iothread_info_matches(tmp_path: Path) -> None:
+    """IOThread ids (explicit and numbered by libvirt) and their CPU affinity, live and config."""
+    node = tmp_path / "node.xml"
+    node.write_text("<node/>")
+    text = domain_xml("threads", extra="<iothreads>3</iothreads><iothreadids><iothread id='4'/></iothreadids>"
+                                       "<cputune><iothreadpin iothread='4' cpuset='1'/></cputune>")
+    ours, theirs = pyvirt.open(f"test://{node}"), libvirt.open(f"test://{node}")
+    try:
+        o, t = ours.define_domain(text), theirs.defineXML(text)
+        for flags in (0, 2, 3):
+            got = _outcome(lambda: [(i, sorted(c)) for i, c in o.iothread_info(live=bool(flags & 1), config=bool(flags & 2))],
+                           pyvirt.VirtError)
+            want = _outcome(lambda: [(i, [n for n, on in enumerate(m) if on]) for i, m in t.ioThreadInfo(flags)],
+                            libvirt.libvirtError)
+            assert _norm(got) == _norm(want), flags
+    finally:
+        ours.close()
+        theirs.close()

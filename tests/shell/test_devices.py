@@ -63,6 +63,20 @@ SCRIPTS = {
     "getlink": "domif-getlink test testnet0; domif-getlink test aa:bb:cc:dd:ee:ff --config; domif-getlink test nope; "
                "domif-getlink test AA:BB:CC:DD:EE:FF; domif-getlink test 00:11:22:33:44:55; "
                "domif-getlink test a:bb:cc:dd:ee:ff; destroy test; domif-getlink test testnet0",
+    "domiftune": "domiftune test testnet0; domiftune test testnet0 --inbound 100,200,300; domiftune test testnet0; "
+                 "domiftune test aa:bb:cc:dd:ee:ff --config; domiftune test nope; "
+                 "domiftune test testnet0 --outbound 1,2,3,4; domiftune test testnet0 --inbound x; "
+                 "domiftune test testnet0 --inbound 1,2,3,4,5; domiftune test testnet0 --inbound 100,,300; "
+                 "domiftune test testnet0 --inbound 0,5; domiftune test testnet0 --inbound 99999999999; "
+                 "domiftune test testnet0 --inbound ''; domiftune test testnet0 --outbound 7 --config; "
+                 "domiftune test testnet0 --config; domiftune nope x --inbound x; domiftune test nope --inbound 5; "
+                 "domiftune test testnet0 --inbound -5; domiftune test testnet0 --inbound 5,x; "
+                 "domiftune test testnet0 --outbound 0,5; domiftune test testnet0 --inbound 0,0,0,9; "
+                 "domiftune test testnet0 --current --live",
+    "iothreadinfo": "iothreadinfo test; iothreadinfo test --config; define iothreads.xml; iothreadinfo io; "
+                    "start io; iothreadinfo io; iothreadinfo io --config; iothreadinfo nope; "
+                    "iothreadinfo io --live --config; iothreadinfo io --current --live; define iothreads2.xml; "
+                    "iothreadinfo io2; iothreadinfo io2 --live",
 }
 
 

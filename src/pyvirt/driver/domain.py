@@ -340,6 +340,11 @@ class DomainDriver:
     ) -> list[dict[str, int]]:
         unsupported("virDomainGetCPUStats")
 
+    def domain_get_iothread_info(self, dom: DomainRef, flags: int = 0) -> list[tuple[int, set[int]]]:
+        """virDomainGetIOThreadInfo: (iothread id, host CPUs it may run on) per IOThread of the
+        live or persistent definition (LIVE/CONFIG as virDomainModificationImpact)."""
+        unsupported("virDomainGetIOThreadInfo")
+
     def domain_get_cpu_stats_count(self, dom: DomainRef, flags: int = 0) -> int:
         """virDomainGetCPUStats(params=NULL, start_cpu=0, ncpus=0): how many host CPUs the
         per-CPU statistics cover (the highest CPU id plus one)."""

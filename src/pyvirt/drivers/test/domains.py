@@ -340,7 +340,11 @@ class TestDomains:
 
     @staticmethod
     def _one_def(obj: DomainObject, flags: int) -> tuple[DomainDef, bool]:
-        """virDomainObjGetOneDefState: the definition ``flags`` name and whether it is live."""
+        """virDomainObjGetOneDefState: the definition ``flags`` name and whether it is live.
+        Asking for both is refused before the domain's state is looked at, as in libvirt."""
+        if flags & _AFFECT_LIVE and flags & _AFFECT_CONFIG:
+            text = "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive"
+            raise virt_error(ErrorNumber.INVALID_ARG, text, domain=_DOM_ERR, message=text)
         live_def, config_def = TestDomains._defs(obj, flags)
         if live_def is not None and config_def is not None:
             text = "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive"

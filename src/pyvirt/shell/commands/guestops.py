@@ -1,5 +1,5 @@
 """Domain operations over the public API: set-lifecycle-action, send-process-signal,
-set-user-password, domif-getlink."""
+set-user-password, domif-getlink, domiftune."""
 
 from __future__ import annotations
 
@@ -109,4 +109,55 @@ def cmd_domif_getlink(ctl: Control, cmd: ParsedCommand) -> bool:
     link = found[0].find("link")
     state = link.get("state") if link is not None and link.get("state") is not None else "up"
     ctl.print(f"{iface} {state}")
+    return True
+
+
+_RATE_FIELDS = ("average", "peak", "burst", "floor")
+
+
+def _rate(text: str) -> dict[str, int]:
+    """virsh's rate string ``average[,peak[,burst[,floor]]]`` (empty fields stay unset)."""
+    parts = text.split(",")
+    if len(parts) > len(_RATE_FIELDS):
+        raise CommandError(f"Rate string '{text}' has too many fields")
+    rate = dict.fromkeys(_RATE_FIELDS, 0)
+    for field, part in zip(_RATE_FIELDS, parts, strict=False):
+        if not part:
+            continue
+        value = _c_long(part, 65)
+        if value is None or value < 0 or part.strip().startswith("-"):
+            raise CommandError(f"field '{field}' is malformed")
+        rate[field] = value
+    return rate
+
+
+@command("domiftune")
+def cmd_domiftune(ctl: Control, cmd: ParsedCommand) -> bool:
+    impact = _impact(cmd)
+    dom = lookup_domain(ctl, cmd)
+    device = opt_string(cmd, "interface")
+    params: dict[str, int] = {}
+    for direction in ("inbound", "outbound"):
+        if not cmd.has(direction):
+            continue
+        rate = _rate(opt_string(cmd, direction))
+        if any(rate[f] > 0xFFFFFFFF for f in ("average", "peak", "burst")):
+            raise CommandError(f"{direction} rate larger than maximum {0xFFFFFFFF}")
+        if direction == "outbound" and rate["floor"]:
+            raise CommandError("outbound floor is unsupported yet")
+        if not rate["average"] and not rate["floor"]:
+            raise CommandError(f"either {direction} average or floor is mandatory" if direction == "inbound"
+                               else "outbound average is mandatory")
+        params.update({f"{direction}.{f}": v for f, v in rate.items() if v})
+    if params:
+        try:
+            dom.set_interface_parameters(device, params, **impact)
+        except VirtError as exc:
+            raise _fail("Unable to set interface parameters", exc) from None
+        return True
+    try:
+        current = dom.interface_parameters(device, **impact)
+    except VirtError as exc:
+        raise _fail("Unable to get interface parameters", exc) from None
+    ctl.print("".join(f"{name:<15}: {value}\n" for name, value in current.items()))
     return True

@@ -1,4 +1,4 @@
-"""Statistics commands over the public API: cpu-stats, nodecpumap, freepages."""
+"""Statistics commands over the public API: cpu-stats, nodecpumap, freepages, iothreadinfo."""
 
 from __future__ import annotations
 
@@ -124,4 +124,24 @@ def cmd_freepages(ctl: Control, cmd: ParsedCommand) -> bool:
         raise CommandError("cell number must be non-negative integer or -1")
     counts = ctl.conn.free_pages([pagesize], cell, 1)
     ctl.print(f"{pagesize}KiB: {counts[0]}\n")
+    return True
+
+
+@command("iothreadinfo")
+def cmd_iothreadinfo(ctl: Control, cmd: ParsedCommand) -> bool:
+    from ..format import table
+    from .domain import _impact
+    from .monitor import _cpu_ranges
+
+    impact = _impact(cmd)
+    dom = lookup_domain(ctl, cmd)
+    try:
+        threads = dom.iothread_info(**impact)
+    except VirtError as exc:
+        raise _fail("Unable to get domain IOThreads information", exc) from None
+    if not threads:
+        ctl.print_extra("No IOThreads found for the domain")
+        return True
+    rows = [[str(ident), _cpu_ranges(sorted(cpus))] for ident, cpus in threads]
+    ctl.print(table(["IOThread ID", "CPU Affinity"], rows, show_header=not ctl.quiet))
     return True
