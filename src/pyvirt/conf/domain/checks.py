@@ -191,25 +191,25 @@ def _features(root: etree._Element) -> None:
 
 def _controllers(root: etree._Element) -> None:
     devices = child(root, "devices")
-    # (element, type, index, model), read once: attribute reads dominate this check
+    # type, index, model and whether a <master> is present, read in one core call
     els = children(devices, "controller")
-    ctrls = [(c, *row) for c, row in zip(els, attr_rows(els, ("type", "index", "model")), strict=True)]
+    rows = attr_rows(els, ("type", "index", "model"), "master")
     seen: set[tuple[str | None, str | None]] = set()
     masters = set()
     has_usb = False
-    for c, ctype, index, model in ctrls:
+    for ctype, index, model, has_master in rows:
         if ctype == "usb":
             if model != "none":
                 has_usb = True
             if model == "ich9-ehci1":
                 masters.add(index)
-            if (model or "").startswith("ich9-uhci") or child(c, "master") is not None:
+            if has_master or (model or "").startswith("ich9-uhci"):
                 continue  # companions share their master's index
         key = (ctype, index)
         if key in seen:
             raise fail(ErrorNumber.XML_ERROR, f"Multiple '{ctype}' controllers with index '{index}'")
         seen.add(key)
-    for c, ctype, index, model in ctrls:
+    for c, (ctype, index, model, _) in zip(els, rows, strict=True):
         if ctype == "pci" and model == "pci-root":
             _pci_root_target(c, index)
         elif ctype == "usb" and model in USB_COMPANIONS and index not in masters:
