@@ -278,7 +278,7 @@ EXTRA_CASES: dict[str, tuple[Call, Call]] = {
 #: public methods that only read (allowed read-only in libvirt too) or are local bookkeeping
 QUERIES: dict[type, set[str]] = {
     Connection: {
-        "capabilities", "cells_free_memory", "close", "closed", "cpu_map", "cpu_stats", "domain", "driver", "events",
+        "capabilities", "cells_free_memory", "close", "closed", "cpu_map", "cpu_stats", "domain_stats", "domain", "driver", "events",
         "free_memory", "free_pages", "hostname", "is_alive", "is_encrypted", "is_secure", "lib_version",
         "list_defined_domain_names", "list_defined_interface_names", "list_defined_network_names",
         "list_defined_storage_pool_names", "list_domain_ids", "list_domains", "list_interface_names",

@@ -291,6 +291,19 @@ class Connection(NetworkAPI, StorageAPI, InterfaceAPI, NodeDeviceAPI):
                     raise
         return self.lookup_domain_by_name(key)
 
+    def domain_stats(
+        self, stats: int = 0, domains: Iterable[Domain] | None = None, *, flags: int = 0
+    ) -> list[tuple[Domain, dict[str, object]]]:
+        """Bulk statistics records (virConnectGetAllDomainStats, or virDomainListGetStats for
+        ``domains``): ``stats`` are DomainStatsTypes bits (0 = all the driver has), ``flags``
+        ConnectGetAllDomainStatsFlags (list filters, BACKING, NOWAIT, ENFORCE_STATS)."""
+        if domains is None:
+            records = self.driver.connect_get_all_domain_stats(int(stats), int(flags))
+        else:
+            refs = [d.ref for d in domains]
+            records = self.driver.domain_list_get_stats(refs, int(stats), int(flags))
+        return [(self.domain(ref), params) for ref, params in records]
+
     def list_domains(
         self,
         active: bool | None = None,

@@ -77,6 +77,15 @@ SCRIPTS = {
                     "start io; iothreadinfo io; iothreadinfo io --config; iothreadinfo nope; "
                     "iothreadinfo io --live --config; iothreadinfo io --current --live; define iothreads2.xml; "
                     "iothreadinfo io2; iothreadinfo io2 --live",
+    "domstats": "domstats; domstats --raw --vcpu --balloon --block --interface --cpu-total --perf --iothread "
+                "--memory --dirtyrate --vm test; domstats --list-inactive; domstats nope; domstats --enforce --perf test; "
+                "domstats --enforce --iothread test; domstats --enforce --state --vm; define iothreads.xml; "
+                "domstats --iothread io; start io; domstats --iothread --state; "
+                "domstats --state --list-active --list-inactive; domstats --list-transient; "
+                "domstats --list-persistent --raw; domstats test test; domstats --backing --nowait test; "
+                "domstats --list-shutoff --list-paused --list-other --list-running; "
+                "domstats --state --list-running test; suspend io; domstats --list-paused; destroy io; "
+                "domstats --list-shutoff io; domstats 1 6695eb01-f6a4-8304-79aa-97f2502e193f",
 }
 
 

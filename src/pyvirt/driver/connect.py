@@ -96,6 +96,17 @@ class ConnectDriver:
     def connect_list_all_domains(self, flags: int = 0) -> list[DomainRef]:
         unsupported("virConnectListAllDomains")
 
+    def connect_get_all_domain_stats(self, stats: int = 0, flags: int = 0) -> list[tuple[DomainRef, dict[str, object]]]:
+        """virConnectGetAllDomainStats: ``stats`` are virDomainStatsTypes bits (0: every group
+        the driver has), ``flags`` virConnectGetAllDomainStatsFlags (list filters, ENFORCE...)."""
+        unsupported("virConnectGetAllDomainStats")
+
+    def domain_list_get_stats(
+        self, doms: list[DomainRef], stats: int = 0, flags: int = 0
+    ) -> list[tuple[DomainRef, dict[str, object]]]:
+        """virDomainListGetStats: the same records for the given domains, in their order."""
+        unsupported("virDomainListGetStats")
+
     def connect_num_of_domains(self) -> int:
         unsupported("virConnectNumOfDomains")
 

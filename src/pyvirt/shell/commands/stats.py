@@ -1,4 +1,4 @@
-"""Statistics commands over the public API: cpu-stats, nodecpumap, freepages, iothreadinfo."""
+"""Statistics commands over the public API: cpu-stats, nodecpumap, freepages, iothreadinfo, domstats."""
 
 from __future__ import annotations
 
@@ -144,4 +144,30 @@ def cmd_iothreadinfo(ctl: Control, cmd: ParsedCommand) -> bool:
         return True
     rows = [[str(ident), _cpu_ranges(sorted(cpus))] for ident, cpus in threads]
     ctl.print(table(["IOThread ID", "CPU Affinity"], rows, show_header=not ctl.quiet))
+    return True
+
+
+_STATS_GROUPS = ("state", "cpu-total", "balloon", "vcpu", "interface", "block", "perf", "iothread",
+                 "memory", "dirtyrate", "vm")  # bit i is 1 << i (virDomainStatsTypes)
+_STATS_LISTS = ("list-active", "list-inactive", "list-persistent", "list-transient", "list-running",
+                "list-paused", "list-shutoff", "list-other")  # bit i is 1 << i
+_STATS_FLAGS = {"nowait": 1 << 29, "backing": 1 << 30, "enforce": 1 << 31}
+
+
+@command("domstats")
+def cmd_domstats(ctl: Control, cmd: ParsedCommand) -> bool:
+    from ..util import lookup_domain_text
+
+    stats = sum(1 << i for i, name in enumerate(_STATS_GROUPS) if cmd.flag(name))
+    flags = sum(1 << i for i, name in enumerate(_STATS_LISTS) if cmd.flag(name))
+    flags |= sum(bit for name, bit in _STATS_FLAGS.items() if cmd.flag(name))
+    names = cmd.argv("domain")
+    if names:
+        domains = [lookup_domain_text(ctl, name) for name in names]
+        records = ctl.conn.domain_stats(stats, domains, flags=flags)
+    else:
+        records = ctl.conn.domain_stats(stats, flags=flags)
+    blocks = ["".join([f"Domain: '{dom.name}'\n", *(f"  {field}={value}\n" for field, value in params.items())])
+              for dom, params in records]
+    ctl.print("\n".join(blocks))  # a blank line between records, as virsh
     return True
