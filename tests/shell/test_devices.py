@@ -77,15 +77,30 @@ SCRIPTS = {
                     "start io; iothreadinfo io; iothreadinfo io --config; iothreadinfo nope; "
                     "iothreadinfo io --live --config; iothreadinfo io --current --live; define iothreads2.xml; "
                     "iothreadinfo io2; iothreadinfo io2 --live",
+    # libvirt lists several domains in hash order (random per process): listings over all
+    # domains run while 'test' is alone, or with filters that select a single domain
     "domstats": "domstats; domstats --raw --vcpu --balloon --block --interface --cpu-total --perf --iothread "
                 "--memory --dirtyrate --vm test; domstats --list-inactive; domstats nope; domstats --enforce --perf test; "
-                "domstats --enforce --iothread test; domstats --enforce --state --vm; define iothreads.xml; "
-                "domstats --iothread io; start io; domstats --iothread --state; "
-                "domstats --state --list-active --list-inactive; domstats --list-transient; "
-                "domstats --list-persistent --raw; domstats test test; domstats --backing --nowait test; "
-                "domstats --list-shutoff --list-paused --list-other --list-running; "
-                "domstats --state --list-running test; suspend io; domstats --list-paused; destroy io; "
-                "domstats --list-shutoff io; domstats 1 6695eb01-f6a4-8304-79aa-97f2502e193f",
+                "domstats --enforce --iothread test; domstats --enforce --state --vm; domstats --iothread --state; "
+                "domstats --state --list-active --list-inactive; domstats --list-persistent --raw; "
+                "domstats --list-shutoff --list-paused --list-other --list-running; define iothreads.xml; "
+                "domstats --iothread io; domstats --list-inactive; start io; domstats --list-transient; "
+                "domstats test test io; domstats --backing --nowait test; domstats --state --list-running test; "
+                "suspend io; domstats --list-paused; destroy io; domstats --list-shutoff; domstats --list-shutoff io; "
+                "domstats 1 6695eb01-f6a4-8304-79aa-97f2502e193f",
+    "blkdeviotune": "blkdeviotune test vda; blkdeviotune test vda --config; blkdeviotune test vdz; "
+                    "blkdeviotune test vda --total-bytes-sec 10; "
+                    "blkdeviotune test vda --total-bytes-sec 10 --total-bytes-sec-max 20; blkdeviotune test vda; "
+                    "blkdeviotune test vda --group-name g1 --read-iops-sec 5; blkdeviotune test vda --live; "
+                    "blkdeviotune test vda --total-bytes-sec 1K --total-bytes-sec-max 2M; "
+                    "blkdeviotune test vda --read-iops-sec x; blkdeviotune test vda --total-bytes-sec x; "
+                    "blkdeviotune test vda --group-name ''; blkdeviotune test vda --group-name g1; "
+                    "blkdeviotune test vda --size-iops-sec 5 --total-iops-sec-max-length 3; "
+                    "blkdeviotune test vda --total-bytes-sec -1; blkdeviotune nope vda --current --live; "
+                    "blkdeviotune nope vda --read-iops-sec x; blkdeviotune test vda --read-iops-sec -1; "
+                    "blkdeviotune test vda --total-bytes-sec 5Q; blkdeviotune test /guest/diskimage1; "
+                    "blkdeviotune test vda --config --read-iops-sec 7 --read-iops-sec-max 9; "
+                    "blkdeviotune test vda --config; blkdeviotune test vda",
 }
 
 
