@@ -9,7 +9,6 @@ the driver is asked.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -396,6 +395,8 @@ class DomainEventStream(AsyncIterator[Any]):
     """Events handed from the driver's delivery thread into one asyncio loop."""
 
     def __init__(self, conn: Connection, event: int, domain: Domain | None, maxsize: int) -> None:
+        import asyncio  # only asyncio users pay its ~30 ms import
+
         self._conn = conn
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(maxsize, 1))
@@ -427,6 +428,8 @@ class DomainEventStream(AsyncIterator[Any]):
 
     async def get(self, timeout: float | None = None) -> Any:
         """The next event, waiting at most ``timeout`` seconds (TimeoutError after)."""
+        import asyncio
+
         return await asyncio.wait_for(self.__anext__(), timeout)
 
     def close(self) -> None:
@@ -442,6 +445,8 @@ class DomainEventStream(AsyncIterator[Any]):
 
     def _end(self) -> None:
         """Wake the consumer with end-of-stream, from the loop's thread or any other."""
+        import asyncio
+
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:

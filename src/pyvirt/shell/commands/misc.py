@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from xml.sax.saxutils import escape as _xml_escape
 
 from pyvirt.errors import VirtError
 
@@ -50,7 +49,7 @@ def cmd_echo(ctl: Control, cmd: ParsedCommand) -> bool:
         formatted = []
         for item in items:
             if xml:
-                item = _xml_escape(item, {"'": "&apos;", '"': "&quot;"})
+                item = _xml_escape(item)
             elif shell:
                 item = _shell_quote(item)
             formatted.append(item + "\n" if split else item)
@@ -122,3 +121,11 @@ def cmd_connect(ctl: Control, cmd: ParsedCommand) -> bool:
     except VirtError as exc:  # the previous connection stays, as in virsh
         raise CommandError("failed to connect to the hypervisor", exc.message) from None
     return True
+
+
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", '"': "&quot;"})
+
+
+def _xml_escape(text: str) -> str:
+    """virsh's ``echo --xml`` escaping (xml.sax.saxutils would cost ~15 ms of imports at start)."""
+    return text.translate(_XML_ESCAPES)
