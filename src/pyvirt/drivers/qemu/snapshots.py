@@ -42,11 +42,10 @@ from ...enums import (
 )
 from ...enums import DomainSnapshotCreateFlags as C
 from ...enums import DomainSnapshotDeleteFlags as D
-from ...enums import DomainSnapshotListFlags as L
 from ...enums import DomainSnapshotRevertFlags as R
-from ...enums import DomainSnapshotXMLFlags as X
 from ...errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ...events import DomainLifecycleEvent
+from ...objects.snapshot_queries import SnapshotQueries
 from ...objects.snapshots import SnapshotDoc, SnapshotNode, SnapshotTree
 from . import command
 from .statefile import atomic_write, remove_file
@@ -58,10 +57,6 @@ if TYPE_CHECKING:
 __all__ = ["QemuSnapshots"]
 
 _RUNNING_STATES = ("running", "paused")
-_LIST_FILTERS = (
-    L.METADATA | L.NO_METADATA | L.LEAVES | L.NO_LEAVES | L.INACTIVE | L.ACTIVE | L.DISK_ONLY
-    | L.INTERNAL | L.EXTERNAL
-)
 _CREATE_ALLOWED = (
     C.REDEFINE | C.CURRENT | C.NO_METADATA | C.HALT | C.DISK_ONLY | C.REUSE_EXT | C.ATOMIC | C.LIVE | C.VALIDATE
 )
@@ -131,7 +126,7 @@ def _qemu_img(*args: str) -> None:
         raise _err(ErrorNumber.OPERATION_FAILED, f"qemu-img {args[0]} {args[1]} failed: {proc.stderr.strip()}")
 
 
-class QemuSnapshots:
+class QemuSnapshots(SnapshotQueries):
     """The snapshot half of :class:`~pyvirt.drivers.qemu.driver.QemuDriver` (a mixin)."""
 
     # provided by the driver
@@ -184,15 +179,20 @@ class QemuSnapshots:
 
     # -- helpers -------------------------------------------------------------------------------------
 
-    def _snap_node(self, obj: DomainObject, name: str) -> SnapshotNode:
-        node = _tree(obj).get(name)
-        if node is None:
-            raise _err(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"no domain snapshot with matching name '{name}'")
-        return node
+    # hooks of SnapshotQueries (look-ups, listings: pyvirt.objects.snapshot_queries)
+    _snapshot_api_prefix = "qemu"
+    _snapshot_check_flags = staticmethod(_check_flags)
+
+    def _snapshot_domain(self, dom: DomainRef) -> DomainObject:
+        return self._obj(dom)  # type: ignore[no-any-return]
 
     @staticmethod
-    def _snap_ref(obj: DomainObject, name: str) -> SnapshotRef:
-        return SnapshotRef(obj.ref(), name)
+    def _snapshot_owner_ref(obj: DomainObject) -> DomainRef:
+        return obj.ref()
+
+    @staticmethod
+    def _snapshot_error(code: int, detail: str | None = None) -> VirtError:
+        return _err(code, detail)
 
     def _emit_lifecycle(self, obj: DomainObject, event: int, detail: int) -> None:
         self.state.events.emit(DomainLifecycleEvent(obj.ref(), DomainEventType(event), int(detail)))
@@ -406,89 +406,6 @@ class QemuSnapshots:
                 tree.current = node
         self._write_all_snapshots(obj)
         return self._snap_ref(obj, doc.name)
-
-    # -- queries -----------------------------------------------------------------------------------------
-
-    def domain_snapshot_get_xml_desc(self, snap: SnapshotRef, flags: int = 0) -> str:
-        _check_flags(flags, X.SECURE, "qemuDomainSnapshotGetXMLDesc")
-        obj = self._obj(snap.domain)
-        with obj.lock:
-            node = self._snap_node(obj, snap.name)
-            doc: SnapshotDoc = node.definition
-            return doc.to_xml(parent_name=node.parent_name, secure=bool(flags & X.SECURE))
-
-    def _select(self, obj: DomainObject, flags: int, start: str | None, function: str, children: bool) -> list[SnapshotNode]:
-        allowed = _LIST_FILTERS | L.TOPOLOGICAL | (L.DESCENDANTS if children else L.ROOTS)
-        _check_flags(flags, allowed, function)
-        with obj.lock:
-            node = self._snap_node(obj, start) if start is not None else None
-            return _tree(obj).select(flags, node)
-
-    def domain_snapshot_num(self, dom: DomainRef, flags: int = 0) -> int:
-        return len(self._select(self._obj(dom), flags, None, "qemuDomainSnapshotNum", False))
-
-    def domain_snapshot_list_names(self, dom: DomainRef, flags: int = 0) -> list[str]:
-        return [n.name for n in self._select(self._obj(dom), flags, None, "qemuDomainSnapshotListNames", False)]
-
-    def domain_list_all_snapshots(self, dom: DomainRef, flags: int = 0) -> list[SnapshotRef]:
-        obj = self._obj(dom)
-        ref = obj.ref()
-        return [SnapshotRef(ref, n.name) for n in self._select(obj, flags, None, "qemuDomainListAllSnapshots", False)]
-
-    def domain_snapshot_num_children(self, snap: SnapshotRef, flags: int = 0) -> int:
-        obj = self._obj(snap.domain)
-        return len(self._select(obj, flags, snap.name, "qemuDomainSnapshotNumChildren", True))
-
-    def domain_snapshot_list_children_names(self, snap: SnapshotRef, flags: int = 0) -> list[str]:
-        obj = self._obj(snap.domain)
-        return [n.name for n in self._select(obj, flags, snap.name, "qemuDomainSnapshotListChildrenNames", True)]
-
-    def domain_snapshot_list_all_children(self, snap: SnapshotRef, flags: int = 0) -> list[SnapshotRef]:
-        obj = self._obj(snap.domain)
-        ref = obj.ref()
-        nodes = self._select(obj, flags, snap.name, "qemuDomainSnapshotListAllChildren", True)
-        return [SnapshotRef(ref, n.name) for n in nodes]
-
-    def domain_snapshot_lookup_by_name(self, dom: DomainRef, name: str, flags: int = 0) -> SnapshotRef:
-        _check_flags(flags, 0, "qemuDomainSnapshotLookupByName")
-        obj = self._obj(dom)
-        with obj.lock:
-            return self._snap_ref(obj, self._snap_node(obj, name).name)
-
-    def domain_has_current_snapshot(self, dom: DomainRef, flags: int = 0) -> bool:
-        _check_flags(flags, 0, "qemuDomainHasCurrentSnapshot")
-        return _tree(self._obj(dom)).current is not None
-
-    def domain_snapshot_get_parent(self, snap: SnapshotRef, flags: int = 0) -> SnapshotRef:
-        _check_flags(flags, 0, "qemuDomainSnapshotGetParent")
-        obj = self._obj(snap.domain)
-        with obj.lock:
-            node = self._snap_node(obj, snap.name)
-            if node.parent is None:
-                raise _err(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"snapshot '{node.name}' does not have a parent")
-            return self._snap_ref(obj, node.parent.name)
-
-    def domain_snapshot_current(self, dom: DomainRef, flags: int = 0) -> SnapshotRef:
-        _check_flags(flags, 0, "qemuDomainSnapshotCurrent")
-        obj = self._obj(dom)
-        with obj.lock:
-            current = _tree(obj).current
-            if current is None:
-                raise _err(ErrorNumber.NO_DOMAIN_SNAPSHOT, "the domain does not have a current snapshot")
-            return self._snap_ref(obj, current.name)
-
-    def domain_snapshot_is_current(self, snap: SnapshotRef, flags: int = 0) -> bool:
-        _check_flags(flags, 0, "qemuDomainSnapshotIsCurrent")
-        obj = self._obj(snap.domain)
-        with obj.lock:
-            return _tree(obj).current is self._snap_node(obj, snap.name)
-
-    def domain_snapshot_has_metadata(self, snap: SnapshotRef, flags: int = 0) -> bool:
-        _check_flags(flags, 0, "qemuDomainSnapshotHasMetadata")
-        obj = self._obj(snap.domain)
-        with obj.lock:
-            self._snap_node(obj, snap.name)
-            return True
 
     # -- delete ----------------------------------------------------------------------------------------
 

@@ -37,12 +37,11 @@ from ...enums import (
     DomainShutoffReason,
     DomainSnapshotCreateFlags,
     DomainSnapshotDeleteFlags,
-    DomainSnapshotListFlags,
     DomainSnapshotRevertFlags,
-    DomainSnapshotXMLFlags,
     DomainState,
 )
 from ...errors import ErrorDomain, ErrorNumber, virt_error
+from ...objects.snapshot_queries import SnapshotQueries
 from ...objects.snapshots import SnapshotDoc, SnapshotNode, SnapshotTree, int_flags
 from .state import check_flags, raise_no_domain_uuid, test_error
 
@@ -57,14 +56,8 @@ __all__ = ["TestSnapshots", "init_domain", "load_domain_snapshots"]
 # plain-int views of the flag enums: IntFlag arithmetic costs microseconds per operation
 C = int_flags(DomainSnapshotCreateFlags)
 D = int_flags(DomainSnapshotDeleteFlags)
-L = int_flags(DomainSnapshotListFlags)
 R = int_flags(DomainSnapshotRevertFlags)
-X = int_flags(DomainSnapshotXMLFlags)
 
-_LIST_FILTERS = (
-    L.METADATA | L.NO_METADATA | L.LEAVES | L.NO_LEAVES | L.INACTIVE | L.ACTIVE | L.DISK_ONLY
-    | L.INTERNAL | L.EXTERNAL
-)
 _CREATE_ALLOWED = (
     C.REDEFINE | C.CURRENT | C.NO_METADATA | C.HALT | C.DISK_ONLY | C.QUIESCE | C.ATOMIC | C.LIVE
     | C.VALIDATE
@@ -127,7 +120,7 @@ def _domain_ref(obj: DomainObject) -> DomainRef:
     return DomainRef(obj.name, obj.uuid, obj.id)
 
 
-class TestSnapshots:
+class TestSnapshots(SnapshotQueries):
     """The snapshot half of the test driver (mixed into its driver class).
 
     The host class provides ``_state`` (the :class:`TestState`); read-only connections are
@@ -147,14 +140,14 @@ class TestSnapshots:
         """The domain inside a job; fails as libvirt does if it vanished while we waited."""
         return _SnapJob(self, dom, name)
 
-    def _snap_node(self, obj: DomainObject, name: str) -> SnapshotNode:
-        node = _tree(obj).get(name)
-        if node is None:
-            raise test_error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"no domain snapshot with matching name '{name}'")
-        return node
+    # hooks of SnapshotQueries (look-ups, listings: pyvirt.objects.snapshot_queries)
+    _snapshot_api_prefix = "test"
+    _snapshot_check_flags = staticmethod(check_flags)
+    _snapshot_error = staticmethod(test_error)
+    _snapshot_owner_ref = staticmethod(_domain_ref)
 
-    def _snap_ref(self, obj: DomainObject, name: str) -> SnapshotRef:
-        return SnapshotRef(_domain_ref(obj), name)
+    def _snapshot_domain(self, dom: DomainRef) -> DomainObject:
+        return self._snap_vm(dom)
 
     def _emit_lifecycle(self, obj: DomainObject, event: int, detail: int) -> None:
         from ...events import DomainLifecycleEvent
@@ -236,94 +229,6 @@ class TestSnapshots:
             tree.set_parent(other, doc.parent_name)
             return other
         return tree.add(doc.name, doc, parent_name=doc.parent_name, state=doc.state, external=doc.is_external())
-
-    # -- queries ---------------------------------------------------------------------------------
-    def domain_snapshot_get_xml_desc(self, snap: SnapshotRef, flags: int = 0) -> str:
-        check_flags(flags, X.SECURE, "testDomainSnapshotGetXMLDesc")
-        obj = self._snap_vm(snap.domain)
-        with obj.lock:
-            node = self._snap_node(obj, snap.name)
-            doc: SnapshotDoc = node.definition
-            return doc.to_xml(parent_name=node.parent_name, secure=bool(flags & X.SECURE))
-
-    def _select(self, obj: DomainObject, flags: int, start: str | None, function: str, descendants_ok: bool) -> list[SnapshotNode]:
-        allowed = _LIST_FILTERS | L.TOPOLOGICAL | (L.DESCENDANTS if descendants_ok else L.ROOTS)
-        check_flags(flags, allowed, function)
-        with obj.lock:
-            tree = _tree(obj)
-            node = self._snap_node(obj, start) if start is not None else None
-            return tree.select(flags, node)
-
-    def domain_snapshot_num(self, dom: DomainRef, flags: int = 0) -> int:
-        obj = self._snap_vm(dom)
-        return len(self._select(obj, flags, None, "testDomainSnapshotNum", False))
-
-    def domain_snapshot_list_names(self, dom: DomainRef, flags: int = 0) -> list[str]:
-        obj = self._snap_vm(dom)
-        return [n.name for n in self._select(obj, flags, None, "testDomainSnapshotListNames", False)]
-
-    def domain_list_all_snapshots(self, dom: DomainRef, flags: int = 0) -> list[SnapshotRef]:
-        obj = self._snap_vm(dom)
-        ref = _domain_ref(obj)
-        return [SnapshotRef(ref, n.name) for n in self._select(obj, flags, None, "testDomainListAllSnapshots", False)]
-
-    def domain_snapshot_num_children(self, snap: SnapshotRef, flags: int = 0) -> int:
-        obj = self._snap_vm(snap.domain)
-        return len(self._select(obj, flags, snap.name, "testDomainSnapshotNumChildren", True))
-
-    def domain_snapshot_list_children_names(self, snap: SnapshotRef, flags: int = 0) -> list[str]:
-        obj = self._snap_vm(snap.domain)
-        nodes = self._select(obj, flags, snap.name, "testDomainSnapshotListChildrenNames", True)
-        return [n.name for n in nodes]
-
-    def domain_snapshot_list_all_children(self, snap: SnapshotRef, flags: int = 0) -> list[SnapshotRef]:
-        obj = self._snap_vm(snap.domain)
-        ref = _domain_ref(obj)
-        nodes = self._select(obj, flags, snap.name, "testDomainSnapshotListAllChildren", True)
-        return [SnapshotRef(ref, n.name) for n in nodes]
-
-    def domain_snapshot_lookup_by_name(self, dom: DomainRef, name: str, flags: int = 0) -> SnapshotRef:
-        check_flags(flags, 0, "testDomainSnapshotLookupByName")
-        obj = self._snap_vm(dom)
-        with obj.lock:
-            return self._snap_ref(obj, self._snap_node(obj, name).name)
-
-    def domain_has_current_snapshot(self, dom: DomainRef, flags: int = 0) -> bool:
-        check_flags(flags, 0, "testDomainHasCurrentSnapshot")
-        obj = self._snap_vm(dom)
-        with obj.lock:
-            return _tree(obj).current is not None
-
-    def domain_snapshot_get_parent(self, snap: SnapshotRef, flags: int = 0) -> SnapshotRef:
-        check_flags(flags, 0, "testDomainSnapshotGetParent")
-        obj = self._snap_vm(snap.domain)
-        with obj.lock:
-            node = self._snap_node(obj, snap.name)
-            if node.parent is None:
-                raise test_error(ErrorNumber.NO_DOMAIN_SNAPSHOT, f"snapshot '{node.name}' does not have a parent")
-            return self._snap_ref(obj, node.parent.name)
-
-    def domain_snapshot_current(self, dom: DomainRef, flags: int = 0) -> SnapshotRef:
-        check_flags(flags, 0, "testDomainSnapshotCurrent")
-        obj = self._snap_vm(dom)
-        with obj.lock:
-            current = _tree(obj).current
-            if current is None:
-                raise test_error(ErrorNumber.NO_DOMAIN_SNAPSHOT, "the domain does not have a current snapshot")
-            return self._snap_ref(obj, current.name)
-
-    def domain_snapshot_is_current(self, snap: SnapshotRef, flags: int = 0) -> bool:
-        check_flags(flags, 0, "testDomainSnapshotIsCurrent")
-        obj = self._snap_vm(snap.domain)
-        with obj.lock:
-            return _tree(obj).current is self._snap_node(obj, snap.name)
-
-    def domain_snapshot_has_metadata(self, snap: SnapshotRef, flags: int = 0) -> bool:
-        check_flags(flags, 0, "testDomainSnapshotHasMetadata")
-        obj = self._snap_vm(snap.domain)
-        with obj.lock:
-            self._snap_node(obj, snap.name)
-            return True
 
     # -- delete ----------------------------------------------------------------------------------
     def domain_snapshot_delete(self, snap: SnapshotRef, flags: int = 0) -> None:
