@@ -28,6 +28,35 @@ SCRIPTS = {
 }
 
 
+_D = "attach-disk test /tmp/a.img vdb --print-xml"
+SCRIPTS.update({
+    "attach-disk-print-xml": f"{_D}; {_D} --driver qemu --subdriver qcow2 --cache none --mode readonly "
+                             "--type cdrom --targetbus sata; "
+                             f"{_D} --sourcetype file --serial S1 --wwn 0x5000c50015ea71ac --alias ua-d --iothread 2 --io native; "
+                             f"{_D} --mode shareable --rawio --address pci:0000.00.05.0; "
+                             "attach-disk test /tmp/a.img sdb --print-xml --address scsi:0.0.1 --type lun; "
+                             "attach-disk nope /tmp/a.img vdb --print-xml; attach-disk test /dev/null vdb --print-xml; "
+                             "attach-disk test /dev/loop0 vdb --print-xml; attach-disk test /tmp vdb --print-xml; "
+                             f"{_D} --sourcetype bogus; {_D} --sourcetype block; {_D} --driver file; {_D} --address bogus; "
+                             f"{_D} --targetbus usb --address usb:1.2; {_D} --subdriver raw; "
+                             "attach-disk test '' vdb --print-xml; "
+                             f"{_D} --persistent; attach-disk test a.img vdb --print-xml --cache writeback --io threads "
+                             "--serial 'a<b'; attach-disk test a sdb --print-xml --address pci:0000.00.05.0; "
+                             "attach-disk test a hdb --print-xml --address ide:0.0.1; "
+                             "attach-disk test a sdb --print-xml --address usb:1.2; "
+                             "attach-disk test a xdb --print-xml --address pci:0.0.5.0; "
+                             "attach-disk test a vdb --print-xml --address ccw:0.0.0005; "
+                             "attach-disk test a vdb --type floppy --print-xml --wwn bad; "
+                             "attach-disk test a vdb --print-xml --iothread x; "
+                             "attach-disk test a vdb --print-xml --address pci:0.0.5",
+    "attach-disk": "attach-disk test /tmp/a.img vdb; attach-disk test /tmp/a.img vdb --mode bogus; "
+                   "attach-disk nope /tmp/a.img vdb --mode bogus; attach-disk test /tmp/a.img vdb --config; "
+                   "attach-disk nope a vdb; attach-disk test a vdb --current --live; attach-disk test a vdb --persistent; "
+                   "attach-disk test a vdb --live; attach-disk test a vdb --current; destroy test; "
+                   "attach-disk test a vdb --persistent",
+})
+
+
 @pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_default_driver(name: str, quiet: bool) -> None:
