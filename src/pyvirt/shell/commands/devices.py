@@ -189,3 +189,38 @@ def cmd_attach_disk(ctl: Control, cmd: ParsedCommand) -> bool:
         raise _fail("Failed to attach disk", exc) from None
     ctl.print_extra("Disk attached successfully\n")
     return True
+
+
+@command("detach-disk")
+def cmd_detach_disk(ctl: Control, cmd: ParsedCommand) -> bool:
+    """virsh picks the <disk> whose target or source is the argument from the domain XML
+    (the inactive one with --config) and detaches it as libxml2 dumps it."""
+    from lxml import etree
+
+    _impact_opts(cmd)
+    dom = lookup_domain(ctl, cmd)
+    target = opt_string(cmd, "target")
+    kwargs = _device_keywords(cmd, dom)
+    inactive = bool(kwargs.get("config")) and not kwargs.get("live")
+    root = etree.fromstring(dom.xml(inactive=inactive).encode())
+    found = None
+    for disk in root.findall("devices/disk"):
+        tgt, src = disk.find("target"), disk.find("source")
+        names = [tgt.get("dev")] if tgt is not None else []
+        if src is not None:
+            names += [src.get(a) for a in ("file", "dev", "dir", "name")]
+        if target in names:
+            found = disk
+            break
+    if found is None:
+        raise CommandError(f"No disk found whose source path or target is {target}")
+    xml = etree.tostring(found, with_tail=False, encoding="unicode")
+    if cmd.flag("print-xml"):
+        ctl.print(xml)
+        return True
+    try:
+        dom.detach_device(xml, **kwargs)
+    except VirtError as exc:
+        raise _fail("Failed to detach disk", exc) from None
+    ctl.print_extra("Disk detached successfully\n")
+    return True
