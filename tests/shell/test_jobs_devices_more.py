@@ -66,6 +66,32 @@ for _i, _s in enumerate(["detach-disk test vda", "detach-disk test vda --print-x
     SCRIPTS[f"detach-disk-{_i}"] = _s
 
 
+_I = "attach-interface test network default"
+SCRIPTS.update({
+    "attach-interface-print-xml": f"{_I} --print-xml; attach-interface test bridge br0 --print-xml --target vnet0 "
+                                  "--mac 52:54:00:11:22:33 --model virtio --script /bin/s --alias ua-n; "
+                                  "attach-interface test bogus x --print-xml; "
+                                  f"{_I} --print-xml --mac bad; {_I} --print-xml --inbound x; "
+                                  "attach-interface test user x --print-xml; "
+                                  "attach-interface test network 'a<b' --print-xml; "
+                                  f"{_I} --print-xml --inbound 100,200,300 --outbound 5; "
+                                  f"{_I} --print-xml --inbound 100,,300,7 --outbound 0; "
+                                  "attach-interface nope bogus x; "
+                                  f"{_I} --print-xml --model ''; attach-interface nope network default --print-xml",
+    "attach-interface": f"{_I}; {_I} --config; attach-interface nope network default; {_I} --persistent; "
+                        f"{_I} --current --live; {_I} --live; destroy test; {_I} --persistent",
+})
+
+
+for _i, _s in enumerate(["detach-interface test network", "detach-interface test network --print-xml",
+                         "detach-interface test network --mac aa:bb:cc:dd:ee:ff --print-xml",
+                         "detach-interface test network --mac 00:11:22:33:44:55", "detach-interface test bridge",
+                         "detach-interface nope network", "detach-interface test network --config",
+                         "detach-interface test bogus", "detach-interface test network --mac AA:BB:CC:DD:EE:FF --print-xml",
+                         "detach-interface test network --persistent", "detach-interface test network --current --live"]):
+    SCRIPTS[f"detach-interface-{_i}"] = _s
+
+
 @pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_default_driver(name: str, quiet: bool) -> None:

@@ -224,3 +224,106 @@ def cmd_detach_disk(ctl: Control, cmd: ParsedCommand) -> bool:
         raise _fail("Failed to detach disk", exc) from None
     ctl.print_extra("Disk detached successfully\n")
     return True
+
+
+# -- attach-interface ------------------------------------------------------------------------
+
+_IFACE_TYPES = ("network", "bridge", "ethernet", "direct", "hostdev", "vhostuser", "server",
+                "client", "mcast", "udp", "vdpa")
+
+
+def _rate(cmd: ParsedCommand, which: str) -> str | None:
+    text = opt_string(cmd, which)
+    if text is None:
+        return None
+    parts = text.split(",")
+    names = ["average", "peak", "burst", "floor"]
+    values: list[int | None] = []
+    for name, part in zip(names, parts):
+        if part == "":
+            values.append(None)
+            continue
+        if not part.isdigit():
+            raise CommandError(f"field '{name}' is malformed")
+        values.append(int(part))
+    if len(parts) > 4:
+        raise CommandError(f"pyvirsh does not implement this --{which} value yet")
+    if not values or not values[0]:
+        raise CommandError(f"{which} average is mandatory")
+    return "".join(f" {n}='{v}'" for n, v in zip(names, values) if v is not None)
+
+
+@command("attach-interface")
+def cmd_attach_interface(ctl: Control, cmd: ParsedCommand) -> bool:
+    _impact_opts(cmd)
+    kind, source = opt_string(cmd, "type"), opt_string(cmd, "source")
+    if kind not in _IFACE_TYPES:
+        raise CommandError(f"No support for {kind} in command 'attach-interface'")
+    if kind not in ("network", "bridge"):
+        raise CommandError(f"pyvirsh does not implement attach-interface of type {kind} yet")
+    for name in ("source-mode", "managed"):
+        if cmd.has(name):
+            raise CommandError(f"pyvirsh does not implement attach-interface --{name} yet")
+    fields = {name: opt_string(cmd, name) for name in ("target", "mac", "script", "model", "alias")}
+    inbound, outbound = _rate(cmd, "inbound"), _rate(cmd, "outbound")
+    lines = [f"<interface type='{kind}'>", f"  <source {kind}='{source}'/>"]
+    for name, xml in (("target", "<target dev='{}'/>"), ("mac", "<mac address='{}'/>"),
+                      ("script", "<script path='{}'/>"), ("model", "<model type='{}'/>"),
+                      ("alias", "<alias name='{}'/>")):
+        if fields[name] is not None:
+            lines.append("  " + xml.format(fields[name]))
+    if inbound or outbound:
+        lines.append("  <bandwidth>")
+        if inbound:
+            lines.append(f"    <inbound{inbound}/>")
+        if outbound:
+            lines.append(f"    <outbound{outbound}/>")
+        lines.append("  </bandwidth>")
+    lines.append("</interface>")
+    xml = "\n".join(lines) + "\n"
+    if cmd.flag("print-xml"):
+        ctl.print(xml)
+        return True
+    dom = lookup_domain(ctl, cmd)
+    kwargs = _device_keywords(cmd, dom)
+    try:
+        dom.attach_device(xml, **kwargs)
+    except VirtError as exc:
+        raise _fail("Failed to attach interface", exc) from None
+    ctl.print_extra("Interface attached successfully\n")
+    return True
+
+
+@command("detach-interface")
+def cmd_detach_interface(ctl: Control, cmd: ParsedCommand) -> bool:
+    """virsh picks the <interface> of the given type (and MAC) from the domain XML and
+    detaches it as libxml2 dumps it."""
+    from lxml import etree
+
+    _impact_opts(cmd)
+    dom = lookup_domain(ctl, cmd)
+    kind, mac = opt_string(cmd, "type"), opt_string(cmd, "mac")
+    kwargs = _device_keywords(cmd, dom)
+    inactive = bool(kwargs.get("config")) and not kwargs.get("live")
+    root = etree.fromstring(dom.xml(inactive=inactive).encode())
+    matches = [i for i in root.findall("devices/interface") if i.get("type") == kind]
+    if not matches:
+        raise CommandError(f"No interface found whose type is {kind}", "Failed to detach interface")
+    if mac is not None:
+        matches = [i for i in matches if i.find("mac") is not None
+                   and i.find("mac").get("address", "").lower() == mac.lower()]
+        if not matches:
+            raise CommandError(f"No interface with MAC address {mac} was found", "Failed to detach interface")
+    elif len(matches) > 1:
+        raise CommandError(f"Domain has {len(matches)} interfaces. Please specify which one to detach "
+                           "using --mac", "Failed to detach interface")
+    xml = etree.tostring(matches[0], with_tail=False, encoding="unicode")
+    if cmd.flag("print-xml"):
+        ctl.print(xml)
+        return True
+    try:
+        dom.detach_device(xml, **kwargs)
+    except VirtError as exc:
+        raise _fail("Failed to detach interface", exc) from None
+    ctl.print_extra("Interface detached successfully\n")
+    return True
