@@ -92,6 +92,11 @@ for _i, _s in enumerate(["detach-interface test network", "detach-interface test
     SCRIPTS[f"detach-interface-{_i}"] = _s
 
 
+SCRIPTS["net-dhcp-leases"] = ("net-dhcp-leases default; net-dhcp-leases default --mac aa:bb:cc:dd:ee:ff; "
+                              "net-dhcp-leases nope; net-dhcp-leases default --mac bad; net-dhcp-leases; "
+                              "net-dhcp-leases default --mac ''")
+
+
 @pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_default_driver(name: str, quiet: bool) -> None:
