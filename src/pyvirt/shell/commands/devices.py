@@ -239,7 +239,7 @@ def _rate(cmd: ParsedCommand, which: str) -> str | None:
     parts = text.split(",")
     names = ["average", "peak", "burst", "floor"]
     values: list[int | None] = []
-    for name, part in zip(names, parts):
+    for name, part in zip(names, parts, strict=False):
         if part == "":
             values.append(None)
             continue
@@ -250,7 +250,7 @@ def _rate(cmd: ParsedCommand, which: str) -> str | None:
         raise CommandError(f"pyvirsh does not implement this --{which} value yet")
     if not values or not values[0]:
         raise CommandError(f"{which} average is mandatory")
-    return "".join(f" {n}='{v}'" for n, v in zip(names, values) if v is not None)
+    return "".join(f" {n}='{v}'" for n, v in zip(names, values, strict=False) if v is not None)
 
 
 @command("attach-interface")
