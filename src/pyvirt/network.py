@@ -11,6 +11,7 @@ import uuid as _uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
+from ._lookup import by_name_or_uuid
 from .driver.refs import NetworkRef
 from .enums import ConnectListAllNetworksFlags as _F
 from .enums import NetworkEventID
@@ -223,18 +224,7 @@ class NetworkAPI:
 
     def lookup_network(self, key: str | bytes) -> Network:
         """By name, or by UUID when ``key`` is one (as text or 16 bytes)."""
-        if isinstance(key, bytes):
-            return self.lookup_network_by_uuid(key)
-        try:
-            _uuid.UUID(key)
-        except ValueError:
-            return self.lookup_network_by_name(key)
-        from .errors import VirtError
-
-        try:
-            return self.lookup_network_by_uuid(key)
-        except VirtError:
-            return self.lookup_network_by_name(key)
+        return by_name_or_uuid(key, self.lookup_network_by_name, self.lookup_network_by_uuid)
 
     def list_networks(
         self,

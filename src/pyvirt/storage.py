@@ -11,6 +11,7 @@ import uuid as _uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._lookup import by_name_or_uuid
 from .driver.refs import StoragePoolRef, StorageVolRef
 from .driver.storage import StoragePoolInfo, StorageVolInfo
 from .enums import ConnectListAllStoragePoolsFlags as _F
@@ -243,18 +244,7 @@ class StorageAPI:
 
     def lookup_storage_pool(self, key: str | bytes) -> StoragePool:
         """By name, or by UUID when ``key`` is one."""
-        if isinstance(key, bytes):
-            return self.lookup_storage_pool_by_uuid(key)
-        try:
-            _uuid.UUID(key)
-        except ValueError:
-            return self.lookup_storage_pool_by_name(key)
-        from .errors import VirtError
-
-        try:
-            return self.lookup_storage_pool_by_uuid(key)
-        except VirtError:
-            return self.lookup_storage_pool_by_name(key)
+        return by_name_or_uuid(key, self.lookup_storage_pool_by_name, self.lookup_storage_pool_by_uuid)
 
     def list_storage_pools(
         self,
