@@ -340,15 +340,47 @@ cdef int write_inline(Buffer* b, tree.xmlNode* node) except -1:
     return 0
 
 
-cdef int write_element(Buffer* b, tree.xmlNode* node, int level, bint dq=False) except -1:
+cdef bint _secret_attr(tree.xmlNode* node, tree.xmlAttr* attr) noexcept:
+    """An attribute libvirt writes only with VIR_DOMAIN_XML_SECURE (graphics passwords)."""
+    return (attr.ns is NULL and node.ns is NULL and strcmp(<const char*>attr.name, "passwd") == 0
+            and strcmp(<const char*>node.name, "graphics") == 0)
+
+
+cdef bint _secret_element(tree.xmlNode* node) noexcept:
+    """An element libvirt writes only with VIR_DOMAIN_XML_SECURE (the HTTP cookies of a
+    network disk source, which may carry session credentials)."""
+    return node.ns is NULL and strcmp(<const char*>node.name, "cookies") == 0
+
+
+cdef int write_id(Buffer* b, const char* root_id, const char* quote) except -1:
+    buf_add(b, " id=", 4)
+    buf_add(b, quote, 1)
+    buf_addz(b, root_id)
+    buf_add(b, quote, 1)
+    return 0
+
+
+cdef int write_element(Buffer* b, tree.xmlNode* node, int level, bint dq=False,
+                       bint hide_secrets=False, const char* root_id=NULL,
+                       bint drop_id=False) except -1:
     """Write one element; ``dq`` selects libxml2's spelling (double quotes), which libvirt
-    uses for the custom elements inside <metadata> (it dumps them with libxml2)."""
+    uses for the custom elements inside <metadata> (it dumps them with libxml2).
+
+    ``hide_secrets`` leaves out what libvirt writes only with VIR_DOMAIN_XML_SECURE. For the
+    top element only: ``root_id`` writes ``id='N'`` right after ``type`` (a running domain's
+    id) in place of any ``id`` attribute in the tree, ``drop_id`` leaves that attribute out.
+    The tree itself is never changed, so formatting has no side effect on attribute order.
+    """
     cdef tree.xmlAttr* attr
     cdef tree.xmlNs* ns
     cdef tree.xmlNode* c
     cdef bint has_content = False
+    cdef bint id_written = False
     cdef const char* quote = "\"" if dq else "'"
     cdef bint child_dq = dq or (node.ns is NULL and strcmp(<const char*>node.name, "metadata") == 0)
+    if root_id is not NULL:
+        drop_id = True
+        id_written = _find_attr(node, "type") is NULL
     if dq and _mixed(node):
         buf_indent(b, level)
         write_inline(b, node)
@@ -369,8 +401,14 @@ cdef int write_element(Buffer* b, tree.xmlNode* node, int level, bint dq=False) 
         buf_value(b, ns.href, dq, True)
         buf_add(b, quote, 1)
         ns = ns.next
+    if root_id is not NULL and id_written:
+        write_id(b, root_id, quote)
     attr = node.properties
     while attr is not NULL:
+        if (drop_id and attr.ns is NULL and strcmp(<const char*>attr.name, "id") == 0) or (
+                hide_secrets and _secret_attr(node, attr)):
+            attr = attr.next
+            continue
         buf_add(b, " ", 1)
         if attr.ns is not NULL and attr.ns.prefix is not NULL:
             buf_addz(b, <const char*>attr.ns.prefix)
@@ -383,6 +421,9 @@ cdef int write_element(Buffer* b, tree.xmlNode* node, int level, bint dq=False) 
             buf_value(b, c.content, dq, True)
             c = c.next
         buf_add(b, quote, 1)
+        if root_id is not NULL and not id_written and attr.ns is NULL and strcmp(<const char*>attr.name, "type") == 0:
+            write_id(b, root_id, quote)
+            id_written = True
         attr = attr.next
     c = node.children
     if c is NULL:
@@ -413,8 +454,8 @@ cdef int write_element(Buffer* b, tree.xmlNode* node, int level, bint dq=False) 
     else:
         buf_add(b, ">\n", 2)
         while c is not NULL:
-            if c.type == tree.XML_ELEMENT_NODE:
-                write_element(b, c, level + 1, child_dq)
+            if c.type == tree.XML_ELEMENT_NODE and not (hide_secrets and _secret_element(c)):
+                write_element(b, c, level + 1, child_dq, hide_secrets)
             c = c.next
         buf_indent(b, level)
     buf_add(b, "</", 2)
@@ -423,19 +464,25 @@ cdef int write_element(Buffer* b, tree.xmlNode* node, int level, bint dq=False) 
     return 0
 
 
-def format(_Element element not None, int indent=0):
+def format(_Element element not None, int indent=0, bint hide_secrets=False, str root_id=None,
+           bint drop_id=False):
     """Write ``element`` and its subtree the way libvirt formats XML; returns ``str``.
 
     Text mixed with child elements is dropped (libvirt's formats have none), comments are
-    skipped, and the result ends with a newline.
+    skipped, and the result ends with a newline. ``hide_secrets``, ``root_id`` and
+    ``drop_id`` are the domain writer's output flags (see :func:`write_element`); the tree
+    is not modified.
     """
     cdef Buffer b
+    cdef const char* cid = NULL
+    if root_id is not None:
+        cid = PyUnicode_AsUTF8(root_id)
     b.data = NULL
     b.length = 0
     b.capacity = 0
     try:
-        write_element(&b, element._c_node, indent)
-        return b.data[:b.length].decode("utf-8")
+        write_element(&b, element._c_node, indent, False, hide_secrets, cid, drop_id)
+        return PyUnicode_DecodeUTF8(b.data, b.length, NULL)
     finally:
         PyMem_Free(b.data)
 
