@@ -12,11 +12,11 @@ from typing import Any, Self
 
 from lxml import etree
 
+from ..._core.domain_checks import validate_domain
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..base import Attr, Child, ChildList, ChildText, ViewList, XMLDef, XMLView, parse_xml
 from ..units import parse_scaled, to_kib
 from ..values import canonical_uuid, generate_uuid, normalize_mac
-from .checks import validate_domain
 from .format import format_domain
 from .postparse import post_parse
 from .tables import CHILD_ORDER, DEVICE_ORDER, insert_child
@@ -654,11 +654,11 @@ class DomainDef(XMLDef):
 
     def _validate(self) -> None:
         try:
-            validate_domain(self._el, getattr(self, "_idx", None))
+            validate_domain(self._el)
         except _UNFORESEEN as exc:
             raise _unforeseen(exc) from None
         finally:
-            self._idx = None  # the index holds element proxies: do not keep it around
+            self._idx = None  # the post-parse's index holds element proxies: do not keep it
 
     def copy(self) -> Self:
         return type(self)(_copy.deepcopy(self._el))
