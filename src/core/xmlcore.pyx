@@ -750,48 +750,348 @@ def canonical_order(_Element root not None, dict ranks not None, frozenset prune
     return removed
 
 
+# Known names per path. libvirt's parser reads only the names it knows, so its output drops
+# every other child element and attribute; the tables compiled below say, per element path,
+# which names are known (from libvirt's schema, see conf/domain/known_gen.py) and in which
+# order libvirt writes the children. Names are looked up in per-path open-addressing hash
+# tables of C strings: a lookup is one FNV-1a hash of the name and (almost always) one strcmp.
+
+ctypedef void (*_UnlinkNode)(tree.xmlNode*) noexcept nogil
+ctypedef void (*_FreeNode)(tree.xmlNode*) noexcept nogil
+ctypedef int (*_RemoveProp)(tree.xmlAttr*) noexcept nogil
+
+cdef _UnlinkNode _order_unlink_node = NULL
+cdef _FreeNode _order_free_node = NULL
+cdef _RemoveProp _order_remove_prop = NULL
+
+
+cdef int _order_bind() except -1:
+    """libvirt's own removal functions, from the libxml2 instance lxml carries (see
+    ``_bind_libxml2``); unbound, removal goes through lxml's API instead."""
+    global _order_unlink_node, _order_free_node, _order_remove_prop
+    cdef bytes path = etree.__file__.encode()
+    cdef void* handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD)
+    if handle is NULL:
+        return 0
+    _order_unlink_node = <_UnlinkNode>dlsym(handle, "xmlUnlinkNode")
+    _order_free_node = <_FreeNode>dlsym(handle, "xmlFreeNode")
+    _order_remove_prop = <_RemoveProp>dlsym(handle, "xmlRemoveProp")
+    if _order_unlink_node is NULL or _order_free_node is NULL:
+        _order_unlink_node = NULL
+        _order_free_node = NULL
+    return 0
+
+
+_order_bind()
+
+
+cdef struct _PathTable:
+    _NameSlot* elements     # child element names (open addressing, at most half full)
+    uint32_t elements_mask
+    _NameSlot* attrs        # attribute names, when attrs_known
+    uint32_t attrs_mask
+    bint has_ranks          # the children are sorted by rank
+    bint prune              # a child element whose name is not listed is removed
+    bint attrs_known        # an attribute whose name is not listed is removed
+    bint ranks_below        # this path or one below it has ranks (the ordering walk's guide)
+
+
+cdef struct _NameSlot:
+    const char* name        # NULL: an empty slot
+    uint32_t hash
+    long rank               # position among the path's children in libvirt's output; -1: none
+    _PathTable* sub         # the child path's table, or NULL (nothing known below)
+
+
+cdef inline uint32_t _name_hash(const char* s) noexcept:
+    cdef uint32_t h = 2166136261u
+    while s[0]:
+        h = (h ^ <unsigned char>s[0]) * 16777619u
+        s += 1
+    return h
+
+
+cdef inline _NameSlot* _lookup(_NameSlot* slots, uint32_t mask, const char* name) noexcept:
+    """The slot holding ``name``, or NULL."""
+    cdef uint32_t h = _name_hash(name)
+    cdef uint32_t i = h & mask
+    cdef _NameSlot* s
+    while True:
+        s = &slots[i]
+        if s.name is NULL:
+            return NULL
+        if s.hash == h and strcmp(s.name, name) == 0:
+            return s
+        i = (i + 1) & mask
+
+
+class _PathSpec:
+    """One path's knowledge while the tables are being compiled."""
+
+    def __init__(self):
+        self.names = {}         # child name -> [rank or -1, _PathSpec or None]
+        self.attrs = None       # attribute names (a list), or None: any attribute is kept
+        self.has_ranks = False
+        self.prune = False
+
+    def entry(self, name):
+        got = self.names.get(name)
+        if got is None:
+            got = self.names[name] = [-1, None]
+        return got
+
+    def sub(self, name):
+        got = self.entry(name)
+        if got[1] is None:
+            got[1] = _PathSpec()
+        return got[1]
+
+
 cdef class OrderTable:
-    """Compiled child order of one path: ``ranks`` (tag -> position, or None when the path
-    has no order of its own), ``subs`` (tag -> table of the child's path), ``prune``."""
+    """Compiled knowledge of every element path of a document, for :func:`drop_unknown` and
+    :func:`canonical_order_table`: C tables (``_PathTable``) linked by child name, built by
+    :func:`compile_order`. This object owns their memory."""
 
-    cdef object ranks
-    cdef dict subs
-    cdef bint prune
+    cdef _PathTable* root
+    cdef void** blocks       # every allocation, freed with the object
+    cdef Py_ssize_t nblocks
+    cdef list _keep          # the bytes objects the slot names point into
+
+    def __cinit__(self):
+        self.root = NULL
+        self.blocks = NULL
+        self.nblocks = 0
+        self._keep = []
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.nblocks):
+            PyMem_Free(self.blocks[i])
+        PyMem_Free(self.blocks)
+
+    cdef void* _alloc(self, size_t size) except NULL:
+        cdef void* p = PyMem_Malloc(size)
+        cdef void** grown
+        if p is NULL:
+            raise MemoryError()
+        grown = <void**>PyMem_Realloc(self.blocks, (self.nblocks + 1) * sizeof(void*))
+        if grown is NULL:
+            PyMem_Free(p)
+            raise MemoryError()
+        self.blocks = grown
+        self.blocks[self.nblocks] = p
+        self.nblocks += 1
+        return p
+
+    cdef _NameSlot* _slots(self, list rows, uint32_t* mask) except NULL:
+        """An open-addressing table of ``(name, rank, sub table)`` rows."""
+        cdef uint32_t size = 4, h, i
+        cdef _NameSlot* slots
+        cdef bytes raw
+        while size < 2 * len(rows) + 2:
+            size *= 2
+        slots = <_NameSlot*>self._alloc(size * sizeof(_NameSlot))
+        for i in range(size):
+            slots[i].name = NULL
+        for name, rank, sub in rows:
+            raw = (<str>name).encode()
+            self._keep.append(raw)
+            h = _name_hash(raw)
+            i = h & (size - 1)
+            while slots[i].name is not NULL:
+                i = (i + 1) & (size - 1)
+            slots[i].name = raw
+            slots[i].hash = h
+            slots[i].rank = rank
+            slots[i].sub = <_PathTable*>(<size_t>sub)
+        mask[0] = size - 1
+        return slots
+
+    cdef int _build(self, object root_spec) except -1:
+        cdef dict address = {}   # id(spec) -> its _PathTable
+        cdef list specs = [root_spec]
+        cdef _PathTable* t
+        queued = {id(root_spec)}
+        for spec in specs:  # grows while walked: every reachable spec once
+            t = <_PathTable*>self._alloc(sizeof(_PathTable))
+            address[id(spec)] = <size_t>t
+            for rank_sub in spec.names.values():
+                sub = rank_sub[1]
+                if sub is not None and id(sub) not in queued:
+                    queued.add(id(sub))
+                    specs.append(sub)
+        ranks_below = _ranks_below(specs)
+        for spec in specs:
+            t = <_PathTable*>(<size_t>address[id(spec)])
+            t.has_ranks = spec.has_ranks
+            t.prune = spec.prune
+            t.attrs_known = spec.attrs is not None
+            t.ranks_below = id(spec) in ranks_below
+            t.elements = self._slots(
+                [(n, r, 0 if s is None else address[id(s)]) for n, (r, s) in spec.names.items()],
+                &t.elements_mask)
+            t.attrs = NULL
+            t.attrs_mask = 0
+            if spec.attrs is not None:
+                t.attrs = self._slots([(n, -1, 0) for n in spec.attrs], &t.attrs_mask)
+        self.root = <_PathTable*>(<size_t>address[id(root_spec)])
+        return 0
 
 
-def compile_order(dict ranks not None, frozenset pruned not None):
-    """A tree of :class:`OrderTable` from ``canonical_order``'s per-path tables.
+def _ranks_below(list specs):
+    """ids of the specs that have ranks or lead to one that has (a fixpoint: aliases make
+    the graph cyclic)."""
+    found = {id(s) for s in specs if s.has_ranks}
+    changed = True
+    while changed:
+        changed = False
+        for s in specs:
+            if id(s) not in found and any(
+                    sub is not None and id(sub) in found for _, sub in s.names.values()):
+                found.add(id(s))
+                changed = True
+    return found
 
-    Walking it needs no path strings: a child's table is found by its tag alone, and subtrees
-    no table mentions are not visited at all.
+
+def compile_order(dict ranks not None, frozenset pruned not None, dict known=None, dict aliases=None):
+    """The tables for :func:`drop_unknown` and :func:`canonical_order_table`.
+
+    ``ranks``: path (``'.'``, ``'devices/disk'``, ...) -> {tag: position in libvirt's output}.
+    ``pruned``: paths whose unknown children are removed even without a ``known`` entry.
+    ``known``: path -> (child element names, attribute names), either None when any name is
+    kept there; other names at those paths are unknown. ``aliases``: path -> an ancestor
+    path whose table it shares (recursive elements). Walking the tables needs no path
+    strings: a child's table is found by its tag, and subtrees no table mentions are not
+    visited.
     """
-    cdef OrderTable root = OrderTable()
-    cdef OrderTable t, nxt
-    root.ranks = ranks.get(".")
-    root.subs = {}
-    root.prune = "." in pruned
-    for path, table in ranks.items():
-        if path == ".":
-            continue
-        t = root
+    cdef OrderTable out = OrderTable()
+    root = _PathSpec()
+    by_path = {".": root}
+    aliases = aliases or {}
+    known = known or {}
+
+    def spec(str path):
+        got = by_path.get(path)
+        if got is None:
+            if path in aliases:
+                got = spec(aliases[path])
+            else:
+                parent, _, name = path.rpartition("/")
+                got = spec(parent or ".").sub(name)
+                got.prune = path in pruned
+            by_path[path] = got
+        return got
+
+    def resolve(str path):
+        """``path`` with every aliased prefix replaced by its target."""
         parts = path.split("/")
-        for i, part in enumerate(parts):
-            nxt = t.subs.get(part)
-            if nxt is None:
-                nxt = OrderTable()
-                nxt.ranks = None
-                nxt.subs = {}
-                nxt.prune = "/".join(parts[:i + 1]) in pruned
-                t.subs[part] = nxt
-            t = nxt
-        t.ranks = table
-    return root
+        for i in range(len(parts), 0, -1):
+            prefix = "/".join(parts[:i])
+            if prefix in aliases:
+                return resolve("/".join([aliases[prefix]] + parts[i:]))
+        return path
+
+    root.prune = "." in pruned
+    # aliases first: a path below an alias is the same spec as the path below its target
+    for path, target in aliases.items():
+        parent, _, name = path.rpartition("/")
+        spec(resolve(parent) if parent else ".").entry(name)[1] = spec(resolve(target))
+    for path, (elements, attributes) in known.items():
+        s = spec(resolve(path))
+        if elements is not None:
+            s.prune = True
+            for name in elements:
+                s.entry(name)
+        if attributes is not None:
+            s.attrs = list(attributes)
+    for path in sorted(ranks, key=lambda p: p.count("/")):
+        s = spec(resolve(path))
+        if s.has_ranks and resolve(path) != path:
+            continue  # a recursive path: the order of its first occurrence holds
+        s.has_ranks = True
+        for name, rank in ranks[path].items():
+            s.entry(name)[0] = rank
+    out._build(root)
+    return out
 
 
-cdef int _order_walk_t(_Document doc, tree.xmlNode* node, OrderTable table, list removed) except -1:
-    cdef object name, r
-    cdef OrderTable sub
+cdef bint _has_proxy(tree.xmlNode* n) noexcept:
     cdef tree.xmlNode* c
+    if n._private is not NULL:
+        return True
+    c = n.children
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and _has_proxy(c):
+            return True
+        c = c.next
+    return False
+
+
+cdef int _drop_element(_Document doc, tree.xmlNode* c) except -1:
+    """Remove element ``c``: freed at once unless an lxml proxy points into its subtree, in
+    which case lxml removes it (so that proxy stays valid)."""
+    if _order_free_node is not NULL and not _has_proxy(c):
+        _order_unlink_node(c)
+        _order_free_node(c)
+    else:
+        elementFactory(doc, c.parent).remove(elementFactory(doc, c))
+    return 0
+
+
+cdef object _attr_key(tree.xmlAttr* a):
+    """lxml's key for an attribute: ``{namespace}name`` or ``name``."""
+    name = PyUnicode_DecodeUTF8(<const char*>a.name, strlen(<const char*>a.name), NULL)
+    if a.ns is NULL or a.ns.href is NULL:
+        return name
+    return "{%s}%s" % (PyUnicode_DecodeUTF8(<const char*>a.ns.href, strlen(<const char*>a.ns.href), NULL), name)
+
+
+cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except -1:
+    cdef _NameSlot* slot
+    cdef tree.xmlNode* c
+    cdef tree.xmlNode* nxt
+    cdef tree.xmlAttr* a
+    cdef tree.xmlAttr* anxt
+    if table.attrs_known:
+        a = node.properties
+        while a is not NULL:
+            anxt = a.next
+            if a.ns is not NULL or _lookup(table.attrs, table.attrs_mask, <const char*>a.name) is NULL:
+                if _order_remove_prop is not NULL:
+                    _order_remove_prop(a)
+                else:
+                    del elementFactory(doc, node).attrib[_attr_key(a)]
+            a = anxt
+    c = node.children
+    while c is not NULL:
+        nxt = c.next
+        if c.type == tree.XML_ELEMENT_NODE:
+            slot = NULL
+            if c.ns is NULL:
+                slot = _lookup(table.elements, table.elements_mask, <const char*>c.name)
+            if slot is NULL:
+                if table.prune:
+                    _drop_element(doc, c)
+            elif slot.sub is not NULL and (c.children is not NULL or c.properties is not NULL):
+                _drop_walk(doc, c, slot.sub)
+        c = nxt
+    return 0
+
+
+def drop_unknown(_Element root not None, OrderTable table not None):
+    """Remove every element and attribute whose name the tables from :func:`compile_order`
+    do not know at its path, in one C walk (no Python call per element or attribute).
+
+    Elements are freed at once unless an lxml proxy points into them, in which case lxml
+    removes them (the proxy stays valid). Attributes never have proxies.
+    """
+    _drop_walk(root._doc, root._c_node, table.root)
+
+
+cdef int _order_walk_t(_Document doc, tree.xmlNode* node, _PathTable* table) except -1:
+    cdef _NameSlot* slot
+    cdef tree.xmlNode* c
+    cdef tree.xmlNode* nxt
     cdef tree.xmlNode* nodes[512]
     cdef long keys[512]
     cdef int count = 0, i, j
@@ -799,21 +1099,20 @@ cdef int _order_walk_t(_Document doc, tree.xmlNode* node, OrderTable table, list
     cdef tree.xmlNode* tmp
     cdef bint in_order = True
     cdef bint overflow = False
-    cdef dict rank = <dict>table.ranks if table.ranks is not None else None
+    cdef bint ranked = table.has_ranks
     c = node.children
     while c is not NULL:
-        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
-            name = cached_str(<const char*>c.name, strlen(<const char*>c.name))
-            if rank is not None:
-                r = rank.get(name)
-                if r is None:
-                    if table.prune:
-                        removed.append(elementFactory(doc, c))
-                        c = c.next
-                        continue
-                    k = last
-                else:
-                    k = <long>r
+        nxt = c.next
+        if c.type == tree.XML_ELEMENT_NODE:
+            slot = NULL
+            if c.ns is NULL:
+                slot = _lookup(table.elements, table.elements_mask, <const char*>c.name)
+            if slot is NULL and table.prune:
+                _drop_element(doc, c)
+                c = nxt
+                continue
+            if ranked:
+                k = last if slot is NULL or slot.rank < 0 else slot.rank
                 if count < 512:
                     if k < last:
                         in_order = False
@@ -823,25 +1122,11 @@ cdef int _order_walk_t(_Document doc, tree.xmlNode* node, OrderTable table, list
                     keys[count] = k
                     count += 1
                 else:
-                    overflow = True
-            if c.children is not NULL:
-                sub = table.subs.get(name)
-                if sub is not None:
-                    _order_walk_t(doc, c, sub, removed)
-        elif rank is not None and c.type == tree.XML_ELEMENT_NODE:
-            # a namespaced element: no rank of its own, keeps its place (or goes where pruned)
-            if table.prune:
-                removed.append(elementFactory(doc, c))
-                c = c.next
-                continue
-            if count < 512:
-                nodes[count] = c
-                keys[count] = last
-                count += 1
-            else:
-                overflow = True
-        c = c.next
-    if rank is not None and not in_order and not overflow:
+                    overflow = True  # too many children to sort here: they stay as they are
+            if slot is not NULL and slot.sub is not NULL and slot.sub.ranks_below and c.children is not NULL:
+                _order_walk_t(doc, c, slot.sub)
+        c = nxt
+    if ranked and not in_order and not overflow:
         for i in range(1, count):
             tmp = nodes[i]
             k = keys[i]
@@ -857,10 +1142,10 @@ cdef int _order_walk_t(_Document doc, tree.xmlNode* node, OrderTable table, list
 
 
 def canonical_order_table(_Element root not None, OrderTable table not None):
-    """:func:`canonical_order` over tables from :func:`compile_order` (same result)."""
-    cdef list removed = []
-    _order_walk_t(root._doc, root._c_node, table, removed)
-    return removed
+    """Put every element's children in libvirt's order (tables from :func:`compile_order`),
+    in one C walk over the subtrees that have an order; unknown children of pruned paths on
+    the way are removed."""
+    _order_walk_t(root._doc, root._c_node, table.root)
 
 
 def insertion_order(list keys not None):

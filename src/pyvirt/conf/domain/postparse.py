@@ -23,7 +23,7 @@ from .attrs import set_after, set_first
 from .devices import post_parse_devices
 from .enums import RULES as ENUM_RULES
 from .enums import enum_error
-from .tables import canonical_order
+from .tables import canonical_order, drop_unknown
 
 D = ErrorDomain.DOMAIN
 
@@ -59,6 +59,8 @@ def post_parse(root: etree._Element, **options: Any) -> dict[str, list[etree._El
     One C walk indexes every element by path; each step below runs only when the elements
     it concerns are present, so a small document pays for little more than parse and format.
     """
+    # libvirt's rules never see names it does not know: they go first
+    drop_unknown(root)
     # every element as written, by path, and the first enumerated value libvirt would refuse
     # (one C walk; the error is raised at the point of libvirt's parse where it checks them)
     idx, bad_enum = xmlcore.index_checked(root, ENUM_RULES)

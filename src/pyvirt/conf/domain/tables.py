@@ -137,6 +137,16 @@ VIDEO_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 
+def _is_open(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in OPEN_PATHS)
+
+
+def _known_aliases() -> dict[str, str]:
+    from .known_data import KNOWN_ALIASES
+
+    return {path: target for path, target in KNOWN_ALIASES.items() if not _is_open(path)}
+
+
 def _rank_tables() -> dict[str, dict[str, int]]:
     from .order_data import CHILD_ORDER_BY_PATH
 
@@ -146,19 +156,52 @@ def _rank_tables() -> dict[str, dict[str, int]]:
 #: path ('.' for <domain>, 'devices/disk', ...) -> tag -> position in libvirt's output
 RANK_BY_PATH: dict[str, dict[str, int]] = _rank_tables()
 
-#: paths whose children libvirt knows completely: anything else there is dropped
+#: paths whose children libvirt knows completely even without a schema entry
 PRUNED_PATHS = frozenset({".", "devices"})
 
+#: names libvirt keeps at a path although its schema does not list them (path ->
+#: (element names, attribute names)); see docs/domain-conformance.md
+KNOWN_EXTRA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
-#: RANK_BY_PATH compiled once into the core's tree of per-tag tables
-ORDER_TABLE = xmlcore.compile_order(RANK_BY_PATH, PRUNED_PATHS)
+#: paths where libvirt keeps every element and attribute although its schema is closed
+#: there: it copies <metadata> whole, attributes of <metadata> itself included
+OPEN_PATHS: frozenset[str] = frozenset({"metadata"})
+
+
+def _known_tables() -> dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None]]:
+    from .known_data import KNOWN_BY_PATH
+
+    out = dict(KNOWN_BY_PATH)
+    for path, (elements, attributes) in KNOWN_EXTRA.items():
+        have_e, have_a = out.get(path, (None, None))
+        out[path] = (
+            None if have_e is None else tuple(sorted({*have_e, *elements})),
+            None if have_a is None else tuple(sorted({*have_a, *attributes})),
+        )
+    return {path: names for path, names in out.items() if not _is_open(path)}
+
+
+#: path -> (child element names, attribute names) libvirt knows there (None: any name);
+#: from libvirt's schema (:mod:`.known_gen`), amended by KNOWN_EXTRA and OPEN_PATHS
+KNOWN_BY_PATH = _known_tables()
+
+#: the order tables, known names and pruned paths compiled once into the core's tree of
+#: per-path tables (C hash tables of names)
+ORDER_TABLE = xmlcore.compile_order(RANK_BY_PATH, PRUNED_PATHS, KNOWN_BY_PATH, _known_aliases())
+
+
+def drop_unknown(root: etree._Element) -> None:
+    """Remove every element and attribute libvirt does not know at its place.
+
+    libvirt's parser reads only the names it knows, so anything else is invisible to its
+    rules and missing from its output; this runs first, so pyvirt's rules do not see them
+    either. The names known per path come from libvirt's schema (:mod:`.known_gen`). One C
+    walk, no Python call per element or attribute.
+    """
+    xmlcore.drop_unknown(root, ORDER_TABLE)
 
 
 def canonical_order(root: etree._Element) -> None:
-    """Put every element's children in libvirt's order; drop unknown ones where complete.
-
-    The walk runs in the compiled core (one pass, no Python call per element) and visits
-    only the subtrees the order tables mention.
-    """
-    for el in xmlcore.canonical_order_table(root, ORDER_TABLE):
-        el.getparent().remove(el)
+    """Put every element's children in libvirt's order (one C walk over the subtrees that
+    have an order; unknown children directly under <domain> and <devices> go too)."""
+    xmlcore.canonical_order_table(root, ORDER_TABLE)
