@@ -1047,6 +1047,9 @@ cdef object _attr_key(tree.xmlAttr* a):
 
 
 cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except -1:
+    """Returns 1 when a namespace is declared below the root or a namespaced name went (the
+    caller then drops declarations nothing uses any more), else 0."""
+    cdef int ns_seen = 0
     cdef _NameSlot* slot
     cdef tree.xmlNode* c
     cdef tree.xmlNode* nxt
@@ -1057,6 +1060,8 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
         while a is not NULL:
             anxt = a.next
             if a.ns is not NULL or _lookup(table.attrs, table.attrs_mask, <const char*>a.name) is NULL:
+                if a.ns is not NULL:
+                    ns_seen = 1
                 if _order_remove_prop is not NULL:
                     _order_remove_prop(a)
                 else:
@@ -1071,11 +1076,17 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
                 slot = _lookup(table.elements, table.elements_mask, <const char*>c.name)
             if slot is NULL:
                 if table.prune:
+                    if c.ns is not NULL:
+                        ns_seen = 1
                     _drop_element(doc, c)
+                    c = nxt
+                    continue
             elif slot.sub is not NULL and (c.children is not NULL or c.properties is not NULL):
-                _drop_walk(doc, c, slot.sub)
+                ns_seen |= _drop_walk(doc, c, slot.sub)
+            if c.nsDef is not NULL:
+                ns_seen = 1
         c = nxt
-    return 0
+    return ns_seen
 
 
 def drop_unknown(_Element root not None, OrderTable table not None):
@@ -1083,9 +1094,11 @@ def drop_unknown(_Element root not None, OrderTable table not None):
     do not know at its path, in one C walk (no Python call per element or attribute).
 
     Elements are freed at once unless an lxml proxy points into them, in which case lxml
-    removes them (the proxy stays valid). Attributes never have proxies.
+    removes them (the proxy stays valid). Attributes never have proxies. Returns True when
+    namespace declarations below the root may now be unused (``etree.cleanup_namespaces``
+    then removes them, as libvirt's output has none).
     """
-    _drop_walk(root._doc, root._c_node, table.root)
+    return _drop_walk(root._doc, root._c_node, table.root) != 0
 
 
 cdef int _order_walk_t(_Document doc, tree.xmlNode* node, _PathTable* table) except -1:

@@ -4,10 +4,10 @@ libvirt's domain parser reads only the names it knows, so an unknown element or 
 anywhere in a document is missing from its output (it copies ``<metadata>`` whole, so there
 they stay). pyvirt drops the names its schema-derived tables do not know at each path
 (``conf/domain/known_data.py``). Here, every 10th corpus document libvirt accepts gets an
-unknown child element, then an unknown attribute, injected at each of its elements in turn;
-each variant is defined in libvirt and in pyvirt and the canonical outputs compared (see
-``domain_oracle``). A difference means pyvirt kept what libvirt drops or dropped what libvirt
-keeps.
+unknown child element, then an unknown attribute (every third document also a namespaced
+attribute), injected at each of its elements in turn; each variant is defined in libvirt and
+in pyvirt and the canonical outputs compared (see ``domain_oracle``). A difference means
+pyvirt kept what libvirt drops or dropped what libvirt keeps.
 
 At a few paths libvirt *refuses* an unknown child instead (it reads every child of
 ``<features>``, ``<hyperv>``, ... and rejects names it does not know). pyvirt does not refuse
@@ -45,18 +45,20 @@ def _accepted(conn: object, corpus: Path) -> list[Path]:
     return [p for p in domain_inputs(corpus) if oracle_result(conn, p.read_text())[0] is not None]
 
 
-def _variants(text: bytes) -> list[tuple[str, str, str]]:
+def _variants(text: bytes, kinds: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """``(kind, element path, document)`` for each element of ``text`` and each kind."""
     count = sum(1 for el in etree.fromstring(text).iter() if isinstance(el.tag, str))
     out = []
     for i in range(count):
-        for kind in ("element", "attribute"):
+        for kind in kinds:
             root = etree.fromstring(text)
             target = [el for el in root.iter() if isinstance(el.tag, str)][i]
             if kind == "element":
                 etree.SubElement(target, UNKNOWN_ELEMENT)
-            else:
+            elif kind == "attribute":
                 target.set(UNKNOWN_ATTRIBUTE, "1")
+            else:  # declared on the element itself, so its declaration must go too
+                target.set(f"{{urn:pyvirt-test}}{UNKNOWN_ATTRIBUTE}", "1")
             path = re.sub(r"\[\d+\]", "", root.getroottree().getpath(target))
             out.append((kind, path, etree.tostring(root).decode()))
     return out
@@ -68,8 +70,9 @@ def test_unknown_names_are_handled_as_libvirt_does(corpus: Path, libvirt_oracle:
     problems: list[str] = []
     dropped = kept = refused = 0
     seen_paths: set[str] = set()
-    for doc in sample:
-        for kind, path, text in _variants(doc.read_bytes()):
+    for n, doc in enumerate(sample):
+        kinds = ("element", "attribute") + (("namespaced attribute",) if n % 3 == 0 else ())
+        for kind, path, text in _variants(doc.read_bytes(), kinds):
             seen_paths.add(path)
             want_xml = oracle_result(libvirt_oracle, text)[0]
             outcome = compare_text(libvirt_oracle, text, doc.name)
@@ -108,6 +111,11 @@ HAND_WRITTEN = {
       <os u:a='1'><type>hvm</type></os><devices>
       <disk type='file' device='disk'><source file='/a.img' u:b='2'><u:x/></source>
         <target dev='vda' bus='virtio' u:c='3'/><u:y/></disk></devices></domain>""",
+    "namespaces declared below the root": """<domain type='test'><name>n</name>
+      <uuid xmlns:x='urn:x'>11111111-2222-3333-4444-555555555555</uuid><memory>1024</memory>
+      <os><type>hvm</type></os><devices><disk type='file' device='disk'>
+        <source file='/a.img'><z:e xmlns:z='urn:z'/></source>
+        <target dev='vda' bus='virtio' xmlns:y='urn:y' y:a='1'/></disk></devices></domain>""",
     "metadata kept whole": """<domain type='test'><name>n</name><memory>1024</memory>
       <metadata extra='1'><m:app xmlns:m='urn:m' any='1'><m:deep unknown='2'><m:x/></m:deep>
       </m:app></metadata><os><type>hvm</type></os></domain>""",

@@ -196,9 +196,11 @@ def drop_unknown(root: etree._Element) -> None:
     libvirt's parser reads only the names it knows, so anything else is invisible to its
     rules and missing from its output; this runs first, so pyvirt's rules do not see them
     either. The names known per path come from libvirt's schema (:mod:`.known_gen`). One C
-    walk, no Python call per element or attribute.
+    walk, no Python call per element or attribute. Namespace declarations left unused (or
+    made unused) below the root go too: libvirt writes none there.
     """
-    xmlcore.drop_unknown(root, ORDER_TABLE)
+    if xmlcore.drop_unknown(root, ORDER_TABLE):
+        etree.cleanup_namespaces(root)
 
 
 def canonical_order(root: etree._Element) -> None:
