@@ -1,8 +1,9 @@
 """Typed views over a domain document: ``DomainDef`` and its parts (os, devices, disks ...).
 
 Every view reads and writes the lxml tree it wraps, so a change made through an attribute
-shows in ``to_xml()``. Parsing, the generic post-parse and the checks live in
-:mod:`.postparse`; this module is the user-facing shape only.
+shows in ``to_xml()``. The generic post-parse and the checks live in the compiled core
+(``pyvirt._core.domain_post``, ``pyvirt._core.domain_checks``); this module is the
+user-facing shape only.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import Any, Self
 from lxml import etree
 
 from ..._core.domain_checks import validate_domain
+from ..._core.domain_post import post_parse
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..base import Attr, Child, ChildList, ChildText, ViewList, XMLDef, XMLView, parse_xml
 from ..units import parse_scaled, to_kib
 from ..values import canonical_uuid, generate_uuid, normalize_mac
 from .format import format_domain
-from .postparse import post_parse
 from .tables import CHILD_ORDER, DEVICE_ORDER, insert_child
 
 
@@ -647,8 +648,9 @@ class DomainDef(XMLDef):
         return format_domain(self._el, inactive=inactive, secure=secure, domain_id=domain_id)
 
     def _post_parse(self, **options: Any) -> None:
+        self._idx = None  # the post-parse keeps no index of element objects
         try:
-            self._idx = post_parse(self._el, **options)
+            post_parse(self._el)
         except _UNFORESEEN as exc:
             raise _unforeseen(exc) from None
 
