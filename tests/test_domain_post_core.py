@@ -10,8 +10,10 @@ the configuration layer.
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -224,3 +226,49 @@ def test_core_module_imports_first() -> None:
     """The core imports the configuration layer, whose model imports the core back."""
     code = "import pyvirt._core.domain_post as m; from pyvirt.conf.domain import DomainDef; print(m.post_parse)"
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def _first_bad_enum(root: etree._Element) -> str | None:
+    """enums.ENUMS read directly: the lowest row any element breaks, its first element in
+    document order (the reference for the core walk's choice)."""
+    from pyvirt.conf.domain.enums import ENUMS
+    from pyvirt.conf.values import invalid_prop
+
+    for path, attr, allowed, maker in ENUMS:
+        for el in root.iterfind(path):
+            if path == "devices/hostdev" and el.get("mode", "subsystem") != "subsystem":
+                continue
+            value = el.get(attr)
+            if value is not None and value not in allowed:
+                return str((maker or invalid_prop)(attr, path.rsplit("/", 1)[-1], value))
+    return None
+
+
+def test_enum_choice_matches_the_rows_on_corpus_documents(corpus: Path) -> None:
+    """Bad values planted at random in corpus documents: the error is the reference's."""
+    from pyvirt.conf.domain.enums import ENUMS
+
+    rng = random.Random(2024)
+    texts = []
+    for path in sorted((corpus / "qemuxml2argv").glob("*.xml"))[::7]:
+        try:
+            DomainDef.from_xml(path.read_text())
+        except VirtError:
+            continue
+        texts.append(path.read_text())
+    checked = 0
+    for text in texts:
+        root = etree.fromstring(text.encode())
+        targets = [(el, attr) for path, attr, _, _ in ENUMS for el in root.iterfind(path)]
+        if not targets:
+            continue
+        for el, attr in rng.sample(targets, min(len(targets), rng.randint(1, 3))):
+            el.set(attr, "bogus")
+        expected = _first_bad_enum(root)
+        if expected is None:  # only capabilities-mode host devices were hit
+            continue
+        with pytest.raises(VirtError) as info:
+            DomainDef.from_xml(etree.tostring(root, encoding=str))
+        assert str(info.value) == expected
+        checked += 1
+    assert checked > 20
