@@ -659,8 +659,6 @@ class DomainDef(XMLDef):
             validate_domain(self._el)
         except _UNFORESEEN as exc:
             raise _unforeseen(exc) from None
-        finally:
-            self._idx = None  # the post-parse's index holds element proxies: do not keep it
 
     def copy(self) -> Self:
         return type(self)(_copy.deepcopy(self._el))
