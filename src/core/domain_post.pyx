@@ -332,7 +332,7 @@ cdef enum Slot:
     S_NAME, S_UUID, S_MAXMEMORY, S_MEMORY, S_CURRENTMEMORY, S_VCPU, S_OS_TYPE, S_OS_BOOT,
     S_OS_LOADER, S_BOOTLOADER, S_ON_LOCKFAILURE, S_ON_POWEROFF, S_ON_REBOOT, S_ON_CRASH,
     S_CLOCK, S_IOTHREADS, S_IOTHREADIDS, S_CPU, S_CPU_NUMA, S_CPU_NUMA_DISTANCES,
-    S_FEATURES_HYPERV, S_DEVICES, S_DEVICES_INTERFACE, S_DEVICES_FILESYSTEM, S_NUMATUNE,
+    S_FEATURES_HYPERV, S_DEVICES, S_DEVICES_FILESYSTEM, S_NUMATUNE,
     S_NUMATUNE_MEMNODE, S_CPUTUNE, S_CPUTUNE_VCPUSCHED, S_CPUTUNE_IOTHREADSCHED, S_METADATA,
     S_SECLABEL, S_FEATURES, S_MEMTUNE, S_MEMORYBACKING, S_COUNT
 
@@ -340,7 +340,7 @@ _SLOT_PATHS = (
     "name", "uuid", "maxMemory", "memory", "currentMemory", "vcpu", "os/type", "os/boot",
     "os/loader", "bootloader", "on_lockfailure", "on_poweroff", "on_reboot", "on_crash",
     "clock", "iothreads", "iothreadids", "cpu", "cpu/numa", "cpu/numa/cell/distances",
-    "features/hyperv", "devices", "devices/interface", "devices/filesystem", "numatune",
+    "features/hyperv", "devices", "devices/filesystem", "numatune",
     "numatune/memnode", "cputune", "cputune/vcpusched", "cputune/iothreadsched", "metadata",
     "seclabel", "features", "memtune", "memoryBacking",
 )  # fmt: skip
@@ -350,6 +350,7 @@ cdef enum Group:
     G_BITMAP = 1   # a CPU / NUMA node set other than <vcpu cpuset>
     G_SCALED = 2   # a scaled size libvirt writes back in one unit
     G_BOOT = 4     # a per-device <boot order>
+    G_HOSTDEV_NIC = 8  # an <interface type='hostdev'>
 
 #: attributes holding a CPU or NUMA node set, as (element path, attribute)
 BITMAP_ATTRS = (
@@ -461,6 +462,10 @@ cdef struct PathNode:
     unsigned short* start
     int n_rules
     Rule* rules
+    # sets watch_group when attribute watch_attr equals watch_value
+    const char* watch_attr
+    const char* watch_value
+    unsigned int watch_group
 
 
 cdef struct Walk:
@@ -483,6 +488,12 @@ cdef int _fill(PathNode* pn, object name, dict spec) except -1:
     pn.name = NULL if name is None else _cstr(name)
     pn.slot = spec["slot"]
     pn.groups = spec["groups"]
+    pn.watch_attr = pn.watch_value = NULL
+    pn.watch_group = 0
+    if spec.get("watch") is not None:
+        pn.watch_attr = _cstr(spec["watch"][0])
+        pn.watch_value = _cstr(spec["watch"][1])
+        pn.watch_group = spec["watch"][2]
     pn.n_rules = len(rules)
     pn.rules = <Rule*>PyMem_Malloc(max(1, len(rules)) * sizeof(Rule))
     pn.n_kids = len(kids)
@@ -538,6 +549,7 @@ cdef int _compile(dict enum_rules) except -1:
     _spec_at(top, "memoryBacking/hugepages/page")["groups"] |= G_SCALED
     for path in BOOT_PATHS:
         _spec_at(top, path)["groups"] |= G_BOOT
+    _spec_at(top, "devices/interface")["watch"] = ("type", "hostdev", G_HOSTDEV_NIC)
     tree_root = <PathNode*>PyMem_Malloc(sizeof(PathNode))
     if tree_root is NULL:
         raise MemoryError()
@@ -562,7 +574,9 @@ cdef int _check_node(_Document doc, Node c, PathNode* pn, Walk* w) except -1:
                 v = r.cond_default
             if strcmp(v, r.cond_value) != 0:
                 continue
-        a = find_attr(c, r.attr)
+        a = c.properties
+        while a is not NULL and not (a.ns is NULL and same_name(<const char*>a.name, r.attr)):
+            a = a.next
         if a is NULL:
             continue
         if a.children is NULL or a.children.content is NULL:
@@ -601,6 +615,8 @@ cdef int _walk(_Document doc, Node parent, PathNode* pn, Walk* w) except -1:
                 w.groups |= k.groups
                 if k.n_rules and c.properties is not NULL:
                     _check_node(doc, c, k, w)
+                if k.watch_attr is not NULL and streq(attr(c, k.watch_attr), k.watch_value):
+                    w.groups |= k.watch_group
                 if k.n_kids and c.children is not NULL:
                     _walk(doc, c, k, w)
         c = c.next
@@ -1524,7 +1540,7 @@ def post_parse(_Element root not None):
         _filesystem_modes(doc, devices)
     _boot(r, os_type, &w)
     canonical_order(root)
-    if w.first[<int>S_DEVICES_INTERFACE] is not NULL:
+    if w.groups & G_HOSTDEV_NIC:
         each_under(doc, devices, "interface", _hostdev_nic_visit, NULL)
     if _declares_namespaces(r) or w.first[<int>S_METADATA] is not NULL:
         etree.cleanup_namespaces(root)
