@@ -6,16 +6,20 @@ reports: top-level values (type, name, uuid, memory, vcpus, os) are checked and 
 then enumerated values, defaults filled in, implicit devices added, and children put in
 canonical order.
 
-The always-run steps work on libxml2 nodes (nodeops.pxi): a typical document costs a few
-pointer walks and string compares, no lxml element object and no Python call per element.
-One walk at the start visits only the subtrees the rules mention: it finds the first
-enumerated value libvirt would refuse (the same row and element ``xmlcore.index_checked``
-reports) and notes which elements are present, so each later step runs only when what it
-concerns exists. Steps for elements most documents do not have (iothreads, NUMA tuning,
-pinning, metadata ...) are Python-level code on element objects: correctness first, they
-are rare. Values in an unusual spelling (non-ASCII, blanks, units) go to the same Python
-helpers the rest of the configuration layer uses (``conf/values.py``, ``conf/units.py``),
-so their semantics are shared, not re-implemented.
+The steps work on libxml2 nodes (nodeops.pxi): a typical document costs pointer walks and
+string compares, no lxml element object and no Python call per element. One walk at the
+start visits only the subtrees the rules mention: it finds the first enumerated value
+libvirt would refuse (the row and element ``xmlcore.index_checked`` reports) and notes the
+first element at each path a step needs, so each later step runs only when what it concerns
+exists (where the Python rules tested a path index, this reads the walk's findings: the
+steps before one never add or remove what it looks at).
+
+A value already in libvirt's spelling (memory in KiB digits, a lowercase UUID, a canonical
+node set ...) is checked in C and left alone; any other spelling goes to the Python helpers
+the rest of the configuration layer uses (``conf/values.py``, ``conf/units.py``), so their
+semantics and errors are shared, not re-implemented. Steps few documents need and that
+rebuild or reorder elements (iothread ids, pin and scheduler order, memnode order,
+metadata) are Python-level code on element objects.
 """
 
 from cpython.mem cimport PyMem_Malloc
@@ -125,8 +129,6 @@ _set_fill(&RESTART_ACTIONS, "destroy restart rename-restart preserve".split())
 _set_fill(&CRASH_ACTIONS, "destroy restart rename-restart preserve coredump-destroy coredump-restart".split())
 _set_fill(&KIB_UNITS, "KiB k K kib".split())  # <memory> units that need no arithmetic
 
-#: the test driver's capabilities list i686 first: libvirt's default guest arch there
-DEFAULT_ARCH = "i686"
 LOCKFAILURE_ACTIONS = frozenset("poweroff restart pause ignore".split())
 LIFECYCLE = {
     "on_poweroff": ("destroy", frozenset("destroy restart rename-restart preserve".split())),
@@ -854,6 +856,7 @@ cdef str _os(Node type_el):
             set_text_s(type_el, os_type)  # 'linux' stays as written: libvirt's alias of 'xen'
     arch = attr(type_el, "arch")
     if arch is NULL:
+        # the test driver's capabilities list i686 first: libvirt's default guest arch there
         set_attr_first(type_el, "arch", "i686")
     elif not in_set(&ARCHES, arch):
         raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Unknown architecture {ustr(arch)}")
