@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pyvirt._core import xmlcore
-from pyvirt.conf.domain import address
+from pyvirt._core import domain_devices, xmlcore
 from pyvirt.errors import VirtError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,19 +62,19 @@ def test_attr_rows_matches_get_and_child_presence() -> None:
 
 
 def _respelled(xml: str, *, core: bool) -> tuple[str, object]:
-    """The devices element after normalize_all, or the error it raised (code, message)."""
+    """The devices element after the respelling, or the error it raised (code, message):
+    ``core`` the C path with its fallback (normalize_all), else the general Python path
+    alone on each device address."""
     devices = etree.fromstring(xml)
-    saved = address.respell_device_addresses, address.respell_address
-    if not core:  # the general Python path only
-        address.respell_device_addresses = lambda devs, table: [(a, 0) for a in devs.findall("*/address")]
-        address.respell_address = lambda *args: 0
     try:
-        address.normalize_all(devices)
+        if core:
+            domain_devices.normalize_all(devices)
+        else:
+            for addr in devices.findall("*/address"):
+                domain_devices.normalize_address_python(addr)
         return etree.tostring(devices, encoding="unicode"), None
     except VirtError as exc:
         return "", (exc.code, str(exc))
-    finally:
-        address.respell_device_addresses, address.respell_address = saved
 
 
 VALUES = ["0", "00", "7", "017", "08", "0x1f", "0X1F", "0x", "0x20", "31", "32", "255", "256",
@@ -84,7 +83,7 @@ VALUES = ["0", "00", "7", "017", "08", "0x1f", "0X1F", "0x", "0x20", "31", "32",
 
 @pytest.mark.parametrize("atype", ["pci", "drive", "virtio-serial", "ccid", "dimm", "spapr-vio", "isa", "ccw", "usb"])
 def test_core_respelling_equals_python_path(atype: str) -> None:
-    names = [spec[0] for spec in address.ADDRESS_FORMATS.get(atype, (("port", "", 0, None),))]
+    names = [spec[0] for spec in domain_devices.ADDRESS_FORMATS.get(atype, (("port", "", 0, None),))]
     cases = []
     for name, value in itertools.product(names, VALUES):
         cases.append({name: value})
@@ -104,8 +103,12 @@ def test_core_respelling_equals_python_path_on_corpus() -> None:
         assert _respelled(xml, core=True) == _respelled(xml, core=False)
 
 
-def test_pci_with_zpci_takes_python_path() -> None:
+@pytest.mark.parametrize("name", ["uid", "fid"])
+def test_pci_with_zpci_respelled_as_python_path(name: str) -> None:
     xml = "<devices><hostdev><address type='pci' slot='0x01'><zpci uid='1' fid='2'/></address></hostdev></devices>"
     out, err = _respelled(xml, core=True)
     assert err is None and "uid=\"0x0001\"" in out and "fid=\"0x00000002\"" in out
     assert (out, err) == _respelled(xml, core=False)
+    for value, slot in itertools.product(VALUES, ("0x01", "0", "0x20", "x")):
+        xml = f"<devices><hostdev><address type='pci' slot='{slot}'><zpci {name}='{value}' q='1'/></address></hostdev></devices>"
+        assert _respelled(xml, core=True) == _respelled(xml, core=False), xml

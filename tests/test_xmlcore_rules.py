@@ -190,7 +190,7 @@ def test_index_checked_edge_cases(text: str, word: str | None) -> None:
 
 
 def test_insertion_order_matches_python_reference() -> None:
-    from pyvirt.conf.domain.devices import insertion_order_py
+    from pyvirt._core.domain_devices import insertion_order_py
 
     rnd = random.Random(7)
     for _ in range(2000):

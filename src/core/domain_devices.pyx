@@ -1835,8 +1835,8 @@ cdef int _assign_ports(NodeList* items) except -1:
                 v = -1
             elif not _ascii_digits(raw, 18, &v):
                 value = _chr_port_number(ustr(raw))
-                if value > LLONG_MAX:
-                    raise _err(ErrorNumber.XML_ERROR, f"Invalid port number: {ustr(raw)}")
+                if value > LLONG_MAX // 2:
+                    return _assign_ports_py(items)
                 v = value
             ports[k] = v
         for k in range(items.n):
@@ -1851,6 +1851,22 @@ cdef int _assign_ports(NodeList* items) except -1:
     finally:
         if ports != local:
             PyMem_Free(ports)
+    return 0
+
+
+cdef int _assign_ports_py(NodeList* items) except -1:
+    """:func:`_assign_ports` with Python numbers, for a port beyond 62 bits."""
+    cdef Py_ssize_t k
+    cdef Node t
+    ports = []
+    for k in range(items.n):
+        t = child_named(items.items[k], "target")
+        raw = None if t is NULL else attr_str(t, "port")
+        ports.append(-1 if raw is None else _chr_port_number(raw))
+    for k in range(items.n):
+        if ports[k] == -1:
+            ports[k] = max(ports) + 1
+            set_attr_s(_target(items.items[k]), "port", str(ports[k]))
     return 0
 
 
