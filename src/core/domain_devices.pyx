@@ -27,6 +27,7 @@ import_lxml__etree()
 
 include "nodeops.pxi"
 
+cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.limits cimport LLONG_MAX
 from libc.stdio cimport snprintf
@@ -227,7 +228,11 @@ cdef long long _decimal(const char* raw) except? -1:
 
 
 cdef inline int _fmt(char* buf, long long v) noexcept:
-    return snprintf(buf, 32, "%lld", v)
+    """``str(v)`` into a 32-byte buffer."""
+    if v < 0:
+        return snprintf(buf, 32, "%lld", v)
+    _spell(buf, <unsigned long long>v, False, 0)
+    return 0
 
 
 # -- tables -------------------------------------------------------------------------------------
@@ -549,9 +554,50 @@ ADDRESS_FORMATS = {
     "dimm": (("slot", "%d", 0, None), ("base", "0x%x", None, None)),
 }
 
+def _spelling(str fmt):
+    """(hex, width) of one of the table's printf formats ("0x%04x", "%d")."""
+    if fmt.startswith("0x%") and fmt.endswith("x"):
+        return True, int(fmt[3:len(fmt) - 1] or "0")
+    if fmt.startswith("%") and fmt.endswith("d"):
+        return False, int(fmt[1:len(fmt) - 1] or "0")
+    raise ImportError(f"address spelling {fmt!r} unknown to the core")
+
+
+cdef const char* _DIGITS = "0123456789abcdef"
+
+
+@cython.cdivision(True)
+cdef void _spell(char* out, unsigned long long value, bint hex, int width) noexcept:
+    """``value`` as "0x" + zero-padded lowercase hex, or zero-padded decimal (out: 32 bytes;
+    values come from _simple_uint, below 2**58)."""
+    cdef char digits[24]
+    cdef int n = 0, k = 0
+    cdef unsigned int base = 16 if hex else 10
+    while True:
+        digits[n] = _DIGITS[value % base]
+        value //= base
+        n += 1
+        if value == 0:
+            break
+    if hex:
+        out[0] = 48
+        out[1] = 120
+        k = 2
+    while width > n:
+        out[k] = 48
+        k += 1
+        width -= 1
+    while n > 0:
+        n -= 1
+        out[k] = digits[n]
+        k += 1
+    out[k] = 0
+
+
 cdef struct AddrField:
     const char* name
-    const char* cfmt   # the printf format for an unsigned long long
+    bint hex           # the spelling: "0x" then lowercase hex digits, else decimal
+    int width          # zero-padded to this many digits
     long long deflt    # < 0: none (left out when absent)
     long long limit    # < 0: none
 
@@ -573,7 +619,7 @@ for _atype, _spec in ADDRESS_FORMATS.items():
     _addr_specs[_n_addr_specs].ccw = _atype == "ccw"
     for _k, (_name, _format, _default, _limit) in enumerate(_spec):
         _addr_specs[_n_addr_specs].fields[_k].name = _keep_str(_name)
-        _addr_specs[_n_addr_specs].fields[_k].cfmt = _keep_str(_format[:len(_format) - 1] + "ll" + _format[len(_format) - 1:])
+        _addr_specs[_n_addr_specs].fields[_k].hex, _addr_specs[_n_addr_specs].fields[_k].width = _spelling(_format)
         _addr_specs[_n_addr_specs].fields[_k].deflt = -1 if _default is None else _default
         _addr_specs[_n_addr_specs].fields[_k].limit = -1 if _limit is None else _limit
         if _atype == "pci":
@@ -691,15 +737,15 @@ cdef int _respell_fast(Node addr, bint zero_empty) except -1:
                 return 0
         if value:
             all_zero = False
-        snprintf(text[nchanges], 32, spec.fields[k].cfmt, value)
+        _spell(text[nchanges], value, spec.fields[k].hex, spec.fields[k].width)
         if raw is NULL or strcmp(raw, text[nchanges]) != 0:
             which[nchanges] = k
             nchanges += 1
     if zpci is not NULL:
         # s390 PCI ids: both written, uid as 0x%04x and fid as 0x%08x (0 when absent)
         _clear_attrs(zpci)
-        _set_hex(zpci, "uid", "0x%04llx", uid)
-        _set_hex(zpci, "fid", "0x%08llx", fid)
+        _set_hex(zpci, "uid", 4, uid)
+        _set_hex(zpci, "fid", 8, fid)
     if spec.pci and zero_empty and all_zero:
         return 2
     for k in range(nchanges):
@@ -707,9 +753,9 @@ cdef int _respell_fast(Node addr, bint zero_empty) except -1:
     return 1
 
 
-cdef int _set_hex(Node n, const char* name, const char* fmt, unsigned long long value) except -1:
+cdef int _set_hex(Node n, const char* name, int width, unsigned long long value) except -1:
     cdef char text[32]
-    snprintf(text, 32, fmt, value)
+    _spell(text, value, True, width)
     return set_attr(n, name, text)
 
 
