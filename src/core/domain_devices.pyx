@@ -237,7 +237,7 @@ cdef inline int _fmt(char* buf, long long v) noexcept:
 
 # -- tables -------------------------------------------------------------------------------------
 # The data tables stay Python (pyvirt.conf.domain.tables); they are read once into C arrays
-# by _load_tables at the end of this module.
+# by _load_tables, called at the end of this module.
 
 cdef enum:
     MAX_ROWS = 32
@@ -1121,8 +1121,6 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
     cdef CtrlSet existing
     cdef int k
     cdef const char* default_video
-    if not _tables_loaded:
-        _load()
     while c is not NULL:
         if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
             present |= _kind(<const char*>c.name)
@@ -2464,14 +2462,8 @@ cdef int _redirfilters(Node devs) except -1:
 
 
 # -- the data tables, read last ----------------------------------------------------------------
-# pyvirt.conf.domain imports the post-parse, which imports this module: reading its tables
-# on first use (not at import) lets either side be imported first.
+# Importing pyvirt.conf.domain runs its model, which imports the post-parse, which imports
+# this module: reading the tables after the functions above are defined lets either side
+# be imported first.
 
-cdef bint _tables_loaded = False
-
-
-cdef int _load() except -1:
-    global _tables_loaded
-    _load_tables()
-    _tables_loaded = True
-    return 0
+_load_tables()
