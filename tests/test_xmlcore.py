@@ -1,4 +1,4 @@
-"""The compiled XML core: safe parsing, libvirt-style formatting, index and canonical order."""
+"""The compiled XML core: safe parsing, libvirt-style formatting, canonical order, node helpers."""
 
 from __future__ import annotations
 
@@ -38,24 +38,15 @@ def test_depth_limit() -> None:
         xmlcore.parse(deep)
 
 
-def test_index_groups_by_path() -> None:
-    root = etree.fromstring("<d><x><y/><y/></x><z><y/></z><n:q xmlns:n='urn:n'/></d>")
-    idx = xmlcore.index(root)
-    assert idx["."] == [root]
-    assert len(idx["x/y"]) == 2 and len(idx["z/y"]) == 1
-    assert all(el.tag == "y" for el in idx["x/y"])
-    assert not any("q" in key for key in idx)  # namespaced elements are not indexed
-
-
 def test_canonical_order_sorts_stably_and_prunes() -> None:
     root = etree.fromstring(
         "<d><c i='1'/><junk/><a/><c i='2'/><b><z/><y/><w/></b><n:q xmlns:n='urn:n'/></d>"
     )
+    held = root.find("junk")
     ranks = {".": {"a": 0, "b": 1, "c": 2}, "b": {"y": 0, "z": 1}}
-    removed = xmlcore.canonical_order(root, ranks, frozenset({"."}))
-    assert sorted(el.tag for el in removed) == ["junk", "{urn:n}q"]
-    for el in removed:
-        root.remove(el)
+    xmlcore.canonical_order_table(root, xmlcore.compile_order(ranks, frozenset({"."})))
+    # unknown children of a pruned path go (the namespaced one too); a held one stays valid
+    assert held.tag == "junk" and held.getparent() is None
     assert [el.tag for el in root] == ["a", "b", "c", "c"]
     assert [el.get("i") for el in root.findall("c")] == ["1", "2"]
     # unknown <w/> keeps its place after the last known sibling before it
@@ -70,20 +61,6 @@ def test_child_and_children_ignore_namespaced_and_text() -> None:
     assert xmlcore.child(root, "a").get("i") == "1"
     assert xmlcore.child(root, "zz") is None
     assert [a.get("i") for a in xmlcore.children(root, "a")] == ["1", "2"]
-
-
-def test_place_attr_moves_in_place() -> None:
-    el = etree.fromstring("<c type='pci' model='x'/>")
-    el.set("index", "1")
-    xmlcore.place_attr(el, "index", "type")
-    assert list(el.attrib) == ["type", "index", "model"]
-    xmlcore.place_attr(el, "model")
-    assert list(el.attrib) == ["model", "type", "index"]
-    xmlcore.place_attr(el, "nope", "type")  # absent: nothing happens
-    del el.attrib["type"]
-    el.set("type", "usb")
-    assert dict(el.attrib) == {"model": "x", "index": "1", "type": "usb"}
-    assert etree.tostring(el) == b'<c model="x" index="1" type="usb"/>'
 
 
 def test_get_matches_lxml() -> None:

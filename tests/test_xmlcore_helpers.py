@@ -1,8 +1,9 @@
-"""The core's read helpers and address respelling against their lxml / Python references.
+"""The core's read helper and address respelling against their lxml / Python references.
 
-``find_all`` must match lxml's ``findall``, ``attr_rows`` lxml's ``get``, and the C respelling
-of device addresses must leave the same tree (or raise the same error) as the Python path it
-short-cuts, on every corpus domain and on hand-made spellings at the edges of its fast path.
+``xmlcore.find_all`` must match lxml's ``findall``, and the C respelling of device addresses
+(``domain_devices.normalize_all``) must leave the same tree (or raise the same error) as the
+Python path it short-cuts (``normalize_address_python``), on every corpus domain and on
+hand-made spellings at the edges of its fast path.
 """
 
 from __future__ import annotations
@@ -47,18 +48,6 @@ def test_find_all_skips_namespaced_names_and_keeps_document_order() -> None:
     assert [e.get("n") for e in xmlcore.find_all(root, ("a", "b"))] == ["1", "2", "3"]
     assert [e.get("n") for e in xmlcore.find_all(root, (None, "b"))] == ["1", "x", "2", "3"]
     assert xmlcore.find_all(root, ()) == []
-
-
-def test_attr_rows_matches_get_and_child_presence() -> None:
-    for root in _corpus_roots():
-        devices = root.find("devices")
-        if devices is None:
-            continue
-        els = list(devices)
-        names = ("type", "index", "model", "bus")
-        rows = xmlcore.attr_rows(els, names, "master")
-        assert rows == [tuple(e.get(n) for n in names) + (e.find("master") is not None,) for e in els]
-        assert xmlcore.attr_rows(els, ("type",)) == [(e.get("type"),) for e in els]
 
 
 def _respelled(xml: str, *, core: bool) -> tuple[str, object]:

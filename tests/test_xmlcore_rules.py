@@ -1,8 +1,10 @@
-"""The core's table-driven passes against their plain versions, over the domain corpus.
+"""The core's table-driven passes and the enum check of the post-parse, where the corpus is thin.
 
 ``xmlcore.canonical_order_table`` (compiled per-tag tables) must reorder and prune exactly as
-``xmlcore.canonical_order`` (per-path tables), and ``xmlcore.index_checked`` must index as
-``xmlcore.index`` and report the enum error ``check_enums`` raises (or none).
+a plain per-path reading of the rank tables does, on shuffled corpus documents;
+``xmlcore.drop_unknown`` must keep every name the corpus uses and drop the others at any
+depth; and ``DomainDef.from_xml`` must pick libvirt's enum error at the edges of the rows
+(row order, capabilities-mode host devices, the CPU error domain).
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import pytest
 from lxml import etree
 
 from pyvirt._core import xmlcore
-from pyvirt.conf.domain import enums
+from pyvirt.conf.domain import DomainDef
 from pyvirt.conf.domain.tables import ORDER_TABLE, PRUNED_PATHS, RANK_BY_PATH
-from pyvirt.errors import VirtError
+from pyvirt.errors import ErrorDomain, ErrorNumber, VirtError
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("PYVIRT_CORPUS", REPO.parent / "shared" / "corpus" / "libvirt-9.0.0"))
@@ -43,19 +45,45 @@ def _shuffle(root: etree._Element, seed: int) -> None:
                 el.append(k)
 
 
+def _reference_order(el: etree._Element, path: str = ".") -> None:
+    """The rank tables read per path, in Python: children sorted stably by rank, a child
+    without one keeping its place after the highest rank before it, and removed instead
+    under a pruned path; then the same below every child."""
+    rank = RANK_BY_PATH.get(path)
+    if rank is not None:
+        keyed = []
+        last = -1
+        for c in list(el):
+            r = rank.get(c.tag) if isinstance(c.tag, str) and not c.tag.startswith("{") else None
+            if r is None and path in PRUNED_PATHS:
+                el.remove(c)
+                continue
+            key = last if r is None else r
+            last = max(last, key)
+            keyed.append((key, c))
+        ordered = sorted(keyed, key=lambda kc: kc[0])
+        if ordered != keyed:
+            for _, c in ordered:
+                el.append(c)
+    for c in el:
+        if isinstance(c.tag, str) and not c.tag.startswith("{"):
+            _reference_order(c, c.tag if path == "." else f"{path}/{c.tag}")
+
+
 def test_order_tables_agree_on_shuffled_corpus() -> None:
     """Ordering and pruning by compiled tables (without known-name sets) equal the per-path
-    reference walk."""
+    reading of the same ranks. Blank text is left out: the core links an unsorted parent's
+    text before its elements, the reference moves it with the elements."""
     table = xmlcore.compile_order(RANK_BY_PATH, PRUNED_PATHS)
+    parser = etree.XMLParser(remove_blank_text=True, remove_comments=True, resolve_entities=False)
     checked = 0
     for n, path in enumerate(PATHS):
-        a = _parse(path)
-        if a is None:
+        if _parse(path) is None:
             continue
+        a = etree.fromstring(path.read_bytes(), parser)
         _shuffle(a, n)
-        b = etree.fromstring(etree.tostring(a))
-        for el in xmlcore.canonical_order(a, RANK_BY_PATH, PRUNED_PATHS):
-            el.getparent().remove(el)
+        b = etree.fromstring(etree.tostring(a), parser)
+        _reference_order(a)
         xmlcore.canonical_order_table(b, table)
         assert etree.tostring(a) == etree.tostring(b), path.name
         checked += 1
@@ -147,61 +175,36 @@ def test_dropping_keeps_held_element_objects_valid() -> None:
     assert deep.tag == "deep" and deep.getparent().tag == "nope"
 
 
-def _python_enum_error(idx: dict[str, list[etree._Element]]) -> str | None:
-    try:
-        enums.check_enums(idx)
-    except VirtError as exc:
-        return f"{exc.code} {exc}"
-    return None
-
-
-def test_index_checked_matches_index_and_check_enums() -> None:
-    for path in PATHS:
-        root = _parse(path)
-        if root is None:
-            continue
-        plain = xmlcore.index(root)
-        idx, broken = xmlcore.index_checked(root, enums.RULES)
-        assert {k: len(v) for k, v in idx.items()} == {k: len(v) for k, v in plain.items()}
-        expected = _python_enum_error(plain)
-        got = None
-        if broken is not None:
-            exc = enums.enum_error(broken)
-            got = f"{exc.code} {exc}"  # type: ignore[attr-defined]
-        assert got == expected, path.name
+DOMAIN = (
+    "<domain type='kvm'><name>enums</name><memory unit='KiB'>1048576</memory>"
+    "<os><type arch='x86_64' machine='pc'>hvm</type></os>{}</domain>"
+)
 
 
 @pytest.mark.parametrize(
-    ("text", "word"),
+    ("extra", "code", "message"),
     [
-        ("<domain><devices><disk type='x'/><input type='y'/></devices></domain>", "'disk'"),
-        ("<domain><devices><hostdev mode='capabilities' type='storage'/></devices></domain>", None),
-        ("<domain><devices><hostdev type='bogus'/></devices></domain>", "bogus"),
-        ("<domain><clock offset='utc'/><cpu mode='nope'/></domain>", "nope"),
+        # the lower row wins (disk type before input type), not the earlier element
+        ("<devices><input type='y' bus='usb'/><disk type='x' device='disk'/></devices>",
+         ErrorNumber.XML_ERROR, "Invalid value for attribute 'type' in element 'disk': 'x'."),
+        # a host device's mode defaults to subsystem: its type is checked
+        ("<devices><hostdev type='bogus'/></devices>",
+         ErrorNumber.CONFIG_UNSUPPORTED, "unknown host device source address type 'bogus'"),
+        # the CPU rows report in the CPU error domain
+        ("<clock offset='utc'/><cpu mode='nope'/>",
+         ErrorNumber.CONFIG_UNSUPPORTED, "Invalid mode attribute 'nope'"),
     ],
-)
-def test_index_checked_edge_cases(text: str, word: str | None) -> None:
-    root = xmlcore.parse(text)
-    _, broken = xmlcore.index_checked(root, enums.RULES)
-    if word is None:
-        assert broken is None
-    else:
-        assert broken is not None and word in str(enums.enum_error(broken))
+)  # fmt: skip
+def test_enum_errors_at_the_edges_of_the_rows(extra: str, code: int, message: str) -> None:
+    with pytest.raises(VirtError) as info:
+        DomainDef.from_xml(DOMAIN.format(extra))
+    assert info.value.code == code and message in info.value.message
+    if "cpu" in extra:
+        assert info.value.domain == ErrorDomain.CPU
 
 
-def test_insertion_order_matches_python_reference() -> None:
-    from pyvirt._core.domain_devices import insertion_order_py
-
-    rnd = random.Random(7)
-    for _ in range(2000):
-        n = rnd.randint(0, 9)
-        keys = [
-            (rnd.choice(["usb", "scsi", None, "ide"]), rnd.choice([None, 0, 1, 2, 3]), rnd.random() < 0.3)
-            for _ in range(n)
-        ]
-        assert xmlcore.insertion_order(keys) == insertion_order_py(keys), keys
-
-
-def test_insertion_order_refuses_huge_index() -> None:
-    with pytest.raises(OverflowError):
-        xmlcore.insertion_order([("pci", 2**70, False)])
+def test_capabilities_hostdev_types_are_not_subsystem_types() -> None:
+    extra = ("<devices><hostdev mode='capabilities' type='storage'>"
+             "<source><block>/dev/sdf1</block></source></hostdev></devices>")  # fmt: skip
+    out = etree.fromstring(DomainDef.from_xml(DOMAIN.format(extra)).to_xml())
+    assert out.find("devices/hostdev").get("type") == "storage"

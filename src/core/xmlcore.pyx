@@ -11,14 +11,10 @@ This module knows bytes and trees only; it raises :class:`ParseFailure` and the
 configuration layer turns that into libvirt's error.
 """
 
-from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from libc.stdio cimport snprintf
 from libc.string cimport memcpy, strcmp, strlen
 
 from lxml.includes cimport tree
-from cpython.set cimport PySet_Add, PySet_New
-from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 cdef extern from "Python.h":
@@ -488,116 +484,7 @@ def format(_Element element not None, int indent=0, bint hide_secrets=False, str
 
 
 # ---------------------------------------------------------------------------------------------
-# tree index and canonical child order (the per-element work of the configuration layer)
-
-DEF PATH_MAX_BYTES = 4096
-
-
-cdef int _check_rules(_Document doc, tree.xmlNode* c, tuple rules, list found) except -1:
-    """Record the first rule (lowest number) ``c`` breaks: [number, element, value]."""
-    cdef tuple rule
-    cdef tree.xmlAttr* a
-    cdef tree.xmlNode* t
-    cdef long no
-    cdef object value, cond
-    for rule in rules:
-        no = <long>rule[2]
-        if found and <long>found[0] <= no:
-            continue
-        cond = rule[3]
-        if cond is not None:
-            # the rule applies only when attribute cond[0] (default cond[1]) equals cond[2]
-            a = _find_attr(c, <const char*>(<bytes>cond[0]))
-            if a is NULL:
-                value = cond[1]
-            else:
-                t = a.children
-                value = "" if t is NULL or t.content is NULL else PyUnicode_DecodeUTF8(
-                    <const char*>t.content, strlen(<const char*>t.content), NULL)
-            if value != cond[2]:
-                continue
-        a = _find_attr(c, <const char*>(<bytes>rule[0]))
-        if a is NULL:
-            continue
-        t = a.children
-        if t is NULL or t.content is NULL:
-            value = ""
-        elif t.next is NULL:
-            value = cached_str(<const char*>t.content, strlen(<const char*>t.content))
-        else:
-            value = elementFactory(doc, c).get(PyUnicode_DecodeUTF8(
-                <const char*>a.name, strlen(<const char*>a.name), NULL))
-        if value not in <frozenset>rule[1]:
-            found[:] = [no, elementFactory(doc, c), value]
-    return 0
-
-
-cdef int _index_walk(_Document doc, tree.xmlNode* node, char* buf, size_t length, dict out,
-                     dict rules, list found) except -1:
-    cdef tree.xmlNode* c = node.children
-    cdef size_t n, start
-    cdef object key, r
-    cdef list bucket
-    while c is not NULL:
-        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
-            n = strlen(<const char*>c.name)
-            start = length + 1 if length else 0
-            if start + n < PATH_MAX_BYTES:
-                if length:
-                    buf[length] = b'/'
-                memcpy(buf + start, c.name, n)
-                key = cached_str(buf, start + n)
-                bucket = out.get(key)
-                if bucket is None:
-                    bucket = []
-                    out[key] = bucket
-                bucket.append(elementFactory(doc, c))
-                if rules is not None and c.properties is not NULL:
-                    r = rules.get(key)
-                    if r is not None:
-                        _check_rules(doc, c, <tuple>r, found)
-                if c.children is not NULL:
-                    _index_walk(doc, c, buf, start + n, out, rules, found)
-        c = c.next
-    return 0
-
-
-def index(_Element root not None):
-    """Every element below ``root`` (no namespace) by path: ``{'devices/disk': [...], ...}``.
-
-    One C walk replaces the many ``findall('a/b/c')`` calls (each a Python-level path
-    evaluation in lxml) a post-parse would otherwise make. The root itself is under ``'.'``.
-    """
-    cdef char buf[PATH_MAX_BYTES]
-    cdef dict out = {".": [root]}
-    _index_walk(root._doc, root._c_node, buf, 0, out, None, None)
-    return out
-
-
-def compile_value_rules(rules):
-    """Tables for :func:`index_checked` from ``(path, attribute, allowed, condition)`` rows.
-
-    ``condition`` is None or ``(attribute, default, value)``: the row applies only to
-    elements whose ``attribute`` (``default`` when absent) equals ``value``. A row's number
-    is its position: the lowest-numbered broken row is the one reported.
-    """
-    cdef dict table = {}
-    for no, (path, attr, allowed, cond) in enumerate(rules):
-        if cond is not None:
-            cond = (cond[0].encode(), cond[1], cond[2])
-        table.setdefault(path, []).append((attr.encode(), frozenset(allowed), no, cond))
-    return {path: tuple(rows) for path, rows in table.items()}
-
-
-def index_checked(_Element root not None, dict rules not None):
-    """:func:`index`, checking attribute values on the way (tables from
-    :func:`compile_value_rules`); returns ``(index, broken)`` where ``broken`` is None or
-    ``(row number, element, value)`` for the lowest-numbered row any element breaks."""
-    cdef char buf[PATH_MAX_BYTES]
-    cdef dict out = {".": [root]}
-    cdef list found = []
-    _index_walk(root._doc, root._c_node, buf, 0, out, rules, found)
-    return out, (tuple(found) if found else None)
+# unknown names and canonical child order (the per-element work of the configuration layer)
 
 
 cdef bint _listed(tree.xmlNode* c, tree.xmlNode** nodes, int count) noexcept:
@@ -661,93 +548,6 @@ cdef void _relink(tree.xmlNode* parent, tree.xmlNode** nodes, int count) noexcep
         tail = otail
     parent.children = head
     parent.last = tail
-
-
-cdef int _order_walk(_Document doc, tree.xmlNode* node, char* buf, size_t length,
-                     dict ranks, frozenset pruned, list removed) except -1:
-    cdef object key
-    cdef object rank
-    cdef object r
-    cdef tree.xmlNode* c
-    cdef tree.xmlNode* nodes[512]
-    cdef long keys[512]
-    cdef int count = 0, i, j
-    cdef long last = -1, k
-    cdef tree.xmlNode* tmp
-    cdef bint in_order = True
-    cdef bint overflow = False
-    cdef bint prune
-    cdef size_t n, start
-    if length:
-        key = PyUnicode_DecodeUTF8(buf, length, NULL)
-    else:
-        key = "."
-    rank = ranks.get(key)
-    if rank is not None:
-        prune = key in pruned
-        c = node.children
-        while c is not NULL:
-            if c.type == tree.XML_ELEMENT_NODE:
-                r = None
-                if c.ns is NULL:
-                    r = (<dict>rank).get(PyUnicode_DecodeUTF8(<const char*>c.name, strlen(<const char*>c.name), NULL))
-                if r is None:
-                    if prune:
-                        removed.append(elementFactory(doc, c))
-                        c = c.next
-                        continue
-                    k = last
-                else:
-                    k = <long>r
-                if count < 512:
-                    if k < last:
-                        in_order = False
-                    if k > last:
-                        last = k
-                    nodes[count] = c
-                    keys[count] = k
-                    count += 1
-                else:
-                    overflow = True  # too many children to sort here: leave them as they are
-            c = c.next
-        if not in_order and not overflow:
-            # stable insertion sort by rank, then relink in that order
-            for i in range(1, count):
-                tmp = nodes[i]
-                k = keys[i]
-                j = i - 1
-                while j >= 0 and keys[j] > k:
-                    nodes[j + 1] = nodes[j]
-                    keys[j + 1] = keys[j]
-                    j -= 1
-                nodes[j + 1] = tmp
-                keys[j + 1] = k
-            _relink(node, nodes, count)
-    c = node.children
-    while c is not NULL:
-        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL and c.children is not NULL:
-            n = strlen(<const char*>c.name)
-            start = length + 1 if length else 0
-            if start + n < PATH_MAX_BYTES:
-                if length:
-                    buf[length] = b'/'
-                memcpy(buf + start, c.name, n)
-                _order_walk(doc, c, buf, start + n, ranks, pruned, removed)
-        c = c.next
-    return 0
-
-
-def canonical_order(_Element root not None, dict ranks not None, frozenset pruned not None):
-    """Sort children into the order ``ranks`` gives per path (stable), in one C walk.
-
-    ``ranks`` maps a path (``'.'`` for the root, ``'devices/disk'``, ...) to ``{tag: rank}``;
-    children with unknown tags keep their place, except under a path in ``pruned``, where
-    they are returned (to be removed by the caller) instead.
-    """
-    cdef char buf[PATH_MAX_BYTES]
-    cdef list removed = []
-    _order_walk(root._doc, root._c_node, buf, 0, ranks, pruned, removed)
-    return removed
 
 
 # Known names per path. libvirt's parser reads only the names it knows, so its output drops
@@ -1161,82 +961,6 @@ def canonical_order_table(_Element root not None, OrderTable table not None):
     _order_walk_t(root._doc, root._c_node, table.root)
 
 
-def insertion_order(list keys not None):
-    """libvirt's insertion order of a device array (virDomainDiskInsert/ControllerInsert).
-
-    ``keys`` holds one ``(group, index, companion)`` per item in document order (``index``
-    may be None); the result lists the items' positions in the order libvirt keeps them.
-    Each item goes after the last earlier item of its group, or before the first such item
-    with a greater index (for a USB master, before a companion with the same index).
-    Raises OverflowError for an index beyond 64 bits (the caller then sorts in Python).
-    """
-    cdef Py_ssize_t n = len(keys), i, pos, at, m = 0
-    cdef long long* idx = NULL
-    cdef long* grp = NULL
-    cdef char* has = NULL
-    cdef char* comp = NULL
-    cdef Py_ssize_t* order = NULL
-    cdef dict groups = {}
-    cdef long g
-    cdef long long index
-    cdef bint has_index, companion
-    cdef list out
-    if n == 0:
-        return []
-    idx = <long long*>PyMem_Malloc(n * sizeof(long long))
-    grp = <long*>PyMem_Malloc(n * sizeof(long))
-    has = <char*>PyMem_Malloc(n)
-    comp = <char*>PyMem_Malloc(n)
-    order = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
-    try:
-        if idx is NULL or grp is NULL or has is NULL or comp is NULL or order is NULL:
-            raise MemoryError()
-        for i in range(n):
-            group, value, flag = keys[i]
-            g = groups.setdefault(group, len(groups))
-            grp[i] = g
-            has[i] = value is not None
-            idx[i] = <long long>value if value is not None else 0
-            comp[i] = bool(flag)
-        # order[0:m] holds positions of the items placed so far, in array order
-        for i in range(n):
-            g = grp[i]
-            has_index = has[i]
-            index = idx[i]
-            companion = comp[i]
-            at = -1
-            pos = m - 1
-            while pos >= 0:
-                if grp[order[pos]] == g:
-                    if not has_index:
-                        at = pos + 1
-                        break
-                    if has[order[pos]] and idx[order[pos]] > index:
-                        at = pos
-                    elif not companion and comp[order[pos]] and has[order[pos]] and idx[order[pos]] == index:
-                        at = pos
-                    elif at == -1:
-                        at = pos + 1
-                pos -= 1
-            if at == -1:
-                order[m] = i
-            else:
-                pos = m
-                while pos > at:
-                    order[pos] = order[pos - 1]
-                    pos -= 1
-                order[at] = i
-            m += 1
-        out = [order[i] for i in range(n)]
-    finally:
-        PyMem_Free(idx)
-        PyMem_Free(grp)
-        PyMem_Free(has)
-        PyMem_Free(comp)
-        PyMem_Free(order)
-    return out
-
-
 def child(_Element element not None, str tag not None):
     """The first child element named ``tag`` (no namespace), or None.
 
@@ -1260,17 +984,6 @@ def ns_children(_Element element not None):
     while c is not NULL:
         if c.type == tree.XML_ELEMENT_NODE and c.ns is not NULL:
             out.append(elementFactory(element._doc, c))
-        c = c.next
-    return out
-
-
-def child_tags(_Element element not None):
-    """The set of child element names (no namespace), without making element objects."""
-    cdef tree.xmlNode* c = element._c_node.children
-    cdef object out = PySet_New(<object>NULL)
-    while c is not NULL:
-        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
-            PySet_Add(out, cached_str(<const char*>c.name, strlen(<const char*>c.name)))
         c = c.next
     return out
 
@@ -1319,56 +1032,6 @@ def find_all(_Element element not None, tuple steps not None):
     return out
 
 
-cdef inline object _attr_value(_Element element, tree.xmlNode* node, object name):
-    cdef tree.xmlAttr* a = _find_attr(node, PyUnicode_AsUTF8(name))
-    cdef tree.xmlNode* t
-    if a is NULL:
-        return None
-    t = a.children
-    if t is NULL:
-        return ""
-    if t.next is NULL and t.content is not NULL:
-        return cached_str(<const char*>t.content, strlen(<const char*>t.content))
-    return element.get(name)
-
-
-def attr_rows(list elements not None, tuple names not None, str child_tag=None):
-    """For each element, a tuple of its ``names`` attributes (None when absent), plus, when
-    ``child_tag`` is given, whether it has such a child element.
-
-    A device step reads the same few attributes of every controller, disk ... and then
-    decides; reading them here takes one call instead of one ``get`` per attribute.
-    """
-    cdef list out = []
-    cdef _Element el
-    cdef tree.xmlNode* c
-    cdef Py_ssize_t k, m = len(names)
-    cdef const char* ctag = NULL
-    cdef bint found
-    if child_tag is not None:
-        ctag = PyUnicode_AsUTF8(child_tag)
-    for obj in elements:
-        el = <_Element?>obj
-        row = PyTuple_New(m + (1 if ctag is not NULL else 0))
-        for k in range(m):
-            v = _attr_value(el, el._c_node, names[k])
-            Py_INCREF(v)
-            PyTuple_SET_ITEM(row, k, v)
-        if ctag is not NULL:
-            found = False
-            c = el._c_node.children
-            while c is not NULL:
-                if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL and strcmp(<const char*>c.name, ctag) == 0:
-                    found = True
-                    break
-                c = c.next
-            v = True if found else False
-            Py_INCREF(v)
-            PyTuple_SET_ITEM(row, m, v)
-        out.append(row)
-    return out
-
-
 cdef tree.xmlAttr* _find_attr(tree.xmlNode* node, const char* name) noexcept:
     cdef tree.xmlAttr* a = node.properties
     while a is not NULL:
@@ -1376,43 +1039,6 @@ cdef tree.xmlAttr* _find_attr(tree.xmlNode* node, const char* name) noexcept:
             return a
         a = a.next
     return NULL
-
-
-def place_attr(_Element element not None, str name not None, str after=None):
-    """Move attribute ``name`` right after ``after`` (or first when ``after`` is None/absent).
-
-    libvirt writes attributes in a fixed order; a default added with ``set`` lands last, and
-    this relinks it (no copies, no Python-level attribute rewrite). Unknown ``name``: no-op.
-    """
-    cdef tree.xmlNode* node = element._c_node
-    cdef tree.xmlAttr* a = _find_attr(node, PyUnicode_AsUTF8(name))
-    cdef tree.xmlAttr* anchor = NULL
-    if a is NULL:
-        return
-    if after is not None:
-        anchor = _find_attr(node, PyUnicode_AsUTF8(after))
-        if anchor is a:
-            return
-    # unlink a
-    if a.prev is not NULL:
-        a.prev.next = a.next
-    else:
-        node.properties = a.next
-    if a.next is not NULL:
-        a.next.prev = a.prev
-    # relink
-    if anchor is NULL:
-        a.prev = NULL
-        a.next = node.properties
-        if node.properties is not NULL:
-            node.properties.prev = a
-        node.properties = a
-    else:
-        a.prev = anchor
-        a.next = anchor.next
-        if anchor.next is not NULL:
-            anchor.next.prev = a
-        anchor.next = a
 
 
 def get(_Element element not None, str name not None, default=None):
@@ -1474,141 +1100,6 @@ cdef int _bind_libxml2() except -1:
 
 
 _bind_libxml2()
-
-#: True when the fast C constructors are in use (else lxml's API is used)
-FAST_BUILD = c_set_prop is not NULL
-
-
-cdef bint _simple_uint(const char* s, unsigned long long* out) noexcept:
-    """C's strtoul(s, 0) for the plain spellings only ('12', '0x1f', '017'); False for
-    anything else (signs, blanks, overlong or malformed numbers): the caller then takes the
-    general path, which has libvirt's wording for every bad value."""
-    cdef unsigned long long v = 0
-    cdef size_t n = strlen(s), i
-    cdef unsigned char ch
-    if n == 0 or n > 15:
-        return False
-    if n > 2 and s[0] == 48 and (s[1] == 120 or s[1] == 88):
-        for i in range(2, n):
-            ch = s[i]
-            if 48 <= ch <= 57:
-                v = v * 16 + (ch - 48)
-            elif 97 <= ch <= 102:
-                v = v * 16 + (ch - 97 + 10)
-            elif 65 <= ch <= 70:
-                v = v * 16 + (ch - 65 + 10)
-            else:
-                return False
-    elif s[0] == 48 and n > 1:
-        for i in range(1, n):
-            ch = s[i]
-            if not (48 <= ch <= 55):
-                return False
-            v = v * 8 + (ch - 48)
-    else:
-        for i in range(n):
-            ch = s[i]
-            if not (48 <= ch <= 57):
-                return False
-            v = v * 10 + (ch - 48)
-    out[0] = v
-    return True
-
-
-def respell_device_addresses(_Element devices not None, dict table not None):
-    """:func:`respell_address` (``zero_empty``) on each device's own ``<address>`` (``*/address``
-    below ``devices``), in document order; returns ``[(address, code)]`` for those it did not
-    finish (code 0: the general path must run; 2: an all-zero PCI address to drop)."""
-    cdef tree.xmlNode* dev = devices._c_node.children
-    cdef tree.xmlNode* c
-    cdef list out = []
-    cdef int code
-    while dev is not NULL:
-        if dev.type == tree.XML_ELEMENT_NODE:
-            c = dev.children
-            while c is not NULL:
-                if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL and strcmp(<const char*>c.name, "address") == 0:
-                    code = _respell(devices._doc, c, table, True)
-                    if code != 1:
-                        out.append((elementFactory(devices._doc, c), code))
-                c = c.next
-        dev = dev.next
-    return out
-
-
-def respell_address(_Element addr not None, dict table not None, bint zero_empty=True):
-    """Respell a device address's numbers in libvirt's fixed spelling, in C.
-
-    ``table`` maps an address type to rows ``(name, name bytes, default or None, limit or
-    -1, is_pci, C format bytes)`` (from the Python spelling table). Returns 1 when done, 2 when the address
-    is an all-zero PCI one the caller drops (``zero_empty``), 0 when the general path must
-    run instead (an unusual spelling, a value over its limit, a type not in ``table``):
-    nothing is changed then.
-    """
-    return _respell(addr._doc, addr._c_node, table, zero_empty)
-
-
-cdef int _respell(_Document doc, tree.xmlNode* node, dict table, bint zero_empty) except -1:
-    cdef tree.xmlAttr* a
-    cdef tree.xmlNode* t
-    cdef tree.xmlNode* c
-    cdef const char* raw
-    cdef unsigned long long value
-    cdef long long limit
-    cdef char text[8][32]
-    cdef int nchanges = 0, k, nrows
-    cdef int which[8]
-    cdef bint all_zero = True, is_pci = False
-    cdef tuple rows, row
-    if c_set_prop is NULL:
-        return 0
-    a = _find_attr(node, "type")
-    if a is NULL or a.children is NULL or a.children.next is not NULL or a.children.content is NULL:
-        return 0
-    rows = table.get(cached_str(<const char*>a.children.content, strlen(<const char*>a.children.content)))
-    if rows is None:
-        return 0
-    nrows = len(rows)
-    if nrows > 8:
-        return 0
-    for k in range(nrows):
-        row = <tuple>rows[k]
-        is_pci = row[4]
-        a = _find_attr(node, <const char*>(<bytes>row[1]))
-        if a is NULL:
-            if row[2] is None:
-                continue
-            value = <unsigned long long>row[2]
-            raw = NULL
-        else:
-            t = a.children
-            if t is NULL or t.next is not NULL or t.content is NULL:
-                return 0
-            raw = <const char*>t.content
-            if not _simple_uint(raw, &value):
-                return 0
-            limit = row[3]
-            if limit >= 0 and is_pci and value > <unsigned long long>limit:
-                return 0
-        if value:
-            all_zero = False
-        snprintf(text[nchanges], 32, <const char*>(<bytes>row[5]), value)
-        if raw is NULL or strcmp(raw, text[nchanges]) != 0:
-            which[nchanges] = k
-            nchanges += 1
-    if is_pci:
-        c = node.children
-        while c is not NULL:
-            if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL and strcmp(<const char*>c.name, "zpci") == 0:
-                return 0
-            c = c.next
-        if zero_empty and all_zero:
-            return 2
-    for k in range(nchanges):
-        if c_set_prop(node, <tree.const_xmlChar*>(<const char*>(<bytes>(<tuple>rows[which[k]])[1])),
-                      <tree.const_xmlChar*>text[k]) is NULL:
-            raise MemoryError()
-    return 1
 
 
 def set(_Element element not None, str name not None, str value not None):

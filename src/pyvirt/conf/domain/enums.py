@@ -7,10 +7,10 @@ attribute 'a' in element 'e': 'v'."), a few older ones have their own wording an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lxml import etree
 
-from ..._core import xmlcore
-from ..._core.xmlcore import get as aget
 from ...errors import ErrorDomain, ErrorNumber, virt_error
 from ..values import invalid_prop
 
@@ -89,27 +89,33 @@ ENUMS = (
 )  # fmt: skip
 
 
-#: ENUMS as the core's value-rule tables: :func:`xmlcore.index_checked` checks them in the
-#: same C walk that indexes the tree (capabilities-mode host devices are exempt)
-RULES = xmlcore.compile_value_rules(
+#: one compiled row: (attribute, allowed values, row number, condition or None)
+ValueRule = tuple[bytes, frozenset[str], int, tuple[bytes, str, str] | None]
+
+
+def _value_rules(
+    rows: Iterable[tuple[str, str, frozenset[str], tuple[str, str, str] | None]],
+) -> dict[str, tuple[ValueRule, ...]]:
+    """Rows ``(path, attribute, allowed, condition)`` grouped by path and numbered in order
+    (the lowest-numbered broken row is the one reported). ``condition`` is None or
+    ``(attribute, default, value)``: the row applies only where that attribute (``default``
+    when absent) is ``value``. Names are bytes, as the C walk compares them."""
+    table: dict[str, list[ValueRule]] = {}
+    for no, (path, attr, allowed, cond) in enumerate(rows):
+        when = None if cond is None else (cond[0].encode(), cond[1], cond[2])
+        table.setdefault(path, []).append((attr.encode(), frozenset(allowed), no, when))
+    return {path: tuple(found) for path, found in table.items()}
+
+
+#: ENUMS as the value-rule tables the post-parse's first C walk checks
+#: (:mod:`pyvirt._core.domain_post`); capabilities-mode host devices are exempt
+RULES = _value_rules(
     (path, attr, allowed, ("mode", "subsystem", "subsystem") if path == "devices/hostdev" else None)
     for path, attr, allowed, _ in ENUMS
 )
 
 
 def enum_error(broken: tuple[int, etree._Element, str]) -> Exception:
-    """libvirt's error for a row of ENUMS broken (as found by ``index_checked``)."""
+    """libvirt's error for a row of ENUMS broken: ``(row number, element, value)``."""
     path, attr, _, maker = ENUMS[broken[0]]
     return (maker or invalid_prop)(attr, path.rsplit("/", 1)[-1], broken[2])
-
-
-def check_enums(idx: dict[str, list[etree._Element]]) -> None:
-    """Raise libvirt's error for the first attribute holding a value it does not know."""
-    for path, attr, allowed, maker in ENUMS:
-        for el in idx.get(path, ()):
-            if path == "devices/hostdev" and aget(el, "mode", "subsystem") != "subsystem":
-                continue  # capabilities mode has its own types (storage, misc, net)
-            value = aget(el, attr)
-            if value is not None and value not in allowed:
-                tag = path.rsplit("/", 1)[-1]
-                raise (maker or invalid_prop)(attr, tag, value)

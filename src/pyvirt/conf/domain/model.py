@@ -461,7 +461,7 @@ class DomainDef(XMLDef):
     SOURCE = "domain_definition"
     ERROR_DOMAIN = ErrorDomain.DOMAIN
 
-    __slots__ = ("_idx",)
+    __slots__ = ()
 
     type = Attr("type")
     name = ChildText("name")
@@ -648,7 +648,6 @@ class DomainDef(XMLDef):
         return format_domain(self._el, inactive=inactive, secure=secure, domain_id=domain_id)
 
     def _post_parse(self, **options: Any) -> None:
-        self._idx = None  # the post-parse keeps no index of element objects
         try:
             post_parse(self._el)
         except _UNFORESEEN as exc:
