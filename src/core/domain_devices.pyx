@@ -37,7 +37,7 @@ from libc.string cimport memcpy, strchr
 import uuid as _uuid
 
 from pyvirt.conf.units import parse_scaled
-from pyvirt.conf.values import generate_mac, invalid_prop, normalize_mac, prop_uint, uint_prop
+from pyvirt.conf.values import generate_mac, invalid_prop, normalize_mac, uint_prop
 from pyvirt.errors import ErrorDomain, ErrorNumber, virt_error
 
 
@@ -445,6 +445,7 @@ cdef enum:
     K_SHMEM = 1 << 16
     K_RNG = 1 << 17
     K_REDIRFILTER = 1 << 18
+    K_EMULATOR = 1 << 19
 
 cdef enum:
     K_CHR = K_SERIAL | K_PARALLEL | K_CONSOLE | K_CHANNEL | K_REDIRDEV | K_SMARTCARD
@@ -502,6 +503,9 @@ cdef unsigned _kind(const char* name) noexcept:
     elif c0 == b'w':
         if strcmp(name, "watchdog") == 0:
             return K_WATCHDOG
+    elif c0 == b'e':
+        if strcmp(name, "emulator") == 0:
+            return K_EMULATOR
     return 0
 
 
@@ -874,7 +878,6 @@ cdef struct Scratch:
     # per item
     OrderKey* keys
     Py_ssize_t* order
-    long long* values
     int* gid
     GroupIndex* pairs
     # per group
@@ -887,7 +890,7 @@ cdef struct Scratch:
 
 cdef int scratch_init(Scratch* s, Py_ssize_t n) except -1:
     """Working arrays for ``n`` items (one allocation)."""
-    cdef size_t per = (sizeof(OrderKey) + sizeof(Py_ssize_t) * 3 + sizeof(long long) * 2
+    cdef size_t per = (sizeof(OrderKey) + sizeof(Py_ssize_t) * 3 + sizeof(long long)
                        + sizeof(int) + sizeof(GroupIndex) + 1)
     cdef char* p
     s.block = PyMem_Malloc(per * (n + 1) + 64)
@@ -904,8 +907,6 @@ cdef int scratch_init(Scratch* s, Py_ssize_t n) except -1:
     p += sizeof(Py_ssize_t) * (n + 1)
     s.last = <Py_ssize_t*>p
     p += sizeof(Py_ssize_t) * (n + 1)
-    s.values = <long long*>p
-    p += sizeof(long long) * (n + 1)
     s.top = <long long*>p
     p += sizeof(long long) * (n + 1)
     s.gid = <int*>p
@@ -1109,12 +1110,20 @@ cdef int cs_add(CtrlSet* s, int kind, long long index) except -1:
 # ---------------------------------------------------------------------------------------------
 # the device step
 
-def post_parse_devices(_Element root not None, _Element devices not None, str os_type not None, str arch not None):
-    """Run each device step whose device kind is present, in libvirt's order."""
+def post_parse_devices(_Element root not None, _Element devices not None, str os_type not None, str arch not None,
+                       refused_tpm=None):
+    """Run each device step whose device kind is present, in libvirt's order.
+
+    ``refused_tpm``: the error for a TPM child libvirt refuses (the top-level post-parse
+    finds it before the unknown names go). libvirt raises it where it parses the TPMs: after
+    the devices before them (their parse errors win), before its post-parse checks (a disk
+    with no target or no drive name loses to it).
+    """
     cdef _Document doc = devices._doc
     cdef Node devs = devices._c_node
     cdef Node c = devs.children
-    cdef unsigned present = 0
+    cdef unsigned present = 0, kind
+    cdef bint more_emulators = False
     cdef bint hvm = os_type == "hvm"
     cdef long long highest[MAX_ROWS]  # highest drive controller index used, per drive bus
     cdef bint any_highest = False
@@ -1123,14 +1132,19 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
     cdef const char* default_video
     while c is not NULL:
         if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
-            present |= _kind(<const char*>c.name)
+            kind = _kind(<const char*>c.name)
+            if kind & present & K_EMULATOR:
+                more_emulators = True
+            present |= kind
         c = c.next
+    if more_emulators:
+        _only_first(doc, devs, "emulator")  # libvirt reads ./devices/emulator[1]
     for k in range(_n_layout):
         highest[k] = -1
     cs_init(&existing)
     try:
         if present & K_DISK:
-            _disks(doc, devs, highest)
+            _disks(doc, devs, highest, refused_tpm)
             for k in range(_n_layout):
                 if highest[k] >= 0:
                     any_highest = True
@@ -1161,12 +1175,19 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
             _filesystems(devs)
         if present & K_WATCHDOG:
             c = child_named(devs, "watchdog")
-            while c is not NULL:
-                if not has_attr(c, "action"):
-                    set_attr(c, "action", "reset")
-                c = next_named(c, "watchdog")
+            if next_named(c, "watchdog") is not NULL:  # libvirt 9.0 counts them as it parses
+                raise _err(ErrorNumber.INTERNAL_ERROR, "only a single watchdog device is supported")
+            if not has_attr(c, "action"):
+                set_attr(c, "action", "reset")
         if present & K_PANIC:
             _drop_empty(doc, devs, "panic")
+        if refused_tpm is not None:
+            # the remaining steps that libvirt parses before the TPMs, then the TPMs
+            if present & K_SMARTCARD:
+                _smartcards(devs)
+            if present & K_RNG:
+                _rngs(doc, devs)
+            raise refused_tpm
         if present & K_SHMEM:
             _shmems(doc, devs)
         if present & K_SMARTCARD:
@@ -1245,7 +1266,7 @@ def disk_name_index(name):
     return idx
 
 
-cdef int _disks(_Document doc, Node devs, long long* highest) except -1:
+cdef int _disks(_Document doc, Node devs, long long* highest, object refused_tpm) except -1:
     """Insertion order by (bus as written, drive index), then each disk's defaults."""
     cdef NodeList disks
     cdef Scratch s
@@ -1291,7 +1312,7 @@ cdef int _disks(_Document doc, Node devs, long long* highest) except -1:
             if moved:
                 _permute(devs, disks.items, s.order, n)
         for k in range(n):
-            layout = _disk(doc, disks.items[s.order[k]], &ctrl)
+            layout = _disk(doc, disks.items[s.order[k]], &ctrl, refused_tpm)
             if layout >= 0 and ctrl > highest[layout]:
                 highest[layout] = ctrl
     finally:
@@ -1300,13 +1321,15 @@ cdef int _disks(_Document doc, Node devs, long long* highest) except -1:
     return 0
 
 
-cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
+cdef int _disk(_Document doc, Node disk, long long* ctrl_out, object refused_tpm) except -2:
     """One disk's defaults; returns its drive bus (index into the layout table) and sets
-    ``ctrl_out`` to its drive controller when it sits on a drive bus, else -1."""
+    ``ctrl_out`` to its drive controller when it sits on a drive bus, else -1.
+
+    A missing target or drive name is libvirt's post-parse error: a refused TPM (parsed
+    before) is reported instead."""
     cdef const char* device = attr(disk, "device")
     cdef const char* dev
     cdef const char* bus
-    cdef const char* port
     cdef Node target
     cdef Node src
     cdef Node c
@@ -1321,6 +1344,8 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
         device = "disk"
     target = child_named(disk, "target")
     if target is NULL:
+        if refused_tpm is not None:
+            raise refused_tpm
         raise _err(ErrorNumber.NO_TARGET, _disk_source_name(disk))
     dev = attr(target, "dev")
     bus = attr(target, "bus")
@@ -1341,13 +1366,7 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
     if src is NULL and (streq(device, "cdrom") or streq(device, "floppy")) and attr_is(disk, "type", "block"):
         set_attr(disk, "type", "file")  # an empty removable drive is a file drive to libvirt
     if src is not NULL:
-        port = _network_disk_port(attr(src, "protocol"))
-        if port is not NULL:
-            c = child_named(src, "host")
-            while c is not NULL:
-                if not has_attr(c, "port") and not attr_is(c, "transport", "unix"):
-                    set_attr(c, "port", port)
-                c = next_named(c, "host")
+        _default_ports(src)
     if attr_is(target, "tray", "closed"):
         del_attr(target, "tray")  # only an open tray is written
     if src is not NULL:
@@ -1370,15 +1389,17 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
     if has_mirror:
         _remove_all(doc, disk, "mirror")  # block-job state: live XML only
     if has_backing:
-        _drop_backing_index(disk)
+        _backing_chain(disk)
     if streq(device, "cdrom") and not has_readonly:
         add_elem(disk, "readonly")  # placed by the canonical order pass
     layout = _layout_of(bus)
     addr = child_named(disk, "address")
     if addr is NULL:
         if not _disk_name_index(dev, &idx):
-            return _disk_address_py(disk, ustr(dev), layout, ctrl_out)
+            return _disk_address_py(disk, ustr(dev), layout, ctrl_out, refused_tpm)
         if idx < 0:
+            if refused_tpm is not None:
+                raise refused_tpm
             raise _err(ErrorNumber.XML_ERROR, f"Unknown disk name '{ustr(dev)}' and no address specified")
         if layout < 0:
             return -1
@@ -1405,11 +1426,14 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
     return -1
 
 
-cdef int _disk_address_py(Node disk, object dev, int layout, long long* ctrl_out) except -2:
+cdef int _disk_address_py(Node disk, object dev, int layout, long long* ctrl_out,
+                          object refused_tpm) except -2:
     """:func:`_disk`'s drive address for a name whose index Python reads (beyond 62 bits,
     or non-ASCII after the letters)."""
     idx = disk_name_index(dev)
     if idx < 0:
+        if refused_tpm is not None:
+            raise refused_tpm
         raise _err(ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified")
     if layout < 0:
         return -1
@@ -1425,11 +1449,33 @@ cdef int _disk_address_py(Node disk, object dev, int layout, long long* ctrl_out
     return layout
 
 
-cdef int _drop_backing_index(Node parent) except -1:
+cdef int _default_ports(Node src) except -1:
+    """A network source's hosts get the protocol's port (http 80, nbd 10809 ...), unless
+    they are unix sockets."""
+    cdef const char* port = _network_disk_port(attr(src, "protocol"))
+    cdef Node c
+    if port is NULL:
+        return 0
+    c = child_named(src, "host")
+    while c is not NULL:
+        if not has_attr(c, "port") and not attr_is(c, "transport", "unix"):
+            set_attr(c, "port", port)
+        c = next_named(c, "host")
+    return 0
+
+
+cdef int _backing_chain(Node parent) except -1:
+    """Each level of a backing chain: no ``index`` (a live detail); a network level's hosts
+    get their default port, as the disk's own source does."""
     cdef Node bs = child_named(parent, "backingStore")
+    cdef Node src
     while bs is not NULL:
         del_attr(bs, "index")
-        _drop_backing_index(bs)
+        if attr_is(bs, "type", "network"):
+            src = child_named(bs, "source")
+            if src is not NULL:
+                _default_ports(src)
+        _backing_chain(bs)
         bs = next_named(bs, "backingStore")
     return 0
 
@@ -1448,8 +1494,44 @@ cdef object _disk_source_name(Node disk):
 
 # -- controllers -----------------------------------------------------------------------------
 
-def _controller_index(str raw):
-    return int(raw) if raw.isdigit() else prop_uint(raw, "index", "controller")
+cdef inline bint _c_space(char ch) noexcept:
+    """C's isspace() in the C locale."""
+    return ch == c' ' or c'\t' <= ch <= c'\r'
+
+
+cdef bint _controller_index(Node c, const char* raw, long long* out) except -1:
+    """``index`` as libvirt reads it (virXMLPropInt, base 10, non-negative: strtol's
+    spelling, blanks before, an optional sign, decimal digits to the end, an int). Returns
+    True when the spelling is not the one libvirt writes back ('01', '+1', ' 1'), which is
+    then respelled, so that what follows (duplicate indexes, implicit controllers, the
+    output) sees libvirt's number."""
+    cdef const char* p = raw
+    cdef bint negative = False
+    cdef long long v = 0
+    cdef int digits = 0
+    cdef char text[32]
+    while _c_space(p[0]):
+        p += 1
+    if p[0] == c'+' or p[0] == c'-':
+        negative = p[0] == c'-'
+        p += 1
+    while c'0' <= p[0] <= c'9':
+        if v <= 2147483648:  # beyond it strtol's value no longer fits an int either way
+            v = v * 10 + (p[0] - c'0')
+        digits += 1
+        p += 1
+    if digits == 0 or p[0] != 0 or v > (2147483648 if negative else 2147483647):
+        raise invalid_prop("index", "controller", ustr(raw), "Expected integer value")
+    if negative and v != 0:
+        raise invalid_prop("index", "controller", ustr(raw), "Expected non-negative value")
+    out[0] = v
+    if raw[0] == c'0' and raw[1] == 0:
+        return False
+    if raw[0] < c'1' or raw[0] > c'9' or p - raw != digits:
+        _fmt(text, v)
+        set_attr(c, "index", text)
+        return True
+    return False
 
 
 cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
@@ -1460,7 +1542,7 @@ cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
     cdef Node c
     cdef const char* raw
     cdef long long v, i
-    cdef bint big = False, missing = False, moved
+    cdef bint missing = False, moved
     cdef char text[32]
     nl_init(&ctrls)
     s.block = NULL
@@ -1470,7 +1552,6 @@ cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
         scratch_init(&s, n)
         for k in range(n):
             c = ctrls.items[k]
-            s.values[k] = 0  # 1: an index beyond 64 bits
             s.keys[k].group = attr(c, "type")
             raw = attr(c, "index")
             if raw is NULL:
@@ -1479,30 +1560,12 @@ cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
                 missing = True
             else:
                 s.keys[k].has_index = True
-                if not _ascii_digits(raw, 18, &v):
-                    value = _controller_index(ustr(raw))
-                    if value > LLONG_MAX:
-                        big = True
-                        s.values[k] = 1
-                        v = LLONG_MAX
-                    else:
-                        v = value
+                _controller_index(c, raw, &v)
                 s.keys[k].index = v
-                if not s.values[k]:
-                    cs_add(existing, _ctrl_kind(s.keys[k].group), v)
+                cs_add(existing, _ctrl_kind(s.keys[k].group), v)
             s.keys[k].companion = (child_named(c, "master") is not NULL
                                    or _usb_companion_port(attr(c, "model")) is not NULL)
-        if big:
-            keys = []
-            for k in range(n):
-                c = ctrls.items[k]
-                raw = attr(c, "index")
-                keys.append((attr_str(c, "type"), None if raw is NULL else _controller_index(ustr(raw)),
-                             bool(s.keys[k].companion)))
-            for k, position in enumerate(insertion_order_py(keys)):
-                s.order[k] = position
-        else:
-            _insertion_order(s.keys, n, s.order, &s)
+        _insertion_order(s.keys, n, s.order, &s)
         moved = False
         for k in range(n):
             if s.order[k] != k:
@@ -1518,7 +1581,7 @@ cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
         ng = _group_ids(s.keys, n, s.gid, s.first)
         npairs = 0
         for k in range(n):
-            if s.keys[k].has_index and not s.values[k]:
+            if s.keys[k].has_index:
                 s.pairs[npairs].gid = s.gid[k]
                 s.pairs[npairs].index = s.keys[k].index
                 npairs += 1
@@ -2366,6 +2429,16 @@ cdef int _filesystems(Node devs) except -1:
             if not external:  # an external virtiofsd owns access control
                 _set_after_last_of(fs, "accessmode", "passthrough", "type", NULL)
         fs = next_named(fs, "filesystem")
+    return 0
+
+
+cdef int _only_first(_Document doc, Node devs, const char* tag) except -1:
+    cdef Node c = next_named(child_named(devs, tag), tag)
+    cdef Node nxt
+    while c is not NULL:
+        nxt = next_named(c, tag)
+        remove_node(doc, c)
+        c = nxt
     return 0
 
 

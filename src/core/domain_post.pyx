@@ -1474,14 +1474,208 @@ cdef bint _declares_namespaces(Node n) noexcept:
     return False
 
 
+# -- containers libvirt reads as one, and the children it refuses to ignore ---------------------
+
+cdef int _merge_into(_Document doc, Node first, Node extra) except -1:
+    """Move ``extra``'s children to the end of ``first`` and remove ``extra``: libvirt reads
+    ``./devices/*`` and ``./features/*`` across every such element and writes one."""
+    cdef Node c = extra.children
+    if c is not NULL:
+        while c is not NULL:
+            c.parent = first
+            c = c.next
+        if first.last is NULL:
+            first.children = extra.children
+        else:
+            first.last.next = extra.children
+            extra.children.prev = first.last
+        first.last = extra.last
+        extra.children = NULL
+        extra.last = NULL
+    return drop_elem(doc, extra)
+
+
+cdef StrSet FEATURE_NAMES, HYPERV_NAMES, STIMER_NAMES, KVM_NAMES, XEN_NAMES, CAPABILITY_NAMES
+cdef StrSet PCR_BANK_NAMES
+
+cdef enum RefusalKind:
+    REFUSED_NONE = 0
+    REFUSED_FEATURE = 1  # raised where libvirt parses <features> (before the lifecycle)
+    REFUSED_PCR_BANK = 2  # raised where libvirt parses the TPM devices
+
+
+cdef struct Refusal:
+    RefusalKind kind
+    Node node          # the unknown element (removed with the unknown names, soon after)
+    const char* where  # which of libvirt's messages (a key of _REFUSAL_MESSAGES)
+    bint plain_made    # a namespaced known name was read as the plain one
+
+
+_REFUSAL_MESSAGES = {
+    "features": "unexpected feature '{}'",
+    "hyperv": "unsupported HyperV Enlightenment feature: {}",
+    "stimer": "unsupported Hyper-V stimer feature: {}",
+    "kvm": "unsupported KVM feature: {}",
+    "xen": "unsupported Xen feature: {}",
+    "capabilities": "unexpected capability feature '{}'",
+    "active_pcr_banks": "Unsupported PCR banks '{}'",
+}
+
+
+cdef bint _refuse_unknown(Node parent, const StrSet* known, const char* where, Refusal* out) noexcept:
+    """libvirt reads every child element of ``parent`` (``./*``: any namespace, by local
+    name) and refuses a name it does not know. True when one is refused (noted in ``out``);
+    a namespaced known name is made plain, as libvirt reads it."""
+    cdef Node c = first_elem(parent)
+    while c is not NULL:
+        if not in_set(known, <const char*>c.name):
+            out.node = c
+            out.where = where
+            return True
+        if c.ns is not NULL:
+            c.ns = NULL
+            out.plain_made = True
+        c = next_elem(c)
+    return False
+
+
+cdef bint _feature_refusal(Node features, Refusal* out) noexcept:
+    """The first child libvirt refuses in its parse of ``<features>``, in its order: each
+    feature in document order, and inside <hyperv>, <kvm>, <xen>, <capabilities> (and an
+    enabled <stimer>) their children, when that feature is reached."""
+    cdef Node c = first_elem(features)
+    cdef Node h
+    cdef const char* name
+    while c is not NULL:
+        name = <const char*>c.name
+        if not in_set(&FEATURE_NAMES, name):
+            out.node = c
+            out.where = "features"
+            return True
+        if c.ns is not NULL:
+            c.ns = NULL
+            out.plain_made = True
+        if name[0] == c'h' and strcmp(name, "hyperv") == 0:
+            h = first_elem(c)
+            while h is not NULL:
+                if not in_set(&HYPERV_NAMES, <const char*>h.name):
+                    out.node = h
+                    out.where = "hyperv"
+                    return True
+                if h.ns is not NULL:
+                    h.ns = NULL
+                    out.plain_made = True
+                # a timer's own features are read only when it is on
+                if (strcmp(<const char*>h.name, "stimer") == 0 and attr_is(h, "state", "on")
+                        and _refuse_unknown(h, &STIMER_NAMES, "stimer", out)):
+                    return True
+                h = next_elem(h)
+        elif name[0] == c'k' and strcmp(name, "kvm") == 0:
+            if _refuse_unknown(c, &KVM_NAMES, "kvm", out):
+                return True
+        elif name[0] == c'x' and strcmp(name, "xen") == 0:
+            if _refuse_unknown(c, &XEN_NAMES, "xen", out):
+                return True
+        elif name[0] == c'c' and strcmp(name, "capabilities") == 0:
+            if _refuse_unknown(c, &CAPABILITY_NAMES, "capabilities", out):
+                return True
+        c = next_elem(c)
+    return False
+
+
+cdef bint _pcr_bank_refusal(Node devices, Refusal* out) noexcept:
+    """An emulated TPM's <active_pcr_banks> children (libvirt ignores them for the other
+    backends)."""
+    cdef Node tpm = devices.children
+    cdef Node backend, banks
+    cdef const char* name
+    while tpm is not NULL:
+        name = <const char*>tpm.name
+        if (tpm.type != tree.XML_ELEMENT_NODE or tpm.ns is not NULL or name[0] != c't'
+                or strcmp(name, "tpm") != 0):
+            tpm = tpm.next
+            continue
+        backend = child_named(tpm, "backend")
+        while backend is not NULL:
+            if attr_is(backend, "type", "emulator"):
+                banks = child_named(backend, "active_pcr_banks")
+                while banks is not NULL:
+                    if _refuse_unknown(banks, &PCR_BANK_NAMES, "active_pcr_banks", out):
+                        return True
+                    banks = next_named(banks, "active_pcr_banks")
+            backend = next_named(backend, "backend")
+        tpm = tpm.next
+    return False
+
+
+cdef object _containers(_Document doc, Node root, Refusal* out):
+    """Before the unknown names go: merge repeated <features> and <devices> (libvirt reads
+    them as one), then find the first child libvirt refuses where it reads every child
+    instead of only the names it knows: its error, or None (``out.kind`` says where libvirt
+    raises it)."""
+    cdef Node c = root.children
+    cdef Node nxt
+    cdef Node features = NULL
+    cdef Node devices = NULL
+    while c is not NULL:
+        nxt = c.next
+        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
+            if c.name[0] == c'f' and strcmp(<const char*>c.name, "features") == 0:
+                if features is NULL:
+                    features = c
+                else:
+                    nxt = next_elem(c)  # the tail goes with the element
+                    _merge_into(doc, features, c)
+            elif c.name[0] == c'd' and strcmp(<const char*>c.name, "devices") == 0:
+                if devices is NULL:
+                    devices = c
+                else:
+                    nxt = next_elem(c)
+                    _merge_into(doc, devices, c)
+        c = nxt
+    if features is not NULL and _feature_refusal(features, out):
+        out.kind = REFUSED_FEATURE
+    elif devices is not NULL and _pcr_bank_refusal(devices, out):
+        out.kind = REFUSED_PCR_BANK
+    else:
+        return None
+    template = _REFUSAL_MESSAGES[ustr(out.where)]
+    return err(ErrorNumber.CONFIG_UNSUPPORTED, template.format(ustr(<const char*>out.node.name)))
+
+
+cdef int _parsed_before_features(_Element root_el, _Document doc, Node root, Walk* w) except -1:
+    """A document with a refused feature: the steps whose errors libvirt reports first (it
+    parses these before <features>), for their errors only (the document is refused)."""
+    cdef Py_ssize_t i
+    each_under(doc, w.first[<int>S_MEMORYBACKING], "hugepages/page", _page_visit, NULL)
+    for i in range(_n_scaled):
+        if _scaled_rows[i].slot == <int>S_MEMTUNE:
+            each_under(doc, w.first[<int>S_MEMTUNE], _scaled_rows[i].rest, _scaled_kib_visit,
+                       _scaled_rows[i].full)
+    if w.groups & G_BITMAP or (w.first[<int>S_VCPU] is not NULL and has_attr(w.first[<int>S_VCPU], "cpuset")):
+        _bitmaps(doc, w)
+    if w.first[<int>S_CPUTUNE] is not NULL:
+        _pins(root_el)
+    if w.first[<int>S_CPU] is not NULL:
+        _cpu(doc, root)
+    if w.first[<int>S_CPU_NUMA] is not NULL:
+        _numa_order(root_el, root)
+    if w.first[<int>S_NUMATUNE_MEMNODE] is not NULL:
+        _memnodes(root_el, root)
+    return 0
+
+
 def post_parse(_Element root not None):
     """Check, normalise and complete the definition rooted at ``root``, in place."""
     cdef _Document doc = root._doc
     cdef Node r = root._c_node
     cdef Node type_el, devices, tune, vcpu
     cdef Walk w
+    cdef Refusal refusal
     memset(&w, 0, sizeof(Walk))
+    memset(&refusal, 0, sizeof(Refusal))
     w.bad_no = -1
+    refused = _containers(doc, r, &refusal)
     # libvirt's rules never see names it does not know: they go first
     drop_unknown(root)
     # what is present, and the first enumerated value libvirt would refuse (raised below, at
@@ -1495,8 +1689,11 @@ def post_parse(_Element root not None):
     vcpu = _vcpus(doc, r, w.first[<int>S_VCPU])
     type_el = w.first[<int>S_OS_TYPE]
     os_type = _os(type_el)
-    if w.bad_node is not NULL:
+    if w.bad_node is not NULL and (refusal.kind != REFUSED_FEATURE or w.bad_no in _ENUMS_BEFORE_FEATURES):
         raise _enum_failure(doc, &w)
+    if refusal.kind == REFUSED_FEATURE:
+        _parsed_before_features(root, doc, r, &w)
+        raise refused
     _lifecycle(r, &w)
     if w.first[<int>S_CLOCK] is NULL:
         set_attr(add_elem(r, "clock"), "offset", "utc")
@@ -1513,7 +1710,8 @@ def post_parse(_Element root not None):
     if devices is not NULL:
         devices_el = proxy(doc, devices)  # held: keeps the node alive through Python steps
         normalize_all(devices_el)  # first, so later steps read canonical numbers
-        post_parse_devices(root, devices_el, os_type, attr_str(type_el, "arch") or "")
+        post_parse_devices(root, devices_el, os_type, attr_str(type_el, "arch") or "",
+                           refused if refusal.kind == REFUSED_PCR_BANK else None)
     else:
         add_elem(r, "devices")
     _memory_totals(root, r, &w)
@@ -1545,7 +1743,7 @@ def post_parse(_Element root not None):
     canonical_order(root)
     if w.groups & G_HOSTDEV_NIC:
         each_under(doc, devices, "interface", _hostdev_nic_visit, NULL)
-    if _declares_namespaces(r) or w.first[<int>S_METADATA] is not NULL:
+    if refusal.plain_made or _declares_namespaces(r) or w.first[<int>S_METADATA] is not NULL:
         etree.cleanup_namespaces(root)
 
 
@@ -1553,18 +1751,25 @@ def post_parse(_Element root not None):
 # Imported after post_parse is defined: importing pyvirt.conf.domain runs its model, which
 # imports post_parse from this module (a cycle when this module is imported first).
 
+from pyvirt._core.domain_devices import normalize_all, post_parse_devices
+from pyvirt.conf.domain.enums import ENUMS, enum_error
 from pyvirt.conf.domain.enums import RULES as ENUM_RULES
-from pyvirt.conf.domain.enums import enum_error
-from pyvirt.conf.domain.tables import canonical_order, drop_unknown
+from pyvirt.conf.domain.tables import KNOWN_BY_PATH, canonical_order, drop_unknown
 from pyvirt.conf.units import LLONG_MAX, parse_scaled, to_kib
 from pyvirt.conf.values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap, uint_prop
 
-# FALLBACK (remove at the end of the session, once pyvirt._core.domain_devices exists):
-# the device rules still in Python while they move into the core.
-try:
-    from pyvirt._core.domain_devices import normalize_all, post_parse_devices
-except ImportError:
-    from pyvirt.conf.domain.address import normalize_all
-    from pyvirt.conf.domain.devices import post_parse_devices
+#: rows of ENUMS that libvirt checks before it parses <features> (<vcpu>, <cpu>)
+_ENUMS_BEFORE_FEATURES = frozenset(
+    i for i, row in enumerate(ENUMS) if row[0].partition("/")[0] in ("vcpu", "cpu")
+)
+
+# the names libvirt knows where it refuses the others: its schema's (tables.KNOWN_BY_PATH)
+_set_fill(&FEATURE_NAMES, KNOWN_BY_PATH["features"][0])
+_set_fill(&HYPERV_NAMES, KNOWN_BY_PATH["features/hyperv"][0])
+_set_fill(&STIMER_NAMES, KNOWN_BY_PATH["features/hyperv/stimer"][0])
+_set_fill(&KVM_NAMES, KNOWN_BY_PATH["features/kvm"][0])
+_set_fill(&XEN_NAMES, KNOWN_BY_PATH["features/xen"][0])
+_set_fill(&CAPABILITY_NAMES, KNOWN_BY_PATH["features/capabilities"][0])
+_set_fill(&PCR_BANK_NAMES, KNOWN_BY_PATH["devices/tpm/backend/active_pcr_banks"][0])
 
 _compile(ENUM_RULES)
