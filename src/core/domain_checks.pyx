@@ -6,6 +6,11 @@ definition libvirt would refuse is refused here with the same code. They run aft
 post-parse, on the completed tree, in libvirt's order: the first error libvirt reports is the
 one reported here.
 
+A few values libvirt's parser reads as C numbers (a PCI controller's target options, a USB
+address) are checked here too, before the other checks (libvirt refuses them while parsing,
+ahead of its post-parse and validation), by C's strtoul rules, which
+:func:`pyvirt.conf.values.c_strtoul` spells in Python.
+
 One walk over the domain's children and one over ``<devices>`` find what is present; each
 check runs only when an element it looks at is. What a typical document reaches (memory,
 controllers, disks, device addresses, firmware, iommu, hostdevs) reads ``xmlNode*`` directly
@@ -20,7 +25,7 @@ import_lxml__etree()
 include "nodeops.pxi"
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.string cimport memset
+from libc.string cimport memset, strchr
 
 import re
 
@@ -28,7 +33,7 @@ from lxml import etree
 
 from pyvirt._core.xmlcore import child, children, find_all
 from pyvirt._core.xmlcore import get as aget
-from pyvirt.conf.values import invalid_prop, parse_bitmap, parse_uuid, uint_prop
+from pyvirt.conf.values import invalid_prop, parse_bitmap, parse_uuid, prop_int
 from pyvirt.errors import ErrorDomain, ErrorNumber, virt_error
 
 
@@ -68,9 +73,12 @@ def validate_domain(_Element root not None):
             _device_gates(&devs, &gates)
             if top.more_devices:
                 _other_containers_gates(top.devices, &gates)
-        _memory(top.memory, &devs)
+        # what libvirt's parser refuses comes first: the features, then the devices' values
         if top.gic is not NULL:
             _gic(top.gic)
+        if top.devices is not NULL:
+            _device_values(r)
+        _memory(top.memory, &devs)
         if top.numa:
             _numa(root)
         if top.firmware:
@@ -88,7 +96,7 @@ def validate_domain(_Element root not None):
         if gates.watchdog and devs.count[K_WATCHDOG] > 1:
             raise _fail(ErrorNumber.INTERNAL_ERROR, "only a single watchdog device is supported")
         if gates.other:
-            _other_devices(r, &devs)
+            _other_devices(&devs)
     finally:
         if nodes is not stack:
             PyMem_Free(nodes)
@@ -106,7 +114,7 @@ cdef struct _Root:
     Node gic         # the first <gic> of any <features> (root.find("features/gic"))
     bint more_devices
     bint numa        # cpu/numa/cell, numatune or memoryBacking/hugepages/page
-    bint firmware    # os/loader or os/nvram
+    bint firmware    # os/loader, os/nvram or os@firmware
     bint sysinfo
 
 
@@ -156,7 +164,8 @@ cdef void _survey(Node r, _Root* top) noexcept:
                 if _is(c, "os"):
                     if top.os_el is NULL:
                         top.os_el = c
-                    if child_named(c, "loader") is not NULL or child_named(c, "nvram") is not NULL:
+                    if (child_named(c, "loader") is not NULL or child_named(c, "nvram") is not NULL
+                            or has_attr(c, "firmware")):
                         top.firmware = True
             elif c.name[0] == b's':
                 if _is(c, "sysinfo"):
@@ -175,9 +184,6 @@ cdef enum:
     K_TPM
     K_SHMEM
     K_MEMORY
-    K_INTERFACE
-    K_INPUT
-    K_HUB
     K_KINDS
     _STACK_NODES = 64
 
@@ -206,14 +212,8 @@ cdef int _kind(Node c) noexcept:
     if c.name[0] == b'd':
         return K_DISK if _is(c, "disk") else -1
     if c.name[0] == b'h':
-        if _is(c, "hostdev"):
-            return K_HOSTDEV
-        return K_HUB if _is(c, "hub") else -1
+        return K_HOSTDEV if _is(c, "hostdev") else -1
     if c.name[0] == b'i':
-        if _is(c, "interface"):
-            return K_INTERFACE
-        if _is(c, "input"):
-            return K_INPUT
         return K_IOMMU if _is(c, "iommu") else -1
     if c.name[0] == b'm':
         return K_MEMORY if _is(c, "memory") else -1
@@ -261,14 +261,6 @@ cdef inline Node _dev(_Devices* devs, int kind, Py_ssize_t i) noexcept:
     return devs.nodes[devs.start[kind] + i]
 
 
-cdef bint _any_with(_Devices* devs, int kind, const char* child_tag) noexcept:
-    cdef Py_ssize_t i
-    for i in range(devs.count[kind]):
-        if child_named(_dev(devs, kind, i), child_tag) is not NULL:
-            return True
-    return False
-
-
 cdef void _device_gates(_Devices* devs, _Gates* gates) noexcept:
     """Which device checks concern these devices (OR-ed into ``gates``)."""
     gates.controllers |= devs.count[K_CONTROLLER] > 0 or devs.count[K_REDIRDEV] > 0
@@ -276,13 +268,7 @@ cdef void _device_gates(_Devices* devs, _Gates* gates) noexcept:
     gates.hostdevs |= devs.count[K_HOSTDEV] > 0
     gates.iommu |= devs.count[K_IOMMU] > 0
     gates.watchdog |= devs.count[K_WATCHDOG] > 0
-    # TPM, shared memory, an interface driver, or an address of a device kind that may sit
-    # on a USB port
-    gates.other |= (devs.count[K_TPM] > 0 or devs.count[K_SHMEM] > 0
-                    or _any_with(devs, K_INTERFACE, "driver") or _any_with(devs, K_INTERFACE, "address")
-                    or _any_with(devs, K_REDIRDEV, "address") or _any_with(devs, K_HOSTDEV, "address")
-                    or _any_with(devs, K_DISK, "address") or _any_with(devs, K_INPUT, "address")
-                    or _any_with(devs, K_HUB, "address"))
+    gates.other |= devs.count[K_TPM] > 0 or devs.count[K_SHMEM] > 0
 
 
 cdef int _other_containers_gates(Node first, _Gates* gates) except -1:
@@ -387,55 +373,108 @@ cdef int _gic(Node gic) except -1:
     return 0
 
 
-cdef bint _blank_text(Node n) except -1:
-    """The element's text is absent or whitespace only (``not (el.text or "").strip()``)."""
+cdef bint _has_content(Node n) noexcept:
+    """``xmlNodeGetContent(n)`` is not empty: some text or CDATA at any depth below ``n``.
+    libvirt reads a loader or NVRAM path as the element's whole text, blanks included, and
+    only an empty one counts as no path."""
     cdef Node c = n.children
-    cdef const char* p
-    if c is NULL or (c.type != tree.XML_TEXT_NODE and c.type != tree.XML_CDATA_SECTION_NODE):
-        return True
-    p = <const char*>c.content
-    if c.next is NULL or (c.next.type != tree.XML_TEXT_NODE and c.next.type != tree.XML_CDATA_SECTION_NODE):
-        while p[0] == b' ' or p[0] == b'\t' or p[0] == b'\n' or p[0] == b'\r':
-            p += 1
-        if p[0] == 0:
+    while c is not NULL:
+        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
+            if c.content is not NULL and c.content[0] != 0:
+                return True
+        elif c.type == tree.XML_ELEMENT_NODE and _has_content(c):
             return True
-        if <unsigned char>p[0] < 0x80:
-            return False
-    return not text_str(n).strip()  # non-ASCII (Python's whitespace) or split text
+        c = c.next
+    return False
 
 
 cdef int _firmware(Node os_el) except -1:
+    """libvirt's OS validation of the firmware: the features asked of an autoselected one,
+    the loader attributes autoselection leaves to libvirt, the path a manual loader needs,
+    and where NVRAM is allowed. The ``<loader>`` and ``<nvram>`` libvirt reads are the
+    first of each; either one makes a loader definition (an NVRAM alone too)."""
     cdef Node loader
     cdef Node nvram
     cdef const char* firmware
-    cdef const char* ltype
-    cdef const char* stateless
-    cdef bint no_path
+    cdef const char* ltype = NULL
+    cdef const char* readonly = NULL
+    cdef const char* secure = NULL
+    cdef const char* stateless = NULL
+    cdef bint fw_auto
+    cdef bint path = False
+    cdef bint nv_present
+    cdef bint nv_template
     if os_el is NULL:
         return 0
     firmware = attr(os_el, "firmware")
+    fw_auto = firmware is not NULL and firmware[0] != 0
+    if fw_auto:
+        _firmware_features(os_el)
     loader = child_named(os_el, "loader")
     nvram = child_named(os_el, "nvram")
-    if streq(firmware, "bios") and nvram is not NULL:
-        raise _fail(ErrorNumber.XML_DETAIL, "firmware type 'bios' does not support nvram")
-    if loader is NULL:
+    if loader is NULL and nvram is NULL:
         return 0
-    ltype = attr(loader, "type")
-    no_path = _blank_text(loader)
-    if firmware is not NULL and firmware[0] != 0:
-        if ltype is not NULL or not no_path:
-            raise _fail(
-                ErrorNumber.XML_DETAIL,
-                "loader attribute 'type' cannot be specified when firmware autoselection is enabled",
-            )
-        return 0
-    if no_path:
+    # an NVRAM is defined by a storage type or by a non-empty path
+    nv_present = nvram is not NULL and (has_attr(nvram, "type") or _has_content(nvram))
+    nv_template = nvram is not NULL and has_attr(nvram, "template")
+    if loader is not NULL:
+        ltype = attr(loader, "type")
+        readonly = attr(loader, "readonly")
+        secure = attr(loader, "secure")
+        stateless = attr(loader, "stateless")
+        path = _has_content(loader)
+        if path and ltype is NULL:
+            ltype = "rom"  # the post-parse's default for a loader with a path
+    if fw_auto:
+        if readonly is not NULL:
+            raise _fail(ErrorNumber.XML_DETAIL,
+                        "loader attribute 'readonly' cannot be specified when firmware autoselection is enabled")
+        if ltype is not NULL:
+            raise _fail(ErrorNumber.XML_DETAIL,
+                        "loader attribute 'type' cannot be specified when firmware autoselection is enabled")
+        if nv_template:
+            raise _fail(ErrorNumber.XML_DETAIL,
+                        "nvram attribute 'template' cannot be specified when firmware autoselection is enabled")
+        if streq(secure, "no"):
+            raise _fail(ErrorNumber.XML_DETAIL,
+                        "loader attribute 'secure' cannot be specified when firmware autoselection is enabled")
+        if streq(firmware, "bios") and nv_present:
+            raise _fail(ErrorNumber.XML_DETAIL, "firmware type 'bios' does not support nvram")
+    elif not path:
         raise _fail(ErrorNumber.XML_DETAIL, "no loader path specified and firmware auto selection disabled")
-    stateless = attr(loader, "stateless")
-    if not streq(ltype, "pflash") and (streq(stateless, "no") or nvram is not NULL):
-        raise _fail(ErrorNumber.XML_DETAIL, "Only pflash loader type permits NVRAM")
-    if streq(stateless, "yes") and nvram is not NULL and has_attr(nvram, "template"):
-        raise _fail(ErrorNumber.XML_DETAIL, "NVRAM template is not permitted when loader is stateless")
+    if streq(stateless, "yes"):
+        if nv_template:
+            raise _fail(ErrorNumber.XML_DETAIL, "NVRAM template is not permitted when loader is stateless")
+        if nv_present:
+            raise _fail(ErrorNumber.XML_DETAIL, "NVRAM is not permitted when loader is stateless")
+    elif streq(stateless, "no"):
+        if not fw_auto:
+            if not streq(ltype, "pflash"):
+                raise _fail(ErrorNumber.XML_DETAIL, "Only pflash loader type permits NVRAM")
+        elif not streq(firmware, "efi"):
+            raise _fail(ErrorNumber.XML_DETAIL, "Only EFI firmware permits NVRAM")
+    return 0
+
+
+cdef int _firmware_features(Node os_el) except -1:
+    """An autoselected firmware cannot enroll keys without secure boot. libvirt reads every
+    ``firmware/feature``, a later mention of a feature replacing an earlier."""
+    cdef Node fw = child_named(os_el, "firmware")
+    cdef Node f
+    cdef const char* enrolled = NULL
+    cdef const char* secure_boot = NULL
+    while fw is not NULL:
+        f = child_named(fw, "feature")
+        while f is not NULL:
+            if attr_is(f, "name", "enrolled-keys"):
+                enrolled = attr(f, "enabled")
+            elif attr_is(f, "name", "secure-boot"):
+                secure_boot = attr(f, "enabled")
+            f = next_named(f, "feature")
+        fw = next_named(fw, "firmware")
+    if streq(enrolled, "yes") and streq(secure_boot, "no"):
+        raise _fail(ErrorNumber.XML_DETAIL,
+                    "firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled")
     return 0
 
 
@@ -589,8 +628,8 @@ cdef int _controllers(_Devices* devs) except -1:
         c = _dev(devs, K_CONTROLLER, i)
         ctype = attr(c, "type")
         model = attr(c, "model")
-        if streq(ctype, "pci") and streq(model, "pci-root"):
-            _pci_root_target(c, attr(c, "index"))
+        if streq(ctype, "pci"):
+            _pci_target(c)
         elif streq(ctype, "usb") and (streq(model, "ich9-uhci1") or streq(model, "ich9-uhci2")
                                       or streq(model, "ich9-uhci3")):
             index = attr(c, "index")
@@ -617,31 +656,95 @@ cdef object _duplicate_controller(const char* ctype, const char* index):
     return _fail(ErrorNumber.XML_ERROR, f"Multiple '{_show(ctype)}' controllers with index '{_show(index)}'")
 
 
-cdef int _pci_root_target(Node c, const char* index) except -1:
-    """pSeries host bridges: target index 0 belongs to controller 0, and it has no node."""
+cdef int _pci_target(Node c) except -1:
+    """The ranges of a PCI controller's target options (numbers the parse already read), and
+    target index 0 and no NUMA node both belonging to controller 0."""
     cdef Node target = child_named(c, "target")
-    cdef const char* tindex
+    cdef long long index = -1
+    cdef long long value
+    cdef const char* raw
     if target is NULL:
         return 0
-    tindex = attr(target, "index")
-    if tindex is not NULL:
-        ti = uint_prop(ustr(tindex), "index", "target", base=0)
-        if ti > 30:
-            raise _fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                f"PCI controller target index '{ti}' out of range - must be 0-30",
-            )
-        if streq(index, "0") != (ti == 0):
-            raise _fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                "Only the PCI controller with index 0 can have target index 0, and vice versa",
-            )
-    if streq(index, "0") and child_named(target, "node") is not NULL:
+    raw = attr(c, "index")
+    if raw is not NULL and not _parse_int(raw, 10, &index):
+        index = -1
+    if _target_option(target, "index", &value):
+        if value > 30:
+            raise _fail(ErrorNumber.CONFIG_UNSUPPORTED,
+                        f"PCI controller target index '{value}' out of range - must be 0-30")
+        if (index == 0) != (value == 0):
+            raise _fail(ErrorNumber.CONFIG_UNSUPPORTED,
+                        "Only the PCI controller with index 0 can have target index 0, and vice versa")
+    if _target_option(target, "chassisNr", &value) and not 1 <= value <= 255:
+        raise _fail(ErrorNumber.CONFIG_UNSUPPORTED, f"PCI controller chassisNr '{value}' out of range - must be 1-255")
+    if _target_option(target, "chassis", &value) and value > 255:
+        raise _fail(ErrorNumber.CONFIG_UNSUPPORTED, f"PCI controller chassis '{value}' out of range - must be 0-255")
+    if _target_option(target, "port", &value) and value > 255:
+        raise _fail(ErrorNumber.CONFIG_UNSUPPORTED, f"PCI controller port '{value}' out of range - must be 0-255")
+    if _target_option(target, "busNr", &value) and not 1 <= value <= 254:
+        raise _fail(ErrorNumber.CONFIG_UNSUPPORTED, f"PCI controller busNr '{value}' out of range - must be 1-254")
+    if index == 0 and _numa_node(target) >= 0:
         raise _fail(
             ErrorNumber.CONFIG_UNSUPPORTED,
             "The PCI controller with index=0 can't be associated with a NUMA node",
         )
     return 0
+
+
+cdef bint _target_option(Node target, const char* name, long long* value) noexcept:
+    """The option is given (and, past the parse, a valid number)."""
+    cdef const char* raw = attr(target, name)
+    return raw is not NULL and _parse_int(raw, 0, value)
+
+
+#: a PCI controller's ``<target>`` options, in the order libvirt's parser reads them
+cdef const char* _PCI_TARGET_OPTIONS[5]
+_PCI_TARGET_OPTIONS[:] = [b"chassisNr", b"chassis", b"port", b"busNr", b"index"]
+
+
+cdef int _pci_target_values(Node c) except -1:
+    """A PCI controller's target options as libvirt's parser reads them: non-negative C ints
+    in any C base (virXMLPropInt), then the NUMA node (a decimal int, not negative)."""
+    cdef Node target = child_named(c, "target")
+    cdef const char* raw
+    cdef long long value
+    cdef int k
+    if target is NULL:
+        return 0
+    for k in range(5):
+        raw = attr(target, _PCI_TARGET_OPTIONS[k])
+        if raw is NULL or (_parse_int(raw, 0, &value) and value >= 0):
+            continue
+        prop_int(ustr(raw), ustr(_PCI_TARGET_OPTIONS[k]), "target", base=0, nonnegative=True)
+    if target.children is not NULL and _numa_node(target) == -2:
+        raise _fail(ErrorNumber.XML_ERROR, "invalid NUMA node in target")
+    return 0
+
+
+cdef long long _numa_node(Node target) except -3:
+    """The target's NUMA node (virXPathInt of ``string(node)``): -1 when absent or empty, -2
+    when it is not a non-negative C int."""
+    cdef Node node = child_named(target, "node")
+    cdef long long value
+    cdef bytes text
+    if node is NULL or not _has_content(node):
+        return -1
+    text = "".join(_content_pieces(node, [])).encode()  # rare element: no C fast path
+    if not _parse_int(text, 10, &value) or value < 0:
+        return -2
+    return value
+
+
+cdef list _content_pieces(Node n, list out):
+    """The texts below ``n`` in document order (its XPath string value, joined)."""
+    cdef Node c = n.children
+    while c is not NULL:
+        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
+            out.append(ustr(<const char*>c.content))
+        elif c.type == tree.XML_ELEMENT_NODE:
+            _content_pieces(c, out)
+        c = c.next
+    return out
 
 
 # -- disks -------------------------------------------------------------------------------------
@@ -916,10 +1019,10 @@ cdef int _iommu(Node features, _Devices* devs) except -1:
     return 0
 
 
-# -- TPM, shared memory, USB ports -------------------------------------------------------------
+# -- TPM, shared memory -------------------------------------------------------------------------
 
 
-cdef int _other_devices(Node r, _Devices* devs) except -1:
+cdef int _other_devices(_Devices* devs) except -1:
     cdef Py_ssize_t i
     cdef Node d
     cdef Node msi
@@ -931,44 +1034,126 @@ cdef int _other_devices(Node r, _Devices* devs) except -1:
         msi = child_named(d, "msi")
         if msi is not NULL and streq(_or(attr(msi, "enabled"), "yes"), "yes") and child_named(d, "server") is NULL:
             raise _fail(ErrorNumber.XML_ERROR, "msi option is only supported with a server")
-    _usb_ports(r)
     return 0
 
 
-cdef int _usb_ports(Node n) except -1:
-    """Every ``<address type='usb' port=...>`` below ``n`` has a port of at most four
-    dot-separated numbers."""
-    cdef Node c = n.children
-    cdef const char* port
-    while c is not NULL:
-        if c.type == tree.XML_ELEMENT_NODE:
-            if c.ns is NULL and c.name[0] == b'a' and _is(c, "address") and attr_is(c, "type", "usb"):
-                port = attr(c, "port")
-                if port is not NULL and not _usb_port_ok(port):
-                    raise _fail(ErrorNumber.INTERNAL_ERROR, "Cannot parse <address> 'port' attribute")
-            if c.children is not NULL:
-                _usb_ports(c)
-        c = c.next
+# -- device values libvirt's parser reads as numbers -------------------------------------------
+
+
+cdef int _device_values(Node r) except -1:
+    """The numbers libvirt's device parser refuses, in document order over every
+    ``<devices>``: a PCI controller's target options and a USB address (a device's own
+    ``<address>``, the first, is the one libvirt reads)."""
+    cdef Node devices = child_named(r, "devices")
+    cdef Node d
+    cdef Node addr
+    while devices is not NULL:
+        d = first_elem(devices)
+        while d is not NULL:
+            if d.ns is NULL:
+                if d.name[0] == b'c' and _is(d, "controller") and attr_is(d, "type", "pci"):
+                    _pci_target_values(d)
+                addr = child_named(d, "address")
+                if addr is not NULL and attr_is(addr, "type", "usb"):
+                    _usb_address(addr)
+            d = next_elem(d)
+        devices = next_named(devices, "devices")
     return 0
 
 
-cdef bint _usb_port_ok(const char* port) except -1:
-    """1 to 4 dot-separated non-empty runs of digits (``str.isdigit``)."""
-    cdef const char* p = port
-    cdef int parts = 1
-    cdef int run = 0
-    while p[0] != 0:
-        if p[0] == b'.':
-            if run == 0:
-                return False
-            parts += 1
-            run = 0
-        elif b'0' <= p[0] <= b'9':
-            run += 1
-        elif <unsigned char>p[0] >= 0x80:  # non-ASCII digits count for str.isdigit
-            pieces = ustr(port).split(".")
-            return len(pieces) <= 4 and all(x.isdigit() for x in pieces)
-        else:
-            return False
+cdef const char* _C_SPACE = " \t\n\v\f\r"
+
+
+cdef inline int _digit_value(char ch) noexcept:
+    if b'0' <= ch <= b'9':
+        return ch - 48
+    if b'a' <= ch <= b'z':
+        return ch - 87
+    if b'A' <= ch <= b'Z':
+        return ch - 55
+    return 99
+
+
+cdef const char* _strtoul(const char* s, int base, unsigned long long* value, bint* negative) noexcept:
+    """C's strtoul (as :func:`pyvirt.conf.values.c_strtoul`): the end of the number read
+    from ``s``, or NULL when there is no digit. ``value`` saturates above 2**32 (every
+    caller refuses that much)."""
+    cdef const char* p = s
+    cdef const char* first
+    cdef unsigned long long v = 0
+    cdef int digit
+    while p[0] != 0 and strchr(_C_SPACE, p[0]) is not NULL:
         p += 1
-    return run > 0 and parts <= 4
+    negative[0] = p[0] == b'-'
+    if p[0] == b'+' or p[0] == b'-':
+        p += 1
+    if (base == 0 or base == 16) and p[0] == b'0' and (p[1] == b'x' or p[1] == b'X') and _digit_value(p[2]) < 16:
+        p += 2
+        base = 16
+    elif base == 0:
+        base = 8 if p[0] == b'0' else 10
+    first = p
+    while True:
+        digit = _digit_value(p[0])
+        if digit >= base:
+            break
+        if v <= 0xFFFFFFFF:
+            v = v * base + digit
+        p += 1
+    if p == first:
+        return NULL
+    value[0] = v
+    return p
+
+
+cdef bint _parse_uint(const char* s, int base, long long* out) noexcept:
+    """libvirt's virStrToLong_uip on the whole of ``s``."""
+    cdef unsigned long long v
+    cdef bint negative
+    cdef const char* end = _strtoul(s, base, &v, &negative)
+    if end is NULL or end[0] != 0 or negative or v > 0xFFFFFFFF:
+        return False
+    out[0] = <long long>v
+    return True
+
+
+cdef bint _parse_int(const char* s, int base, long long* out) noexcept:
+    """libvirt's virStrToLong_i on the whole of ``s``."""
+    cdef unsigned long long v
+    cdef bint negative
+    cdef const char* end = _strtoul(s, base, &v, &negative)
+    if end is NULL or end[0] != 0 or v > (0x80000000 if negative else 0x7FFFFFFF):
+        return False
+    out[0] = -<long long>v if negative else <long long>v
+    return True
+
+
+cdef int _usb_address(Node addr) except -1:
+    """virDomainDeviceUSBAddressParseXML: the port (up to four numbers, each read by
+    virStrToLong_uip, a '.' or nothing between them: "1 2" is 1.2), then the bus."""
+    cdef const char* port = attr(addr, "port")
+    cdef const char* bus
+    cdef const char* p
+    cdef const char* end
+    cdef unsigned long long v
+    cdef bint negative
+    cdef int depth
+    cdef bint ok
+    cdef long long number
+    if port is not NULL:
+        p = port
+        ok = False
+        for depth in range(4):
+            end = _strtoul(p, 10, &v, &negative)
+            if end is NULL or negative or v > 0xFFFFFFFF:
+                break
+            if end[0] == 0:
+                ok = True
+                break
+            p = end + 1 if end[0] == b'.' else end
+        if not ok:
+            raise _fail(ErrorNumber.INTERNAL_ERROR, "Cannot parse <address> 'port' attribute")
+    bus = attr(addr, "bus")
+    if bus is not NULL and not _parse_uint(bus, 10, &number):
+        raise invalid_prop("bus", "address", ustr(bus), "Expected non-negative integer value")
+    return 0

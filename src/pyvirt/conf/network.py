@@ -28,11 +28,14 @@ from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
 from .values import (
     canonical_uuid,
     format_mac,
+    format_pci_address,
     generate_uuid,
     invalid_prop,
     missing_prop,
     parse_mac,
+    parse_pci_address,
     parse_uuid,
+    uint_prop,
 )
 
 __all__ = ["NetworkDef", "NetworkIP", "DHCPRange", "DHCPHost", "FORWARD_MODES", "check_object_name"]
@@ -539,20 +542,17 @@ def _is_ulong(text: str) -> bool:
     return _is_uint(text, 2**64 - 1)
 
 
-def _prop_uint(el: etree._Element, attr: str, *, required: bool = False) -> int | None:
-    """libvirt's virXMLPropUInt: any unparsable value is "Expected non-negative integer value"."""
+def _prop_uint(el: etree._Element, attr: str, *, required: bool = False, bits: int = 32, base: int = 10) -> int | None:
+    """libvirt's virXMLPropUInt (``bits`` 64: ULongLong), the value then spelled as libvirt
+    writes it back (" 1", "+1" and "010" are 1, 1 and 10)."""
     value = _aget(el, attr)
     if value is None:
         if required:
             raise missing_prop(attr, el.tag)
         return None
-    text = value.strip()
-    try:
-        number = int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
-    except ValueError:
-        number = -1
-    if number < 0 or number > 2**32 - 1 or text.startswith(("-", "+")):
-        raise invalid_prop(attr, el.tag, value, "Expected non-negative integer value")
+    number = uint_prop(value, attr, el.tag, base=base, bits=bits)
+    if not value.isdigit() or (value[0] == "0" and len(value) > 1):
+        _aset(el, attr, str(number))
     return number
 
 
@@ -931,14 +931,34 @@ def _subnet(addr, width):  # noqa: ANN001, ANN202 - ipaddress unions
         return None  # libvirt's prefix -1
 
 
+#: seconds per lease time unit
+_LEASE_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600}
+
+
 def _parse_lease(parent: etree._Element) -> None:
+    """A DHCP lease time (virNetworkDHCPLeaseTimeDefParseXML): the expiry in any C base up to
+    2**64-1, 0 meaning infinite, else at least two minutes. libvirt writes a lease without
+    expiry as nothing, an infinite one without unit, any other with its unit (minutes when
+    not given)."""
     lease = _child(parent, "lease")
     if lease is None:
         return
-    _prop_uint(lease, "expiry")
+    expiry = _prop_uint(lease, "expiry", bits=64, base=0)
     unit = _aget(lease, "unit")
-    if unit is not None and unit not in ("seconds", "minutes", "hours"):
+    if unit is not None and unit not in _LEASE_UNITS:
         raise invalid_prop("unit", "lease", unit)
+    if expiry and expiry * _LEASE_UNITS[unit or "minutes"] < 120:
+        raise virt_error(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            "The minimum lease time should be greater than 2 minutes",
+            domain=ErrorDomain.NONE,
+        )
+    if expiry is None:
+        parent.remove(lease)
+    elif expiry == 0:
+        _drop_attr(lease, "unit")
+    elif unit is None:
+        _aset(lease, "unit", "minutes")
 
 
 def _parse_dhcp(dhcp: etree._Element, net: ipaddress.IPv4Network | ipaddress.IPv6Network | None, name: str) -> None:
@@ -1105,9 +1125,8 @@ def _parse_route(route: etree._Element, name: str) -> None:
 # forward
 
 
-def _pci_text(addr: etree._Element) -> str:
-    vals = [int(_aget(addr, k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
-    return f"{vals[0]:04x}:{vals[1]:02x}:{vals[2]:02x}.{vals[3]}"
+def _pci_text(numbers: tuple[int, ...]) -> str:
+    return f"{numbers[0]:04x}:{numbers[1]:02x}:{numbers[2]:02x}.{numbers[3]}"
 
 
 def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
@@ -1164,16 +1183,7 @@ def _parse_forward(fwd: etree._Element, name: str) -> tuple[str, int, int]:
             raise virt_error(
                 ErrorNumber.CONFIG_UNSUPPORTED, f"unknown address type '{atype}' in network {name}", domain=_E
             )
-        for attr in ("domain", "bus", "slot", "function"):
-            value = _aget(addr, attr)
-            if value is not None:
-                try:
-                    number = int(value, 0)
-                except ValueError:
-                    number = -1
-                if number < 0:
-                    raise invalid_prop(attr, "address", value, "Expected non-negative integer value")
-        text = _pci_text(addr)
+        text = _pci_text(parse_pci_address(addr.attrib))
         if text in seen_pci:
             raise xml_error(f"PCI device '{text}' can only be listed once in network {name}", domain=_E)
         seen_pci.add(text)
@@ -1250,11 +1260,9 @@ def _format_bandwidth(bw: etree._Element) -> None:
 
 def _format_forward(fwd: etree._Element, mode: str) -> None:
     for addr in _children(fwd, "address"):
-        values = [int(_aget(addr, k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
-        _aset(addr, "domain", f"0x{values[0]:04x}")
-        _aset(addr, "bus", f"0x{values[1]:02x}")
-        _aset(addr, "slot", f"0x{values[2]:02x}")
-        _aset(addr, "function", f"0x{values[3]:x}")
+        for name, text in format_pci_address(parse_pci_address(addr.attrib)).items():
+            _aset(addr, name, text)
+        _drop_attr(addr, "multifunction")  # read, not written
     if mode == "hostdev":
         _aset(fwd, "managed", "yes" if _aget(fwd, "managed") == "yes" else "no")
     else:

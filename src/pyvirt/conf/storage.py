@@ -26,7 +26,17 @@ from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 from ._shape import TEXT, VERBATIM, Shape, canonicalize, drop_root_namespaces, leaf
 from .base import ChildText, XMLDef, XMLView, xml_error
 from .units import parse_scaled, parse_ull
-from .values import format_uuid, generate_uuid, invalid_prop, missing_prop, parse_uuid, prop_int
+from .values import (
+    format_pci_address,
+    format_uuid,
+    generate_uuid,
+    invalid_prop,
+    missing_prop,
+    parse_pci_address,
+    parse_uuid,
+    prop_int,
+    str_to_int,
+)
 
 __all__ = ["StoragePoolDef", "StorageVolDef", "POOL_TYPES", "sanitize_path"]
 
@@ -136,7 +146,7 @@ _ADAPTER = _shape(
     attrs={"type": None, "name": None, "parent": None, "managed": None, "parent_wwnn": None,
            "parent_wwpn": None, "parent_fabric_wwn": None, "wwnn": None, "wwpn": None},
     children=(("parentaddr", _shape(attrs={"unique_id": None}, children=(
-        ("address", leaf("type", "domain", "bus", "slot", "function")),))),),
+        ("address", leaf("type", "domain", "bus", "slot", "function", "multifunction")),))),),
 )
 _POOL_SOURCE = _shape(
     multi=("host", "device"),
@@ -258,15 +268,6 @@ def _parse_perms(perms: etree._Element | None) -> None:
         perms.getparent().remove(perms)
 
 
-def _pci_number(text: str) -> int | None:
-    t = text.strip()
-    try:
-        value = int(t, 16) if t[:2].lower() == "0x" else int(t, 10)
-    except ValueError:
-        return None
-    return value if 0 <= value <= 2**32 - 1 and not t.startswith(("-", "+")) else None
-
-
 def _parse_adapter(adapter: etree._Element) -> None:
     atype = _aget(adapter, "type")
     if atype is None:
@@ -282,16 +283,20 @@ def _parse_adapter(adapter: etree._Element) -> None:
         raise invalid_prop("type", "adapter", atype)
     parentaddr = _child(adapter, "parentaddr")
     if parentaddr is not None:
+        # libvirt reads the id as a decimal int (virXPathInt), not negative
         uid = _aget(parentaddr, "unique_id")
-        if uid is None or _pci_number(uid) is None:
+        number = None if uid is None else str_to_int(uid)
+        if number is None or number < 0:
             raise xml_error("Missing or invalid scsi adapter 'unique_id' value", domain=_E)
+        if str(number) != uid:
+            _aset(parentaddr, "unique_id", str(number))
         addr = _child(parentaddr, "address")
         if addr is None:
             raise xml_error("Missing scsi_host PCI address element", domain=_E)
-        for attr in ("domain", "bus", "slot", "function"):
-            value = _aget(addr, attr)
-            if value is not None and _pci_number(value) is None:
-                raise invalid_prop(attr, "address", value, "Expected non-negative integer value")
+        for name, text in format_pci_address(parse_pci_address(addr.attrib)).items():
+            _aset(addr, name, text)
+        if "multifunction" in addr.attrib:
+            del addr.attrib["multifunction"]  # read, not written
     if atype == "scsi_host" and not _aget(adapter, "name") and parentaddr is None:
         raise xml_error("Either 'name' or 'parent' must be specified for the 'scsi_host' adapter", domain=_E)
 
@@ -498,8 +503,11 @@ class StoragePoolDef(XMLDef):
                 raise xml_error("missing storage pool host name", domain=_E)
             port = _aget(host, "port")
             if port is not None:
-                if prop_int(port, "port", "host") == 0:
+                number = prop_int(port, "port", "host")
+                if number == 0:
                     del host.attrib["port"]  # 0 is "no port" and is not written
+                elif str(number) != port:
+                    _aset(host, "port", str(number))
         for dev in _children(source, "device"):
             if _aget(dev, "path") is None:
                 raise xml_error("missing storage pool source device path", domain=_E)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import uuid as _uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 
@@ -174,34 +174,94 @@ def missing_prop(attr: str, element: str) -> VirtError:
     )
 
 
-def _to_int(value: str) -> int | None:
-    s = value.strip()
-    try:
-        if s[:2].lower() in ("0x",) or s[:3].lower() in ("-0x", "+0x"):
-            return int(s, 16)
-        return int(s, 10)
-    except ValueError:
+#: C's isspace() in the "C" locale: what strtol and strtoul skip before a number
+_C_SPACE = " \t\n\v\f\r"
+_DIGIT_VALUE = {c: int(c, 36) for c in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
+def c_strtoul(text: str, base: int = 10, start: int = 0) -> tuple[int | None, int, bool]:
+    """C's strtol/strtoul reading ``text`` from ``start``: ``(magnitude, end, negative)``.
+
+    Blanks (C's, not Unicode's), one sign, then digits of ``base`` (ASCII only; base 0 or 16
+    take a "0x" prefix, base 0 reads a leading 0 as octal). ``magnitude`` is None and ``end``
+    is ``start`` when no digit follows, as strtoul leaves its end pointer at the start; the
+    caller applies its type's range (C clamps and sets ERANGE, which libvirt refuses)."""
+    i = start
+    n = len(text)
+    while i < n and text[i] in _C_SPACE:
+        i += 1
+    negative = False
+    if i < n and text[i] in "+-":
+        negative = text[i] == "-"
+        i += 1
+    if base in (0, 16) and text[i : i + 2] in ("0x", "0X") and i + 2 < n and _digit(text[i + 2]) < 16:
+        i += 2
+        base = 16
+    elif base == 0:
+        base = 8 if text[i : i + 1] == "0" else 10
+    value = 0
+    first = i
+    while i < n and _digit(text[i]) < base:
+        value = value * base + _digit(text[i])
+        i += 1
+    if i == first:
+        return None, start, False
+    return value, i, negative
+
+
+def _digit(ch: str) -> int:
+    return _DIGIT_VALUE.get(ch, 99)
+
+
+def str_to_uint(text: str, base: int = 10, *, bits: int = 32) -> int | None:
+    """libvirt's virStrToLong_uip (``bits`` 64: virStrToLong_ullp) on a whole string: 0 ..
+    2**bits-1, any '-' refused (even "-0"); None when it fails."""
+    value, end, negative = c_strtoul(text, base)
+    if value is None or end != len(text) or negative or value >= 1 << bits:
         return None
+    return value
 
 
-def prop_int(value: str, attr: str, element: str) -> int:
-    """A signed integer attribute (virXMLPropInt)."""
-    v = _to_int(value)
+def str_to_int(text: str, base: int = 10) -> int | None:
+    """libvirt's virStrToLong_i on a whole string: a C int; None when it fails."""
+    value, end, negative = c_strtoul(text, base)
+    if value is None or end != len(text):
+        return None
+    if negative:
+        value = -value
+    if not -(2**31) <= value <= 2**31 - 1:
+        return None
+    return value
+
+
+def _zero_refused(attr: str, element: str) -> VirtError:
+    return virt_error(
+        ErrorNumber.XML_ERROR,
+        f"Invalid value for attribute '{attr}' in element '{element}': Zero is not permitted",
+        domain=ErrorDomain.XML,
+    )
+
+
+def prop_int(
+    value: str, attr: str, element: str, *, base: int = 10, nonnegative: bool = False, nonzero: bool = False
+) -> int:
+    """libvirt's virXMLPropInt: a C int ("Expected integer value"), with its flags
+    VIR_XML_PROP_NONNEGATIVE ("Expected non-negative value", "-0" being 0) and
+    VIR_XML_PROP_NONZERO."""
+    v = str_to_int(value, base)
     if v is None:
         raise invalid_prop(attr, element, value, "Expected integer value")
-    return v
-
-
-def prop_uint(value: str, attr: str, element: str, *, nonzero: bool = False) -> int:
-    """A non-negative integer attribute (virXMLPropUInt), libvirt's two distinct errors."""
-    v = _to_int(value)
-    if v is None:
-        raise invalid_prop(attr, element, value, "Expected integer value")
-    if v < 0:
+    if nonnegative and v < 0:
         raise invalid_prop(attr, element, value, "Expected non-negative value")
     if nonzero and v == 0:
-        raise invalid_prop(attr, element, value, "Expected non-zero value")
+        raise _zero_refused(attr, element)
     return v
+
+
+def prop_uint(value: str, attr: str, element: str, *, nonzero: bool = False, base: int = 10) -> int:
+    """A count libvirt reads as a non-negative C int (virXMLPropInt with
+    VIR_XML_PROP_NONNEGATIVE), e.g. a controller's index: not :func:`uint_prop`."""
+    return prop_int(value, attr, element, base=base, nonnegative=True, nonzero=nonzero)
 
 
 def prop_enum(value: str, attr: str, element: str, allowed: Iterable[str]) -> str:
@@ -263,22 +323,51 @@ def format_bitmap(bits: set[int]) -> str:
     return ",".join(out)
 
 
-def uint_prop(value: str, attr: str, element: str, *, base: int = 10) -> int:
-    """virXMLPropUInt: a non-negative integer (base 10, 16, or 0 for C's any-base)."""
-    s = value.strip()
-    result: int | None = None
-    try:
-        if base == 0:
-            if s[:2].lower() == "0x":
-                result = int(s[2:], 16)
-            elif len(s) > 1 and s[0] == "0":
-                result = int(s[1:], 8)
-            else:
-                result = int(s, 10)
-        else:
-            result = int(s, base)
-    except ValueError:
-        result = None
-    if result is None or result < 0 or not s or s[0] in "+-" or result > 0xFFFFFFFF:
+def uint_prop(
+    value: str, attr: str, element: str, *, base: int = 10, nonzero: bool = False, bits: int = 32
+) -> int:
+    """libvirt's virXMLPropUInt (``bits`` 64: virXMLPropULongLong): a C unsigned number read by
+    virStrToLong_uip (leading blanks and '+' allowed, trailing ones and any '-' not), every
+    failure worded "Expected non-negative integer value"; ``base`` 10, 16, or 0 for C's
+    prefixes."""
+    result = str_to_uint(value, base, bits=bits)
+    if result is None:
         raise invalid_prop(attr, element, value, "Expected non-negative integer value")
+    if nonzero and result == 0:
+        raise _zero_refused(attr, element)
     return result
+
+
+#: a PCI address's fields: (name, libvirt's spelling, the largest value it takes or None,
+#: the wording of a larger one)
+PCI_ADDRESS_FIELDS = (
+    ("domain", "0x{:04x}", None, ""),
+    ("bus", "0x{:02x}", 0xFF, "bus='0x{:x}', must be <= 0xFF"),
+    ("slot", "0x{:02x}", 0x1F, "slot='0x{:x}', must be <= 0x1F"),
+    ("function", "0x{:x}", 7, "function=0x{:x}, must be <= 7"),
+)
+
+
+def parse_pci_address(attrs: Mapping[str, str]) -> tuple[int, ...]:
+    """libvirt's virPCIDeviceAddressParseXML on an element's attributes: domain, bus, slot and
+    function (virXMLPropUInt in any C base, absent meaning 0), multifunction (on/off), then,
+    unless all four are 0, the ranges of bus, slot and function."""
+    numbers = tuple(
+        0 if (raw := attrs.get(name)) is None else uint_prop(raw, name, "address", base=0)
+        for name, _, _, _ in PCI_ADDRESS_FIELDS
+    )
+    multi = attrs.get("multifunction")
+    if multi is not None:
+        prop_bool(multi, "multifunction", "address", onoff=True)
+    if any(numbers):
+        for (_, _, limit, wording), number in zip(PCI_ADDRESS_FIELDS, numbers, strict=True):
+            if limit is not None and number > limit:
+                detail = "Invalid PCI address " + wording.format(number)
+                raise virt_error(ErrorNumber.XML_ERROR, detail, domain=ErrorDomain.NONE)
+    return numbers
+
+
+def format_pci_address(numbers: tuple[int, ...]) -> dict[str, str]:
+    """The four fields as libvirt writes them ("0x0000", "0x01", "0x1f", "0x7")."""
+    fields = zip(PCI_ADDRESS_FIELDS, numbers, strict=True)
+    return {name: spelling.format(n) for (name, spelling, _, _), n in fields}
