@@ -446,6 +446,10 @@ cdef enum:
     K_RNG = 1 << 17
     K_REDIRFILTER = 1 << 18
     K_EMULATOR = 1 << 19
+    K_MEMBALLOON = 1 << 20
+    K_NVRAM = 1 << 21
+    K_IOMMU = 1 << 22
+    K_VSOCK = 1 << 23
 
 cdef enum:
     K_CHR = K_SERIAL | K_PARALLEL | K_CONSOLE | K_CHANNEL | K_REDIRDEV | K_SMARTCARD
@@ -469,6 +473,8 @@ cdef unsigned _kind(const char* name) noexcept:
             return K_INTERFACE
         if strcmp(name, "input") == 0:
             return K_INPUT
+        if strcmp(name, "iommu") == 0:
+            return K_IOMMU
     elif c0 == b's':
         if strcmp(name, "serial") == 0:
             return K_SERIAL
@@ -494,6 +500,14 @@ cdef unsigned _kind(const char* name) noexcept:
     elif c0 == b'v':
         if strcmp(name, "video") == 0:
             return K_VIDEO
+        if strcmp(name, "vsock") == 0:
+            return K_VSOCK
+    elif c0 == b'm':
+        if strcmp(name, "memballoon") == 0:
+            return K_MEMBALLOON
+    elif c0 == b'n':
+        if strcmp(name, "nvram") == 0:
+            return K_NVRAM
     elif c0 == b'h':
         if strcmp(name, "hostdev") == 0:
             return K_HOSTDEV
@@ -1114,16 +1128,18 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
                        refused_tpm=None):
     """Run each device step whose device kind is present, in libvirt's order.
 
+    Returns the error of libvirt's post-parse for a disk with no target or no drive name
+    (or None): libvirt reports it after its parse of the whole document, so the caller
+    raises it after the rest of its own parse steps.
+
     ``refused_tpm``: the error for a TPM child libvirt refuses (the top-level post-parse
-    finds it before the unknown names go). libvirt raises it where it parses the TPMs: after
-    the devices before them (their parse errors win), before its post-parse checks (a disk
-    with no target or no drive name loses to it).
+    finds it before the unknown names go); raised where libvirt parses the TPMs, after the
+    devices it parses before them.
     """
     cdef _Document doc = devices._doc
     cdef Node devs = devices._c_node
     cdef Node c = devs.children
-    cdef unsigned present = 0, kind
-    cdef bint more_emulators = False
+    cdef unsigned present = 0, repeated = 0, kind
     cdef bint hvm = os_type == "hvm"
     cdef long long highest[MAX_ROWS]  # highest drive controller index used, per drive bus
     cdef bint any_highest = False
@@ -1133,18 +1149,18 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
     while c is not NULL:
         if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
             kind = _kind(<const char*>c.name)
-            if kind & present & K_EMULATOR:
-                more_emulators = True
+            repeated |= kind & present
             present |= kind
         c = c.next
-    if more_emulators:
+    if repeated & K_EMULATOR:
         _only_first(doc, devs, "emulator")  # libvirt reads ./devices/emulator[1]
     for k in range(_n_layout):
         highest[k] = -1
+    later = None
     cs_init(&existing)
     try:
         if present & K_DISK:
-            _disks(doc, devs, highest, refused_tpm)
+            later = _disks(doc, devs, highest)
             for k in range(_n_layout):
                 if highest[k] >= 0:
                     any_highest = True
@@ -1173,35 +1189,43 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
             _hostdevs(doc, devs)
         if present & K_FILESYSTEM:
             _filesystems(devs)
-        if present & K_WATCHDOG:
-            c = child_named(devs, "watchdog")
-            if next_named(c, "watchdog") is not NULL:  # libvirt 9.0 counts them as it parses
-                raise _err(ErrorNumber.INTERNAL_ERROR, "only a single watchdog device is supported")
-            if not has_attr(c, "action"):
-                set_attr(c, "action", "reset")
-        if present & K_PANIC:
-            _drop_empty(doc, devs, "panic")
-        if refused_tpm is not None:
-            # the remaining steps that libvirt parses before the TPMs, then the TPMs
-            if present & K_SMARTCARD:
-                _smartcards(devs)
-            if present & K_RNG:
-                _rngs(doc, devs)
-            raise refused_tpm
-        if present & K_SHMEM:
-            _shmems(doc, devs)
         if present & K_SMARTCARD:
             _smartcards(devs)
+        if present & K_WATCHDOG:
+            # the single devices of libvirt 9.0 are counted as it parses them (across every
+            # <devices>: the post-parse merged them), each at its point of the parse
+            if repeated & K_WATCHDOG:
+                raise _err(ErrorNumber.INTERNAL_ERROR, "only a single watchdog device is supported")
+            c = child_named(devs, "watchdog")
+            if not has_attr(c, "action"):
+                set_attr(c, "action", "reset")
+        if repeated & K_MEMBALLOON:
+            raise _err(ErrorNumber.INTERNAL_ERROR, "only a single memory balloon device is supported")
         if present & K_RNG:
             _rngs(doc, devs)
+        if refused_tpm is not None:
+            raise refused_tpm
+        if repeated & K_NVRAM:
+            raise _err(ErrorNumber.INTERNAL_ERROR, "only a single nvram device is supported")
         if present & K_REDIRFILTER:
+            if repeated & K_REDIRFILTER:
+                raise _err(ErrorNumber.INTERNAL_ERROR, "only one set of redirection filter rule is supported")
             _redirfilters(devs)
+        if present & K_PANIC:
+            _drop_empty(doc, devs, "panic")
+        if present & K_SHMEM:
+            _shmems(doc, devs)
+        if repeated & K_IOMMU:
+            raise _err(ErrorNumber.XML_ERROR, "only a single IOMMU device is supported")
+        if repeated & K_VSOCK:
+            raise _err(ErrorNumber.XML_ERROR, "only a single vsock device is supported")
         if any_highest or present & K_IMPLICIT_TRIGGERS:
             _implicit_controllers(devs, present, highest, &existing)
         if present & K_CONTROLLER:
             _usb_masters(devs)
     finally:
         cs_free(&existing)
+    return later
 
 
 # -- disks ------------------------------------------------------------------------------------
@@ -1266,8 +1290,16 @@ def disk_name_index(name):
     return idx
 
 
-cdef int _disks(_Document doc, Node devs, long long* highest, object refused_tpm) except -1:
-    """Insertion order by (bus as written, drive index), then each disk's defaults."""
+cdef enum:
+    # what _disk returns for a disk libvirt's post-parse refuses (its error waits: see
+    # post_parse_devices)
+    NO_TARGET_LATER = -3
+    NO_DRIVE_NAME_LATER = -4
+
+
+cdef object _disks(_Document doc, Node devs, long long* highest):
+    """Insertion order by (bus as written, drive index), then each disk's defaults. Returns
+    the post-parse error of the first disk with no target or no drive name, or None."""
     cdef NodeList disks
     cdef Scratch s
     cdef Py_ssize_t n, k
@@ -1276,6 +1308,7 @@ cdef int _disks(_Document doc, Node devs, long long* highest, object refused_tpm
     cdef bint big = False, moved = False
     cdef long long ctrl
     cdef int layout
+    later = None
     nl_init(&disks)
     s.block = NULL
     try:
@@ -1312,21 +1345,33 @@ cdef int _disks(_Document doc, Node devs, long long* highest, object refused_tpm
             if moved:
                 _permute(devs, disks.items, s.order, n)
         for k in range(n):
-            layout = _disk(doc, disks.items[s.order[k]], &ctrl, refused_tpm)
+            layout = _disk(doc, disks.items[s.order[k]], &ctrl)
+            if layout == NO_TARGET_LATER or layout == NO_DRIVE_NAME_LATER:
+                if later is None:
+                    later = _disk_error(disks.items[s.order[k]], layout)
+                continue
             if layout >= 0 and ctrl > highest[layout]:
                 highest[layout] = ctrl
     finally:
         scratch_free(&s)
         nl_free(&disks)
-    return 0
+    return later
 
 
-cdef int _disk(_Document doc, Node disk, long long* ctrl_out, object refused_tpm) except -2:
+cdef object _disk_error(Node disk, int why):
+    if why == NO_TARGET_LATER:
+        return _err(ErrorNumber.NO_TARGET, _disk_source_name(disk))
+    dev = attr_str(child_named(disk, "target"), "dev")
+    return _err(ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified")
+
+
+cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
     """One disk's defaults; returns its drive bus (index into the layout table) and sets
     ``ctrl_out`` to its drive controller when it sits on a drive bus, else -1.
 
-    A missing target or drive name is libvirt's post-parse error: a refused TPM (parsed
-    before) is reported instead."""
+    A disk with no target or no drive name (and no address) is refused by libvirt's
+    post-parse, after its parse of the whole document: NO_TARGET_LATER or
+    NO_DRIVE_NAME_LATER say so, and the disk is left as it is."""
     cdef const char* device = attr(disk, "device")
     cdef const char* dev
     cdef const char* bus
@@ -1344,9 +1389,7 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out, object refused_tpm
         device = "disk"
     target = child_named(disk, "target")
     if target is NULL:
-        if refused_tpm is not None:
-            raise refused_tpm
-        raise _err(ErrorNumber.NO_TARGET, _disk_source_name(disk))
+        return NO_TARGET_LATER
     dev = attr(target, "dev")
     bus = attr(target, "bus")
     if bus is NULL:
@@ -1396,11 +1439,9 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out, object refused_tpm
     addr = child_named(disk, "address")
     if addr is NULL:
         if not _disk_name_index(dev, &idx):
-            return _disk_address_py(disk, ustr(dev), layout, ctrl_out, refused_tpm)
+            return _disk_address_py(disk, ustr(dev), layout, ctrl_out)
         if idx < 0:
-            if refused_tpm is not None:
-                raise refused_tpm
-            raise _err(ErrorNumber.XML_ERROR, f"Unknown disk name '{ustr(dev)}' and no address specified")
+            return NO_DRIVE_NAME_LATER
         if layout < 0:
             return -1
         per_ctrl = _layout_per_ctrl[layout]
@@ -1426,15 +1467,12 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out, object refused_tpm
     return -1
 
 
-cdef int _disk_address_py(Node disk, object dev, int layout, long long* ctrl_out,
-                          object refused_tpm) except -2:
+cdef int _disk_address_py(Node disk, object dev, int layout, long long* ctrl_out) except -2:
     """:func:`_disk`'s drive address for a name whose index Python reads (beyond 62 bits,
     or non-ASCII after the letters)."""
     idx = disk_name_index(dev)
     if idx < 0:
-        if refused_tpm is not None:
-            raise refused_tpm
-        raise _err(ErrorNumber.XML_ERROR, f"Unknown disk name '{dev}' and no address specified")
+        return NO_DRIVE_NAME_LATER
     if layout < 0:
         return -1
     per_ctrl = _layout_per_ctrl[layout]

@@ -37,7 +37,7 @@ from lxml import etree
 from pyvirt._core.xmlcore import add, child, children, permute
 from pyvirt._core.xmlcore import get as aget
 from pyvirt._core.xmlcore import set as aset
-from pyvirt.errors import ErrorDomain, ErrorNumber, virt_error
+from pyvirt.errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 
 D = ErrorDomain.DOMAIN
 
@@ -370,26 +370,46 @@ BITMAP_ATTRS = (
     ("memoryBacking/hugepages/page", "nodeset"),
 )
 
-#: elements holding a scaled size that libvirt writes back in one unit: (path, unit, scale)
+#: elements holding a scaled size that libvirt writes back in one unit: (path, unit, scale),
+#: in libvirt's order of parse
 SCALED_ELEMENTS = (
     ("features/pcihole64", "KiB", 1024),
     ("devices/controller/pcihole64", "KiB", 1024),
     ("features/hpt/maxpagesize", "KiB", 1024),
     ("memtune/hard_limit", "KiB", 1024),
     ("memtune/soft_limit", "KiB", 1024),
-    ("memtune/swap_hard_limit", "KiB", 1024),
     ("memtune/min_guarantee", "KiB", 1024),
+    ("memtune/swap_hard_limit", "KiB", 1024),
     ("devices/disk/driver/metadata_cache/max_size", "bytes", 1),
     ("devices/disk/source/metadata_cache/max_size", "bytes", 1),
     ("devices/disk/backingStore/format/metadata_cache/max_size", "bytes", 1),
     ("devices/disk/backingStore/backingStore/format/metadata_cache/max_size", "bytes", 1),
-    ("devices/memory/target/size", "KiB", 1024),
-    ("devices/memory/target/requested", "KiB", 1024),
-    ("devices/memory/target/block", "KiB", 1024),
-    ("devices/memory/target/label/size", "KiB", 1024),
     ("devices/memory/source/pagesize", "KiB", 1024),
     ("devices/memory/source/alignsize", "KiB", 1024),
+    ("devices/memory/target/size", "KiB", 1024),
+    ("devices/memory/target/block", "KiB", 1024),
+    ("devices/memory/target/requested", "KiB", 1024),
+    ("devices/memory/target/label/size", "KiB", 1024),
 )
+
+#: the XPath libvirt names when a size in SCALED_ELEMENTS does not parse (relative to the
+#: element it parses then: the domain, a device, a backing store)
+SCALED_XPATHS = {
+    "memtune/hard_limit": "./memtune/hard_limit[1]",
+    "memtune/soft_limit": "./memtune/soft_limit[1]",
+    "memtune/min_guarantee": "./memtune/min_guarantee[1]",
+    "memtune/swap_hard_limit": "./memtune/swap_hard_limit[1]",
+    "devices/controller/pcihole64": "./pcihole64",
+    "devices/disk/driver/metadata_cache/max_size": "./metadata_cache/max_size",
+    "devices/disk/backingStore/format/metadata_cache/max_size": "./format/metadata_cache/max_size",
+    "devices/disk/backingStore/backingStore/format/metadata_cache/max_size": "./format/metadata_cache/max_size",
+    "devices/memory/source/pagesize": "./pagesize",
+    "devices/memory/source/alignsize": "./alignsize",
+    "devices/memory/target/size": "./size",
+    "devices/memory/target/block": "./block",
+    "devices/memory/target/requested": "./requested",
+    "devices/memory/target/label/size": "./label/size",
+}
 
 cdef struct PathRow:
     # a path split at its first step: the top-level element's slot, the rest ("" for the
@@ -912,17 +932,46 @@ def _iothreads(root):
 _BITMAP_SPELLED = {}
 
 
+#: <cachetune>/<memorytune> elements whose vCPU set is empty, removed once _bitmaps is done
+_UNTUNED = []
+
+#: where a set libvirt cannot parse has its own wording (else virBitmapParse's)
+_BITMAP_MALFORMED = {
+    "cachetune": "Invalid cachetune attribute '{}' value '{}'",
+    "memorytune": "Invalid memorytune attribute '{}' value '{}'",
+}
+
+
 def _respell_bitmap(el, attr_name, raw):
     text = _BITMAP_SPELLED.get(raw)
     if text is None:
         bits = parse_bitmap(raw)
+        if bits is None:
+            template = _BITMAP_MALFORMED.get(el.tag)
+            if template is not None:
+                raise err(ErrorNumber.XML_ERROR, template.format(attr_name, raw))
+            raise err(ErrorNumber.INVALID_ARG, f"Failed to parse bitmap '{raw}'", domain=ErrorDomain.NONE)
         if not bits:
-            raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid value of '{attr_name}': {raw}")
+            _empty_bitmap(el, attr_name, raw)
+            return
         text = format_bitmap(bits)
         if len(_BITMAP_SPELLED) < 4096:
             _BITMAP_SPELLED[raw] = text
     if text != raw:
         aset(el, attr_name, text)
+
+
+def _empty_bitmap(el, attr_name, raw):
+    """A set that parses to nothing ('0,^0'): refused, or for a few elements ignored."""
+    tag = el.tag
+    if tag in ("vcpusched", "iothreadsched"):
+        raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"'{attr_name}' scheduler bitmap '{raw}' is empty")
+    if tag in ("cachetune", "memorytune"):
+        _UNTUNED.append(el)  # tunes no vCPU: libvirt keeps nothing of it (removed after the walk)
+    elif tag == "cell":
+        del el.attrib[attr_name]  # a NUMA cell without CPUs
+    else:
+        raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid value of '{attr_name}': {raw}")
 
 
 cdef int _bitmap_visit(_Document doc, Node n, const char* attr_name) except -1:
@@ -935,9 +984,14 @@ cdef int _bitmap_visit(_Document doc, Node n, const char* attr_name) except -1:
 cdef int _bitmaps(_Document doc, Walk* w) except -1:
     """Every node set in libvirt's spelling ('0-3,^2' -> '0-1,3'), in BITMAP_ATTRS order."""
     cdef Py_ssize_t i
-    for i in range(_n_bitmaps):
-        each_under(doc, w.first[_bitmap_rows[i].slot], _bitmap_rows[i].rest, _bitmap_visit,
-                   _bitmap_rows[i].attr)
+    try:
+        for i in range(_n_bitmaps):
+            each_under(doc, w.first[_bitmap_rows[i].slot], _bitmap_rows[i].rest, _bitmap_visit,
+                       _bitmap_rows[i].attr)
+        for el in _UNTUNED:
+            el.getparent().remove(el)
+    finally:
+        _UNTUNED.clear()
     return 0
 
 
@@ -1096,8 +1150,13 @@ cdef int _memory_totals(_Element root_el, Node root, Walk* w) except -1:
 
 def _scaled_one(el, path, unit, scale):
     """One scaled size in a spelling the node check does not take: through units.py."""
-    nbytes = parse_scaled(el.text, aget(el, "unit"), what=f"./{path[path.rfind('/') + 1:]}[1]",
-                          default_scale=scale)
+    what = SCALED_XPATHS.get(path) or f"./{path[path.rfind('/') + 1:]}[1]"
+    try:
+        nbytes = parse_scaled(el.text, aget(el, "unit"), what=what, default_scale=scale)
+    except VirtError:
+        if path == "features/hpt/maxpagesize":  # its own wording, whatever the fault
+            raise err(ErrorNumber.CONFIG_UNSUPPORTED, "Unable to parse HPT maxpagesize setting") from None
+        raise
     value = nbytes if scale == 1 else to_kib(nbytes)
     el.text = str(value)
     aset(el, "unit", unit)
@@ -1705,13 +1764,13 @@ def post_parse(_Element root not None):
         _cpu(doc, r)
     if w.first[<int>S_FEATURES_HYPERV] is not NULL:
         _features(r)
-    devices_el = None
+    devices_el = post_parse_later = None
     devices = w.first[<int>S_DEVICES]
     if devices is not NULL:
         devices_el = proxy(doc, devices)  # held: keeps the node alive through Python steps
         normalize_all(devices_el)  # first, so later steps read canonical numbers
-        post_parse_devices(root, devices_el, os_type, attr_str(type_el, "arch") or "",
-                           refused if refusal.kind == REFUSED_PCR_BANK else None)
+        post_parse_later = post_parse_devices(root, devices_el, os_type, attr_str(type_el, "arch") or "",
+                                              refused if refusal.kind == REFUSED_PCR_BANK else None)
     else:
         add_elem(r, "devices")
     _memory_totals(root, r, &w)
@@ -1740,6 +1799,8 @@ def post_parse(_Element root not None):
     if w.first[<int>S_DEVICES_FILESYSTEM] is not NULL:
         _filesystem_modes(doc, devices)
     _boot(r, os_type, &w)
+    if post_parse_later is not None:
+        raise post_parse_later  # libvirt's post-parse runs after its whole parse
     canonical_order(root)
     if w.groups & G_HOSTDEV_NIC:
         each_under(doc, devices, "interface", _hostdev_nic_visit, NULL)
