@@ -10,9 +10,9 @@ in pyvirt and the canonical outputs compared (see ``domain_oracle``). A differen
 pyvirt kept what libvirt drops or dropped what libvirt keeps.
 
 At a few paths libvirt *refuses* an unknown child instead (it reads every child of
-``<features>``, ``<hyperv>``, ... and rejects names it does not know). pyvirt does not refuse
-there yet; those variants are listed in ``REFUSED_BY_LIBVIRT`` and accepted either way (see
-docs/domain-conformance.md).
+``<features>``, ``<hyperv>``, ... and rejects names it does not know): ``REFUSED_BY_LIBVIRT``.
+pyvirt refuses there too; those variants are compared like the others (same code and message)
+and must be refused at those paths only.
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ from pathlib import Path
 
 from lxml import etree
 
+from pyvirt.conf.domain import DomainDef
+from pyvirt.errors import VirtError
+
 from .domain_oracle import compare_text, domain_inputs, oracle_result
 
 UNKNOWN_ELEMENT = "pyvirtUnknownElement"
 UNKNOWN_ATTRIBUTE = "pyvirtUnknownAttribute"
 STEP = 10
 
-#: element paths where libvirt rejects an unknown child element (pyvirt accepts: a gap)
+#: element paths where libvirt rejects an unknown child element (and pyvirt with it)
 REFUSED_BY_LIBVIRT = frozenset({
     "/domain/features",
     "/domain/features/hyperv",
@@ -39,6 +42,14 @@ REFUSED_BY_LIBVIRT = frozenset({
     "/domain/features/capabilities",
     "/domain/devices/tpm/backend/active_pcr_banks",
 })  # fmt: skip
+
+
+def _pyvirt_message(text: str) -> str | None:
+    try:
+        DomainDef.from_xml(text)
+    except VirtError as exc:
+        return exc.message
+    return None
 
 
 def _accepted(conn: object, corpus: Path) -> list[Path]:
@@ -74,11 +85,15 @@ def test_unknown_names_are_handled_as_libvirt_does(corpus: Path, libvirt_oracle:
         kinds = ("element", "attribute") + (("namespaced attribute",) if n % 3 == 0 else ())
         for kind, path, text in _variants(doc.read_bytes(), kinds):
             seen_paths.add(path)
-            want_xml = oracle_result(libvirt_oracle, text)[0]
+            want_xml, _, want_msg = oracle_result(libvirt_oracle, text)
             outcome = compare_text(libvirt_oracle, text, doc.name)
-            if want_xml is None and kind == "element" and path in REFUSED_BY_LIBVIRT:
+            if want_xml is None:
                 refused += 1
-                continue
+                if kind != "element" or path not in REFUSED_BY_LIBVIRT:
+                    problems.append(f"{doc.name}: unknown {kind} in {path}: refused by libvirt, not listed")
+                elif _pyvirt_message(text) != want_msg:
+                    problems.append(f"{doc.name}: unknown {kind} in {path}: libvirt says {want_msg!r}, "
+                                    f"pyvirt {_pyvirt_message(text)!r}")
             if not outcome.agree:
                 problems.append(f"{doc.name}: unknown {kind} in {path}: {outcome.reason}")
             elif want_xml is not None:
@@ -138,9 +153,9 @@ def test_hand_written_unknown_names(libvirt_oracle: object) -> None:
     assert not bad, "\n".join(bad)
 
 
-def test_refusals_are_still_libvirt_behaviour(libvirt_oracle: object) -> None:
-    """The listed refusals are real (so the gap they excuse is real): libvirt rejects an
-    unknown child at each path."""
+def test_refusals_agree_with_libvirt(libvirt_oracle: object) -> None:
+    """At each listed path libvirt refuses an unknown child, and pyvirt with the same code
+    and message."""
     docs = {
         "/domain/features": "<features><{u}/></features>",
         "/domain/features/hyperv": "<features><hyperv mode='custom'><{u}/></hyperv></features>",
@@ -162,7 +177,10 @@ def test_refusals_are_still_libvirt_behaviour(libvirt_oracle: object) -> None:
             "<domain type='kvm'><name>r</name><memory>1024</memory>"
             "<os><type arch='x86_64'>hvm</type></os>" + body.format(u=UNKNOWN_ELEMENT) + "</domain>"
         )
-        xml, code, _ = oracle_result(libvirt_oracle, text)
+        xml, code, message = oracle_result(libvirt_oracle, text)
         assert xml is None, path
         codes[code] += 1
+        outcome = compare_text(libvirt_oracle, text, path)
+        assert outcome.agree, f"{path}: {outcome.reason}"
+        assert _pyvirt_message(text) == message, path
     assert codes == Counter({67: len(docs)})
