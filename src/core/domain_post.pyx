@@ -6,6 +6,12 @@ reports: top-level values (type, name, uuid, memory, vcpus, os) are checked and 
 then enumerated values, defaults filled in, implicit devices added, and children put in
 canonical order.
 
+Before the unknown names are dropped, repeated <devices> and <features> elements are merged
+(libvirt reads ``./devices/*`` across all of them and writes one), and the children libvirt
+refuses rather than ignores are found (an unknown feature, Hyper-V, stimer, KVM, Xen or
+capability name, an unknown PCR bank of an emulated TPM): their error is raised where
+libvirt's parse reaches them, so the errors it reports first still win.
+
 The steps work on libxml2 nodes (nodeops.pxi): a typical document costs pointer walks and
 string compares, no lxml element object and no Python call per element. One walk at the
 start visits only the subtrees the rules mention: it finds the first enumerated value
