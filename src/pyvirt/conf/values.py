@@ -24,7 +24,7 @@ __all__ = [
     "normalize_mac",
     "is_multicast_mac",
     "MAC_PREFIX_QEMU",
-    "prop_uint",
+    "uint_prop",
     "prop_int",
     "prop_enum",
     "prop_bool",
@@ -256,12 +256,6 @@ def prop_int(
     if nonzero and v == 0:
         raise _zero_refused(attr, element)
     return v
-
-
-def prop_uint(value: str, attr: str, element: str, *, nonzero: bool = False, base: int = 10) -> int:
-    """A count libvirt reads as a non-negative C int (virXMLPropInt with
-    VIR_XML_PROP_NONNEGATIVE), e.g. a controller's index: not :func:`uint_prop`."""
-    return prop_int(value, attr, element, base=base, nonnegative=True, nonzero=nonzero)
 
 
 def prop_enum(value: str, attr: str, element: str, allowed: Iterable[str]) -> str:
