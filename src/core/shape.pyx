@@ -4,86 +4,75 @@
 libvirt's formatters write a fixed set of attributes and child elements, in a fixed order, and
 drop everything else. :mod:`pyvirt.conf._shape` describes that per element with ``Shape``
 objects; :func:`compile_shape` turns a shape graph into :class:`CompiledShape` tables once (at
-first use) and :func:`canonicalize` applies them to a tree without a Python call per element:
-unknown attributes are unlinked, duplicate and unknown children removed, stray text freed and
-the kept children relinked in the formatter's order. Python code runs only where a shape
-declares a normaliser hook, and for the (rare) removal of an element, which goes through
-lxml so that element proxies stay valid.
+first use) and :func:`canonicalize` applies them to a tree: unknown attributes are unlinked,
+duplicate and unknown children removed, stray text freed and the kept children relinked in
+the formatter's order.
+
+The tables hold plain (no namespace) names as C strings, so an element of a typical document
+costs pointer walks and strcmp, no Python object. Python code runs only where a shape declares
+a normaliser hook, for namespaced names (looked up by their ``{uri}name`` key) and for the
+removal of an element an lxml proxy points into (done through lxml, so the proxy stays valid).
 
 This module knows trees only; it imports nothing from the configuration layer.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport strlen
 
-from lxml.includes cimport tree
-from lxml.includes.etreepublic cimport _Document, _Element, elementFactory, import_lxml__etree
-
-from posix.dlfcn cimport RTLD_NOW, dlopen, dlsym
-
-from lxml import etree
+from lxml.includes.etreepublic cimport import_lxml__etree
 
 import_lxml__etree()
 
-include "strcache.pxi"
+include "nodeops.pxi"
 
-cdef extern from "<dlfcn.h>":
-    enum:
-        RTLD_NOLOAD
+#: the compiled walk is usable (kept for the configuration layer's dispatch; the binding of
+#: libxml2's functions fails the import instead)
+AVAILABLE = True
 
-ctypedef void (*_UnlinkNode)(tree.xmlNode*) noexcept nogil
-ctypedef void (*_FreeNode)(tree.xmlNode*) noexcept nogil
-ctypedef int (*_RemoveProp)(tree.xmlAttr*) noexcept nogil
-
-cdef _UnlinkNode c_unlink_node = NULL
-cdef _FreeNode c_free_node = NULL
-cdef _RemoveProp c_remove_prop = NULL
-
-
-cdef int _bind() except -1:
-    # lxml links libxml2 statically and exports its symbols from the etree module: binding
-    # them from there gives the library instance that owns the trees (see xmlcore).
-    global c_unlink_node, c_free_node, c_remove_prop
-    cdef bytes path = etree.__file__.encode()
-    cdef void* handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD)
-    if handle is NULL:
-        return 0
-    c_unlink_node = <_UnlinkNode>dlsym(handle, "xmlUnlinkNode")
-    c_free_node = <_FreeNode>dlsym(handle, "xmlFreeNode")
-    c_remove_prop = <_RemoveProp>dlsym(handle, "xmlRemoveProp")
-    if c_unlink_node is NULL or c_free_node is NULL or c_remove_prop is NULL:
-        c_unlink_node = NULL
-    return 0
-
-
-_bind()
-
-#: True when the compiled walk is usable (libxml2's functions were found); when False the
-#: configuration layer keeps its pure-Python walk
-AVAILABLE = c_unlink_node is not NULL
+cdef enum:
+    # children beyond this rank fall back to a Python set for the "first occurrence only" rule
+    _SEEN_BITS = 64
 
 
 cdef class CompiledShape:
-    """The tables of one ``Shape``: names as Python sets/dicts looked up from C."""
+    """The tables of one ``Shape``: plain names as C strings, namespaced ones as Python keys."""
 
-    cdef frozenset attr_names
+    cdef bytes _names           # owner of the C strings below (NUL-separated)
+    cdef const char** attr_names
+    cdef Py_ssize_t n_attrs
+    cdef frozenset attr_keys    # every declared attribute key (namespaced ones included)
     cdef dict hooks
     cdef bint keep_unknown
     cdef bint keep_text
     cdef object text_hook
-    cdef dict order
+    cdef const char** child_names
+    cdef long* child_ranks
+    cdef bint* child_multi
+    cdef list child_subs        # CompiledShape or None, per entry of child_names
+    cdef Py_ssize_t n_children
+    cdef dict order             # every declared child key -> rank (namespaced ones included)
     cdef dict subs
     cdef object multi
     cdef long unknown_rank
+
+    def __dealloc__(self):
+        PyMem_Free(self.attr_names)
+        PyMem_Free(self.child_names)
+        PyMem_Free(self.child_ranks)
+        PyMem_Free(self.child_multi)
 
     def __repr__(self):
         return f"<CompiledShape {sorted(self.order)}>"
 
 
+cdef bint _plain_key(str key):
+    return not key.startswith("{")
+
+
 def compile_shape(shape, dict memo=None):
     """Compile ``shape`` (and the shapes it nests) into tables; shared sub-shapes once."""
     cdef CompiledShape cs
+    cdef Py_ssize_t i, offset
+    cdef const char* base
     if memo is None:
         memo = {}
     cs = memo.get(id(shape))
@@ -91,7 +80,7 @@ def compile_shape(shape, dict memo=None):
         return cs
     cs = CompiledShape()
     memo[id(shape)] = cs
-    cs.attr_names = frozenset(shape.attrs)
+    cs.attr_keys = frozenset(shape.attrs)
     cs.hooks = {name: hook for name, hook in shape.attrs.items() if hook is not None}
     cs.keep_unknown = bool(shape.keep_unknown)
     cs.keep_text = bool(shape.keep_text)
@@ -104,46 +93,92 @@ def compile_shape(shape, dict memo=None):
     for tag, sub in children:
         if sub is not None and not isinstance(sub, str):
             cs.subs[tag] = compile_shape(sub, memo)
+    plain_attrs = [k for k in cs.attr_keys if _plain_key(k)]
+    plain_children = [k for k in cs.order if _plain_key(k)]
+    cs._names = b"".join(k.encode() + b"\0" for k in plain_attrs + plain_children)
+    cs.n_attrs = len(plain_attrs)
+    cs.n_children = len(plain_children)
+    cs.attr_names = <const char**>PyMem_Malloc((cs.n_attrs + 1) * sizeof(const char*))
+    cs.child_names = <const char**>PyMem_Malloc((cs.n_children + 1) * sizeof(const char*))
+    cs.child_ranks = <long*>PyMem_Malloc((cs.n_children + 1) * sizeof(long))
+    cs.child_multi = <bint*>PyMem_Malloc((cs.n_children + 1) * sizeof(bint))
+    if cs.attr_names is NULL or cs.child_names is NULL or cs.child_ranks is NULL or cs.child_multi is NULL:
+        raise MemoryError()
+    base = <const char*>cs._names
+    offset = 0
+    for i in range(cs.n_attrs):
+        cs.attr_names[i] = base + offset
+        offset += len(plain_attrs[i].encode()) + 1
+    cs.child_subs = []
+    for i in range(cs.n_children):
+        key = plain_children[i]
+        cs.child_names[i] = base + offset
+        offset += len(key.encode()) + 1
+        cs.child_ranks[i] = cs.order[key]
+        cs.child_multi[i] = cs.multi is None or key in cs.multi
+        cs.child_subs.append(cs.subs.get(key))
     return cs
 
 
-cdef inline bint _is_text(tree.xmlNode* c) noexcept:
+cdef inline bint _is_text(Node c) noexcept:
     return c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE
 
 
-cdef object _key(tree.xmlNode* c):
+cdef object _key(Node c):
     """The tag as lxml spells it: ``name``, or ``{uri}name`` for a namespaced element."""
-    cdef const char* name = <const char*>c.name
     if c.ns is NULL or c.ns.href is NULL:
-        return cached_str(name, strlen(name))
-    return "{%s}%s" % (
-        PyUnicode_DecodeUTF8(<const char*>c.ns.href, strlen(<const char*>c.ns.href), NULL),
-        PyUnicode_DecodeUTF8(name, strlen(name), NULL),
-    )
+        return ustr(<const char*>c.name)
+    return "{%s}%s" % (ustr(<const char*>c.ns.href), ustr(<const char*>c.name))
 
 
 cdef object _attr_key(tree.xmlAttr* a):
-    cdef const char* name = <const char*>a.name
     if a.ns is NULL or a.ns.href is NULL:
-        return cached_str(name, strlen(name))
-    return "{%s}%s" % (
-        PyUnicode_DecodeUTF8(<const char*>a.ns.href, strlen(<const char*>a.ns.href), NULL),
-        PyUnicode_DecodeUTF8(name, strlen(name), NULL),
-    )
+        return ustr(<const char*>a.name)
+    return "{%s}%s" % (ustr(<const char*>a.ns.href), ustr(<const char*>a.name))
 
 
-cdef inline void _free_text(tree.xmlNode* c) noexcept:
+cdef inline void _free_text(Node c) noexcept:
     # text nodes never have lxml proxies: unlinking and freeing them directly is safe
-    c_unlink_node(c)
-    c_free_node(c)
+    nx_unlink_node(c)
+    nx_free_node(c)
 
 
-cdef int _attributes(_Document doc, tree.xmlNode* node, CompiledShape cs) except -1:
+cdef Node _skip_text(Node c) noexcept:
+    while c is not NULL and _is_text(c):
+        c = c.next
+    return c
+
+
+cdef Node _drop(_Document doc, Node parent, Node c) except? NULL:
+    """Remove child ``c`` and return the node the walk continues with.
+
+    Without proxies the node alone is unlinked and freed (its tail text stays and is freed
+    by the walk as any text between elements); with one, lxml removes it and its tail.
+    """
+    cdef Node nxt = c.next
+    if c._private is NULL and (c.type != tree.XML_ELEMENT_NODE or not has_proxy(c)):
+        nx_unlink_node(c)
+        nx_free_node(c)
+        return nxt
+    nxt = _skip_text(nxt)
+    elementFactory(doc, parent).remove(elementFactory(doc, c))
+    return nxt
+
+
+cdef inline Py_ssize_t _find_name(const char** names, Py_ssize_t n, const char* name) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if strcmp(names[i], name) == 0:
+            return i
+    return -1
+
+
+cdef int _attributes(_Document doc, Node node, CompiledShape cs) except -1:
     cdef tree.xmlAttr* a
     cdef tree.xmlAttr* nxt
     cdef object el
     if cs.hooks:
-        # hooks get the element and may look around: run them exactly as the Python walk does
+        # hooks get the element and may look around: run them on the element object
         el = elementFactory(doc, node)
         attrib = el.attrib
         for name in attrib.keys():
@@ -154,7 +189,7 @@ cdef int _attributes(_Document doc, tree.xmlNode* node, CompiledShape cs) except
                     del attrib[name]
                 else:
                     attrib[name] = value
-            elif name not in cs.attr_names and not cs.keep_unknown:
+            elif name not in cs.attr_keys and not cs.keep_unknown:
                 del attrib[name]
         return 0
     if cs.keep_unknown:
@@ -162,29 +197,27 @@ cdef int _attributes(_Document doc, tree.xmlNode* node, CompiledShape cs) except
     a = node.properties
     while a is not NULL:
         nxt = a.next
-        if _attr_key(a) not in cs.attr_names:
-            c_remove_prop(a)  # attributes have no proxies either
+        if a.ns is NULL:
+            if _find_name(cs.attr_names, cs.n_attrs, <const char*>a.name) < 0:
+                nx_remove_prop(a)  # attributes have no proxies either
+        elif _attr_key(a) not in cs.attr_keys:
+            nx_remove_prop(a)
         a = nxt
     return 0
 
 
-cdef tree.xmlNode* _skip_text(tree.xmlNode* c) noexcept:
-    while c is not NULL and _is_text(c):
-        c = c.next
-    return c
-
-
-cdef int _walk(_Document doc, tree.xmlNode* node, CompiledShape cs) except -1:
-    cdef tree.xmlNode* c
-    cdef tree.xmlNode* nxt
-    cdef tree.xmlNode* first_text = NULL
-    cdef tree.xmlNode* last_text = NULL
-    cdef tree.xmlNode** nodes = NULL
+cdef int _walk(_Document doc, Node node, CompiledShape cs) except -1:
+    cdef Node c
+    cdef Node nxt
+    cdef Node first_text = NULL
+    cdef Node last_text = NULL
+    cdef Node* nodes = NULL
     cdef long* ranks = NULL
-    cdef Py_ssize_t count = 0, capacity = 0, i, j
+    cdef Py_ssize_t count = 0, capacity = 0, i
     cdef long rank, last_rank = -1
-    cdef bint in_order = True, seen_element = False, leaf = True
-    cdef object key, r, parent = None
+    cdef bint in_order = True, seen_element = False, leaf = True, multi
+    cdef unsigned long long seen_bits = 0
+    cdef object key, r
     cdef CompiledShape sub
     cdef set seen = None
     if node.properties is not NULL:
@@ -207,15 +240,13 @@ cdef int _walk(_Document doc, tree.xmlNode* node, CompiledShape cs) except -1:
                     _free_text(c)
                     c = nxt
         return 0
-    nodes = <tree.xmlNode**>PyMem_Malloc(capacity * sizeof(tree.xmlNode*))
+    nodes = <Node*>PyMem_Malloc(capacity * sizeof(Node))
     ranks = <long*>PyMem_Malloc(capacity * sizeof(long))
     if nodes is NULL or ranks is NULL:
         PyMem_Free(nodes)
         PyMem_Free(ranks)
         raise MemoryError()
     try:
-        if cs.multi is not None:
-            seen = set()
         c = node.children
         while c is not NULL:
             nxt = c.next
@@ -226,38 +257,49 @@ cdef int _walk(_Document doc, tree.xmlNode* node, CompiledShape cs) except -1:
                 continue
             seen_element = True
             if c.type != tree.XML_ELEMENT_NODE:
-                # comment, processing instruction, entity reference: removed through lxml
-                nxt = _skip_text(nxt)
-                if parent is None:
-                    parent = elementFactory(doc, node)
-                parent.remove(elementFactory(doc, c))
-                c = nxt
+                # comment, processing instruction: libvirt keeps none
+                c = _drop(doc, node, c)
                 continue
-            key = _key(c)
-            if seen is not None and key not in cs.multi:
-                if key in seen:
-                    nxt = _skip_text(nxt)
-                    if parent is None:
-                        parent = elementFactory(doc, node)
-                    parent.remove(elementFactory(doc, c))  # libvirt reads only the first
-                    c = nxt
-                    continue
-                seen.add(key)
-            r = cs.order.get(key)
-            if r is None:
-                if not cs.keep_unknown:
-                    nxt = _skip_text(nxt)
-                    if parent is None:
-                        parent = elementFactory(doc, node)
-                    parent.remove(elementFactory(doc, c))
-                    c = nxt
-                    continue
-                rank = cs.unknown_rank
+            sub = None
+            if c.ns is NULL:
+                i = _find_name(cs.child_names, cs.n_children, <const char*>c.name)
+                if i >= 0:
+                    rank = cs.child_ranks[i]
+                    multi = cs.child_multi[i]
+                    sub = <CompiledShape>cs.child_subs[i]
+                else:
+                    rank = -1
+                    multi = cs.multi is None
+                key = None
             else:
-                rank = <long>r
+                key = _key(c)
+                r = cs.order.get(key)
+                rank = -1 if r is None else <long>r
+                multi = cs.multi is None or key in cs.multi
                 sub = cs.subs.get(key)
-                if sub is not None:
-                    _walk(doc, c, sub)
+            if rank < 0 and not cs.keep_unknown:
+                c = _drop(doc, node, c)
+                continue
+            if not multi:
+                # libvirt reads only the first of a tag that may not repeat
+                if 0 <= rank < _SEEN_BITS:
+                    if seen_bits & (1ULL << rank):
+                        c = _drop(doc, node, c)
+                        continue
+                    seen_bits |= 1ULL << rank
+                else:
+                    if key is None:
+                        key = _key(c)
+                    if seen is None:
+                        seen = set()
+                    elif key in seen:
+                        c = _drop(doc, node, c)
+                        continue
+                    seen.add(key)
+            if rank < 0:
+                rank = cs.unknown_rank
+            elif sub is not None:
+                _walk(doc, c, sub)
             if count >= capacity:
                 # only a hook adding siblings under the walk could get here: refuse, not overrun
                 raise RuntimeError("the tree changed during the canonical walk")
@@ -292,19 +334,19 @@ cdef int _walk(_Document doc, tree.xmlNode* node, CompiledShape cs) except -1:
     return 0
 
 
-cdef object _leading_text(tree.xmlNode* c):
+cdef object _leading_text(Node c):
     cdef list parts = []
     while c is not NULL and _is_text(c):
         if c.content is not NULL:
-            parts.append(PyUnicode_DecodeUTF8(<const char*>c.content, strlen(<const char*>c.content), NULL))
+            parts.append(ustr(<const char*>c.content))
         c = c.next
     return "".join(parts)
 
 
-cdef void _stable_sort(tree.xmlNode** nodes, long* ranks, Py_ssize_t count) noexcept:
+cdef void _stable_sort(Node* nodes, long* ranks, Py_ssize_t count) noexcept:
     """Insertion sort by rank (children lists are short; equal ranks keep their order)."""
     cdef Py_ssize_t i, j
-    cdef tree.xmlNode* n
+    cdef Node n
     cdef long k
     for i in range(1, count):
         n = nodes[i]
@@ -318,11 +360,10 @@ cdef void _stable_sort(tree.xmlNode** nodes, long* ranks, Py_ssize_t count) noex
         ranks[j + 1] = k
 
 
-cdef void _relink(tree.xmlNode* parent, tree.xmlNode* first_text, tree.xmlNode* last_text,
-                  tree.xmlNode** nodes, Py_ssize_t count) noexcept:
+cdef void _relink(Node parent, Node first_text, Node last_text, Node* nodes, Py_ssize_t count) noexcept:
     """The parent's children become: the kept leading text, then ``nodes`` in order."""
-    cdef tree.xmlNode* tail = last_text
-    cdef tree.xmlNode* c
+    cdef Node tail = last_text
+    cdef Node c
     cdef Py_ssize_t i
     if first_text is NULL:
         parent.children = NULL
@@ -340,6 +381,4 @@ cdef void _relink(tree.xmlNode* parent, tree.xmlNode* first_text, tree.xmlNode* 
 
 def canonicalize(_Element element not None, CompiledShape shape not None):
     """Bring ``element`` (in place) into the canonical form ``shape`` describes."""
-    if c_unlink_node is NULL:
-        raise RuntimeError("libxml2 functions not bound: use the Python walk")
     _walk(element._doc, element._c_node, shape)
