@@ -61,7 +61,7 @@ CASES: dict[str, tuple[str, str]] = {
     "stimer-on": (doc("<features><hyperv mode='custom'><stimer state='on'><direct state='on'/>" + UNKNOWN
                       + "</stimer></hyperv></features>"), "refuses"),
     "stimer-off-children-unread": (doc("<features><hyperv mode='custom'><stimer state='off'>" + UNKNOWN
-                                       + "</stimer></hyperv></features>"), "accepts"),
+                                       + "<direct state='on'/></stimer></hyperv></features>"), "accepts"),
     "kvm": (doc("<features><kvm><hidden state='on'/>" + UNKNOWN + "</kvm></features>"), "refuses"),
     "kvm-second": (doc("<features><kvm/><kvm>" + UNKNOWN + "</kvm></features>"), "refuses"),
     "xen": (doc("<features><xen>" + UNKNOWN + "</xen></features>"), "refuses"),

@@ -1097,11 +1097,25 @@ cdef int set_attr_first_s(Node n, const char* name, str value) except -1:
     return move_attr(n, name, NULL)
 
 
-cdef int _features(Node root) except -1:
+cdef int _features(_Document doc, Node root) except -1:
+    """<hyperv> defaults to the custom mode; a Hyper-V timer that is not on has no features
+    of its own (libvirt reads them only when it is on)."""
     cdef Node feats = child_named(root, "features")
     cdef Node hv = NULL if feats is NULL else child_named(feats, "hyperv")
+    cdef Node stimer, c, nxt
     if hv is not NULL and attr(hv, "mode") is NULL:
         set_attr(hv, "mode", "custom")
+    while hv is not NULL:
+        stimer = child_named(hv, "stimer")
+        while stimer is not NULL:
+            if not attr_is(stimer, "state", "on"):
+                c = first_elem(stimer)
+                while c is not NULL:
+                    nxt = next_elem(c)
+                    drop_elem(doc, c)
+                    c = nxt
+            stimer = next_named(stimer, "stimer")
+        hv = next_named(hv, "hyperv")
     return 0
 
 
@@ -1769,7 +1783,7 @@ def post_parse(_Element root not None):
     if w.first[<int>S_CPU] is not NULL:
         _cpu(doc, r)
     if w.first[<int>S_FEATURES_HYPERV] is not NULL:
-        _features(r)
+        _features(doc, r)
     devices_el = post_parse_later = None
     devices = w.first[<int>S_DEVICES]
     if devices is not NULL:
