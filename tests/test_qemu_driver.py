@@ -150,6 +150,11 @@ class Harness:
     def flush_events(self) -> None:
         self.drv.state.events.flush(5)
 
+    def expect_event(self, event: tuple[str, int, int], timeout: float = 10.0) -> None:
+        """Wait for ``event`` to be delivered. After QEMU exits on its own, the driver books
+        the new state and then emits the event: seeing the state first is not enough."""
+        wait_for(lambda: event in self.events, timeout, f"event {event}")
+
     def close(self) -> None:
         drv = self.drv
         if drv._state is not None:
@@ -231,8 +236,7 @@ def test_acpi_shutdown(h: Harness, machine: str) -> None:
     assert "PYVIRT-GUEST-POWEROFF" in h.text()
     wait_for(lambda: not pid_alive(pid), 5, "QEMU exit")
     assert not (h.root / "run" / "qemu" / "g.xml").exists()
-    h.flush_events()
-    assert ("g", DomainEventType.STOPPED, DomainEventStoppedDetail.SHUTDOWN) in h.events
+    h.expect_event(("g", DomainEventType.STOPPED, DomainEventStoppedDetail.SHUTDOWN))
     assert ref.uuid == h.drv.domain_lookup_by_name("g").uuid and h.drv.domain_lookup_by_name("g").id == -1
     assert elapsed < 20
 
@@ -361,8 +365,7 @@ def test_qemu_killed_is_crashed_with_event(h: Harness) -> None:
     os.kill(pid, signal.SIGKILL)
     h.wait_state(ref, DomainState.SHUTOFF, 5)
     assert h.state(ref) == (DomainState.SHUTOFF, DomainShutoffReason.CRASHED)
-    h.flush_events()
-    assert ("g", DomainEventType.STOPPED, DomainEventStoppedDetail.FAILED) in h.events
+    h.expect_event(("g", DomainEventType.STOPPED, DomainEventStoppedDetail.FAILED))
     assert not (h.root / "run" / "qemu" / "g.xml").exists()
     assert h.drv.domain_lookup_by_name("g").id == -1
 
