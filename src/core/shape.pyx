@@ -165,10 +165,21 @@ cdef Node _drop(_Document doc, Node parent, Node c) except? NULL:
     return nxt
 
 
+cdef inline bint _same(const char* a, const char* b) noexcept:
+    """``strcmp(a, b) == 0`` inline: names are short, most differ in their first byte, and
+    a libc call per candidate costs more than the compare."""
+    while a[0] == b[0]:
+        if a[0] == 0:
+            return True
+        a += 1
+        b += 1
+    return False
+
+
 cdef inline Py_ssize_t _find_name(const char** names, Py_ssize_t n, const char* name) noexcept:
     cdef Py_ssize_t i
     for i in range(n):
-        if strcmp(names[i], name) == 0:
+        if _same(names[i], name):
             return i
     return -1
 

@@ -72,6 +72,15 @@ def leaf(*names: str, **normalizers: Normalizer) -> Shape:
 TEXT = Shape(keep_text=True)
 
 
+def compiled(shape: Shape) -> _core.CompiledShape:
+    """The core's tables for ``shape`` (compiled once, kept on the shape), for the compiled
+    parse rules that run the canonical walk themselves."""
+    tables = shape.__dict__.get("_compiled")
+    if tables is None:
+        tables = shape._compiled = _core.compile_shape(shape)  # type: ignore[attr-defined]
+    return tables
+
+
 def canonicalize(el: etree._Element, shape: Shape) -> None:
     """Bring ``el`` (in place) into the canonical form ``shape`` describes.
 
@@ -79,10 +88,7 @@ def canonicalize(el: etree._Element, shape: Shape) -> None:
     :func:`canonicalize_py` is the same walk in Python (fallback and reference).
     """
     if USE_CORE:
-        compiled = shape.__dict__.get("_compiled")
-        if compiled is None:
-            compiled = shape._compiled = _core.compile_shape(shape)  # type: ignore[attr-defined]
-        _core.canonicalize(el, compiled)
+        _core.canonicalize(el, compiled(shape))
         return
     canonicalize_py(el, shape)
 
