@@ -234,9 +234,11 @@ def _first_bad_enum(root: etree._Element) -> str | None:
     from pyvirt.conf.domain.enums import ENUMS
     from pyvirt.conf.values import invalid_prop
 
-    for path, attr, allowed, maker in ENUMS:
+    for row in ENUMS:
+        path, attr, allowed, maker = row[:4]
+        cond = row[4] if len(row) > 4 else ("mode", "subsystem", "subsystem") if path == "devices/hostdev" else None
         for el in root.iterfind(path):
-            if path == "devices/hostdev" and el.get("mode", "subsystem") != "subsystem":
+            if cond is not None and el.get(cond[0], cond[1]) != cond[2]:
                 continue
             value = el.get(attr)
             if value is not None and value not in allowed:
@@ -259,7 +261,7 @@ def test_enum_choice_matches_the_rows_on_corpus_documents(corpus: Path) -> None:
     checked = 0
     for text in texts:
         root = etree.fromstring(text.encode())
-        targets = [(el, attr) for path, attr, _, _ in ENUMS for el in root.iterfind(path)]
+        targets = [(el, row[1]) for row in ENUMS for el in root.iterfind(row[0])]
         if not targets:
             continue
         for el, attr in rng.sample(targets, min(len(targets), rng.randint(1, 3))):

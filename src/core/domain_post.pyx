@@ -338,7 +338,7 @@ cdef enum Slot:
     # the first element at each of these paths (libvirt's XPath ``./path[1]``), by position
     # in _SLOT_PATHS below
     S_NAME, S_UUID, S_MAXMEMORY, S_MEMORY, S_CURRENTMEMORY, S_VCPU, S_OS_TYPE, S_OS_BOOT,
-    S_OS_LOADER, S_BOOTLOADER, S_ON_LOCKFAILURE, S_ON_POWEROFF, S_ON_REBOOT, S_ON_CRASH,
+    S_OS_LOADER, S_OS_NVRAM, S_BOOTLOADER, S_ON_LOCKFAILURE, S_ON_POWEROFF, S_ON_REBOOT, S_ON_CRASH,
     S_CLOCK, S_IOTHREADS, S_IOTHREADIDS, S_CPU, S_CPU_NUMA, S_CPU_NUMA_DISTANCES,
     S_FEATURES_HYPERV, S_DEVICES, S_DEVICES_FILESYSTEM, S_NUMATUNE,
     S_NUMATUNE_MEMNODE, S_CPUTUNE, S_CPUTUNE_VCPUSCHED, S_CPUTUNE_IOTHREADSCHED, S_METADATA,
@@ -346,7 +346,7 @@ cdef enum Slot:
 
 _SLOT_PATHS = (
     "name", "uuid", "maxMemory", "memory", "currentMemory", "vcpu", "os/type", "os/boot",
-    "os/loader", "bootloader", "on_lockfailure", "on_poweroff", "on_reboot", "on_crash",
+    "os/loader", "os/nvram", "bootloader", "on_lockfailure", "on_poweroff", "on_reboot", "on_crash",
     "clock", "iothreads", "iothreadids", "cpu", "cpu/numa", "cpu/numa/cell/distances",
     "features/hyperv", "devices", "devices/filesystem", "numatune",
     "numatune/memnode", "cputune", "cputune/vcpusched", "cputune/iothreadsched", "metadata",
@@ -934,6 +934,174 @@ def _iothreads(root):
         count_el.text = str(len(ids))
 
 
+def _iothread_ids(root):
+    """libvirt's parse of <iothreadids>: each id a required, non-zero, base-10 number
+    (written back plainly), no id twice."""
+    ids_el = child(root, "iothreadids")
+    if ids_el is None:
+        return
+    seen = set()
+    for thread in children(ids_el, "iothread"):
+        raw = aget(thread, "id")
+        if raw is None:
+            raise missing_prop("id", "iothread")
+        value = uint_prop(raw, "id", "iothread", nonzero=True)
+        if value in seen:
+            raise err(ErrorNumber.XML_ERROR, f"duplicate iothread id '{value}' found", domain=ErrorDomain.XML)
+        seen.add(value)
+        if raw != str(value):
+            aset(thread, "id", str(value))
+
+
+def _iothread_id_set(root):
+    """The iothread ids libvirt knows once it has read <iothreads> and <iothreadids>."""
+    ids_el = child(root, "iothreadids")
+    ids = set() if ids_el is None else {int(aget(i, "id")) for i in children(ids_el, "iothread")}
+    count_el = child(root, "iothreads")
+    text = "" if count_el is None else (count_el.text or "").strip()
+    count = int(text) if text.isdigit() else 0
+    nxt = 1
+    while len(ids) < count:
+        while nxt in ids:
+            nxt += 1
+        ids.add(nxt)
+    return ids
+
+
+def _pin_checks(root):
+    """libvirt's parse of <vcpupin> and <iothreadpin> (in <cputune>, before the NUMA cells):
+    the vCPU / iothread number (base 10, an iothread non-zero and existing), no number twice,
+    a CPU set; a pin of a vCPU the guest does not have is ignored (dropped)."""
+    tune = child(root, "cputune")
+    if tune is None:
+        return
+    vcpu = child(root, "vcpu")
+    text = "" if vcpu is None else (vcpu.text or "").strip()
+    max_vcpus = int(text) if text.isdigit() else 1
+    seen = set()
+    for pin in children(tune, "vcpupin"):
+        raw = aget(pin, "vcpu")
+        if raw is None:
+            raise missing_prop("vcpu", "vcpupin")
+        value = uint_prop(raw, "vcpu", "vcpupin")
+        if value >= max_vcpus:
+            tune.remove(pin)  # libvirt: "Ignoring vcpupin for missing vcpus"
+            continue
+        if value in seen:
+            raise err(ErrorNumber.INTERNAL_ERROR, f"duplicate vcpupin for vcpu '{value}'")
+        if aget(pin, "cpuset") is None:
+            raise err(ErrorNumber.INTERNAL_ERROR, "missing cpuset for vcpupin")
+        seen.add(value)
+        if raw != str(value):
+            aset(pin, "vcpu", str(value))
+    if len(tune) == 0 and not tune.attrib:
+        root.remove(tune)  # libvirt writes no empty <cputune>
+        return
+    pins = children(tune, "iothreadpin")
+    known = _iothread_id_set(root) if pins else ()
+    seen = set()
+    for pin in pins:
+        raw = aget(pin, "iothread")
+        if raw is None:
+            raise missing_prop("iothread", "iothreadpin")
+        value = uint_prop(raw, "iothread", "iothreadpin", nonzero=True)
+        if value not in known:
+            raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"Cannot find 'iothread' : {value}")
+        if value in seen:
+            raise err(ErrorNumber.INTERNAL_ERROR, f"duplicate iothreadpin for same iothread '{value}'")
+        if aget(pin, "cpuset") is None:
+            raise err(ErrorNumber.INTERNAL_ERROR, "missing cpuset for iothreadpin")
+        seen.add(value)
+        if raw != str(value):
+            aset(pin, "iothread", str(value))
+
+
+def _numa_cells(root):
+    cpu = child(root, "cpu")
+    numa = None if cpu is None else child(cpu, "numa")
+    return [] if numa is None else children(numa, "cell")
+
+
+def _distance_checks(root):
+    """libvirt's parse of each NUMA cell's (first) <distances>: siblings given, each naming
+    an existing cell, a distance in [10, 255] that is 10 exactly for the cell itself. The
+    distances are written back plainly."""
+    cells = _numa_cells(root)
+    for cell in cells:
+        dists = child(cell, "distances")
+        if dists is None:
+            continue
+        siblings = children(dists, "sibling")
+        if not siblings:
+            raise err(ErrorNumber.XML_ERROR, "NUMA distances defined without siblings", domain=ErrorDomain.XML)
+        cur = int(aget(cell, "id", "0"))
+        for sib in siblings:
+            raw_id = aget(sib, "id")
+            if raw_id is None:
+                raise missing_prop("id", "sibling")
+            sid = uint_prop(raw_id, "id", "sibling")
+            if sid >= len(cells):
+                raise err(ErrorNumber.XML_ERROR,
+                          f"'sibling_id {sid}' does not refer to a valid cell within NUMA 'cell id {cur}'",
+                          domain=ErrorDomain.XML)
+            raw = aget(sib, "value")
+            if raw is None:
+                raise missing_prop("value", "sibling")
+            value = uint_prop(raw, "value", "sibling")
+            if not LOCAL_DISTANCE <= value <= UNREACHABLE_DISTANCE or (sid == cur) != (value == LOCAL_DISTANCE):
+                raise err(ErrorNumber.XML_ERROR,
+                          f"'value {value}' is invalid for 'sibling id {sid}' under NUMA 'cell id {cur}'",
+                          domain=ErrorDomain.XML)
+            if raw_id != str(sid):
+                aset(sib, "id", str(sid))
+            if raw != str(value):
+                aset(sib, "value", str(value))
+
+
+def _memnode_checks(root):
+    """libvirt's parse of <numatune><memnode> (after the NUMA cells): only with NUMA cells,
+    a base-10 cell id of an existing cell, one memnode per cell."""
+    tune = child(root, "numatune")
+    memnodes = [] if tune is None else children(tune, "memnode")
+    if not memnodes:
+        return
+    ncells = len(_numa_cells(root))
+    if not ncells:
+        raise err(ErrorNumber.XML_ERROR, "Element 'memnode' is invalid without any guest NUMA cells",
+                  domain=ErrorDomain.XML)
+    seen = set()
+    for node in memnodes:
+        raw = aget(node, "cellid")
+        if raw is None:
+            raise missing_prop("cellid", "memnode")
+        value = uint_prop(raw, "cellid", "memnode")
+        if value >= ncells:
+            raise err(ErrorNumber.XML_ERROR,
+                      "Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell",
+                      domain=ErrorDomain.XML)
+        if value in seen:
+            raise err(ErrorNumber.XML_ERROR, f"Multiple memnode elements with cellid {value}",
+                      domain=ErrorDomain.XML)
+        seen.add(value)
+        if raw != str(value):
+            aset(node, "cellid", str(value))
+
+
+cdef int _tunables(_Element root_el, Walk* w) except -1:
+    """What libvirt parses after the vCPUs and before <features>, for its errors (and plain
+    numbers): iothread ids, then <cputune>'s pins, then the NUMA cells' distances, then
+    <numatune>'s memnodes."""
+    if w.first[<int>S_IOTHREADIDS] is not NULL:
+        _iothread_ids(root_el)
+    if w.first[<int>S_CPUTUNE] is not NULL:
+        _pin_checks(root_el)
+    if w.first[<int>S_CPU_NUMA_DISTANCES] is not NULL:
+        _distance_checks(root_el)
+    if w.first[<int>S_NUMATUNE_MEMNODE] is not NULL:
+        _memnode_checks(root_el)
+    return 0
+
+
 #: set as written -> libvirt's spelling (sets repeat across documents: '0-1', '1,3')
 _BITMAP_SPELLED = {}
 
@@ -1097,15 +1265,113 @@ cdef int set_attr_first_s(Node n, const char* name, str value) except -1:
     return move_attr(n, name, NULL)
 
 
-cdef int _features(_Document doc, Node root) except -1:
-    """<hyperv> defaults to the custom mode; a Hyper-V timer that is not on has no features
-    of its own (libvirt reads them only when it is on)."""
+cdef int _take_attrs(Node dst, Node src) except -1:
+    """``dst`` gets exactly ``src``'s attributes."""
+    cdef tree.xmlAttr* a
+    while dst.properties is not NULL:
+        del_attr(dst, <const char*>dst.properties.name)
+    a = src.properties
+    while a is not NULL:
+        set_attr(dst, <const char*>a.name, attr(src, <const char*>a.name))
+        a = a.next
+    return 0
+
+
+cdef int _keep_last_children(_Document doc, Node parent, bint first_wins) except -1:
+    """One child per name: the last one (the first when ``first_wins``)."""
+    cdef Node c = first_elem(parent)
+    cdef Node nxt, n
+    while c is not NULL:
+        nxt = next_elem(c)
+        if first_wins:
+            n = nxt
+            while n is not NULL:
+                nxt = next_elem(n)
+                if strcmp(<const char*>n.name, <const char*>c.name) == 0:
+                    drop_elem(doc, n)
+                n = nxt
+            nxt = next_elem(c)
+        elif _repeated(c):
+            drop_elem(doc, c)
+        c = nxt
+    return 0
+
+
+cdef int _collapse_features(_Document doc, Node feats) except -1:
+    """A feature named twice is read twice by libvirt, the last one's values win: one
+    element is left, with the last one's attributes; the features whose children libvirt
+    reads across all their elements (hyperv, kvm, xen, capabilities, smm) keep every
+    element's children, one per name (the last one; the first <tseg>)."""
+    cdef Node c = first_elem(feats)
+    cdef Node nxt, n, later
+    while c is not NULL:
+        nxt = next_elem(c)
+        if in_set(&MERGED_FEATURES, <const char*>c.name):
+            n = nxt
+            later = NULL
+            while n is not NULL:
+                later = next_elem(n)
+                if strcmp(<const char*>n.name, <const char*>c.name) == 0:
+                    _take_attrs(c, n)
+                    _merge_into(doc, c, n)
+                n = later
+            nxt = next_elem(c)
+            _keep_last_children(doc, c, strcmp(<const char*>c.name, "smm") == 0)
+        elif _repeated(c):
+            drop_elem(doc, c)
+        c = nxt
+    return 0
+
+
+cdef int _drop_when_off(Node n, const char* name, const char* attr_name) except -1:
+    cdef Node c = child_named(n, name)
+    while c is not NULL:
+        if not attr_is(c, "state", "on"):
+            del_attr(c, attr_name)
+        c = next_named(c, name)
+    return 0
+
+
+cdef int _features(_Document doc, Node root, bint repeated) except -1:
+    """libvirt's values of <features>: one element per feature, ``state`` on where a
+    feature (or capability) is given without one, the values an off feature has no use for
+    dropped; <hyperv> defaults to the custom mode; a Hyper-V timer that is not on has no
+    features of its own (libvirt reads them only when it is on)."""
     cdef Node feats = child_named(root, "features")
-    cdef Node hv = NULL if feats is NULL else child_named(feats, "hyperv")
-    cdef Node stimer, c, nxt
+    cdef Node hv, stimer, c, nxt, f
+    if feats is NULL:
+        return 0
+    if repeated:
+        _collapse_features(doc, feats)
+    f = first_elem(feats)
+    while f is not NULL:
+        if f.ns is NULL:
+            if in_set(&STATE_FEATURES, <const char*>f.name):
+                if attr(f, "state") is NULL:
+                    set_attr(f, "state", "on")
+                elif strcmp(<const char*>f.name, "smm") == 0 and not attr_is(f, "state", "on"):
+                    c = first_elem(f)
+                    while c is not NULL:
+                        nxt = next_elem(c)
+                        drop_elem(doc, c)
+                        c = nxt
+            elif strcmp(<const char*>f.name, "capabilities") == 0:
+                c = first_elem(f)
+                while c is not NULL:
+                    if attr(c, "state") is NULL:
+                        set_attr(c, "state", "on")
+                    c = next_elem(c)
+            elif strcmp(<const char*>f.name, "kvm") == 0:
+                _drop_when_off(f, "dirty-ring", "size")
+            elif strcmp(<const char*>f.name, "xen") == 0:
+                _drop_when_off(f, "passthrough", "mode")
+        f = next_elem(f)
+    hv = child_named(feats, "hyperv")
     if hv is not NULL and attr(hv, "mode") is NULL:
         set_attr(hv, "mode", "custom")
     while hv is not NULL:
+        _drop_when_off(hv, "spinlocks", "retries")
+        _drop_when_off(hv, "vendor_id", "value")
         stimer = child_named(hv, "stimer")
         while stimer is not NULL:
             if not attr_is(stimer, "state", "on"):
@@ -1247,13 +1513,55 @@ def _boot_loadparms(root):
                 aset(boot, "loadparm", lp.upper())
 
 
-cdef int _os_details(_Element root_el, Node root, Walk* w) except -1:
-    cdef Node loader
-    if w.first[<int>S_OS_LOADER] is not NULL:
-        loader = first_at(root, "os/loader")
-        if loader is not NULL and attr(loader, "type") is NULL and text_nonblank(loader):
-            if attr(child_named(root, "os"), "firmware") is NULL:
+cdef bint _has_content(Node n) noexcept:
+    """libvirt's virXMLNodeContentString is not empty: some text below ``n`` (blanks count,
+    comments do not)."""
+    cdef Node c = n.children
+    while c is not NULL:
+        if _is_text(c):
+            if c.content is not NULL and c.content[0] != 0:
+                return True
+        elif c.type == tree.XML_ELEMENT_NODE and _has_content(c):
+            return True
+        c = c.next
+    return False
+
+
+cdef int _firmware_files(_Document doc, Node root) except -1:
+    """<os firmware=''> is no firmware (libvirt reads an empty XPath string as none). A
+    loader with a path is a ROM unless typed. libvirt writes no <loader> that has neither
+    attributes nor a path (kept when no firmware is set: the checks refuse it then) and no
+    <nvram> without a type, a template or a path (kept without loader and firmware, which
+    the checks refuse)."""
+    cdef Node os_el = child_named(root, "os")
+    cdef Node loader, nvram
+    cdef const char* firmware
+    cdef bint auto_fw
+    if os_el is NULL:
+        return 0
+    firmware = attr(os_el, "firmware")
+    if firmware is not NULL and firmware[0] == 0:
+        del_attr(os_el, "firmware")
+        firmware = NULL
+    auto_fw = firmware is not NULL
+    loader = child_named(os_el, "loader")
+    nvram = child_named(os_el, "nvram")
+    if loader is not NULL:
+        if _has_content(loader):
+            if attr(loader, "type") is NULL and not auto_fw:
                 set_attr(loader, "type", "rom")
+        elif auto_fw and loader.properties is NULL:
+            drop_elem(doc, loader)
+            loader = NULL
+    if (nvram is not NULL and (auto_fw or loader is not NULL) and not has_attr(nvram, "type")
+            and not has_attr(nvram, "template") and not _has_content(nvram)):
+        drop_elem(doc, nvram)
+    return 0
+
+
+cdef int _os_details(_Element root_el, Node root, Walk* w) except -1:
+    if w.first[<int>S_OS_LOADER] is not NULL or w.first[<int>S_OS_NVRAM] is not NULL:
+        _firmware_files(root_el._doc, root)
     if w.groups & G_BOOT:
         _boot_loadparms(root_el)
     return 0
@@ -1290,8 +1598,9 @@ def _numa_order_slow(numa):
             numa.append(c)
 
 
-#: libvirt's distance of a NUMA node to itself
+#: libvirt's distance of a NUMA node to itself, and the largest it takes
 LOCAL_DISTANCE = 10
+UNREACHABLE_DISTANCE = 255
 
 
 cdef int _numa_distances(_Document doc, Node root) except -1:
@@ -1310,25 +1619,26 @@ cdef int _numa_distances(_Document doc, Node root) except -1:
         ids.append(int("0" if cid is None else cid))
         cell = next_named(cell, "cell")
     for k in range(len(cells)):
+        # only the first <distances> is read; a sibling's distance is written as given and
+        # mirrored where the other cell has none yet (a later explicit one overrides it)
         cell = <Node><size_t>cells[k]
         dists = child_named(cell, "distances")
-        while dists is not NULL:
-            sib = child_named(dists, "sibling")
-            while sib is not NULL:
-                sid = attr_str(sib, "id")
-                dist[(ids[k], uint_prop("0" if sid is None else sid, "id", "sibling"))] = attr_str(sib, "value") or ""
-                sib = next_named(sib, "sibling")
-            dists = next_named(dists, "distances")
-    for (a, b), v in list(dist.items()):
-        dist.setdefault((b, a), v)
+        sib = NULL if dists is NULL else child_named(dists, "sibling")
+        while sib is not NULL:
+            sid = int(attr_str(sib, "id"))
+            value = attr_str(sib, "value")
+            dist[(ids[k], sid)] = value
+            dist.setdefault((sid, ids[k]), value)
+            sib = next_named(sib, "sibling")
     for cid in ids:
         dist.setdefault((cid, cid), str(LOCAL_DISTANCE))
     for k in range(len(cells)):
         cell = <Node><size_t>cells[k]
         cid = ids[k]
         dists = child_named(cell, "distances")
-        if dists is not NULL:
+        while dists is not NULL:
             drop_elem(doc, dists)
+            dists = child_named(cell, "distances")
         new = add_elem(cell, "distances")
         for other in sorted(b for (a, b) in dist if a == cid):
             sib = add_elem(new, "sibling")
@@ -1576,6 +1886,8 @@ cdef int _merge_into(_Document doc, Node first, Node extra) except -1:
 
 cdef StrSet FEATURE_NAMES, HYPERV_NAMES, STIMER_NAMES, KVM_NAMES, XEN_NAMES, CAPABILITY_NAMES
 cdef StrSet PCR_BANK_NAMES
+cdef StrSet ON_OFF_VALUES, STATE_FEATURES, STATE_REQUIRED_FEATURES, MSRS_UNKNOWN_VALUES, HYPERV_MODES
+cdef StrSet CAPABILITY_POLICIES, XEN_PASSTHROUGH_MODES, MERGED_FEATURES
 
 cdef enum RefusalKind:
     REFUSED_NONE = 0
@@ -1588,6 +1900,7 @@ cdef struct Refusal:
     Node node          # the unknown element (removed with the unknown names, soon after)
     const char* where  # which of libvirt's messages (a key of _REFUSAL_MESSAGES)
     bint plain_made    # a namespaced known name was read as the plain one
+    bint features_repeat  # a feature (or a feature's child) named twice
 
 
 _REFUSAL_MESSAGES = {
@@ -1618,47 +1931,157 @@ cdef bint _refuse_unknown(Node parent, const StrSet* known, const char* where, R
     return False
 
 
-cdef bint _feature_refusal(Node features, Refusal* out) noexcept:
-    """The first child libvirt refuses in its parse of ``<features>``, in its order: each
-    feature in document order, and inside <hyperv>, <kvm>, <xen>, <capabilities> (and an
-    enabled <stimer>) their children, when that feature is reached."""
-    cdef Node c = first_elem(features)
-    cdef Node h
-    cdef const char* name
+cdef object _refused_name(Node c, const char* where, Refusal* out):
+    out.node = c
+    out.where = where
+    return err(ErrorNumber.CONFIG_UNSUPPORTED, _REFUSAL_MESSAGES[ustr(where)].format(ustr(<const char*>c.name)))
+
+
+cdef object _attr_fault(Node n, const char* name, const StrSet* allowed, bint required):
+    """libvirt's virXMLPropEnum / TristateSwitch on ``name`` of ``n``: its error, or None."""
+    cdef const char* v = attr(n, name)
+    if v is NULL:
+        if required:
+            return missing_prop(ustr(name), ustr(<const char*>n.name))
+        return None
+    if not in_set(allowed, v):
+        return invalid_prop(ustr(name), ustr(<const char*>n.name), ustr(v))
+    return None
+
+
+cdef object _children_fault(Node parent, const StrSet* known, const char* where, bint state_required,
+                            Refusal* out):
+    """Each child of ``parent`` in order: a name libvirt knows (``./*``: any namespace, made
+    plain as libvirt reads it), then its on/off ``state`` and what that feature reads when on."""
+    cdef Node c = first_elem(parent)
     while c is not NULL:
-        name = <const char*>c.name
-        if not in_set(&FEATURE_NAMES, name):
-            out.node = c
-            out.where = "features"
-            return True
+        if not in_set(known, <const char*>c.name):
+            return _refused_name(c, where, out)
         if c.ns is not NULL:
             c.ns = NULL
             out.plain_made = True
-        if name[0] == c'h' and strcmp(name, "hyperv") == 0:
-            h = first_elem(c)
-            while h is not NULL:
-                if not in_set(&HYPERV_NAMES, <const char*>h.name):
-                    out.node = h
-                    out.where = "hyperv"
-                    return True
-                if h.ns is not NULL:
-                    h.ns = NULL
-                    out.plain_made = True
-                # a timer's own features are read only when it is on
-                if (strcmp(<const char*>h.name, "stimer") == 0 and attr_is(h, "state", "on")
-                        and _refuse_unknown(h, &STIMER_NAMES, "stimer", out)):
-                    return True
-                h = next_elem(h)
-        elif name[0] == c'k' and strcmp(name, "kvm") == 0:
-            if _refuse_unknown(c, &KVM_NAMES, "kvm", out):
-                return True
-        elif name[0] == c'x' and strcmp(name, "xen") == 0:
-            if _refuse_unknown(c, &XEN_NAMES, "xen", out):
-                return True
-        elif name[0] == c'c' and strcmp(name, "capabilities") == 0:
-            if _refuse_unknown(c, &CAPABILITY_NAMES, "capabilities", out):
-                return True
+        if c.prev is not NULL or c.next is not NULL:
+            out.features_repeat |= _repeated(c)
+        fault = _attr_fault(c, "state", &ON_OFF_VALUES, state_required)
+        if fault is None and attr_is(c, "state", "on"):
+            fault = _feature_when_on(c, where, out)
+        if fault is not None:
+            return fault
         c = next_elem(c)
+    return None
+
+
+cdef object _feature_when_on(Node c, const char* where, Refusal* out):
+    """What libvirt reads of an enabled Hyper-V, KVM or Xen feature beyond its state."""
+    cdef const char* name = <const char*>c.name
+    if strcmp(where, "hyperv") == 0:
+        if strcmp(name, "stimer") == 0:
+            return _children_fault(c, &STIMER_NAMES, "stimer", True, out)
+        if strcmp(name, "spinlocks") == 0 or strcmp(name, "vendor_id") == 0:
+            return _hyperv_value_fault(proxy_of_feature(c))
+    elif strcmp(where, "kvm") == 0:
+        if strcmp(name, "dirty-ring") == 0:
+            return _dirty_ring_fault(proxy_of_feature(c))
+    elif strcmp(where, "xen") == 0:
+        if strcmp(name, "passthrough") == 0:
+            return _attr_fault(c, "mode", &XEN_PASSTHROUGH_MODES, False)
+    return None
+
+
+cdef _Document _feature_doc = None  # the document _feature_fault walks (for proxies)
+
+
+cdef object proxy_of_feature(Node c):
+    return proxy(_feature_doc, c)
+
+
+def _hyperv_value_fault(el):
+    if el.tag == "spinlocks":
+        raw = aget(el, "retries")
+        if raw is None:
+            return missing_prop("retries", "spinlocks")
+        try:
+            retries = uint_prop(raw, "retries", "spinlocks")
+        except VirtError as exc:
+            return exc
+        if retries < 4095:
+            return err(ErrorNumber.XML_ERROR, "HyperV spinlock retry count must be at least 4095")
+        return None
+    value = aget(el, "value")
+    if value is None:
+        return err(ErrorNumber.XML_ERROR, "missing 'value' attribute for HyperV feature 'vendor_id'")
+    if len(value) > 12:
+        return err(ErrorNumber.XML_ERROR, "HyperV vendor_id value must not be more than 12 characters.")
+    return None
+
+
+def _dirty_ring_fault(el):
+    raw = aget(el, "size")
+    if raw is None:
+        return missing_prop("size", "dirty-ring")
+    try:
+        size = uint_prop(raw, "size", "dirty-ring")
+    except VirtError as exc:
+        return exc
+    if size & (size - 1) or not 1024 <= size <= 65536:
+        return err(ErrorNumber.XML_ERROR, "dirty ring must be power of 2 and ranges [1024, 65536]")
+    return None
+
+
+cdef object _feature_fault(_Document doc, Node features, Refusal* out):
+    """The first error of libvirt's parse of ``<features>``, in its order: each feature in
+    document order, its name, its attributes, then (<hyperv>, <kvm>, <xen>, <capabilities>)
+    each child's name, state and what an enabled one reads. None when there is none."""
+    global _feature_doc
+    cdef Node c = first_elem(features)
+    cdef const char* name
+    _feature_doc = doc
+    try:
+        while c is not NULL:
+            name = <const char*>c.name
+            if not in_set(&FEATURE_NAMES, name):
+                return _refused_name(c, "features", out)
+            if c.ns is not NULL:
+                c.ns = NULL
+                out.plain_made = True
+            fault = None
+            if in_set(&STATE_REQUIRED_FEATURES, name):
+                fault = _attr_fault(c, "state", &ON_OFF_VALUES, True)
+            elif in_set(&STATE_FEATURES, name):
+                fault = _attr_fault(c, "state", &ON_OFF_VALUES, False)
+            elif strcmp(name, "apic") == 0:
+                fault = _attr_fault(c, "eoi", &ON_OFF_VALUES, False)
+            elif strcmp(name, "msrs") == 0:
+                fault = _attr_fault(c, "unknown", &MSRS_UNKNOWN_VALUES, True)
+            elif strcmp(name, "hyperv") == 0:
+                fault = _attr_fault(c, "mode", &HYPERV_MODES, False)
+                if fault is None:
+                    fault = _children_fault(c, &HYPERV_NAMES, "hyperv", True, out)
+            elif strcmp(name, "kvm") == 0:
+                fault = _children_fault(c, &KVM_NAMES, "kvm", True, out)
+            elif strcmp(name, "xen") == 0:
+                fault = _children_fault(c, &XEN_NAMES, "xen", True, out)
+            elif strcmp(name, "capabilities") == 0:
+                fault = _attr_fault(c, "policy", &CAPABILITY_POLICIES, False)
+                if fault is None:
+                    fault = _children_fault(c, &CAPABILITY_NAMES, "capabilities", False, out)
+            if fault is not None:
+                return fault
+            if c.next is not NULL or c.prev is not NULL:
+                out.features_repeat |= _repeated(c)
+            c = next_elem(c)
+    finally:
+        _feature_doc = None
+    return None
+
+
+cdef bint _repeated(Node c) noexcept:
+    """An element after ``c`` has its name."""
+    cdef Node n = next_elem(c)
+    while n is not NULL:
+        if n.ns is NULL and strcmp(<const char*>n.name, <const char*>c.name) == 0:
+            return True
+        n = next_elem(n)
     return False
 
 
@@ -1712,14 +2135,16 @@ cdef object _containers(_Document doc, Node root, Refusal* out):
                     nxt = next_elem(c)
                     _merge_into(doc, devices, c)
         c = nxt
-    if features is not NULL and _feature_refusal(features, out):
-        out.kind = REFUSED_FEATURE
-    elif devices is not NULL and _pcr_bank_refusal(devices, out):
+    if features is not NULL:
+        fault = _feature_fault(doc, features, out)
+        if fault is not None:
+            out.kind = REFUSED_FEATURE
+            return fault
+    if devices is not NULL and _pcr_bank_refusal(devices, out):
         out.kind = REFUSED_PCR_BANK
-    else:
-        return None
-    template = _REFUSAL_MESSAGES[ustr(out.where)]
-    return err(ErrorNumber.CONFIG_UNSUPPORTED, template.format(ustr(<const char*>out.node.name)))
+        template = _REFUSAL_MESSAGES[ustr(out.where)]
+        return err(ErrorNumber.CONFIG_UNSUPPORTED, template.format(ustr(<const char*>out.node.name)))
+    return None
 
 
 cdef int _parsed_before_features(_Element root_el, _Document doc, Node root, Walk* w) except -1:
@@ -1768,6 +2193,12 @@ def post_parse(_Element root not None):
     vcpu = _vcpus(doc, r, w.first[<int>S_VCPU])
     type_el = w.first[<int>S_OS_TYPE]
     os_type = _os(type_el)
+    if (w.bad_node is not NULL and w.bad_no == _WATCHDOG_MODEL_ROW
+            and count_named(w.bad_node.parent, "watchdog") > 1):
+        w.bad_node = NULL  # libvirt counts the watchdogs before it reads one (domain_devices)
+    if w.bad_node is not NULL and w.bad_no in _ENUMS_OF_VCPU:
+        raise _enum_failure(doc, &w)
+    _tunables(root, &w)
     if w.bad_node is not NULL and (refusal.kind != REFUSED_FEATURE or w.bad_no in _ENUMS_BEFORE_FEATURES):
         raise _enum_failure(doc, &w)
     if refusal.kind == REFUSED_FEATURE:
@@ -1782,8 +2213,8 @@ def post_parse(_Element root not None):
         _bitmaps(doc, &w)
     if w.first[<int>S_CPU] is not NULL:
         _cpu(doc, r)
-    if w.first[<int>S_FEATURES_HYPERV] is not NULL:
-        _features(doc, r)
+    if w.first[<int>S_FEATURES] is not NULL:
+        _features(doc, r, refusal.features_repeat)
     devices_el = post_parse_later = None
     devices = w.first[<int>S_DEVICES]
     if devices is not NULL:
@@ -1837,7 +2268,21 @@ from pyvirt.conf.domain.enums import ENUMS, enum_error
 from pyvirt.conf.domain.enums import RULES as ENUM_RULES
 from pyvirt.conf.domain.tables import KNOWN_BY_PATH, canonical_order, drop_unknown
 from pyvirt.conf.units import LLONG_MAX, parse_scaled, to_kib
-from pyvirt.conf.values import canonical_uuid, format_bitmap, generate_uuid, parse_bitmap, uint_prop
+from pyvirt.conf.values import (
+    canonical_uuid,
+    format_bitmap,
+    generate_uuid,
+    invalid_prop,
+    missing_prop,
+    parse_bitmap,
+    uint_prop,
+)
+
+#: the row of the watchdog model
+_WATCHDOG_MODEL_ROW = next(i for i, row in enumerate(ENUMS) if row[:2] == ("devices/watchdog", "model"))
+
+#: rows of ENUMS that libvirt checks with the vCPUs (before iothreads and tunables)
+_ENUMS_OF_VCPU = frozenset(i for i, row in enumerate(ENUMS) if row[0] == "vcpu")
 
 #: rows of ENUMS that libvirt checks before it parses <features> (<vcpu>, <cpu>)
 _ENUMS_BEFORE_FEATURES = frozenset(
@@ -1852,5 +2297,15 @@ _set_fill(&KVM_NAMES, KNOWN_BY_PATH["features/kvm"][0])
 _set_fill(&XEN_NAMES, KNOWN_BY_PATH["features/xen"][0])
 _set_fill(&CAPABILITY_NAMES, KNOWN_BY_PATH["features/capabilities"][0])
 _set_fill(&PCR_BANK_NAMES, KNOWN_BY_PATH["devices/tpm/backend/active_pcr_banks"][0])
+# the values libvirt 9.0 reads in <features>
+_set_fill(&ON_OFF_VALUES, ("on", "off"))
+_set_fill(&STATE_FEATURES, "hap pmu pvspinlock vmcoreinfo vmport smm".split())  # absent: on
+_set_fill(&STATE_REQUIRED_FEATURES, "ccf-assist htm nested-hv".split())
+_set_fill(&MSRS_UNKNOWN_VALUES, ("ignore", "fault"))
+_set_fill(&HYPERV_MODES, ("custom", "passthrough"))
+_set_fill(&CAPABILITY_POLICIES, ("default", "allow", "deny"))
+_set_fill(&XEN_PASSTHROUGH_MODES, ("sync_pt", "share_pt"))
+# features libvirt reads children of across all their elements (the last one's attributes)
+_set_fill(&MERGED_FEATURES, "hyperv kvm xen capabilities smm".split())
 
 _compile(ENUM_RULES)

@@ -30,28 +30,36 @@ INPUT_TYPES = _S("mouse tablet keyboard passthrough evdev".split())
 INPUT_BUSES = _S("ps2 usb xen parallels virtio none".split())
 CLOCK_OFFSETS = _S("utc localtime variable timezone absolute".split())
 CPU_MODES = _S("custom host-model host-passthrough maximum".split())
-SNAPSHOT = _S("default no internal external manual".split())
+SNAPSHOT = _S("no internal external manual".split())  # "default" is libvirt's absent value
 CACHE = _S("default none writethrough writeback directsync unsafe".split())
 SOUND_MODELS = _S("sb16 es1370 pcspk ac97 ich6 ich9 usb ich7".split())
 BALLOON_MODELS = _S("virtio xen none virtio-transitional virtio-non-transitional".split())
-WATCHDOG_MODELS = _S("i6300esb ib700 diag288 itco".split())
+WATCHDOG_MODELS = _S("i6300esb ib700 diag288".split())  # itco came in libvirt 9.1
 HOSTDEV_TYPES = _S("usb pci scsi scsi_host mdev".split())
 PLACEMENT = _S("static auto".split())
-CONTROLLER_MODELS = _S(
-    # scsi
-    "auto buslogic lsilogic lsisas1068 vmpvscsi ibmvscsi virtio-scsi lsisas1078 "
-    "virtio-transitional virtio-non-transitional ncr53c90 am53c974 dc390 "
-    # usb
-    "piix3-uhci piix4-uhci ehci ich9-ehci1 ich9-uhci1 ich9-uhci2 ich9-uhci3 vt82c686b-uhci "
-    "pci-ohci nec-xhci qusb1 qusb2 qemu-xhci none "
-    # pci
-    "pci-root pcie-root pci-bridge dmi-to-pci-bridge pcie-root-port pcie-switch-upstream-port "
-    "pcie-switch-downstream-port pci-expander-bus pcie-expander-bus pcie-to-pci-bridge "
-    # ide, virtio-serial, isa
-    "piix3 piix4 ich6 virtio".split()
-)
+#: controller models by controller type (a model of another type is "Unknown model type");
+#: the types not named here take no model
+CONTROLLER_MODELS = {
+    "scsi": _S(
+        "auto buslogic lsilogic lsisas1068 vmpvscsi ibmvscsi virtio-scsi lsisas1078 "
+        "virtio-transitional virtio-non-transitional ncr53c90 am53c974 dc390".split()
+    ),
+    "usb": _S(
+        "piix3-uhci piix4-uhci ehci ich9-ehci1 ich9-uhci1 ich9-uhci2 ich9-uhci3 vt82c686b-uhci "
+        "pci-ohci nec-xhci qusb1 qusb2 qemu-xhci none".split()
+    ),
+    "pci": _S(
+        "pci-root pcie-root pci-bridge dmi-to-pci-bridge pcie-root-port pcie-switch-upstream-port "
+        "pcie-switch-downstream-port pci-expander-bus pcie-expander-bus pcie-to-pci-bridge".split()
+    ),
+    "ide": _S("piix3 piix4 ich6".split()),
+    "virtio-serial": _S("virtio virtio-transitional virtio-non-transitional".split()),
+}
+#: a controller without a type is an IDE one
+CONTROLLER_DEFAULT_TYPE = "ide"
 TIMER_NAMES = _S("platform pit rtc hpet tsc kvmclock hypervclock armvtimer".split())
 YES_NO = _S(("yes", "no"))
+ON_OFF = _S(("on", "off"))
 
 
 def _unsupported(template: str, domain: int = ErrorDomain.DOMAIN):  # type: ignore[no-untyped-def]
@@ -61,7 +69,9 @@ def _unsupported(template: str, domain: int = ErrorDomain.DOMAIN):  # type: igno
     return make
 
 
-#: (path, attribute, allowed values, error maker or None for libvirt's generic wording)
+#: (path, attribute, allowed values, error maker or None for libvirt's generic wording[,
+#: condition]): a condition ``(attribute, default, value)`` limits the row to elements where
+#: that attribute (``default`` when absent) is ``value``
 ENUMS = (
     ("vcpu", "placement", PLACEMENT, None),
     ("devices/disk", "type", DISK_TYPES, None),
@@ -78,7 +88,10 @@ ENUMS = (
     ("devices/input", "type", INPUT_TYPES, _unsupported("unknown input device type '{}'")),
     ("devices/input", "bus", INPUT_BUSES, _unsupported("unknown input bus type '{}'")),
     ("devices/watchdog", "model", WATCHDOG_MODELS, _unsupported("unknown watchdog model '{}'")),
-    ("devices/controller", "model", CONTROLLER_MODELS, _unsupported("Unknown model type '{}'")),
+    *(("devices/controller", "model", CONTROLLER_MODELS.get(kind, _S()),
+       _unsupported("Unknown model type '{}'"), ("type", CONTROLLER_DEFAULT_TYPE, kind))
+      for kind in sorted(CONTROLLER_TYPES)),
+    ("devices/controller/target", "hotplug", ON_OFF, None),
     ("devices/hostdev", "type", HOSTDEV_TYPES,
      _unsupported("unknown host device source address type '{}'")),
     ("clock", "offset", CLOCK_OFFSETS, _unsupported("unknown clock offset '{}'")),
@@ -110,12 +123,13 @@ def _value_rules(
 #: ENUMS as the value-rule tables the post-parse's first C walk checks
 #: (:mod:`pyvirt._core.domain_post`); capabilities-mode host devices are exempt
 RULES = _value_rules(
-    (path, attr, allowed, ("mode", "subsystem", "subsystem") if path == "devices/hostdev" else None)
-    for path, attr, allowed, _ in ENUMS
+    (row[0], row[1], row[2],
+     row[4] if len(row) > 4 else ("mode", "subsystem", "subsystem") if row[0] == "devices/hostdev" else None)
+    for row in ENUMS
 )
 
 
 def enum_error(broken: tuple[int, etree._Element, str]) -> Exception:
     """libvirt's error for a row of ENUMS broken: ``(row number, element, value)``."""
-    path, attr, _, maker = ENUMS[broken[0]]
+    path, attr, _, maker = ENUMS[broken[0]][:4]
     return (maker or invalid_prop)(attr, path.rsplit("/", 1)[-1], broken[2])
