@@ -50,15 +50,19 @@ from pyvirt._core.xmlcore import child as _child
 from pyvirt._core.xmlcore import children as _children
 from pyvirt._core.xmlcore import get as _aget
 from pyvirt._core.xmlcore import set as _aset
+from pyvirt.conf.units import parse_scaled, parse_ull
 from pyvirt.conf.values import (
     canonical_uuid,
     format_mac,
+    format_uuid,
     generate_uuid,
     invalid_prop,
     missing_prop,
     parse_mac,
     parse_pci_address,
     parse_uuid,
+    prop_int,
+    str_to_int,
     uint_prop,
 )
 from pyvirt.errors import ErrorDomain, ErrorNumber, virt_error
@@ -1675,3 +1679,908 @@ def _dedupe_metadata(metadata):
         if ns in seen:
             metadata.remove(child)
         seen.add(ns)
+
+
+# ===============================================================================================
+# storage pools and volumes
+
+STORAGE = ErrorDomain.STORAGE
+RBD_NS = "http://libvirt.org/schemas/storagepool/rbd/1.0"
+FS_NS = "http://libvirt.org/schemas/storagepool/fs/1.0"
+
+# what a pool type needs of its source (``PoolKind.flags`` in conf/storage.py)
+cdef enum:
+    HOST_FLAG = 1
+    DEVICE_FLAG = 2
+    DIR_FLAG = 4
+    ADAPTER_FLAG = 8
+    NAME_FLAG = 16
+    INITIATOR_FLAG = 32
+    NETWORK_FLAG = 64
+
+HOST, DEVICE, DIR, ADAPTER, NAME, INITIATOR, NETWORK = (
+    HOST_FLAG, DEVICE_FLAG, DIR_FLAG, ADAPTER_FLAG, NAME_FLAG, INITIATOR_FLAG, NETWORK_FLAG
+)
+
+
+cdef object _st_error(str detail):
+    """libvirt's VIR_ERR_XML_ERROR from the storage layer."""
+    return virt_error(ErrorNumber.XML_ERROR, detail, domain=STORAGE)
+
+
+cdef object _st_unsupported(str detail):
+    return virt_error(ErrorNumber.CONFIG_UNSUPPORTED, detail, domain=STORAGE)
+
+
+cdef bint _has_text(Node n) noexcept:
+    """lxml's ``bool(el.text)``: some leading text that is not empty."""
+    cdef Node c = n.children
+    while c is not NULL and (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE):
+        if c.content is not NULL and c.content[0] != 0:
+            return True
+        c = c.next
+    return False
+
+
+cdef inline const char* _single_text(Node n) noexcept:
+    """The element's text when it is one plain text node ("" when it has none); NULL when it
+    is split over several nodes (read it with text_str then)."""
+    cdef Node c = n.children
+    if c is NULL or (c.type != tree.XML_TEXT_NODE and c.type != tree.XML_CDATA_SECTION_NODE):
+        return ""
+    if c.next is not NULL and (c.next.type == tree.XML_TEXT_NODE or c.next.type == tree.XML_CDATA_SECTION_NODE):
+        return NULL
+    if c.content is NULL:
+        return ""
+    return <const char*>c.content
+
+
+cdef bint _plain_decimal(const char* s, int max_digits) noexcept:
+    """Decimal digits without a leading zero, at most ``max_digits`` of them."""
+    cdef int n = 0
+    if not c'1' <= s[0] <= c'9':
+        return False
+    while s[n]:
+        if not c'0' <= s[n] <= c'9' or n >= max_digits:
+            return False
+        n += 1
+    return True
+
+
+cdef int _set_text_if(Node n, const char* value) except -1:
+    """``if el.text != value: el.text = value`` for a non-empty ``value`` (a text write
+    replaces the node)."""
+    cdef const char* t = _single_text(n)
+    if t is not NULL:
+        if strcmp(t, value) == 0:
+            return 0
+    elif text_str(n) == ustr(value):
+        return 0
+    set_text(n, value)
+    return 0
+
+
+cdef Node _find2(Node parent, const char* a, const char* b) noexcept:
+    """``parent.find("a/b")``: the first ``b`` under any ``a``, in document order."""
+    cdef Node c = child_named(parent, a)
+    cdef Node found
+    while c is not NULL:
+        found = child_named(c, b)
+        if found is not NULL:
+            return found
+        c = next_named(c, a)
+    return NULL
+
+
+cdef object _findtext(Node parent, const char* tag):
+    """``parent.findtext(tag)``: the first child's text ('' when it has none), None without one."""
+    cdef Node c = child_named(parent, tag)
+    if c is NULL:
+        return None
+    return text_str(c) or ""
+
+
+cdef int _set_unit(Node n, const char* unit) except -1:
+    """Leave ``unit`` as the element's only attribute (no rewrite when it already is)."""
+    cdef tree.xmlAttr* a = n.properties
+    cdef tree.xmlAttr* nxt
+    if a is not NULL and a.next is NULL and a.ns is NULL and _same(<const char*>a.name, "unit"):
+        if a.children is not NULL and a.children.next is NULL and a.children.content is not NULL:
+            if strcmp(<const char*>a.children.content, unit) == 0:
+                return 0
+    while a is not NULL:
+        nxt = a.next
+        nx_remove_prop(a)
+        a = nxt
+    set_attr(n, "unit", unit)
+    return 0
+
+
+cdef Node _add_before(Node parent, const char* tag, const char* a, const char* b, const char* c) except NULL:
+    """A new child ``tag``, before the first of the anchors ``a``, ``b``, ``c`` present (checked
+    in that order; NULL ends the list), else last."""
+    cdef const char* anchors[3]
+    cdef Node anchor, node
+    cdef int i
+    anchors[0] = a
+    anchors[1] = b
+    anchors[2] = c
+    for i in range(3):
+        if anchors[i] is NULL:
+            break
+        anchor = child_named(parent, anchors[i])
+        if anchor is not NULL:
+            node = new_elem(parent.doc, tag)
+            insert_before(anchor, node)
+            return node
+    return add_elem(parent, tag)
+
+
+cdef bint _any_ns_decl(Node n) noexcept:
+    """A namespace declaration anywhere in the subtree."""
+    cdef Node c
+    if n.nsDef is not NULL:
+        return True
+    c = n.children
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and _any_ns_decl(c):
+            return True
+        c = c.next
+    return False
+
+
+cdef bint _uuid_spelling(const char* s, char* out) noexcept:
+    """A UUID in its 8-4-4-4-12 form (either case): its lower-case spelling in ``out`` (37
+    bytes). Any other spelling is left to the Python reader."""
+    cdef int i
+    for i in range(36):
+        if i == 8 or i == 13 or i == 18 or i == 23:
+            if s[i] != c'-':
+                return False
+        elif _hex(s[i]) < 0:
+            return False
+        out[i] = s[i] + 32 if c'A' <= s[i] <= c'F' else s[i]
+    if s[36] != 0:
+        return False
+    out[36] = 0
+    return True
+
+
+cdef int _secret_uuid(Node secret, const char* uuid) except -1:
+    """Write a secret's UUID as libvirt does: 1, or 0 when it is not a UUID (the caller
+    raises its own error)."""
+    cdef char buf[40]
+    if _uuid_spelling(uuid, buf):
+        if strcmp(buf, uuid) != 0:
+            set_attr(secret, "uuid", buf)
+        return 1
+    raw = parse_uuid(ustr(uuid))
+    if raw is None:
+        return 0
+    set_attr_s(secret, "uuid", format_uuid(raw))
+    return 1
+
+
+# -- sanitized paths ----------------------------------------------------------------------------
+
+
+def sanitize_path(str path not None):
+    """libvirt's virFileSanitizePath: collapse '//' runs and drop a trailing '/'."""
+    return _sanitize(utf8(path))
+
+
+cdef object _sanitize(const char* s):
+    cdef Py_ssize_t n = strlen(s), i = 0, j = 0
+    cdef bint leading_double = s[0] == c'/' and s[1] == c'/' and s[2] != c'/'
+    cdef bytearray out
+    cdef char* o
+    # already clean: no '//' and no trailing '/' (beyond a lone "/")
+    while i < n:
+        if s[i] == c'/' and s[i + 1] == c'/':
+            break
+        i += 1
+    if i == n and not (n > 1 and s[n - 1] == c'/'):
+        return ustr(s)
+    out = bytearray(n + 1)
+    o = out
+    if leading_double:
+        o[j] = c'/'
+        j += 1
+    i = 0
+    while i < n:
+        if s[i] == c'/' and j > 0 and o[j - 1] == c'/' and not (leading_double and j == 1):
+            i += 1
+            continue
+        o[j] = s[i]
+        j += 1
+        i += 1
+    if j > 1 + leading_double and o[j - 1] == c'/':
+        j -= 1
+    return PyUnicode_DecodeUTF8(o, j, NULL)
+
+
+# -- numbers of the storage formats -------------------------------------------------------------
+
+
+def _size_py(el, what):
+    """A scaled size in bytes; a non-number is libvirt's "malformed <what> element"."""
+    if parse_ull(el.text or "") is None:
+        raise _st_error(f"malformed {what} element")
+    return parse_scaled(el.text, _aget(el, "unit"), what=what, domain=STORAGE)
+
+
+cdef bint _unit_scale(const char* u, unsigned long long* scale) noexcept:
+    """libvirt's scale for a unit suffix in ASCII (units.unit_scale); False for any other
+    spelling or an unknown one (the Python reader judges those)."""
+    cdef char low[8]
+    cdef int n = 0, power
+    cdef unsigned long long base
+    if u is NULL or u[0] == 0:
+        scale[0] = 1
+        return True
+    while u[n]:
+        if n >= 7 or <unsigned char>u[n] >= 0x80:
+            return False
+        low[n] = u[n] + 32 if c'A' <= u[n] <= c'Z' else u[n]
+        n += 1
+    low[n] = 0
+    if _same(low, "b") or _same(low, "byte") or _same(low, "bytes"):
+        scale[0] = 1
+        return True
+    if n == 1 or (n == 3 and low[1] == c'i' and low[2] == c'b'):
+        base = 1024
+    elif n == 2 and low[1] == c'b':
+        base = 1000
+    else:
+        return False
+    power = _power(low[0])
+    if power == 0:
+        return False
+    scale[0] = 1
+    while power:
+        scale[0] *= base
+        power -= 1
+    return True
+
+
+cdef inline int _power(char ch) noexcept:
+    if ch == c'k':
+        return 1
+    if ch == c'm':
+        return 2
+    if ch == c'g':
+        return 3
+    if ch == c't':
+        return 4
+    if ch == c'p':
+        return 5
+    if ch == c'e':
+        return 6
+    return 0
+
+
+cdef int _size_bytes(_Document doc, Node el, str what, char* out) except -1:
+    """The element's scaled size as libvirt writes it (decimal bytes) into ``out`` (24 bytes):
+    plain digits with a known unit are read here, anything else by the Python reader."""
+    cdef const char* t = _single_text(el)
+    cdef const char* p
+    cdef unsigned long long value = 0, scale
+    cdef int digits = 0
+    if t is not NULL and t[0] != 0 and _unit_scale(attr(el, "unit"), &scale):
+        p = t
+        while c'0' <= p[0] <= c'9' and digits < 20:
+            if value > (0xFFFFFFFFFFFFFFFFULL - <unsigned long long>(p[0] - c'0')) // 10:
+                digits = 99
+                break
+            value = value * 10 + <unsigned long long>(p[0] - c'0')
+            p += 1
+            digits += 1
+        if p[0] == 0 and digits <= 20 and (value == 0 or value <= 0xFFFFFFFFFFFFFFFFULL // scale):
+            snprintf(out, 24, "%llu", value * scale)
+            return 0
+    number = _size_py(proxy(doc, el), what)
+    snprintf(out, 24, "%llu", <unsigned long long>number)
+    return 0
+
+
+cdef int _size_elem(_Document doc, Node el, str what, const char* unit) except -1:
+    cdef char buf[24]
+    _size_bytes(doc, el, what, buf)
+    _set_text_if(el, buf)
+    _set_unit(el, unit)
+    return 0
+
+
+#: Python's reading of an unusual spelling, clamped to what a C long long holds (anything
+#: beyond is out of range for a mode, owner or group all the same)
+_CLAMP = 2**40
+
+
+def _octal_py(text):
+    try:
+        return max(min(int(text, 8), _CLAMP), -_CLAMP)
+    except ValueError:
+        return -1
+
+
+def _decimal_py(text, tag):
+    try:
+        return max(min(int(text, 10), _CLAMP), -_CLAMP)
+    except ValueError:
+        raise _st_error(f"malformed {tag} element") from None
+
+
+cdef object _stripped(Node n):
+    t = text_str(n)
+    return (t or "").strip()
+
+
+cdef bint _digits_of(const char* s, int base, long long* out) noexcept:
+    """``s`` (Python-stripped ASCII) as plain digits of ``base`` (8 or 10), at most 10."""
+    cdef const char* end
+    cdef long long v = 0
+    cdef int n = 0
+    if not _ascii(s):
+        return False
+    while _py_space(<unsigned char>s[0]):
+        s += 1
+    end = s + strlen(s)
+    while end > s and _py_space(<unsigned char>end[-1]):
+        end -= 1
+    if end == s or end - s > 10:
+        return False
+    while s < end:
+        if not (c'0' <= s[0] < c'0' + base):
+            return False
+        v = v * base + (s[0] - c'0')
+        s += 1
+    out[0] = v
+    return True
+
+
+cdef int _parse_perms(_Document doc, Node perms) except -1:
+    """Normalise <permissions>: octal mode, decimal owner/group (-1 = unset, dropped)."""
+    cdef Node c, nxt, el
+    cdef const char* t
+    cdef long long value
+    cdef char buf[24]
+    cdef const char* tags[2]
+    cdef int i
+    if perms is NULL:
+        return 0
+    c = first_elem(perms)
+    while c is not NULL:
+        nxt = next_elem(c)
+        if c.ns is NULL and (_same(<const char*>c.name, "mode") or _same(<const char*>c.name, "label")) and not _has_text(c):
+            remove_node(doc, c)  # an empty value is an absent one
+        c = nxt
+    el = child_named(perms, "mode")
+    if el is not NULL:
+        t = _single_text(el)
+        if t is NULL or not _digits_of(t, 8, &value):
+            value = _octal_py(_stripped(el))
+        if value < 0 or value & ~0o777:
+            raise _st_error("malformed octal mode")
+        snprintf(buf, sizeof(buf), "0%llo", value)
+        _set_text_if(el, buf)
+    tags[0] = "owner"
+    tags[1] = "group"
+    for i in range(2):
+        el = child_named(perms, tags[i])
+        if el is NULL:
+            continue
+        t = _single_text(el)
+        if t is NULL or not _digits_of(t, 10, &value):
+            value = _decimal_py(_stripped(el), ustr(tags[i]))
+        if value == -1:
+            remove_node(doc, el)
+        elif value < -1 or value > 0xFFFFFFFFLL:
+            raise _st_error(f"malformed {ustr(tags[i])} element")
+        else:
+            snprintf(buf, sizeof(buf), "%lld", value)
+            _set_text_if(el, buf)
+    if first_child_node(perms) is NULL:
+        remove_node(doc, perms)
+    return 0
+
+
+# -- pools --------------------------------------------------------------------------------------
+
+
+cdef struct PoolTop:
+    Node name
+    Node uuid
+    Node source
+    Node target
+    Node features
+    Node refresh
+
+
+cdef void _pool_survey(Node r, PoolTop* t) noexcept:
+    cdef Node c = r.children
+    cdef const char* n
+    memset(t, 0, sizeof(PoolTop))
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
+            n = <const char*>c.name
+            if t.name is NULL and _same(n, "name"):
+                t.name = c
+            elif t.uuid is NULL and _same(n, "uuid"):
+                t.uuid = c
+            elif t.source is NULL and _same(n, "source"):
+                t.source = c
+            elif t.target is NULL and _same(n, "target"):
+                t.target = c
+            elif t.features is NULL and _same(n, "features"):
+                t.features = c
+            elif t.refresh is NULL and _same(n, "refresh"):
+                t.refresh = c
+        c = c.next
+
+
+def pool_post_parse(_Element root not None, shape, kinds):
+    """libvirt's storage pool parse (checks in its order; the source, name, uuid, zero sizes
+    and target path it writes; the formatter's order from ``shape``). ``kinds``: the pool
+    types (conf/storage.py's ``POOL_TYPES``). Returns True when the root declares XML
+    namespaces (the caller moves them down)."""
+    cdef _Document doc = root._doc
+    cdef Node r = root._c_node
+    cdef PoolTop top
+    cdef Node c, source, name_el, uuid_el, el
+    cdef const char* v
+    cdef const char* ptype_c = attr(r, "type")
+    cdef const char* href
+    cdef const char* tags[3]
+    cdef char buf[40]
+    cdef int flags, i
+    cdef bint had_source, keep
+    if ptype_c is NULL:
+        raise missing_prop("type", "pool")
+    ptype = ustr(ptype_c)
+    kind = kinds.get(ptype)
+    if kind is None:
+        raise invalid_prop("type", "pool", ptype)
+    flags = kind.flags
+    c = _find2(r, "features", "cow")
+    if c is not NULL:
+        v = attr(c, "state")
+        if v is not NULL and not _same(v, "yes") and not _same(v, "no"):
+            raise invalid_prop("state", "cow", ustr(v))
+    c = _find2(r, "refresh", "volume")
+    if c is not NULL:
+        v = attr(c, "allocation")
+        if v is not NULL and not _same(v, "default") and not _same(v, "capacity"):
+            raise _st_unsupported(f"unknown storage pool volume refresh allocation type {ustr(v)}")
+    _canonicalize(root, shape)  # first of duplicates, unknown dropped, before reading
+    c = r.children
+    while c is not NULL:  # the storage driver's namespaced options: only for their pool types
+        el = c.next
+        if c.type == tree.XML_ELEMENT_NODE and c.ns is not NULL and c.ns.href is not NULL:
+            href = <const char*>c.ns.href
+            keep = (_same(ptype_c, "rbd") and startswith(href, "http://libvirt.org/schemas/storagepool/rbd/1.0")) or (
+                (_same(ptype_c, "fs") or _same(ptype_c, "netfs"))
+                and startswith(href, "http://libvirt.org/schemas/storagepool/fs/1.0"))
+            if not keep:
+                remove_node(doc, c)
+        c = el
+    _pool_survey(r, &top)
+    source = top.source
+    had_source = source is not NULL
+    if source is NULL:
+        source = new_elem(r.doc, "source")
+        if top.target is not NULL:
+            insert_before(top.target, source)
+        else:
+            nx_add_child(r, source)
+    c = child_named(source, "name")
+    if c is not NULL and not _has_text(c):
+        remove_node(doc, c)  # empty: absent
+    _parse_pool_source(doc, source, kind, flags, ptype_c, had_source)
+    name_el = top.name
+    if name_el is NULL or not _has_text(name_el):
+        src_name = _findtext(source, "name")
+        if flags & NAME_FLAG and src_name:
+            if name_el is NULL:
+                name_el = new_elem(r.doc, "name")
+                nx_add_child(r, name_el)
+            set_text_s(name_el, src_name)
+        else:
+            raise _st_error("missing pool source name element")
+    name = text_str(name_el)
+    if "/" in name:
+        raise _st_error(f"name {name} cannot contain '/'")
+    uuid_el = top.uuid
+    if uuid_el is not NULL and not _has_text(uuid_el):
+        remove_node(doc, uuid_el)  # empty: libvirt generates one
+        uuid_el = NULL
+    if uuid_el is NULL:
+        uuid_el = new_elem(r.doc, "uuid")
+        insert_after(name_el, uuid_el)
+        set_text_s(uuid_el, generate_uuid())
+    else:
+        v = _single_text(uuid_el)
+        if v is not NULL and _uuid_spelling(v, buf):
+            _set_text_if(uuid_el, buf)
+        else:
+            raw = parse_uuid(text_str(uuid_el) or "")
+            if raw is None:
+                raise _st_error("malformed uuid element")
+            set_text_s(uuid_el, format_uuid(raw))
+    _check_pool_source(doc, source, flags, ptype_c)
+    if flags & NAME_FLAG and child_named(source, "name") is NULL:
+        set_text_s(add_elem(source, "name"), name)
+    # sizes are runtime values: the inactive definition always shows zero
+    tags[0] = "capacity"
+    tags[1] = "allocation"
+    tags[2] = "available"
+    for i in range(3):
+        el = child_named(r, tags[i])
+        if el is NULL:
+            el = _add_before(r, tags[i], "features", "source", "target")
+        _set_text_if(el, "0")
+        _set_unit(el, "bytes")
+    _parse_pool_target(doc, r, source, flags, ptype_c)
+    c = top.refresh
+    if c is not NULL:
+        el = child_named(c, "volume")
+        if el is NULL or not _nonempty(attr(el, "allocation")):
+            remove_node(doc, c)
+    c = top.features
+    if c is not NULL:
+        el = child_named(c, "cow")
+        if el is NULL or not _nonempty(attr(el, "state")):
+            remove_node(doc, c)
+    _canonicalize(root, shape)  # libvirt's order for what was added
+    if _any_ns_decl(r):
+        etree.cleanup_namespaces(root)  # declarations only where used (rbd:config_opts)
+    return r.nsDef is not NULL
+
+
+cdef int _parse_pool_source(_Document doc, Node source, object kind, int flags, const char* ptype,
+                            bint had_source) except -1:
+    """Values inside <source> (libvirt parses these before the pool's name and uuid)."""
+    cdef Node c, fmt, secret
+    cdef const char* v
+    if _same(ptype, "rbd") and had_source and not _findtext(source, "name"):
+        raise _st_error("element 'name' is mandatory for RBD pool")
+    c = child_named(source, "host")
+    while c is not NULL:
+        if attr(c, "name") is NULL:
+            raise _st_error("missing storage pool host name")
+        v = attr(c, "port")
+        if v is not NULL:
+            if _same(v, "0"):
+                del_attr(c, "port")  # 0 is "no port" and is not written
+            elif not _plain_decimal(v, 9):  # libvirt's own spelling of a C int is kept as is
+                number = prop_int(ustr(v), "port", "host")
+                if number == 0:
+                    del_attr(c, "port")
+                elif str(number) != ustr(v):
+                    set_attr_s(c, "port", str(number))
+        c = next_named(c, "host")
+    c = child_named(source, "device")
+    while c is not NULL:
+        if attr(c, "path") is NULL:
+            raise _st_error("missing storage pool source device path")
+        v = attr(c, "part_separator")
+        if v is not NULL and not _same(v, "yes") and not _same(v, "no"):
+            raise invalid_prop("part_separator", "device", ustr(v))
+        c = next_named(c, "device")
+    fmt = child_named(source, "format")
+    if fmt is not NULL and not _nonempty(attr(fmt, "type")):
+        remove_node(doc, fmt)  # empty: the type's default
+        fmt = NULL
+    formats = kind.formats
+    if formats:
+        if fmt is NULL:
+            fmt = add_elem(source, "format")
+            set_attr_s(fmt, "type", kind.default_format or "")
+        if ustr(attr(fmt, "type")) not in formats:
+            raise _st_unsupported(f"unknown pool format type {ustr(attr(fmt, 'type'))}")
+    elif fmt is not NULL:
+        remove_node(doc, fmt)
+        fmt = NULL
+    c = child_named(source, "adapter")
+    if c is not NULL:
+        _parse_adapter(proxy(doc, c))
+    c = child_named(source, "auth")
+    if c is not NULL:
+        v = attr(c, "type")
+        if not _nonempty(v):
+            raise _st_unsupported("storage pool missing auth type")
+        if not _same(v, "chap") and not _same(v, "ceph"):
+            raise _st_unsupported(f"unknown auth type '{ustr(v)}'")
+        if not _nonempty(attr(c, "username")):
+            raise _st_error("missing username for auth")
+        secret = child_named(c, "secret")
+        if secret is NULL:
+            raise _st_error("Missing <secret> element in auth")
+        v = attr(secret, "uuid")
+        if v is not NULL and not _secret_uuid(secret, v):
+            raise _st_error(f"invalid secret uuid '{ustr(v)}'")
+    c = child_named(source, "protocol")
+    if c is not NULL and fmt is not NULL:
+        v = attr(fmt, "type")
+        if not (_same(v, "auto") or _same(v, "nfs")):
+            raise _st_unsupported(f"storage pool protocol ver unsupported for pool type '{ustr(v)}'")
+    return 0
+
+
+def _parse_adapter(adapter):
+    cdef _Element addr
+    atype = _aget(adapter, "type")
+    if atype is None:
+        # the legacy form: a bare name means a SCSI host; FC attributes need the type
+        if any(_aget(adapter, a) for a in ("wwnn", "wwpn", "parent")):
+            raise _st_error("Use of 'wwnn', 'wwpn', and 'parent' attributes requires use of the adapter 'type'")
+        if _aget(adapter, "name"):
+            atype = "scsi_host"
+            adapter.set("type", atype)
+    if atype is not None and atype not in ("scsi_host", "fc_host"):
+        raise invalid_prop("type", "adapter", atype)
+    parentaddr = _child(adapter, "parentaddr")
+    if parentaddr is not None:
+        # libvirt reads the id as a decimal int (virXPathInt), not negative
+        uid = _aget(parentaddr, "unique_id")
+        number = None if uid is None else str_to_int(uid)
+        if number is None or number < 0:
+            raise _st_error("Missing or invalid scsi adapter 'unique_id' value")
+        if str(number) != uid:
+            _aset(parentaddr, "unique_id", str(number))
+        addr = _child(parentaddr, "address")
+        if addr is None:
+            raise _st_error("Missing scsi_host PCI address element")
+        _format_pci_address(addr._doc, addr._c_node)
+    if atype == "scsi_host" and not _aget(adapter, "name") and parentaddr is None:
+        raise _st_error("Either 'name' or 'parent' must be specified for the 'scsi_host' adapter")
+
+
+cdef int _check_pool_source(_Document doc, Node source, int flags, const char* ptype) except -1:
+    """What each pool type requires of its source (checked after name and uuid)."""
+    cdef Node dir_el, c, iqn
+    cdef bint found
+    if flags & HOST_FLAG and child_named(source, "host") is NULL:
+        raise _st_error("missing storage pool source host name")
+    dir_el = child_named(source, "dir")
+    if dir_el is not NULL and not _nonempty(attr(dir_el, "path")):
+        remove_node(doc, dir_el)
+        dir_el = NULL
+    if flags & DIR_FLAG and _same(ptype, "netfs") and dir_el is NULL:
+        raise _st_error("missing storage pool source path")
+    if flags & DEVICE_FLAG and (_same(ptype, "fs") or _same(ptype, "disk")) and child_named(source, "device") is NULL:
+        raise _st_error("missing storage pool source device name")
+    if flags & ADAPTER_FLAG:
+        c = child_named(source, "adapter")
+        if c is NULL or attr(c, "type") is NULL:
+            raise _st_error("missing storage pool source adapter")
+    if _same(ptype, "iscsi-direct"):
+        found = False
+        c = child_named(source, "initiator")
+        while c is not NULL and not found:
+            iqn = child_named(c, "iqn")
+            while iqn is not NULL:
+                if _nonempty(attr(iqn, "name")):
+                    found = True
+                    break
+                iqn = next_named(iqn, "iqn")
+            c = next_named(c, "initiator")
+        if not found:
+            raise _st_unsupported("missing initiator IQN")
+    if _same(ptype, "gluster") and dir_el is NULL:
+        set_attr(add_elem(source, "dir"), "path", "/")
+    return 0
+
+
+cdef int _parse_pool_target(_Document doc, Node r, Node source, int flags, const char* ptype) except -1:
+    cdef Node target = child_named(r, "target")
+    cdef Node path_el
+    if flags & NETWORK_FLAG:
+        if target is not NULL:
+            remove_node(doc, target)
+        return 0
+    if _same(ptype, "logical"):
+        path = f"/dev/{_findtext(source, 'name')}"
+    elif _same(ptype, "zfs"):
+        path = f"/dev/zvol/{_findtext(source, 'name')}"
+    else:
+        path = None if target is NULL else _findtext(target, "path")
+        if not path:
+            raise _st_error("missing storage pool target path")
+    if target is NULL:
+        target = add_elem(r, "target")
+    path_el = child_named(target, "path")
+    if path_el is NULL:
+        path_el = _add_before(target, "path", "permissions", NULL, NULL)
+    clean = _sanitize(utf8(path))
+    _set_text_if(path_el, utf8(clean))
+    _parse_perms(doc, child_named(target, "permissions"))
+    return 0
+
+
+# -- volumes ------------------------------------------------------------------------------------
+
+#: libvirt's volume types
+VOL_TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
+_ENCRYPTION_FORMATS = ("default", "qcow", "luks", "luks2", "luks-any")
+
+
+cdef struct VolTop:
+    Node name
+    Node source
+    Node capacity
+    Node allocation
+    Node physical
+    Node target
+    Node backing
+
+
+cdef void _vol_survey(Node r, VolTop* t) noexcept:
+    cdef Node c = r.children
+    cdef const char* n
+    memset(t, 0, sizeof(VolTop))
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
+            n = <const char*>c.name
+            if t.name is NULL and _same(n, "name"):
+                t.name = c
+            elif t.source is NULL and _same(n, "source"):
+                t.source = c
+            elif t.capacity is NULL and _same(n, "capacity"):
+                t.capacity = c
+            elif t.allocation is NULL and _same(n, "allocation"):
+                t.allocation = c
+            elif t.physical is NULL and _same(n, "physical"):
+                t.physical = c
+            elif t.target is NULL and _same(n, "target"):
+                t.target = c
+            elif t.backing is NULL and _same(n, "backingStore"):
+                t.backing = c
+        c = c.next
+
+
+def volume_post_parse(_Element root not None, shape, kind, bint allow_no_capacity=False):
+    """libvirt's storage volume parse for a pool of ``kind`` (a ``PoolKind``): checks in its
+    order, sizes in bytes, the format the pool type implies, the formatter's order from
+    ``shape``."""
+    cdef _Document doc = root._doc
+    cdef Node r = root._c_node
+    cdef VolTop top
+    cdef Node c, cap, alloc, target
+    cdef const char* v
+    cdef const char* t
+    _canonicalize(root, shape)  # first of duplicates, unknown dropped, before reading
+    _vol_survey(r, &top)
+    if top.name is NULL or not _has_text(top.name):
+        raise _st_error("missing volume name element")
+    v = attr(r, "type")
+    if v is NULL:
+        set_attr(r, "type", "file")
+    elif ustr(v) not in VOL_TYPES:
+        raise _st_unsupported(f"unknown volume type '{ustr(v)}'")
+    if top.source is not NULL:
+        remove_node(doc, top.source)
+    c = top.backing
+    if c is not NULL and not _findtext(c, "path"):
+        remove_node(doc, c)  # libvirt keeps a backing store only with its path
+        top.backing = c = NULL
+    if c is not NULL:
+        _parse_vol_format(doc, c, kind)
+        _parse_perms(doc, child_named(c, "permissions"))
+    if top.capacity is not NULL and not _has_text(top.capacity):
+        remove_node(doc, top.capacity)  # empty: absent
+        top.capacity = NULL
+    if top.allocation is not NULL and not _has_text(top.allocation):
+        remove_node(doc, top.allocation)
+        top.allocation = NULL
+    cap = top.capacity
+    if cap is NULL:
+        if not (top.backing is not NULL and allow_no_capacity):
+            raise _st_error("missing capacity element")
+    else:
+        _size_elem(doc, cap, "capacity", "bytes")
+    alloc = top.allocation
+    if alloc is not NULL:
+        _size_elem(doc, alloc, "capacity", "bytes")  # libvirt reports a bad allocation so
+    elif cap is not NULL:
+        alloc = _add_before(r, "allocation", "physical", "target", "backingStore")
+        t = _single_text(cap)
+        if t is NULL:
+            set_text_s(alloc, text_str(cap))
+        else:
+            set_text(alloc, t)
+        set_attr(alloc, "unit", "bytes")
+    if top.physical is not NULL:
+        remove_node(doc, top.physical)
+    target = top.target
+    if target is NULL:
+        target = add_elem(r, "target")
+    _parse_vol_target(doc, target, kind)
+    _canonicalize(root, shape)
+
+
+cdef int _parse_vol_format(_Document doc, Node parent, object kind) except -1:
+    cdef Node fmt = child_named(parent, "format")
+    cdef const char* ftype
+    if fmt is not NULL and not _nonempty(attr(fmt, "type")):
+        remove_node(doc, fmt)  # empty: the pool type's default
+        fmt = NULL
+    formats = kind.vol_formats
+    if not formats:
+        if fmt is not NULL:
+            remove_node(doc, fmt)
+        return 0
+    if fmt is NULL:
+        default = kind.vol_default_format
+        if default:
+            set_attr_s(add_elem(parent, "format"), "type", default)
+        return 0
+    ftype = attr(fmt, "type")
+    if ustr(ftype) not in formats:
+        raise _st_unsupported(f"unknown volume format type {ustr(ftype)}")
+    return 0
+
+
+cdef int _parse_vol_target(_Document doc, Node target, object kind) except -1:
+    cdef Node c, compat
+    cdef const char* t
+    c = child_named(target, "nocow")
+    if c is not NULL:
+        remove_node(doc, c)
+    _parse_vol_format(doc, target, kind)
+    _parse_perms(doc, child_named(target, "permissions"))
+    c = child_named(target, "encryption")
+    if c is not NULL:
+        _parse_encryption(c)
+    compat = child_named(target, "compat")
+    if compat is not NULL:
+        t = _single_text(compat)
+        if t is NULL or not _ascii(t) or not _version_text(t):
+            text = text_str(compat)
+            if not re.fullmatch(r"\d+\.\d+", text or ""):
+                raise _st_error(f"Invalid target compat value '{text}'")
+    c = child_named(target, "clusterSize")
+    if c is not NULL:
+        _size_elem(doc, c, "clusterSize", "B")
+    if child_named(target, "features") is not NULL and compat is NULL:
+        set_text(add_elem(target, "compat"), "1.1")
+    return 0
+
+
+cdef bint _version_text(const char* s) noexcept:
+    """ASCII ``\\d+\\.\\d+``."""
+    cdef const char* p = s
+    while c'0' <= p[0] <= c'9':
+        p += 1
+    if p == s or p[0] != c'.':
+        return False
+    s = p + 1
+    p = s
+    while c'0' <= p[0] <= c'9':
+        p += 1
+    return p != s and p[0] == 0
+
+
+cdef int _parse_encryption(Node enc) except -1:
+    cdef const char* fmt = attr(enc, "format")
+    cdef const char* v
+    cdef Node secret
+    if not _nonempty(fmt):
+        raise _st_error("unknown volume encryption format")
+    if ustr(fmt) not in _ENCRYPTION_FORMATS:
+        raise _st_unsupported(f"unknown volume encryption format type {ustr(fmt)}")
+    secret = child_named(enc, "secret")
+    while secret is not NULL:
+        v = attr(secret, "type")
+        if not _nonempty(v):
+            raise _st_error("unknown volume encryption secret type")
+        if not _same(v, "passphrase"):
+            raise _st_unsupported(f"unknown volume encryption secret type {ustr(v)}")
+        v = attr(secret, "uuid")
+        if v is not NULL:
+            if not _secret_uuid(secret, v):
+                raise virt_error(ErrorNumber.XML_ERROR, f"invalid secret uuid '{ustr(v)}'", domain=ErrorDomain.NONE)
+        elif not _nonempty(attr(secret, "usage")):
+            raise virt_error(ErrorNumber.XML_ERROR, "missing secret uuid or usage attribute", domain=ErrorDomain.NONE)
+        secret = next_named(secret, "secret")
+    return 0
+
