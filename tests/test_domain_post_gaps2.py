@@ -99,6 +99,21 @@ CASES: dict[str, tuple[str, str]] = {
                                       "refuses"),
     "loader-comment-nvram-path-with-firmware": (os_doc(Q35 + "<loader><!--x--></loader><nvram>/n</nvram>", "efi"),
                                                 "accepts"),
+    "loader-readonly-word": (os_doc("<type arch='x86_64'>hvm</type><loader readonly='x'>/a</loader>"), "refuses"),
+    "loader-type-word": (os_doc("<type arch='x86_64'>hvm</type><loader type='x'>/a</loader>"), "refuses"),
+    "loader-stateless-word": (os_doc("<type arch='x86_64'>hvm</type><loader stateless='x'>/a</loader>"), "refuses"),
+    "loader-secure-empty-with-firmware": (os_doc(Q35 + "<loader secure=''/>", "efi"), "refuses"),
+    "loader-attribute-order": (os_doc("<type arch='x86_64'>hvm</type><loader secure='x' type='x' stateless='x'>/a"
+                                      "</loader>"), "refuses"),
+    "nvram-type-before-loader": (os_doc("<type arch='x86_64'>hvm</type><loader readonly='x'>/a</loader>"
+                                        "<nvram type='x'/>"), "refuses"),
+    "nvram-type-empty": (os_doc("<type arch='x86_64'>hvm</type><loader>/a</loader><nvram type=''/>"), "refuses"),
+    "nvram-file": (os_doc("<type arch='x86_64'>hvm</type><loader>/a</loader><nvram type='file'>"
+                          "<source file='/n'/></nvram>"), "accepts"),
+    "loader-value-after-lifecycle": (NAME_MEMORY + "<os><type arch='x86_64'>hvm</type><loader secure=''>/a</loader>"
+                                     "</os><on_poweroff>x</on_poweroff></domain>", "refuses"),
+    "loader-value-after-features": (NAME_MEMORY + "<os><type arch='x86_64'>hvm</type><loader secure=''>/a"
+                                    "</loader></os><features><foo/></features></domain>", "refuses"),
     # -- iothread ids ------------------------------------------------------------------------
     **{
         f"iothread-id-{label}": (doc(body), want)
@@ -299,6 +314,31 @@ CASES: dict[str, tuple[str, str]] = {
             ("xen-passthrough-off-mode-unread", "<xen><passthrough state='off' mode='x'/></xen>", "accepts"),
             ("xen-e820-no-state", "<xen><e820_host/></xen>", "refuses"),
             ("smm-off-tseg-unread", "<smm state='off'><tseg unit='MiB'>48</tseg></smm>", "accepts"),
+            ("capabilities-bare", "<capabilities/>", "accepts"),
+            ("capabilities-default-bare", "<capabilities policy='default'/><acpi/>", "accepts"),
+            ("capabilities-allow-bare", "<capabilities policy='allow'/>", "accepts"),
+            ("ioapic-bare", "<ioapic/>", "accepts"),
+            ("ioapic-word", "<ioapic driver='x'/>", "refuses"),
+            ("ioapic-twice", "<ioapic driver='qemu'/><ioapic/>", "accepts"),
+            ("hpt-bare", "<hpt/>", "accepts"),
+            ("hpt-resizing-word", "<hpt resizing='x'/>", "refuses"),
+            ("hpt-empty-size", "<hpt><maxpagesize/></hpt>", "accepts"),
+            ("hpt-empty-size-resizing", "<hpt resizing='enabled'><maxpagesize/></hpt>", "accepts"),
+            ("hpt-twice", "<hpt resizing='required'><maxpagesize unit='MiB'>1</maxpagesize></hpt><hpt/>", "accepts"),
+            ("cfpc-bare", "<cfpc/>", "accepts"),
+            ("cfpc-word", "<cfpc value='x'/>", "refuses"),
+            ("sbbc-word", "<sbbc value='x'/>", "refuses"),
+            ("ibs-word", "<ibs value='x'/>", "refuses"),
+            ("valued", "<ioapic driver='qemu'/><cfpc value='fixed'/><sbbc value='broken'/><ibs value='fixed-na'/>",
+             "accepts"),
+            ("tcg-bare", "<tcg/>", "accepts"),
+            ("tcg-cache-zero", "<tcg><tb-cache>0</tb-cache></tcg>", "accepts"),
+            ("tcg-cache-mib", "<tcg><tb-cache unit='MiB'>2</tb-cache></tcg>", "accepts"),
+            ("tcg-cache-word", "<tcg><tb-cache>x</tb-cache></tcg>", "refuses"),
+            ("tcg-cache-suffix", "<tcg><tb-cache unit='x'>2</tb-cache></tcg>", "refuses"),
+            ("tcg-twice", "<tcg><tb-cache unit='MiB'>128</tb-cache></tcg><tcg/>", "accepts"),
+            ("all-unwritten", "<hpt><maxpagesize/></hpt><tcg><tb-cache>0</tb-cache></tcg>", "accepts"),
+            ("msrs-twice", "<msrs unknown='ignore'/><msrs unknown='fault'/>", "accepts"),
         )
     },
     **{

@@ -382,6 +382,7 @@ SCALED_ELEMENTS = (
     ("features/pcihole64", "KiB", 1024),
     ("devices/controller/pcihole64", "KiB", 1024),
     ("features/hpt/maxpagesize", "KiB", 1024),
+    ("features/tcg/tb-cache", "KiB", 1024),
     ("memtune/hard_limit", "KiB", 1024),
     ("memtune/soft_limit", "KiB", 1024),
     ("memtune/min_guarantee", "KiB", 1024),
@@ -401,6 +402,7 @@ SCALED_ELEMENTS = (
 #: the XPath libvirt names when a size in SCALED_ELEMENTS does not parse (relative to the
 #: element it parses then: the domain, a device, a backing store)
 SCALED_XPATHS = {
+    "features/tcg/tb-cache": "./tb-cache",
     "memtune/hard_limit": "./memtune/hard_limit[1]",
     "memtune/soft_limit": "./memtune/soft_limit[1]",
     "memtune/min_guarantee": "./memtune/min_guarantee[1]",
@@ -1300,7 +1302,7 @@ cdef int _keep_last_children(_Document doc, Node parent, bint first_wins) except
 cdef int _collapse_features(_Document doc, Node feats) except -1:
     """A feature named twice is read twice by libvirt, the last one's values win: one
     element is left, with the last one's attributes; the features whose children libvirt
-    reads across all their elements (hyperv, kvm, xen, capabilities, smm) keep every
+    reads across all their elements (hyperv, kvm, xen, capabilities, smm, tcg, hpt) keep every
     element's children, one per name (the last one; the first <tseg>)."""
     cdef Node c = first_elem(feats)
     cdef Node nxt, n, later
@@ -1323,6 +1325,24 @@ cdef int _collapse_features(_Document doc, Node feats) except -1:
     return 0
 
 
+cdef int _tcg(_Document doc, Node feats) except -1:
+    """A TCG translation cache of 0 KiB is none, and a <tcg> without one is not written."""
+    cdef Node tcg = NULL if feats is NULL else child_named(feats, "tcg")
+    cdef Node cache
+    cdef const char* s
+    if tcg is NULL:
+        return 0
+    cache = child_named(tcg, "tb-cache")
+    if cache is not NULL and text_of(cache, &s) == TEXT_ONE and strcmp(s, "0") == 0:
+        drop_elem(doc, cache)
+        cache = NULL
+    if cache is NULL and tcg.properties is NULL and first_elem(tcg) is NULL:
+        drop_elem(doc, tcg)
+        if first_elem(feats) is NULL and feats.properties is NULL:
+            drop_elem(doc, feats)
+    return 0
+
+
 cdef int _drop_when_off(Node n, const char* name, const char* attr_name) except -1:
     cdef Node c = child_named(n, name)
     while c is not NULL:
@@ -1335,7 +1355,9 @@ cdef int _drop_when_off(Node n, const char* name, const char* attr_name) except 
 cdef int _features(_Document doc, Node root, bint repeated) except -1:
     """libvirt's values of <features>: one element per feature, ``state`` on where a
     feature (or capability) is given without one, the values an off feature has no use for
-    dropped; <hyperv> defaults to the custom mode; a Hyper-V timer that is not on has no
+    dropped, the features it does not write (no value, the default policy and no
+    capability) left out, and <features> too when nothing is left (returns 1 then, else 0);
+    <hyperv> defaults to the custom mode; a Hyper-V timer that is not on has no
     features of its own (libvirt reads them only when it is on)."""
     cdef Node feats = child_named(root, "features")
     cdef Node hv, stimer, c, nxt, f
@@ -1357,15 +1379,37 @@ cdef int _features(_Document doc, Node root, bint repeated) except -1:
                         c = nxt
             elif strcmp(<const char*>f.name, "capabilities") == 0:
                 c = first_elem(f)
+                if c is NULL and (attr(f, "policy") is NULL or attr_is(f, "policy", "default")):
+                    nxt = next_elem(f)
+                    drop_elem(doc, f)  # the default policy and no capability: nothing to write
+                    f = nxt
+                    continue
                 while c is not NULL:
                     if attr(c, "state") is NULL:
                         set_attr(c, "state", "on")
                     c = next_elem(c)
+            elif in_set(&VALUED_FEATURES, <const char*>f.name) and f.properties is NULL:
+                nxt = next_elem(f)
+                drop_elem(doc, f)
+                f = nxt
+                continue
+            elif strcmp(<const char*>f.name, "hpt") == 0:
+                c = child_named(f, "maxpagesize")
+                if c is not NULL and not _has_content(c):
+                    drop_elem(doc, c)  # libvirt reads an empty size as none
+                if f.properties is NULL and first_elem(f) is NULL:
+                    nxt = next_elem(f)
+                    drop_elem(doc, f)
+                    f = nxt
+                    continue
             elif strcmp(<const char*>f.name, "kvm") == 0:
                 _drop_when_off(f, "dirty-ring", "size")
             elif strcmp(<const char*>f.name, "xen") == 0:
                 _drop_when_off(f, "passthrough", "mode")
         f = next_elem(f)
+    if first_elem(feats) is NULL and feats.properties is NULL:
+        drop_elem(doc, feats)  # every feature was one libvirt does not write
+        return 1
     hv = child_named(feats, "hyperv")
     if hv is not NULL and attr(hv, "mode") is NULL:
         set_attr(hv, "mode", "custom")
@@ -1888,6 +1932,7 @@ cdef StrSet FEATURE_NAMES, HYPERV_NAMES, STIMER_NAMES, KVM_NAMES, XEN_NAMES, CAP
 cdef StrSet PCR_BANK_NAMES
 cdef StrSet ON_OFF_VALUES, STATE_FEATURES, STATE_REQUIRED_FEATURES, MSRS_UNKNOWN_VALUES, HYPERV_MODES
 cdef StrSet CAPABILITY_POLICIES, XEN_PASSTHROUGH_MODES, MERGED_FEATURES
+cdef StrSet IOAPIC_DRIVERS, HPT_RESIZING, CPU_FIX_VALUES, IBS_VALUES, VALUED_FEATURES
 
 cdef enum RefusalKind:
     REFUSED_NONE = 0
@@ -2053,6 +2098,14 @@ cdef object _feature_fault(_Document doc, Node features, Refusal* out):
                 fault = _attr_fault(c, "eoi", &ON_OFF_VALUES, False)
             elif strcmp(name, "msrs") == 0:
                 fault = _attr_fault(c, "unknown", &MSRS_UNKNOWN_VALUES, True)
+            elif strcmp(name, "ioapic") == 0:
+                fault = _attr_fault(c, "driver", &IOAPIC_DRIVERS, False)
+            elif strcmp(name, "hpt") == 0:
+                fault = _attr_fault(c, "resizing", &HPT_RESIZING, False)
+            elif strcmp(name, "cfpc") == 0 or strcmp(name, "sbbc") == 0:
+                fault = _attr_fault(c, "value", &CPU_FIX_VALUES, False)
+            elif strcmp(name, "ibs") == 0:
+                fault = _attr_fault(c, "value", &IBS_VALUES, False)
             elif strcmp(name, "hyperv") == 0:
                 fault = _attr_fault(c, "mode", &HYPERV_MODES, False)
                 if fault is None:
@@ -2199,12 +2252,15 @@ def post_parse(_Element root not None):
     if w.bad_node is not NULL and w.bad_no in _ENUMS_OF_VCPU:
         raise _enum_failure(doc, &w)
     _tunables(root, &w)
-    if w.bad_node is not NULL and (refusal.kind != REFUSED_FEATURE or w.bad_no in _ENUMS_BEFORE_FEATURES):
+    if (w.bad_node is not NULL and w.bad_no not in _ENUMS_AFTER_LIFECYCLE
+            and (refusal.kind != REFUSED_FEATURE or w.bad_no in _ENUMS_BEFORE_FEATURES)):
         raise _enum_failure(doc, &w)
     if refusal.kind == REFUSED_FEATURE:
         _parsed_before_features(root, doc, r, &w)
         raise refused
     _lifecycle(r, &w)
+    if w.bad_node is not NULL:
+        raise _enum_failure(doc, &w)
     if w.first[<int>S_CLOCK] is NULL:
         set_attr(add_elem(r, "clock"), "offset", "utc")
     if w.first[<int>S_IOTHREADS] is not NULL or w.first[<int>S_IOTHREADIDS] is not NULL:
@@ -2213,8 +2269,8 @@ def post_parse(_Element root not None):
         _bitmaps(doc, &w)
     if w.first[<int>S_CPU] is not NULL:
         _cpu(doc, r)
-    if w.first[<int>S_FEATURES] is not NULL:
-        _features(doc, r, refusal.features_repeat)
+    if w.first[<int>S_FEATURES] is not NULL and _features(doc, r, refusal.features_repeat):
+        w.first[<int>S_FEATURES] = w.first[<int>S_FEATURES_HYPERV] = NULL
     devices_el = post_parse_later = None
     devices = w.first[<int>S_DEVICES]
     if devices is not NULL:
@@ -2227,6 +2283,8 @@ def post_parse(_Element root not None):
     _memory_totals(root, r, &w)
     if w.groups & G_SCALED:
         _scaled(doc, &w)
+    if w.first[<int>S_FEATURES] is not NULL:
+        _tcg(doc, child_named(r, "features"))  # (the walk's <features> may be gone)
     _os_details(root, r, &w)
     if w.first[<int>S_CPU_NUMA] is not NULL:
         _numa_order(root, r)
@@ -2284,6 +2342,9 @@ _WATCHDOG_MODEL_ROW = next(i for i, row in enumerate(ENUMS) if row[:2] == ("devi
 #: rows of ENUMS that libvirt checks with the vCPUs (before iothreads and tunables)
 _ENUMS_OF_VCPU = frozenset(i for i, row in enumerate(ENUMS) if row[0] == "vcpu")
 
+#: rows of ENUMS that libvirt checks after the lifecycle actions (the firmware files)
+_ENUMS_AFTER_LIFECYCLE = frozenset(i for i, row in enumerate(ENUMS) if row[0].startswith("os/"))
+
 #: rows of ENUMS that libvirt checks before it parses <features> (<vcpu>, <cpu>)
 _ENUMS_BEFORE_FEATURES = frozenset(
     i for i, row in enumerate(ENUMS) if row[0].partition("/")[0] in ("vcpu", "cpu")
@@ -2305,7 +2366,13 @@ _set_fill(&MSRS_UNKNOWN_VALUES, ("ignore", "fault"))
 _set_fill(&HYPERV_MODES, ("custom", "passthrough"))
 _set_fill(&CAPABILITY_POLICIES, ("default", "allow", "deny"))
 _set_fill(&XEN_PASSTHROUGH_MODES, ("sync_pt", "share_pt"))
+_set_fill(&IOAPIC_DRIVERS, ("kvm", "qemu"))
+_set_fill(&HPT_RESIZING, ("enabled", "disabled", "required"))
+_set_fill(&CPU_FIX_VALUES, ("broken", "workaround", "fixed"))
+_set_fill(&IBS_VALUES, ("broken", "workaround", "fixed-ibs", "fixed-ccd", "fixed-na"))
+# features libvirt writes only with their one attribute
+_set_fill(&VALUED_FEATURES, "ioapic cfpc sbbc ibs".split())
 # features libvirt reads children of across all their elements (the last one's attributes)
-_set_fill(&MERGED_FEATURES, "hyperv kvm xen capabilities smm".split())
+_set_fill(&MERGED_FEATURES, "hyperv kvm xen capabilities smm tcg hpt".split())
 
 _compile(ENUM_RULES)

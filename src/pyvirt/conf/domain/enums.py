@@ -60,6 +60,8 @@ CONTROLLER_DEFAULT_TYPE = "ide"
 TIMER_NAMES = _S("platform pit rtc hpet tsc kvmclock hypervclock armvtimer".split())
 YES_NO = _S(("yes", "no"))
 ON_OFF = _S(("on", "off"))
+LOADER_TYPES = _S(("rom", "pflash"))
+NVRAM_TYPES = DISK_TYPES  # a storage source type (dir and volume are refused later, uncaused)
 
 
 def _unsupported(template: str, domain: int = ErrorDomain.DOMAIN):  # type: ignore[no-untyped-def]
@@ -74,6 +76,12 @@ def _unsupported(template: str, domain: int = ErrorDomain.DOMAIN):  # type: igno
 #: that attribute (``default`` when absent) is ``value``
 ENUMS = (
     ("vcpu", "placement", PLACEMENT, None),
+    # the firmware files, read after the lifecycle actions (in this order)
+    ("os/nvram", "type", NVRAM_TYPES, None),
+    ("os/loader", "readonly", YES_NO, None),
+    ("os/loader", "type", LOADER_TYPES, None),
+    ("os/loader", "secure", YES_NO, None),
+    ("os/loader", "stateless", YES_NO, None),
     ("devices/disk", "type", DISK_TYPES, None),
     ("devices/disk", "device", DISK_DEVICES, None),
     ("devices/disk", "snapshot", SNAPSHOT, None),
