@@ -393,3 +393,90 @@ cdef void _relink(Node parent, Node first_text, Node last_text, Node* nodes, Py_
 def canonicalize(_Element element not None, CompiledShape shape not None):
     """Bring ``element`` (in place) into the canonical form ``shape`` describes."""
     _walk(element._doc, element._c_node, shape)
+
+
+cdef long _rank(CompiledShape cs, Node c):
+    """The child's place in the formatter's order (unknown names and non-elements last)."""
+    cdef Py_ssize_t i
+    if c.type != tree.XML_ELEMENT_NODE:
+        return cs.unknown_rank
+    if c.ns is NULL:
+        i = _find_name(cs.child_names, cs.n_children, <const char*>c.name)
+        return cs.unknown_rank if i < 0 else cs.child_ranks[i]
+    r = cs.order.get(_key(c))
+    return cs.unknown_rank if r is None else <long>r
+
+
+def order(_Element element not None, CompiledShape shape not None):
+    """Put ``element``'s known children in the formatter's order, the others (unknown names,
+    comments) after them in their own order; nothing is removed, and the text following a
+    child moves with it. A no-op on a tree already in order."""
+    cdef Node parent = element._c_node
+    cdef Node c
+    cdef Node* nodes
+    cdef long* ranks
+    cdef Py_ssize_t count = 0, i
+    cdef long rank, last = -1
+    cdef bint in_order = True
+    c = parent.children
+    while c is not NULL:
+        if not _is_text(c):
+            rank = _rank(shape, c)
+            if rank < last:
+                in_order = False
+            last = rank
+            count += 1
+        c = c.next
+    if in_order:
+        return
+    nodes = <Node*>PyMem_Malloc(count * sizeof(Node))
+    ranks = <long*>PyMem_Malloc(count * sizeof(long))
+    if nodes is NULL or ranks is NULL:
+        PyMem_Free(nodes)
+        PyMem_Free(ranks)
+        raise MemoryError()
+    try:
+        i = 0
+        c = parent.children
+        while c is not NULL:
+            if not _is_text(c):
+                nodes[i] = c
+                ranks[i] = _rank(shape, c)
+                i += 1
+            c = c.next
+        _stable_sort(nodes, ranks, count)
+        _relink_with_tails(parent, nodes, count)
+    finally:
+        PyMem_Free(nodes)
+        PyMem_Free(ranks)
+
+
+cdef void _relink_with_tails(Node parent, Node* nodes, Py_ssize_t count) noexcept:
+    """The parent's children become: its leading text, then each of ``nodes`` followed by
+    the text that followed it."""
+    cdef Node tail = NULL
+    cdef Node c, nxt, last
+    cdef Py_ssize_t i
+    c = parent.children
+    while c is not NULL and _is_text(c):
+        tail = c
+        c = c.next
+    if tail is NULL:
+        parent.children = NULL
+    for i in range(count):
+        c = nodes[i]
+        last = c
+        nxt = c.next
+        while nxt is not NULL and _is_text(nxt):
+            last = nxt
+            nxt = nxt.next
+        # the node and its tail texts move as one run
+        c.prev = tail
+        if tail is NULL:
+            parent.children = c
+        else:
+            tail.next = c
+        tail = last
+    if tail is not NULL:
+        tail.next = NULL
+    parent.last = tail

@@ -155,15 +155,6 @@ def canonicalize_py(el: etree._Element, shape: Shape) -> None:
         el.text = None
 
 
-def child_order(el: etree._Element, order: Iterable[str]) -> None:
-    """Reorder only the known children of ``el`` (unknown ones keep their place at the end)."""
-    rank = {tag: i for i, tag in enumerate(order)}
-    kids = list(el)
-    kids.sort(key=lambda c: rank.get(c.tag, len(rank)) if isinstance(c.tag, str) else len(rank))
-    for child in kids:
-        el.append(child)
-
-
 def drop_root_namespaces(root: etree._Element, keep: Iterable[str] = ()) -> etree._Element:
     """``root`` without namespace declarations other than ``keep``.
 

@@ -9,41 +9,31 @@ metadata it saved earlier (``redefine=True``: state, parent, creation time and t
 The embedded domains are adopted as :class:`~pyvirt.conf.domain.DomainDef` models, so a
 revert can restore them (``<domain>`` is the definition that ran, ``<inactiveDomain>`` the
 persistent one of a running persistent domain). ``<cookie>`` is driver-private and kept as is.
+
+The parse rules run in the compiled core (:mod:`pyvirt._core.snapshot_rules`); this module holds
+the shapes (the formatter's order), the Python API over the tree and the alignment of a
+snapshot's disks with its domain.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import time
 from typing import Any
 
 from lxml import etree
 
+from .._core.shape import order
+from .._core.snapshot_rules import SNAPSHOT_LOCATIONS, SNAPSHOT_STATES, snapshot_post_parse
 from .._core.xmlcore import child as _child
 from .._core.xmlcore import children as _children
 from ..errors import ErrorDomain, ErrorNumber, virt_error
-from ._shape import TEXT, VERBATIM, Shape, canonicalize, child_order, leaf
-from .base import Attr, ChildList, ChildText, XMLDef, XMLView, xml_error
-from .units import parse_scaled
-from .values import invalid_prop
+from ._shape import TEXT, VERBATIM, Shape, canonicalize, compiled, leaf
+from .base import Attr, ChildList, ChildText, XMLDef, XMLView
 
 __all__ = ["SnapshotDef", "SnapshotDisk", "SNAPSHOT_STATES", "SNAPSHOT_LOCATIONS", "align_disks"]
 
 _E = ErrorDomain.DOMAIN_SNAPSHOT
-
-#: libvirt's virDomainSnapshotState names (domain states plus disk-snapshot)
-SNAPSHOT_STATES = (
-    "nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended",
-    "disk-snapshot",
-)
-#: where a memory image or a disk goes (virDomainSnapshotLocation)
-SNAPSHOT_LOCATIONS = ("default", "no", "internal", "external", "manual")
-_DISK_FORMATS = (
-    "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow",
-    "qcow", "qcow2", "qed", "vmdk", "luks",
-)
-_STORAGE_TYPES = ("file", "block", "dir", "network", "volume", "nvme", "vhostuser")
 
 _DRIVER = Shape(
     attrs={"type": None},
@@ -68,8 +58,6 @@ SNAPSHOT_SHAPE = Shape(
         ("active", TEXT),
     )
 )
-_OFFLINE_STATES = ("shutoff", "disk-snapshot")
-_ORDER = tuple(tag for tag, _ in SNAPSHOT_SHAPE.children)
 
 
 class SnapshotDisk(XMLView):
@@ -258,10 +246,12 @@ class SnapshotDef(XMLDef):
         """Write the document; ``internal`` keeps ``<active>``; ``domain_uuid`` writes a bare
         ``<domain><uuid>`` when no domain is embedded (as libvirt does for its listing)."""
         el = self._el
-        child_order(el, _ORDER)  # fields set through attributes land in libvirt's order
+        order(el, compiled(SNAPSHOT_SHAPE))  # fields set through attributes land in libvirt's order
         # a disk with neither file nor format is written without its (remembered) type
-        hidden = [(d, d.attrib.pop("type")) for d in el.iterfind("disks/disk")
-                  if d.get("type") is not None and _child(d, "source") is None and _child(d, "driver") is None]
+        hidden = [] if _child(el, "disks") is None else [
+            (d, d.attrib.pop("type")) for d in el.iterfind("disks/disk")
+            if d.get("type") is not None and _child(d, "source") is None and _child(d, "driver") is None
+        ]
         extra: list[etree._Element] = []
         active = _child(el, "active")
         if internal is False and active is not None:
@@ -307,172 +297,28 @@ class SnapshotDef(XMLDef):
         offline: bool = False,
         **options: Any,
     ) -> None:
-        root = self._el
-        canonicalize(root, SNAPSHOT_SHAPE)
-        name = root.findtext("name")
-        if redefine:
-            if not name:
-                raise xml_error("a redefined snapshot must have a name", domain=_E)
-            ctime = root.findtext("creationTime")
-            if ctime is None:
-                raise virt_error(
-                    ErrorNumber.INTERNAL_ERROR, "missing creationTime from existing snapshot", domain=_E
-                )
-            try:
-                int(ctime)
-            except ValueError:
-                raise virt_error(
-                    ErrorNumber.INTERNAL_ERROR, "missing creationTime from existing snapshot", domain=_E
-                ) from None
-            st = root.findtext("state")
-            if st is None:
-                raise xml_error("missing state from existing snapshot", domain=_E)
-            if st not in SNAPSHOT_STATES:
-                raise virt_error(
-                    ErrorNumber.CONFIG_UNSUPPORTED, f"Invalid state '{st}' in domain snapshot XML", domain=_E
-                )
-            offline = st in _OFFLINE_STATES
-            for tag in ("domain", "inactiveDomain"):
-                dom = root.find(tag)
-                if dom is not None:
-                    self._adopt_domain(dom)
-        else:
-            for tag in ("state", "parent", "creationTime", "domain", "inactiveDomain", "cookie"):
-                for el in root.findall(tag):
-                    root.remove(el)
-            now = int(time.time()) if creation_time is None else int(creation_time)
-            if not name:
-                name_el = _child(root, "name")
-                if name_el is None:
-                    name_el = etree.Element("name")
-                    root.insert(0, name_el)
-                name_el.text = str(now)
-            if now:
-                ctel = etree.SubElement(root, "creationTime")
-                ctel.text = str(now)
-            if state is not None:
-                etree.SubElement(root, "state").text = state
-            canonicalize(root, SNAPSHOT_SHAPE)
-        if internal:
-            active = _child(root, "active")
-            if active is not None:
-                try:
-                    flag = int((active.text or "").strip())
-                except ValueError:
-                    raise virt_error(
-                        ErrorNumber.INTERNAL_ERROR, "Could not find 'active' element", domain=_E
-                    ) from None
-                active.text = "1" if flag else "0"
-        else:
-            for el in _children(root, "active"):
-                root.remove(el)
-        self._parse_memory(offline)
-        if redefine and _child(root, "memory") is None:
-            # saved metadata without <memory>: implied by the state it was taken in
-            etree.SubElement(root, "memory", snapshot="no" if offline else "internal")
-            canonicalize(root, SNAPSHOT_SHAPE)
-        for disk in root.findall("disks/disk"):
-            self._parse_disk(disk)
+        """libvirt's snapshot parse, run by the compiled core (pyvirt._core.snapshot_rules)."""
+        snapshot_post_parse(
+            self._el, compiled(SNAPSHOT_SHAPE), compiled(_DISK), _adopt_domain,
+            redefine, internal, creation_time, state, offline,
+        )
 
-    def _adopt_domain(self, dom: etree._Element) -> None:
-        """Run the embedded domain through the domain model's parse (inactive, no validate)."""
-        if dom.get("type") is None:
-            # older metadata holds only <domain><uuid>: libvirt keeps no domain then
-            return
-        try:
-            from .domain import DomainDef
-        except ImportError:  # domain model not available: keep the subtree as written
-            return
-        tag = dom.tag
-        dom.tag = "domain"
-        try:
-            DomainDef.from_element(dom)
-        finally:
-            dom.tag = tag
 
-    def _parse_memory(self, offline: bool) -> None:
-        mem = _child(self._el, "memory")
-        if mem is None:
-            return
-        mode = mem.get("snapshot")
-        path = mem.get("file")
-        if mode is not None and (mode not in SNAPSHOT_LOCATIONS or mode == "default"):
-            raise invalid_prop("snapshot", "memory", mode)
-        if path is not None:
-            if mode is None:
-                mem.set("snapshot", "external")
-                mode = "external"
-            elif mode != "external":
-                raise xml_error(f"memory filename '{path}' requires external snapshot", domain=_E)
-        elif mode == "external":
-            raise xml_error("external memory snapshots require a filename", domain=_E)
-        if offline and mode not in (None, "no"):
-            raise xml_error("memory state cannot be saved with offline or disk-only snapshot", domain=_E)
-
-    def _parse_disk(self, disk: etree._Element) -> None:
-        name = disk.get("name")
-        if not name:
-            raise virt_error(
-                ErrorNumber.INTERNAL_ERROR, "missing name from disk snapshot element", domain=_E
-            )
-        mode = disk.get("snapshot")
-        if mode is not None and (mode not in SNAPSHOT_LOCATIONS or mode == "default"):
-            raise invalid_prop("snapshot", "disk", mode)
-        stype = disk.get("type")
-        if stype is not None and stype not in _STORAGE_TYPES:
-            raise invalid_prop("type", "disk", stype)
-        if stype is not None and stype not in ("file", "block", "network"):
-            raise xml_error(f"unsupported disk snapshot type '{stype}'", domain=_E)
-        src = _child(disk, "source")
-        drv = _child(disk, "driver")
-        fmt = None
-        if drv is not None:
-            max_size = drv.find("metadata_cache/max_size")
-            if max_size is not None:
-                max_size.text = str(parse_scaled(max_size.text, max_size.get("unit"), what="max_size", domain=_E))
-                max_size.attrib.clear()
-                max_size.set("unit", "bytes")
-            fmt = drv.get("type")
-            if fmt is not None and fmt not in _DISK_FORMATS:
-                raise virt_error(
-                    ErrorNumber.CONFIG_UNSUPPORTED, f"unknown disk snapshot driver '{fmt}'", domain=_E
-                )
-            if fmt is None:
-                disk.remove(drv)
-                drv = None
-        has_path = False
-        if src is not None:
-            kind = stype or "file"
-            attr = {"file": "file", "block": "dev", "dir": "dir", "network": "name"}.get(kind)
-            if kind == "network":
-                # a network source without a name has no path: libvirt must generate one
-                # (and refuses to for a network device); keep it so align_disks can say so
-                has_path = src.get("name") is not None
-                if not has_path and src.get("protocol") is not None:
-                    if mode is None:
-                        disk.set("snapshot", "external")
-                    canonicalize(disk, _DISK)
-                    return
-            elif attr is not None:
-                has_path = src.get(attr) is not None
-            else:
-                has_path = bool(len(src.attrib))
-            if not has_path:
-                disk.remove(src)
-                src = None
-            elif kind == "file":
-                for key in list(src.attrib):
-                    if key != "file":
-                        del src.attrib[key]
-            elif kind == "network":
-                _network_source_defaults(src)
-            if mode is None and src is not None:
-                disk.set("snapshot", "external")
-                mode = "external"
-        if has_path or fmt is not None:
-            if stype is None:
-                disk.set("type", "file")
-        canonicalize(disk, _DISK)
+def _adopt_domain(dom: etree._Element) -> None:
+    """Run an embedded domain through the domain model's parse (inactive, no validate)."""
+    if dom.get("type") is None:
+        # older metadata holds only <domain><uuid>: libvirt keeps no domain then
+        return
+    try:
+        from .domain import DomainDef
+    except ImportError:  # domain model not available: keep the subtree as written
+        return
+    tag = dom.tag
+    dom.tag = "domain"
+    try:
+        DomainDef.from_element(dom)
+    finally:
+        dom.tag = tag
 
 
 def _disk_target(disk: etree._Element) -> str:
@@ -627,23 +473,6 @@ def _assign_external_names(
                 domain=_E,
             )
         seen[path] = disk.get("name", "")
-
-
-#: libvirt's default port per network storage protocol (none for rbd, vxhs ...)
-_DEFAULT_PORTS = {
-    "nbd": 10809, "sheepdog": 7000, "gluster": 24007, "iscsi": 3260, "http": 80, "https": 443,
-    "ftp": 21, "ftps": 990, "tftp": 69, "ssh": 22,
-}
-
-
-def _network_source_defaults(src: etree._Element) -> None:
-    """As libvirt stores a network disk source: tcp is implicit, the protocol's port explicit."""
-    default = _DEFAULT_PORTS.get(src.get("protocol", ""))
-    for host in _children(src, "host"):
-        if host.get("transport") == "tcp":
-            del host.attrib["transport"]
-        if host.get("transport") in (None, "rdma") and not host.get("port") and default:
-            host.set("port", str(default))
 
 
 def _domain_view(el: etree._Element) -> Any:
