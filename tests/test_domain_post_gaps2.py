@@ -136,6 +136,28 @@ CASES: dict[str, tuple[str, str]] = {
              "refuses"),
         )
     },
+    **{
+        f"iothreads-count-{label}": (doc(body), want)
+        for label, body, want in (
+            ("blank", "<iothreads> 2</iothreads>", "accepts"),
+            ("plus", "<iothreads>+2</iothreads>", "accepts"),
+            ("leading-zero", "<iothreads>02</iothreads>", "accepts"),
+            ("trailing-blank", "<iothreads>2 </iothreads>", "refuses"),
+            ("hex", "<iothreads>0x2</iothreads>", "refuses"),
+            ("minus-zero", "<iothreads>-0</iothreads>", "refuses"),
+            ("overflow", "<iothreads>4294967296</iothreads>", "refuses"),
+            ("wrapping", "<iothreads>-4294967295</iothreads>", "refuses"),
+            ("only-blank", "<iothreads> </iothreads>", "refuses"),
+            ("empty", "<iothreads></iothreads>", "accepts"),
+            ("zero", "<iothreads>0</iothreads>", "accepts"),
+            ("zero-with-ids", "<iothreads>0</iothreads><iothreadids><iothread id='4'/></iothreadids>", "accepts"),
+            ("empty-with-ids", "<iothreads/><iothreadids><iothread id='4'/></iothreadids>", "accepts"),
+            ("second-unread", "<iothreads>2</iothreads><iothreads>x</iothreads>", "accepts"),
+            ("first-read", "<iothreads>x</iothreads><iothreads>2</iothreads>", "refuses"),
+            ("before-iothreadpin", "<iothreads>x</iothreads><cputune><iothreadpin iothread='1' cpuset='0'/>"
+             "</cputune>", "refuses"),
+        )
+    },
     # -- vCPU pins -----------------------------------------------------------------------------
     **{
         f"vcpupin-{label}": (doc("<vcpu>2</vcpu><cputune>" + pins + "</cputune>" + after), want)
@@ -339,6 +361,17 @@ CASES: dict[str, tuple[str, str]] = {
             ("tcg-twice", "<tcg><tb-cache unit='MiB'>128</tb-cache></tcg><tcg/>", "accepts"),
             ("all-unwritten", "<hpt><maxpagesize/></hpt><tcg><tb-cache>0</tb-cache></tcg>", "accepts"),
             ("msrs-twice", "<msrs unknown='ignore'/><msrs unknown='fault'/>", "accepts"),
+            ("tseg-default-unit", "<smm state='on'><tseg>48</tseg></smm>", "accepts"),
+            ("tseg-kib-whole-mib", "<smm state='on'><tseg unit='KiB'>49152</tseg></smm>", "accepts"),
+            ("tseg-kib", "<smm state='on'><tseg unit='KiB'>1025</tseg></smm>", "accepts"),
+            ("tseg-bytes", "<smm state='on'><tseg unit='b'>1</tseg></smm>", "accepts"),
+            ("tseg-zero", "<smm state='on'><tseg>0</tseg></smm>", "accepts"),
+            ("tseg-blank", "<smm state='on'><tseg> 5</tseg></smm>", "accepts"),
+            ("tseg-empty", "<smm state='on'><tseg/></smm>", "accepts"),
+            ("tseg-word", "<smm state='on'><tseg>x</tseg></smm>", "refuses"),
+            ("tseg-suffix", "<smm state='on'><tseg unit='x'>1</tseg></smm>", "refuses"),
+            ("tseg-before-value", "<smm state='on'><tseg>x</tseg></smm><hap state='x'/>", "refuses"),
+            ("value-before-tseg", "<hap state='x'/><smm state='on'><tseg>x</tseg></smm>", "refuses"),
         )
     },
     **{
@@ -391,6 +424,7 @@ ISOLATED: dict[str, tuple[str, str]] = {
         ("id-word", numa(distances(("x", "20"))), "refuses"),
         ("blanks", numa(distances((" 1", "+20"))), "accepts"),
         ("no-siblings", numa("<distances/>"), "refuses"),
+        ("cell-id-word", numa(distances(("1", "20"))).replace("cell id='0'", "cell id='x'"), "refuses"),
         ("no-siblings-before-features", numa("<distances/>") + "<features><foo/></features>", "refuses"),
         ("second-cell-self", numa(distances(("1", "20")), distances(("1", "20"))), "refuses"),
         ("second-cell-other-local", numa(distances(("1", "20")), distances(("0", "10"))), "refuses"),

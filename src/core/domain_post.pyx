@@ -936,6 +936,26 @@ def _iothreads(root):
         count_el.text = str(len(ids))
 
 
+def _iothread_count(root):
+    """libvirt reads the first <iothreads> (an unsigned base-10 number, blanks before it
+    allowed) and writes it plainly; none, or 0, is no count (written again when there
+    are iothread ids)."""
+    counts = children(root, "iothreads")
+    for extra in counts[1:]:
+        root.remove(extra)
+    text = "".join(counts[0].itertext())
+    if text == "":
+        root.remove(counts[0])
+        return
+    value = str_to_uint(text)
+    if value is None:
+        raise err(ErrorNumber.XML_ERROR, f"invalid iothreads count '{text}'", domain=ErrorDomain.XML)
+    if value == 0:
+        root.remove(counts[0])
+    elif text != str(value):
+        counts[0].text = str(value)
+
+
 def _iothread_ids(root):
     """libvirt's parse of <iothreadids>: each id a required, non-zero, base-10 number
     (written back plainly), no id twice."""
@@ -1036,7 +1056,7 @@ def _distance_checks(root):
         siblings = children(dists, "sibling")
         if not siblings:
             raise err(ErrorNumber.XML_ERROR, "NUMA distances defined without siblings", domain=ErrorDomain.XML)
-        cur = int(aget(cell, "id", "0"))
+        cur = uint_prop(aget(cell, "id", "0"), "id", "cell")
         for sib in siblings:
             raw_id = aget(sib, "id")
             if raw_id is None:
@@ -1091,12 +1111,17 @@ def _memnode_checks(root):
 
 cdef int _tunables(_Element root_el, Walk* w) except -1:
     """What libvirt parses after the vCPUs and before <features>, for its errors (and plain
-    numbers): iothread ids, then <cputune>'s pins, then the NUMA cells' distances, then
+    numbers): the iothread count and ids, then <cputune>'s pins, then the NUMA cells' distances, then
     <numatune>'s memnodes."""
+    cdef Node root = root_el._c_node
+    if w.first[<int>S_IOTHREADS] is not NULL:
+        _iothread_count(root_el)
+        w.first[<int>S_IOTHREADS] = child_named(root, "iothreads")  # (it may be gone)
     if w.first[<int>S_IOTHREADIDS] is not NULL:
         _iothread_ids(root_el)
     if w.first[<int>S_CPUTUNE] is not NULL:
         _pin_checks(root_el)
+        w.first[<int>S_CPUTUNE] = child_named(root, "cputune")
     if w.first[<int>S_CPU_NUMA_DISTANCES] is not NULL:
         _distance_checks(root_el)
     if w.first[<int>S_NUMATUNE_MEMNODE] is not NULL:
@@ -1371,7 +1396,10 @@ cdef int _features(_Document doc, Node root, bint repeated) except -1:
             if in_set(&STATE_FEATURES, <const char*>f.name):
                 if attr(f, "state") is NULL:
                     set_attr(f, "state", "on")
-                elif strcmp(<const char*>f.name, "smm") == 0 and not attr_is(f, "state", "on"):
+                if strcmp(<const char*>f.name, "smm") == 0 and attr_is(f, "state", "on"):
+                    if child_named(f, "tseg") is not NULL:
+                        _tseg(proxy(doc, f), True)
+                elif strcmp(<const char*>f.name, "smm") == 0:
                     c = first_elem(f)
                     while c is not NULL:
                         nxt = next_elem(c)
@@ -2040,6 +2068,34 @@ cdef object proxy_of_feature(Node c):
     return proxy(_feature_doc, c)
 
 
+#: the units libvirt writes a size in, by power of 1024 (virFormatIntPretty)
+PRETTY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def _tseg(smm, rewrite):
+    """An enabled SMM's <tseg> (MiB by default): libvirt's error for it (None when it reads),
+    or with ``rewrite`` the size in the largest unit that keeps it whole (an empty one is
+    none)."""
+    tseg = child(smm, "tseg")
+    text = "".join(tseg.itertext())
+    if text == "":
+        if rewrite:
+            smm.remove(tseg)
+        return None
+    try:
+        value = parse_scaled(text, aget(tseg, "unit"), what="string(./features/smm/tseg)", default_scale=1 << 20)
+    except VirtError as exc:
+        return exc
+    if rewrite:
+        power = 0
+        while value and value % 1024 == 0 and power < len(PRETTY_UNITS) - 1:
+            value //= 1024
+            power += 1
+        tseg.text = str(value)
+        aset(tseg, "unit", PRETTY_UNITS[power])
+    return None
+
+
 def _hyperv_value_fault(el):
     if el.tag == "spinlocks":
         raw = aget(el, "retries")
@@ -2094,6 +2150,9 @@ cdef object _feature_fault(_Document doc, Node features, Refusal* out):
                 fault = _attr_fault(c, "state", &ON_OFF_VALUES, True)
             elif in_set(&STATE_FEATURES, name):
                 fault = _attr_fault(c, "state", &ON_OFF_VALUES, False)
+                if (fault is None and strcmp(name, "smm") == 0 and not attr_is(c, "state", "off")
+                        and child_named(c, "tseg") is not NULL):
+                    fault = _tseg(proxy(doc, c), False)
             elif strcmp(name, "apic") == 0:
                 fault = _attr_fault(c, "eoi", &ON_OFF_VALUES, False)
             elif strcmp(name, "msrs") == 0:
@@ -2333,6 +2392,7 @@ from pyvirt.conf.values import (
     invalid_prop,
     missing_prop,
     parse_bitmap,
+    str_to_uint,
     uint_prop,
 )
 
