@@ -25,6 +25,7 @@ import_lxml__etree()
 include "nodeops.pxi"
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.stdio cimport snprintf
 from libc.string cimport memset, strchr
 
 import re
@@ -71,13 +72,11 @@ def validate_domain(_Element root not None):
         if top.devices is not NULL:
             _group(top.devices, &devs, nodes, kinds)
             _device_gates(&devs, &gates)
-            if top.more_devices:
-                _other_containers_gates(top.devices, &gates)
         # what libvirt's parser refuses comes first: the features, then the devices' values
         if top.gic is not NULL:
             _gic(top.gic)
         if top.devices is not NULL:
-            _device_values(r)
+            _device_values(doc, top.devices)
         _memory(top.memory, &devs)
         if top.numa:
             _numa(root)
@@ -93,8 +92,6 @@ def validate_domain(_Element root not None):
             _hostdevs(doc, &devs)
         if gates.iommu:
             _iommu(top.features, &devs)
-        if gates.watchdog and devs.count[K_WATCHDOG] > 1:
-            raise _fail(ErrorNumber.INTERNAL_ERROR, "only a single watchdog device is supported")
         if gates.other:
             _other_devices(&devs)
     finally:
@@ -112,7 +109,6 @@ cdef struct _Root:
     Node os_el
     Node features
     Node gic         # the first <gic> of any <features> (root.find("features/gic"))
-    bint more_devices
     bint numa        # cpu/numa/cell, numatune or memoryBacking/hugepages/page
     bint firmware    # os/loader, os/nvram or os@firmware
     bint sysinfo
@@ -143,8 +139,6 @@ cdef void _survey(Node r, _Root* top) noexcept:
                 if _is(c, "devices"):
                     if top.devices is NULL:
                         top.devices = c
-                    else:
-                        top.more_devices = True
             elif c.name[0] == b'f':
                 if _is(c, "features"):
                     if top.features is NULL:
@@ -180,7 +174,6 @@ cdef enum:
     K_DISK
     K_HOSTDEV
     K_IOMMU
-    K_WATCHDOG
     K_TPM
     K_SHMEM
     K_MEMORY
@@ -199,7 +192,6 @@ cdef struct _Gates:
     bint disks
     bint hostdevs
     bint iommu
-    bint watchdog
     bint other
 
 
@@ -223,8 +215,6 @@ cdef int _kind(Node c) noexcept:
         return K_SHMEM if _is(c, "shmem") else -1
     if c.name[0] == b't':
         return K_TPM if _is(c, "tpm") else -1
-    if c.name[0] == b'w':
-        return K_WATCHDOG if _is(c, "watchdog") else -1
     return -1
 
 
@@ -267,33 +257,7 @@ cdef void _device_gates(_Devices* devs, _Gates* gates) noexcept:
     gates.disks |= devs.count[K_DISK] > 0
     gates.hostdevs |= devs.count[K_HOSTDEV] > 0
     gates.iommu |= devs.count[K_IOMMU] > 0
-    gates.watchdog |= devs.count[K_WATCHDOG] > 0
     gates.other |= devs.count[K_TPM] > 0 or devs.count[K_SHMEM] > 0
-
-
-cdef int _other_containers_gates(Node first, _Gates* gates) except -1:
-    """A second ``<devices>`` (rare): its devices open the gates too, as a path index over
-    the whole document would; the checks themselves read the first container."""
-    cdef Node c = next_named(first, "devices")
-    cdef Node d
-    cdef Py_ssize_t n
-    cdef _Devices devs
-    cdef Node* nodes
-    while c is not NULL:
-        n = 0
-        d = first_elem(c)
-        while d is not NULL:
-            n += 1
-            d = next_elem(d)
-        nodes = <Node*>PyMem_Malloc(n * (sizeof(Node) + 1) + 1)
-        if nodes is NULL:
-            raise MemoryError()
-        memset(&devs, 0, sizeof(devs))
-        _group(c, &devs, nodes, <signed char*>(nodes + n))
-        _device_gates(&devs, gates)
-        PyMem_Free(nodes)
-        c = next_named(c, "devices")
-    return 0
 
 
 cdef inline bint _same(const char* a, const char* b) noexcept:
@@ -612,8 +576,8 @@ cdef int _controllers(_Devices* devs) except -1:
         index = attr(c, "index")
         if streq(ctype, "usb") and not attr_is(c, "model", "none"):
             has_usb = True
-        if _usb_companion(c):
-            continue
+        if _usb_companion(c) or streq(ctype, "usb"):
+            continue  # libvirt 9.0 takes several USB controllers with one index
         slot = _controller_slot(ctype, index)
         if slot >= 0:
             if seen[slot >> 3] & (1 << (slot & 7)):
@@ -622,7 +586,7 @@ cdef int _controllers(_Devices* devs) except -1:
             continue
         for j in range(i):
             p = _dev(devs, K_CONTROLLER, j)
-            if not _usb_companion(p) and _same(attr(p, "type"), ctype) and _same(attr(p, "index"), index):
+            if _same(attr(p, "type"), ctype) and _same(attr(p, "index"), index):
                 raise _duplicate_controller(ctype, index)
     for i in range(n):
         c = _dev(devs, K_CONTROLLER, i)
@@ -700,12 +664,15 @@ cdef bint _target_option(Node target, const char* name, long long* value) noexce
 #: a PCI controller's ``<target>`` options, in the order libvirt's parser reads them
 cdef const char* _PCI_TARGET_OPTIONS[5]
 _PCI_TARGET_OPTIONS[:] = [b"chassisNr", b"chassis", b"port", b"busNr", b"index"]
+cdef enum:
+    _PCI_TARGET_PORT = 2  # the one option libvirt writes in hex
 
 
-cdef int _pci_target_values(Node c) except -1:
+cdef int _pci_target_values(_Document doc, Node c) except -1:
     """A PCI controller's target options as libvirt's parser reads them: non-negative C ints
     in any C base (virXMLPropInt), then the NUMA node (a decimal int, not negative)."""
     cdef Node target = child_named(c, "target")
+    cdef Node node
     cdef const char* raw
     cdef long long value
     cdef int k
@@ -713,11 +680,30 @@ cdef int _pci_target_values(Node c) except -1:
         return 0
     for k in range(5):
         raw = attr(target, _PCI_TARGET_OPTIONS[k])
-        if raw is NULL or (_parse_int(raw, 0, &value) and value >= 0):
+        if raw is NULL:
             continue
-        prop_int(ustr(raw), ustr(_PCI_TARGET_OPTIONS[k]), "target", base=0, nonnegative=True)
-    if target.children is not NULL and _numa_node(target) == -2:
-        raise _fail(ErrorNumber.XML_ERROR, "invalid NUMA node in target")
+        if not (_parse_int(raw, 0, &value) and value >= 0):
+            prop_int(ustr(raw), ustr(_PCI_TARGET_OPTIONS[k]), "target", base=0, nonnegative=True)
+        _respell_number(target, _PCI_TARGET_OPTIONS[k], raw, value, k == _PCI_TARGET_PORT)
+    if target.children is not NULL:
+        value = _numa_node(target)
+        if value == -2:
+            raise _fail(ErrorNumber.XML_ERROR, "invalid NUMA node in target")
+        node = child_named(target, "node")
+        if value >= 0:
+            _respell_node(node, value)
+        elif node is not NULL:
+            remove_node(doc, node)  # an empty <node> is no node
+    return 0
+
+
+cdef int _respell_node(Node node, long long value) except -1:
+    """A ``<node>`` read as a number, written as libvirt does (its decimal text alone)."""
+    cdef char text[32]
+    cdef Node c = node.children
+    snprintf(text, 32, "%lld", value)
+    if c is NULL or c.next is not NULL or c.type != tree.XML_TEXT_NODE or strcmp(<const char*>c.content, text) != 0:
+        set_text(node, text)
     return 0
 
 
@@ -1040,24 +1026,21 @@ cdef int _other_devices(_Devices* devs) except -1:
 # -- device values libvirt's parser reads as numbers -------------------------------------------
 
 
-cdef int _device_values(Node r) except -1:
-    """The numbers libvirt's device parser refuses, in document order over every
-    ``<devices>``: a PCI controller's target options and a USB address (a device's own
-    ``<address>``, the first, is the one libvirt reads)."""
-    cdef Node devices = child_named(r, "devices")
-    cdef Node d
+cdef int _device_values(_Document doc, Node devices) except -1:
+    """The numbers libvirt's device parser refuses, in document order (the post-parse merged
+    every ``<devices>`` into the first): a PCI controller's target options and a USB address
+    (a device's own ``<address>``, the first, is the one libvirt reads). The numbers read are
+    written back in libvirt's spelling, as its formatter writes them."""
+    cdef Node d = first_elem(devices)
     cdef Node addr
-    while devices is not NULL:
-        d = first_elem(devices)
-        while d is not NULL:
-            if d.ns is NULL:
-                if d.name[0] == b'c' and _is(d, "controller") and attr_is(d, "type", "pci"):
-                    _pci_target_values(d)
-                addr = child_named(d, "address")
-                if addr is not NULL and attr_is(addr, "type", "usb"):
-                    _usb_address(addr)
-            d = next_elem(d)
-        devices = next_named(devices, "devices")
+    while d is not NULL:
+        if d.ns is NULL:
+            if d.name[0] == b'c' and _is(d, "controller") and attr_is(d, "type", "pci"):
+                _pci_target_values(doc, d)
+            addr = child_named(d, "address")
+            if addr is not NULL and attr_is(addr, "type", "usb"):
+                _usb_address(addr)
+        d = next_elem(d)
     return 0
 
 
@@ -1130,16 +1113,19 @@ cdef bint _parse_int(const char* s, int base, long long* out) noexcept:
 
 cdef int _usb_address(Node addr) except -1:
     """virDomainDeviceUSBAddressParseXML: the port (up to four numbers, each read by
-    virStrToLong_uip, a '.' or nothing between them: "1 2" is 1.2), then the bus."""
+    virStrToLong_uip, a '.' or nothing between them: "1 2" is 1.2), then the bus; both
+    respelled as libvirt writes them (the port's numbers before its first 0, "1.2"; the bus
+    as a C int, "%d")."""
     cdef const char* port = attr(addr, "port")
     cdef const char* bus
     cdef const char* p
     cdef const char* end
     cdef unsigned long long v
     cdef bint negative
-    cdef int depth
-    cdef bint ok
+    cdef int depth, used = 0
+    cdef bint ok, written = True
     cdef long long number
+    cdef char text[64]
     if port is not NULL:
         p = port
         ok = False
@@ -1147,13 +1133,39 @@ cdef int _usb_address(Node addr) except -1:
             end = _strtoul(p, 10, &v, &negative)
             if end is NULL or negative or v > 0xFFFFFFFF:
                 break
+            if v == 0:
+                written = False  # libvirt writes the numbers before the first 0
+            if written:
+                if depth:
+                    text[used] = b'.'
+                    used += 1
+                used += snprintf(text + used, 64 - used, "%llu", v)
             if end[0] == 0:
                 ok = True
                 break
             p = end + 1 if end[0] == b'.' else end
         if not ok:
             raise _fail(ErrorNumber.INTERNAL_ERROR, "Cannot parse <address> 'port' attribute")
+        if used == 0:
+            del_attr(addr, "port")
+        elif strcmp(text, port) != 0:
+            set_attr(addr, "port", text)
     bus = attr(addr, "bus")
-    if bus is not NULL and not _parse_uint(bus, 10, &number):
-        raise invalid_prop("bus", "address", ustr(bus), "Expected non-negative integer value")
+    if bus is not NULL:
+        if not _parse_uint(bus, 10, &number):
+            raise invalid_prop("bus", "address", ustr(bus), "Expected non-negative integer value")
+        _respell_number(addr, "bus", bus, number - 0x100000000 if number > 0x7FFFFFFF else number, False)
+    return 0
+
+
+cdef int _respell_number(Node n, const char* name, const char* raw, long long value, bint hex) except -1:
+    """Attribute ``name`` (text ``raw``, read as ``value``) in libvirt's spelling: decimal,
+    or "0x" and lowercase hex."""
+    cdef char text[32]
+    if hex:
+        snprintf(text, 32, "0x%llx", value)
+    else:
+        snprintf(text, 32, "%lld", value)
+    if strcmp(text, raw) != 0:
+        set_attr(n, name, text)
     return 0

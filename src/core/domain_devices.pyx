@@ -572,6 +572,11 @@ ADDRESS_FORMATS = {
     "dimm": (("slot", "%d", 0, None), ("base", "0x%x", None, None)),
 }
 
+#: the address types libvirt reads in base 10 only (virXMLPropUInt with base 10: "0x10" is
+#: refused, " 1" and "+1" are 1) and writes as C ints ("%d": 4294967295 is -1)
+DECIMAL_ADDRESS_TYPES = frozenset({"drive", "virtio-serial"})
+
+
 def _spelling(str fmt):
     """(hex, width) of one of the table's printf formats ("0x%04x", "%d")."""
     if fmt.startswith("0x%") and fmt.endswith("x"):
@@ -624,6 +629,7 @@ cdef struct AddrSpec:
     int count
     bint pci
     bint ccw
+    bint decimal       # read in base 10 only (DECIMAL_ADDRESS_TYPES)
     AddrField fields[4]
 
 cdef AddrSpec _addr_specs[16]
@@ -635,6 +641,7 @@ for _atype, _spec in ADDRESS_FORMATS.items():
     _addr_specs[_n_addr_specs].count = len(_spec)
     _addr_specs[_n_addr_specs].pci = _atype == "pci"
     _addr_specs[_n_addr_specs].ccw = _atype == "ccw"
+    _addr_specs[_n_addr_specs].decimal = _atype in DECIMAL_ADDRESS_TYPES
     for _k, (_name, _format, _default, _limit) in enumerate(_spec):
         _addr_specs[_n_addr_specs].fields[_k].name = _keep_str(_name)
         _addr_specs[_n_addr_specs].fields[_k].hex, _addr_specs[_n_addr_specs].fields[_k].width = _spelling(_format)
@@ -679,6 +686,21 @@ cdef bint _simple_uint(const char* s, unsigned long long* out) noexcept:
             if v >> 54 or not (48 <= ch <= 57):
                 return False
             v = v * 10 + (ch - 48)
+    out[0] = v
+    return True
+
+
+cdef bint _plain_decimal(const char* s, unsigned long long* out) noexcept:
+    """ASCII decimal digits only, below 2**31 (so "%d" writes them back as read, leading zeros
+    aside); False for anything else, which the general path reads."""
+    cdef unsigned long long v = 0
+    cdef size_t i, n = strlen(s)
+    if n == 0 or n > 9:
+        return False
+    for i in range(n):
+        if not (48 <= s[i] <= 57):
+            return False
+        v = v * 10 + (s[i] - 48)
     out[0] = v
     return True
 
@@ -749,7 +771,10 @@ cdef int _respell_fast(Node addr, bint zero_empty) except -1:
             if t is NULL or t.next is not NULL or t.content is NULL:
                 return 0
             raw = <const char*>t.content
-            if not _simple_uint(raw, &value):
+            if spec.decimal:
+                if not _plain_decimal(raw, &value):
+                    return 0
+            elif not _simple_uint(raw, &value):
                 return 0
             if spec.pci and spec.fields[k].limit >= 0 and value > <unsigned long long>spec.fields[k].limit:
                 return 0
@@ -814,6 +839,9 @@ def normalize_address_python(_Element addr not None, bint zero_empty=True):
                 continue
             value = default
             text = fmt % value
+        elif atype in DECIMAL_ADDRESS_TYPES:
+            value = uint_prop(raw, name, "address")
+            text = fmt % (value - (1 << 32) if value >> 31 else value)  # written as a C int
         else:
             value = c_uint(raw)
             if value is None:
@@ -1580,7 +1608,7 @@ cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
     cdef Node c
     cdef const char* raw
     cdef long long v, i
-    cdef bint missing = False, moved
+    cdef bint missing = False, moved, usb_none = False, usb_other = False
     cdef char text[32]
     nl_init(&ctrls)
     s.block = NULL
@@ -1603,6 +1631,16 @@ cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
                 cs_add(existing, _ctrl_kind(s.keys[k].group), v)
             s.keys[k].companion = (child_named(c, "master") is not NULL
                                    or _usb_companion_port(attr(c, "model")) is not NULL)
+            if streq(s.keys[k].group, "usb"):
+                # model 'none' disables USB: it must be the only USB controller
+                if attr_is(c, "model", "none"):
+                    if usb_none or usb_other:
+                        raise _usb_disabled()
+                    usb_none = True
+                else:
+                    if usb_none:
+                        raise _usb_disabled()
+                    usb_other = True
         _insertion_order(s.keys, n, s.order, &s)
         moved = False
         for k in range(n):
@@ -1653,6 +1691,10 @@ cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
         scratch_free(&s)
         nl_free(&ctrls)
     return 0
+
+
+cdef object _usb_disabled():
+    return _err(ErrorNumber.XML_DETAIL, "Can't add another USB controller: USB is disabled for this domain")
 
 
 cdef int _cmp_group_index(const void* a, const void* b) noexcept nogil:
@@ -1829,10 +1871,6 @@ cdef const char* _known_net_model(const char* mtype):
     return NULL
 
 
-def _digits_after_strip(str raw):
-    return raw.strip().isdigit()
-
-
 cdef int _interface_details(_Document doc, Node devs) except -1:
     cdef Node nic = child_named(devs, "interface")
     cdef Node model
@@ -1890,8 +1928,16 @@ cdef int _interface_details(_Document doc, Node devs) except -1:
             if mtype is not NULL and startswith(mtype, "virtio"):
                 drv = child_named(nic, "driver")
                 queues = attr(drv, "queues") if drv is not NULL else NULL
-                if queues is not NULL and not _ascii_digits(queues, 18, &v) and not _digits_after_strip(ustr(queues)):
-                    raise invalid_prop("queues", "driver", ustr(queues), "Expected non-negative integer value")
+                if queues is not NULL:
+                    # virXMLPropUInt in base 10; libvirt keeps (and writes) more than one queue
+                    if not _c_decimal(queues, True, &v):
+                        raise invalid_prop("queues", "driver", ustr(queues), "Expected non-negative integer value")
+                    if v > 1:
+                        _respell_decimal(drv, "queues", queues, v)
+                    else:
+                        del_attr(drv, "queues")
+                        if drv.properties is NULL and first_elem(drv) is NULL:
+                            remove_node(doc, drv)
             else:
                 _remove_all(doc, nic, "driver")  # driver options exist only for virtio NICs
         if streq(ntype, "hostdev") or streq(ntype, "vhostuser") or streq(ntype, "vdpa"):
@@ -2184,35 +2230,63 @@ cdef int _inputs(Node devs, bint hvm) except -1:
     return 0
 
 
-def _int_text(str raw):
-    s = raw.strip()
-    return bool(s) and (s[1:] if s[0] in "+-" else s).isdigit()
-
-
-cdef bint _plain_int(const char* s) noexcept:
-    """An optionally signed run of ASCII digits."""
+cdef bint _c_decimal(const char* s, bint unsigned_int, long long* out) noexcept:
+    """libvirt's virStrToLong_i (``unsigned_int``: virStrToLong_uip) in base 10 on the whole
+    of ``s``: C blanks, a sign, ASCII digits, nothing after; a C int (an unsigned int, no
+    '-' at all, not even "-0")."""
+    cdef long long v = 0
+    cdef bint negative = False, digits = False
+    while s[0] == 32 or 9 <= s[0] <= 13:
+        s += 1
     if s[0] == 43 or s[0] == 45:
+        negative = s[0] == 45
         s += 1
-    if s[0] == 0:
+    while 48 <= s[0] <= 57:
+        digits = True
+        if v <= 0xFFFFFFFF:
+            v = v * 10 + (s[0] - 48)
+        s += 1
+    if not digits or s[0] != 0:
         return False
-    while s[0] != 0:
-        if not 48 <= s[0] <= 57:
+    if unsigned_int:
+        if negative or v > 0xFFFFFFFF:
             return False
-        s += 1
+    elif v > (0x80000000 if negative else 0x7FFFFFFF):
+        return False
+    out[0] = -v if negative else v
     return True
 
 
-cdef int _check_ports(Node g, const char* gtype) except -1:
-    """Port numbers libvirt cannot read, with its per-type wording."""
+cdef int _respell_decimal(Node n, const char* name, const char* raw, long long value) except -1:
+    """Attribute ``name`` (text ``raw``, read as ``value``) written as libvirt does ("%d")."""
+    cdef char text[32]
+    _fmt(text, value)
+    if strcmp(text, raw) != 0:
+        set_attr(n, name, text)
+    return 0
+
+
+cdef int _graphics_numbers(Node g, const char* gtype) except -1:
+    """The ports libvirt reads as C ints in base 10, with its per-type wording, respelled
+    ("%d"): vnc and rdp ports by virStrToLong_i ("cannot parse ... port"), spice ports and
+    the vnc websocket by virXMLPropInt ("Expected integer value")."""
     cdef const char* raw
-    for name in (b"port", b"tlsPort"):
-        raw = attr(g, name)
-        if raw is NULL or _plain_int(raw) or _int_text(ustr(raw)):
+    cdef long long value
+    cdef bint spice = strcmp(gtype, "spice") == 0
+    for name in (b"port", b"tlsPort", b"websocket"):
+        if (name == b"tlsPort" and not spice) or (name == b"websocket" and strcmp(gtype, "vnc") != 0):
             continue
-        if strcmp(gtype, "spice") == 0:
-            raise invalid_prop(name.decode(), "graphics", ustr(raw), "Expected integer value")
-        if strcmp(name, "port") == 0:
+        raw = attr(g, name)
+        if raw is NULL:
+            continue
+        if not _c_decimal(raw, False, &value):
+            if spice or name == b"websocket":
+                raise invalid_prop(name.decode(), "graphics", ustr(raw), "Expected integer value")
             raise _err(ErrorNumber.INTERNAL_ERROR, f"cannot parse {ustr(gtype)} port {ustr(raw)}")
+        if value == 0 and name == b"websocket":
+            del_attr(g, name)  # written only when set
+        else:
+            _respell_decimal(g, name, raw, value)
     return 0
 
 
@@ -2238,6 +2312,7 @@ cdef int _graphics(Node devs) except -1:
         if not (streq(gtype, "vnc") or streq(gtype, "spice") or streq(gtype, "rdp")):
             g = next_named(g, "graphics")
             continue
+        _graphics_numbers(g, gtype)
         first = child_named(g, "listen")
         attr_listen = attr(g, "listen")
         socket = attr(g, "socket")
@@ -2254,7 +2329,7 @@ cdef int _graphics(Node devs) except -1:
             elif attr_listen is not NULL:
                 set_attr(listen, "type", "address")
                 set_attr(listen, "address", attr_listen)
-            elif (strcmp(gtype, "spice") == 0 and not (_nonempty(attr(g, "port")) or _nonempty(attr(g, "tlsPort")))
+            elif (strcmp(gtype, "spice") == 0 and not (_nonzero_text(attr(g, "port")) or _nonzero_text(attr(g, "tlsPort")))
                     and not attr_is(g, "autoport", "yes")):
                 set_attr(listen, "type", "none")
             else:
@@ -2267,21 +2342,29 @@ cdef int _graphics(Node devs) except -1:
             continue
         port = attr(g, "port")
         autoport = attr(g, "autoport")
-        _check_ports(g, gtype)
-        # port/autoport (spice: port/tlsPort/autoport) are rewritten right after type
+        # port/autoport (spice: port/tlsPort/autoport) are rewritten right after type; the
+        # port is written when not 0 (vnc: an explicit autoport='no' turns -1 into 0), rdp's
+        # autoport only when yes
         if strcmp(gtype, "spice") != 0:
-            auto = streq(autoport, "yes") or port is NULL or strcmp(port, "-1") == 0
+            auto = (streq(autoport, "yes") or port is NULL
+                    or (strcmp(port, "-1") == 0 and (strcmp(gtype, "rdp") == 0 or not streq(autoport, "no"))))
             if auto:
                 set_attr(g, "port", "-1" if strcmp(gtype, "vnc") == 0 else "0")
                 move_attr(g, "port", "type")
                 set_attr(g, "autoport", "yes")
                 move_attr(g, "autoport", "port")
             else:
-                if port[0] == 0:
-                    set_attr(g, "port", "0")
-                move_attr(g, "port", "type")
-                set_attr(g, "autoport", "no")
-                move_attr(g, "autoport", "port")
+                if _nonzero_text(port) and strcmp(port, "-1") != 0:
+                    move_attr(g, "port", "type")
+                    prev = "port"
+                else:
+                    del_attr(g, "port")
+                    prev = "type"
+                if strcmp(gtype, "rdp") == 0:
+                    del_attr(g, "autoport")
+                else:
+                    set_attr(g, "autoport", "no")
+                    move_attr(g, "autoport", prev)
         else:
             tls = attr(g, "tlsPort")
             if streq(autoport, "yes"):
@@ -2314,6 +2397,10 @@ cdef int _graphics(Node devs) except -1:
 
 cdef inline bint _nonempty(const char* s) noexcept:
     return s is not NULL and s[0] != 0
+
+
+def _digits_after_strip(str raw):
+    return raw.strip().isdigit()
 
 
 cdef int _check_video_numbers(Node model) except -1:
