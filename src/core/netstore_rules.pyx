@@ -18,7 +18,6 @@ pool adapters and auth, volume encryption) are Python-level code on element obje
 them only.
 """
 
-from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdio cimport snprintf
 from libc.string cimport memcmp, memcpy, memset, strchr
@@ -314,14 +313,14 @@ cdef inline int _addr_len(int version) noexcept:
 
 
 cdef object _addr_str(const Addr* a):
-    """``str()`` of the address as Python's ipaddress spells it (for messages)."""
+    """The address as libvirt writes it (virSocketAddrFormat: inet_ntop's spelling, so an
+    IPv4-mapped IPv6 address keeps its dotted quad; a zone is spelled by the Python reader,
+    as getnameinfo writes it)."""
     cdef char buf[64]
     if a.scoped:
         return str(_ip(ustr(a.raw)))
-    if a.version == 4:
-        inet_ntop(AF_INET, a.b, buf, sizeof(buf))
-        return ustr(buf)
-    return str(ipaddress.IPv6Address(PyBytes_FromStringAndSize(<const char*>a.b, 16)))
+    inet_ntop(AF_INET if a.version == 4 else AF_INET6, a.b, buf, sizeof(buf))
+    return ustr(buf)
 
 
 cdef int _respell(Node n, const char* name) except -1:
@@ -336,11 +335,9 @@ cdef int _respell(Node n, const char* name) except -1:
         return 0
     if not a.scoped:
         inet_ntop(AF_INET if a.version == 4 else AF_INET6, a.b, buf, sizeof(buf))
-        # glibc writes v4-mapped/compatible IPv6 with a dotted quad; Python does not
-        if a.version == 4 or strchr(buf, c'.') is NULL:
-            if strcmp(buf, raw) != 0:
-                set_attr(n, name, buf)
-            return 0
+        if strcmp(buf, raw) != 0:
+            set_attr(n, name, buf)
+        return 0
     text = str(_ip(ustr(raw)))
     if text != ustr(raw):
         set_attr_s(n, name, text)
@@ -360,18 +357,14 @@ cdef int _socket_addr(const char* s, Addr* out) except -1:
 
 
 cdef int _mask_prefix(const Addr* m) noexcept:
-    """The prefix length of an IPv4 netmask (or, as Python's ipaddress also takes, hostmask);
-    -1 when the bits are not contiguous."""
+    """The prefix length of an IPv4 netmask (libvirt's virSocketAddrGetNumNetmaskBits): -1
+    unless its one bits lead and are contiguous (a hostmask such as 0.0.0.255 is not one)."""
     cdef unsigned int x = (<unsigned int>m.b[0] << 24) | (<unsigned int>m.b[1] << 16) | (<unsigned int>m.b[2] << 8) | m.b[3]
-    cdef int attempt, zeros, prefix
-    for attempt in range(2):
-        zeros = 0
-        while zeros < 32 and not (x >> zeros) & 1:
-            zeros += 1
-        prefix = 32 - zeros
-        if zeros == 32 or (x >> zeros) == (0xFFFFFFFFu >> zeros):
-            return prefix
-        x = ~x
+    cdef int zeros = 0
+    while zeros < 32 and not (x >> zeros) & 1:
+        zeros += 1
+    if zeros == 32 or (x >> zeros) == (0xFFFFFFFFu >> zeros):
+        return 32 - zeros
     return -1
 
 
@@ -403,26 +396,86 @@ cdef inline int _addr_cmp(const Addr* a, const Addr* b) noexcept:
     return memcmp(a.b, b.b, _addr_len(a.version))
 
 
-cdef int _check_range(const Addr* a, const Addr* b, const Net* net, const Addr* host) except -1:
-    """libvirt's range checks, in its order; messages show addresses as libvirt formats them."""
+cdef object _range_error(str detail):
+    return virt_error(ErrorNumber.INTERNAL_ERROR, detail, domain=ErrorDomain.NONE)
+
+
+cdef int _check_range(const Addr* a, const Addr* b, const Addr* host, const Net* net) except -1:
+    """libvirt's virSocketAddrGetRange, in its order and wording: the range ``a`` - ``b`` (of
+    the network of address ``host`` and ``net``'s prefix when given, NULL for a NAT range)
+    has one family, lies inside the network without its network and broadcast addresses,
+    spans at most 65536 addresses and is not reversed."""
+    cdef Net masked
+    cdef int n, i
+    cdef unsigned char bits
     if a.version != b.version:
-        raise virt_error(
-            ErrorNumber.INTERNAL_ERROR, f"mismatch of address family in range {_addr_str(a)} - {_addr_str(b)}",
-            domain=ErrorDomain.NONE,
-        )
-    if net is not NULL and (not _contains(net, a) or not _contains(net, b)):
-        raise virt_error(
-            ErrorNumber.INTERNAL_ERROR,
-            f"range {_addr_str(a)} - {_addr_str(b)} is not entirely within network "
-            f"{_addr_str(host)}/{net.prefixlen}",
-            domain=ErrorDomain.NONE,
-        )
+        raise _range_error(f"mismatch of address family in range {_addr_str(a)} - {_addr_str(b)}")
+    if host is not NULL:
+        if a.version != host.version:
+            raise _range_error(
+                f"mismatch of address family in range {_addr_str(a)} - {_addr_str(b)} for network {_addr_str(host)}"
+            )
+        if net.version == 0:
+            raise _range_error(
+                f"bad prefix -1 for network {_addr_str(host)} when  checking range {_addr_str(a)} - {_addr_str(b)}"
+            )
+        if not _contains(net, a) or not _contains(net, b):
+            raise _range_error(
+                f"range {_addr_str(a)} - {_addr_str(b)} is not entirely within network "
+                f"{_addr_str(host)}/{net.prefixlen}"
+            )
+        if a.version == 4:
+            if memcmp(a.b, net.b, 4) == 0:
+                raise _range_error(
+                    f"start of range {_addr_str(a)} - {_addr_str(b)} in network "
+                    f"{_addr_str(host)}/{net.prefixlen} is the network address"
+                )
+            for i in range(4):  # the broadcast address: the network's host bits all set
+                n = net.prefixlen - 8 * i
+                bits = 0 if n >= 8 else (0xFF if n <= 0 else <unsigned char>(0xFF >> n))
+                if b.b[i] != (net.b[i] | bits):
+                    break
+            else:
+                raise _range_error(
+                    f"end of range {_addr_str(a)} - {_addr_str(b)} in network "
+                    f"{_addr_str(host)}/{net.prefixlen} is the broadcast address"
+                )
+    # libvirt's legacy limit: all but the last 16 bits alike
+    n = 2 if a.version == 4 else 14
+    if memcmp(a.b, b.b, n) != 0:
+        raise _range_error(f"range {_addr_str(a)} - {_addr_str(b)} is too large (> 65535)")
     if _addr_cmp(a, b) > 0:
-        raise virt_error(
-            ErrorNumber.INTERNAL_ERROR, f"range {_addr_str(a)} - {_addr_str(b)} is reversed ",
-            domain=ErrorDomain.NONE,
-        )
+        if a.version == 4:
+            raise _range_error(f"range {_addr_str(a)} - {_addr_str(b)} is reversed ")
+        raise _range_error(f"range {_addr_str(a)} - {_addr_str(b)} start larger than end")
     return 0
+
+
+cdef int _ip_prefix(const Addr* addr, bint has_mask, const Addr* mask, unsigned long long prefix) noexcept:
+    """libvirt's virSocketAddrGetIPPrefix: the prefix given, else the netmask's, else the
+    address's natural one (classful for IPv4, 64 for IPv6, 0 for the wildcard); -1 when
+    there is none."""
+    cdef int i
+    cdef bint zero = True
+    if prefix > 0:
+        return <int>prefix
+    if has_mask:
+        return _mask_prefix(mask)
+    for i in range(_addr_len(addr.version)):
+        if addr.b[i]:
+            zero = False
+            break
+    if zero:
+        return 0
+    if addr.version == 6:
+        return 64
+    if addr.b[0] & 0x80 == 0:
+        return 8  # class A
+    if addr.b[0] & 0xC0 == 0x80:
+        return 16  # class B
+    if addr.b[0] & 0xE0 == 0xC0:
+        return 24  # class C
+    return -1
 
 
 # -- MAC and UUID spellings ---------------------------------------------------------------------
@@ -794,14 +847,7 @@ cdef int _parse_ip(_Document doc, Node ip, str name, Net* net) except -1:
             raise _net_unsupported(f"Invalid IPv6 prefix '{prefix}' in network '{name}'")
     else:
         raise _net_error(f"Unrecognized family '{ustr(family)}' in network '{name}'")
-    if has_mask:
-        _subnet(&addr, _mask_prefix(&mask), net)
-    elif has_prefix:
-        _subnet(&addr, <int>prefix, net)
-    elif addr.version == 4:
-        _subnet(&addr, 8 if addr.b[0] < 128 else 16 if addr.b[0] < 192 else 24, net)  # classful
-    else:
-        _subnet(&addr, 64, net)
+    _subnet(&addr, _ip_prefix(&addr, has_mask, &mask, prefix if has_prefix else 0), net)
     c = child_named(ip, "dhcp")
     if c is not NULL:
         _parse_dhcp(doc, c, &addr, net, name)
@@ -860,22 +906,15 @@ cdef int _parse_dhcp(_Document doc, Node dhcp, const Addr* host_addr, const Net*
     rng = child_named(dhcp, "range")
     while rng is not NULL:
         start = attr(rng, "start")
-        end = attr(rng, "end")
         if start is NULL:
             raise _net_error(f"Missing 'start' attribute in dhcp range for network '{name}'")
+        _socket_addr(start, &a)
+        end = attr(rng, "end")
         if end is NULL:
             raise _net_error(f"Missing 'end' attribute in dhcp range for network '{name}'")
-        _socket_addr(start, &a)
         _socket_addr(end, &b)
+        _check_range(&a, &b, host_addr, net)
         _parse_lease(doc, rng)
-        if net.version == 0:
-            raise virt_error(
-                ErrorNumber.INTERNAL_ERROR,
-                f"bad prefix -1 for network {_addr_str(host_addr)} when  checking range "
-                f"{_addr_str(&a)} - {_addr_str(&b)}",
-                domain=ErrorDomain.NONE,
-            )
-        _check_range(&a, &b, net, host_addr)
         rng = next_named(rng, "range")
     host = child_named(dhcp, "host")
     while host is not NULL:
@@ -1991,16 +2030,16 @@ cdef int _size_elem(_Document doc, Node el, str what, const char* unit) except -
     return 0
 
 
-#: Python's reading of an unusual spelling, clamped to what a C long long holds (anything
-#: beyond is out of range for a mode, owner or group all the same)
+#: Python's reading of an unusual owner or group spelling, clamped to what a C long long
+#: holds (anything beyond is out of range all the same)
 _CLAMP = 2**40
 
 
 def _octal_py(text):
-    try:
-        return max(min(int(text, 8), _CLAMP), -_CLAMP)
-    except ValueError:
-        return -1
+    """libvirt's virStrToLong_i in base 8 (C blanks before, a sign, nothing after); -1 when
+    it fails (then refused as a mode)."""
+    value = str_to_int(text, 8)
+    return -1 if value is None else value
 
 
 def _decimal_py(text, tag):
@@ -2038,6 +2077,19 @@ cdef bint _digits_of(const char* s, int base, long long* out) noexcept:
     return True
 
 
+cdef bint _plain_octal(const char* s, long long* out) noexcept:
+    """Octal digits only (at most 10): the value."""
+    cdef long long v = 0
+    cdef int n = 0
+    while s[n]:
+        if not c'0' <= s[n] <= c'7' or n >= 10:
+            return False
+        v = v * 8 + (s[n] - c'0')
+        n += 1
+    out[0] = v
+    return n > 0
+
+
 cdef int _parse_perms(_Document doc, Node perms) except -1:
     """Normalise <permissions>: octal mode, decimal owner/group (-1 = unset, dropped)."""
     cdef Node c, nxt, el
@@ -2057,8 +2109,8 @@ cdef int _parse_perms(_Document doc, Node perms) except -1:
     el = child_named(perms, "mode")
     if el is not NULL:
         t = _single_text(el)
-        if t is NULL or not _digits_of(t, 8, &value):
-            value = _octal_py(_stripped(el))
+        if t is NULL or not _plain_octal(t, &value):
+            value = _octal_py(text_str(el) or "")
         if value < 0 or value & ~0o777:
             raise _st_error("malformed octal mode")
         snprintf(buf, sizeof(buf), "0%llo", value)
