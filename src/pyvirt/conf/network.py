@@ -124,6 +124,8 @@ NETWORK_SHAPE = _shape(
         (f"{{{DNSMASQ_NS}}}options", VERBATIM),
     ),
 )
+#: the core's tables of the shape (the parse rules run the canonical walk with them)
+_NETWORK_TABLES = compiled(NETWORK_SHAPE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,7 +267,7 @@ class NetworkDef(XMLDef):
     def _post_parse(self, **options: Any) -> None:
         """libvirt's network parse (checks in its order, canonical form, the formatter's
         defaults), run by the compiled core."""
-        if network_post_parse(self._el, compiled(NETWORK_SHAPE)):
+        if network_post_parse(self._el, _NETWORK_TABLES):
             self._el = drop_root_namespaces(self._el, (DNSMASQ_NS,))
 
 

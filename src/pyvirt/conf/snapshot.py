@@ -58,6 +58,9 @@ SNAPSHOT_SHAPE = Shape(
         ("active", TEXT),
     )
 )
+#: the core's tables of the shapes (the parse rules run the canonical walk with them)
+_SNAPSHOT_TABLES = compiled(SNAPSHOT_SHAPE)
+_DISK_TABLES = compiled(_DISK)
 
 
 class SnapshotDisk(XMLView):
@@ -246,7 +249,7 @@ class SnapshotDef(XMLDef):
         """Write the document; ``internal`` keeps ``<active>``; ``domain_uuid`` writes a bare
         ``<domain><uuid>`` when no domain is embedded (as libvirt does for its listing)."""
         el = self._el
-        order(el, compiled(SNAPSHOT_SHAPE))  # fields set through attributes land in libvirt's order
+        order(el, _SNAPSHOT_TABLES)  # fields set through attributes land in libvirt's order
         # a disk with neither file nor format is written without its (remembered) type
         hidden = [] if _child(el, "disks") is None else [
             (d, d.attrib.pop("type")) for d in el.iterfind("disks/disk")
@@ -299,7 +302,7 @@ class SnapshotDef(XMLDef):
     ) -> None:
         """libvirt's snapshot parse, run by the compiled core (pyvirt._core.snapshot_rules)."""
         snapshot_post_parse(
-            self._el, compiled(SNAPSHOT_SHAPE), compiled(_DISK), _adopt_domain,
+            self._el, _SNAPSHOT_TABLES, _DISK_TABLES, _adopt_domain,
             redefine, internal, creation_time, state, offline,
         )
 

@@ -192,6 +192,9 @@ VOL_SHAPE = _shape(
         ("backingStore", _shape(children=(("path", TEXT), ("format", leaf("type")), ("permissions", _PERMS)))),
     ),
 )
+#: the core's tables of the shapes (the parse rules run the canonical walk with them)
+_POOL_TABLES = compiled(POOL_SHAPE)
+_VOL_TABLES = compiled(VOL_SHAPE)
 
 
 def _set_child(parent: etree._Element, tag: str, text: str | None, before: tuple[str, ...] = ()) -> etree._Element:
@@ -288,7 +291,7 @@ class StoragePoolDef(XMLDef):
 
     def _post_parse(self, **options: Any) -> None:
         """libvirt's pool parse, run by the compiled core (pyvirt._core.netstore_rules)."""
-        if pool_post_parse(self._el, compiled(POOL_SHAPE), POOL_TYPES):
+        if pool_post_parse(self._el, _POOL_TABLES, POOL_TYPES):
             self._el = drop_root_namespaces(self._el, (RBD_NS, FS_NS))
 
 
@@ -360,4 +363,4 @@ class StorageVolDef(XMLDef):
         """libvirt's volume parse for its pool's type, run by the compiled core."""
         ptype = pool.type if isinstance(pool, StoragePoolDef) else (pool or "dir")
         kind = POOL_TYPES.get(ptype, POOL_TYPES["dir"])
-        volume_post_parse(self._el, compiled(VOL_SHAPE), kind, bool(options.get("allow_no_capacity")))
+        volume_post_parse(self._el, _VOL_TABLES, kind, bool(options.get("allow_no_capacity")))
