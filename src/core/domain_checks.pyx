@@ -174,7 +174,6 @@ cdef enum:
     K_DISK
     K_HOSTDEV
     K_IOMMU
-    K_TPM
     K_SHMEM
     K_MEMORY
     K_KINDS
@@ -213,8 +212,6 @@ cdef int _kind(Node c) noexcept:
         return K_REDIRDEV if _is(c, "redirdev") else -1
     if c.name[0] == b's':
         return K_SHMEM if _is(c, "shmem") else -1
-    if c.name[0] == b't':
-        return K_TPM if _is(c, "tpm") else -1
     return -1
 
 
@@ -257,7 +254,7 @@ cdef void _device_gates(_Devices* devs, _Gates* gates) noexcept:
     gates.disks |= devs.count[K_DISK] > 0
     gates.hostdevs |= devs.count[K_HOSTDEV] > 0
     gates.iommu |= devs.count[K_IOMMU] > 0
-    gates.other |= devs.count[K_TPM] > 0 or devs.count[K_SHMEM] > 0
+    gates.other |= devs.count[K_SHMEM] > 0
 
 
 cdef inline bint _same(const char* a, const char* b) noexcept:
@@ -1005,16 +1002,13 @@ cdef int _iommu(Node features, _Devices* devs) except -1:
     return 0
 
 
-# -- TPM, shared memory -------------------------------------------------------------------------
+# -- shared memory -------------------------------------------------------------------------------
 
 
 cdef int _other_devices(_Devices* devs) except -1:
     cdef Py_ssize_t i
     cdef Node d
     cdef Node msi
-    for i in range(devs.count[K_TPM]):
-        if child_named(_dev(devs, K_TPM, i), "backend") is NULL:
-            raise _fail(ErrorNumber.XML_ERROR, "missing TPM device backend")
     for i in range(devs.count[K_SHMEM]):
         d = _dev(devs, K_SHMEM, i)
         msi = child_named(d, "msi")

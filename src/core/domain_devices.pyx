@@ -36,8 +36,10 @@ from libc.string cimport memcpy, strchr
 
 import uuid as _uuid
 
+from lxml import etree
+
 from pyvirt.conf.units import parse_scaled
-from pyvirt.conf.values import generate_mac, invalid_prop, normalize_mac, uint_prop
+from pyvirt.conf.values import generate_mac, invalid_prop, missing_prop, normalize_mac, uint_prop
 from pyvirt.errors import ErrorDomain, ErrorNumber, virt_error
 
 
@@ -450,6 +452,7 @@ cdef enum:
     K_NVRAM = 1 << 21
     K_IOMMU = 1 << 22
     K_VSOCK = 1 << 23
+    K_TPM = 1 << 24
 
 cdef enum:
     K_CHR = K_SERIAL | K_PARALLEL | K_CONSOLE | K_CHANNEL | K_REDIRDEV | K_SMARTCARD
@@ -520,6 +523,9 @@ cdef unsigned _kind(const char* name) noexcept:
     elif c0 == b'e':
         if strcmp(name, "emulator") == 0:
             return K_EMULATOR
+    elif c0 == b't':
+        if strcmp(name, "tpm") == 0:
+            return K_TPM
     return 0
 
 
@@ -1231,6 +1237,8 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
             raise _err(ErrorNumber.INTERNAL_ERROR, "only a single memory balloon device is supported")
         if present & K_RNG:
             _rngs(doc, devs)
+        if present & K_TPM:
+            _tpms(devices)  # after the RNGs, as libvirt parses them
         if refused_tpm is not None:
             raise refused_tpm
         if repeated & K_NVRAM:
@@ -2632,6 +2640,56 @@ cdef int _rngs(_Document doc, Node devs) except -1:
             set_text(be, "/dev/random")
         rng = next_named(rng, "rng")
     return 0
+
+
+# -- TPMs ---------------------------------------------------------------------------------------
+
+TPM_MODELS = ("tpm-tis", "tpm-crb", "tpm-spapr", "spapr-tpm-proxy")
+TPM_BACKEND_TYPES = ("passthrough", "emulator", "external")
+TPM_VERSIONS = ("1.2", "2.0")
+#: what each backend type keeps of its backend's children (libvirt reads only these)
+TPM_BACKEND_CHILDREN = {"passthrough": ("device",), "emulator": ("encryption", "active_pcr_banks"),
+                        "external": ("source",)}
+
+
+def _tpms(devices):
+    """virDomainTPMDefParseXML for each TPM (a rare device: Python on proxies): its model,
+    one backend of a known type (a version only for the emulator), and the backend reduced to
+    what libvirt reads of that type (a passthrough backend's device path, /dev/tpm0 by
+    default)."""
+    for tpm in devices.iterchildren("tpm"):
+        model = tpm.get("model")
+        if model is not None and model not in TPM_MODELS:
+            raise invalid_prop("model", "tpm", model)
+        backends = tpm.findall("backend")
+        if len(backends) > 1:
+            raise _err(ErrorNumber.XML_ERROR, "only one TPM backend is supported")
+        if not backends:
+            raise _err(ErrorNumber.XML_ERROR, "missing TPM device backend")
+        backend = backends[0]
+        btype = backend.get("type")
+        if btype is None:
+            raise missing_prop("type", "backend")
+        if btype not in TPM_BACKEND_TYPES:
+            raise invalid_prop("type", "backend", btype)
+        if btype == "emulator":
+            version = backend.get("version")
+            if version is not None and version not in TPM_VERSIONS:
+                raise invalid_prop("version", "backend", version)
+        else:
+            for name in list(backend.attrib):
+                if name != "type":
+                    del backend.attrib[name]
+        keep = TPM_BACKEND_CHILDREN[btype]
+        for child in list(backend):
+            if not isinstance(child.tag, str) or child.tag not in keep:
+                backend.remove(child)
+        if btype == "passthrough":
+            devices_el = backend.findall("device")
+            path = devices_el[0].get("path") if devices_el else None
+            for extra in devices_el:
+                backend.remove(extra)
+            etree.SubElement(backend, "device").set("path", path or "/dev/tpm0")
 
 
 cdef int _redirfilters(Node devs) except -1:
