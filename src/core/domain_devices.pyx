@@ -32,7 +32,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.limits cimport LLONG_MAX
 from libc.stdio cimport snprintf
 from libc.stdlib cimport qsort
-from libc.string cimport memcpy, strchr
+from libc.string cimport memcpy, strchr, strncmp
 
 import uuid as _uuid
 
@@ -1445,6 +1445,7 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
     if src is NULL and (streq(device, "cdrom") or streq(device, "floppy")) and attr_is(disk, "type", "block"):
         set_attr(disk, "type", "file")  # an empty removable drive is a file drive to libvirt
     if src is not NULL:
+        _local_source(doc, disk, src)
         _default_ports(src)
     if attr_is(target, "tray", "closed"):
         del_attr(target, "tray")  # only an open tray is written
@@ -1468,7 +1469,7 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
     if has_mirror:
         _remove_all(doc, disk, "mirror")  # block-job state: live XML only
     if has_backing:
-        _backing_chain(disk)
+        _backing_chain(doc, disk)
     if streq(device, "cdrom") and not has_readonly:
         add_elem(disk, "readonly")  # placed by the canonical order pass
     layout = _layout_of(bus)
@@ -1523,6 +1524,72 @@ cdef int _disk_address_py(Node disk, object dev, int layout, long long* ctrl_out
     return layout
 
 
+#: the source attributes each local disk type reads (startupPolicy aside), and the source
+#: children only a network source has
+cdef const char* _LOCAL_SOURCE_ATTRS[5]
+_LOCAL_SOURCE_ATTRS[:] = [b"file", b"dev", b"dir", b"pool volume mode", NULL]
+cdef const char* _NETWORK_SOURCE_CHILDREN[13]
+_NETWORK_SOURCE_CHILDREN[:] = [b"host", b"snapshot", b"config", b"reconnect", b"timeout", b"readahead", b"cookies",
+                               b"ssl", b"identity", b"initiator", b"address", b"knownHosts", NULL]
+
+
+cdef bint _in_words(const char* words, const char* name) noexcept:
+    """``name`` is one of the blank-separated ``words``."""
+    cdef size_t n = strlen(name)
+    cdef const char* p = words
+    while p[0] != 0:
+        if strncmp(p, name, n) == 0 and (p[n] == 0 or p[n] == 32):
+            return True
+        p = strchr(p, 32)
+        if p is NULL:
+            return False
+        p += 1
+    return False
+
+
+cdef int _local_source(_Document doc, Node disk, Node src) except -1:
+    """A file, block, dir or volume disk's source keeps what libvirt reads for its type: that
+    type's attributes and startupPolicy, no network parts (protocol, name, <host> ...)."""
+    cdef const char* dtype = attr(disk, "type")
+    cdef const char* own
+    cdef tree.xmlAttr* a
+    cdef tree.xmlAttr* an
+    cdef Node c
+    cdef Node nxt
+    cdef int k
+    if dtype is NULL:
+        return 0
+    if strcmp(dtype, "file") == 0:
+        own = _LOCAL_SOURCE_ATTRS[0]
+    elif strcmp(dtype, "block") == 0:
+        own = _LOCAL_SOURCE_ATTRS[1]
+    elif strcmp(dtype, "dir") == 0:
+        own = _LOCAL_SOURCE_ATTRS[2]
+    elif strcmp(dtype, "volume") == 0:
+        own = _LOCAL_SOURCE_ATTRS[3]
+    else:
+        return 0
+    a = src.properties
+    while a is not NULL:
+        an = a.next
+        if a.ns is NULL and not (_in_words(own, <const char*>a.name)
+                                 or strcmp(<const char*>a.name, "startupPolicy") == 0):
+            nx_remove_prop(a)
+        a = an
+    c = first_elem(src)
+    while c is not NULL:
+        nxt = next_elem(c)
+        if c.ns is NULL:
+            k = 0
+            while _NETWORK_SOURCE_CHILDREN[k] is not NULL:
+                if strcmp(<const char*>c.name, _NETWORK_SOURCE_CHILDREN[k]) == 0:
+                    remove_node(doc, c)
+                    break
+                k += 1
+        c = nxt
+    return 0
+
+
 cdef int _default_ports(Node src) except -1:
     """A network source's hosts get the protocol's port (http 80, nbd 10809 ...), unless
     they are unix sockets."""
@@ -1538,18 +1605,30 @@ cdef int _default_ports(Node src) except -1:
     return 0
 
 
-cdef int _backing_chain(Node parent) except -1:
+cdef int _backing_chain(_Document doc, Node parent) except -1:
     """Each level of a backing chain: no ``index`` (a live detail); a network level's hosts
     get their default port, as the disk's own source does."""
     cdef Node bs = child_named(parent, "backingStore")
     cdef Node src
+    cdef Node c
+    cdef Node nxt
     while bs is not NULL:
+        if not has_attr(bs, "type"):
+            # a chain's terminator: libvirt reads nothing more of it (written <backingStore/>)
+            _clear_attrs(bs)
+            c = bs.children
+            while c is not NULL:
+                nxt = c.next
+                remove_node(doc, c)
+                c = nxt
+            bs = next_named(bs, "backingStore")
+            continue
         del_attr(bs, "index")
         if attr_is(bs, "type", "network"):
             src = child_named(bs, "source")
             if src is not NULL:
                 _default_ports(src)
-        _backing_chain(bs)
+        _backing_chain(doc, bs)
         bs = next_named(bs, "backingStore")
     return 0
 
