@@ -47,6 +47,11 @@ from pyvirt.errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 
 D = ErrorDomain.DOMAIN
 
+cdef enum:
+    # libvirt's distance of a NUMA node to itself, and the largest it takes
+    LOCAL_DISTANCE = 10
+    UNREACHABLE_DISTANCE = 255
+
 
 cdef object err(object code, object detail=None, object domain=D):
     return virt_error(code, detail, domain=domain)
@@ -342,7 +347,7 @@ cdef enum Slot:
     S_CLOCK, S_IOTHREADS, S_IOTHREADIDS, S_CPU, S_CPU_NUMA, S_CPU_NUMA_DISTANCES,
     S_FEATURES_HYPERV, S_DEVICES, S_DEVICES_FILESYSTEM, S_NUMATUNE,
     S_NUMATUNE_MEMNODE, S_CPUTUNE, S_CPUTUNE_VCPUSCHED, S_CPUTUNE_IOTHREADSCHED, S_METADATA,
-    S_SECLABEL, S_FEATURES, S_MEMTUNE, S_MEMORYBACKING, S_COUNT
+    S_SECLABEL, S_FEATURES, S_MEMTUNE, S_MEMORYBACKING, S_FEATURES_TCG, S_COUNT
 
 _SLOT_PATHS = (
     "name", "uuid", "maxMemory", "memory", "currentMemory", "vcpu", "os/type", "os/boot",
@@ -350,7 +355,7 @@ _SLOT_PATHS = (
     "clock", "iothreads", "iothreadids", "cpu", "cpu/numa", "cpu/numa/cell/distances",
     "features/hyperv", "devices", "devices/filesystem", "numatune",
     "numatune/memnode", "cputune", "cputune/vcpusched", "cputune/iothreadsched", "metadata",
-    "seclabel", "features", "memtune", "memoryBacking",
+    "seclabel", "features", "memtune", "memoryBacking", "features/tcg",
 )  # fmt: skip
 
 cdef enum Group:
@@ -479,6 +484,9 @@ cdef struct Rule:
     const char* cond_attr
     const char* cond_default
     const char* cond_value
+    # the index after the last of the consecutive rules of this attribute and condition
+    # attribute (one condition value each: once one applies, the others cannot)
+    int group_end
 
 
 cdef struct PathNode:
@@ -541,6 +549,13 @@ cdef int _fill(PathNode* pn, object name, dict spec) except -1:
             r.cond_attr = _cstr(cond[0])
             r.cond_default = _cstr(cond[1])
             r.cond_value = _cstr(cond[2])
+    for i in range(len(rules) - 1, -1, -1):
+        r = &pn.rules[i]
+        r.group_end = i + 1
+        if (r.cond_attr is not NULL and i + 1 < len(rules) and pn.rules[i + 1].cond_attr is not NULL
+                and strcmp(pn.rules[i + 1].cond_attr, r.cond_attr) == 0
+                and strcmp(pn.rules[i + 1].attr, r.attr) == 0):
+            r.group_end = pn.rules[i + 1].group_end
     k = 0
     for b in range(257):
         while k < len(kids) and b < 256 and kids[k][0].encode()[0] < b:
@@ -594,16 +609,26 @@ cdef int _check_node(_Document doc, Node c, PathNode* pn, Walk* w) except -1:
     cdef Rule* r
     cdef tree.xmlAttr* a
     cdef const char* v
-    for i in range(pn.n_rules):
+    cdef const char* cond_attr = NULL  # the condition attribute last read, and its value
+    cdef const char* cond_v = NULL
+    i = 0
+    while i < pn.n_rules:
         r = &pn.rules[i]
+        i += 1
         if w.bad_no >= 0 and w.bad_no <= r.no:
             continue
         if r.cond_attr is not NULL:
-            v = attr(c, r.cond_attr)
-            if v is NULL:
-                v = r.cond_default
-            if strcmp(v, r.cond_value) != 0:
+            # rows of one attribute by a condition's value (controller models by type) run
+            # together: the condition attribute is read once for them, and the first that
+            # applies ends the group
+            if cond_attr is NULL or strcmp(cond_attr, r.cond_attr) != 0:
+                cond_attr = r.cond_attr
+                cond_v = attr(c, cond_attr)
+                if cond_v is NULL:
+                    cond_v = r.cond_default
+            if strcmp(cond_v, r.cond_value) != 0:
                 continue
+            i = r.group_end
         a = c.properties
         while a is not NULL and not (a.ns is NULL and same_name(<const char*>a.name, r.attr)):
             a = a.next
@@ -1109,12 +1134,76 @@ def _memnode_checks(root):
             aset(node, "cellid", str(value))
 
 
+cdef bint _memnodes_plain(Node root) noexcept:
+    """Every <memnode> names, plainly, a distinct existing NUMA cell (cells counted in the
+    first <cpu><numa>): _memnode_checks would find nothing and change nothing."""
+    cdef Node cpu = child_named(root, "cpu")
+    cdef Node numa = NULL if cpu is NULL else child_named(cpu, "numa")
+    cdef Node tune = child_named(root, "numatune")
+    cdef Node m
+    cdef unsigned long long v, seen = 0
+    cdef Py_ssize_t ncells = 0 if numa is NULL else count_named(numa, "cell")
+    if tune is NULL or ncells == 0 or ncells > 64:
+        return False
+    m = child_named(tune, "memnode")
+    while m is not NULL:
+        if not plain_number(attr(m, "cellid"), 2, &v) or v >= <unsigned long long>ncells or seen & (1ULL << v):
+            return False
+        seen |= 1ULL << v
+        m = next_named(m, "memnode")
+    return True
+
+
+cdef bint _distances_plain(Node root) noexcept:
+    """Every NUMA cell's first <distances> lists siblings with plain, valid numbers (an
+    existing cell, 10 for the cell itself, else 11-255): _distance_checks would find nothing
+    and change nothing."""
+    cdef Node cpu = child_named(root, "cpu")
+    cdef Node numa = NULL if cpu is NULL else child_named(cpu, "numa")
+    cdef Node cell, dists, sib
+    cdef const char* cid
+    cdef unsigned long long cur, sid, value
+    cdef Py_ssize_t ncells = 0 if numa is NULL else count_named(numa, "cell")
+    if numa is NULL:
+        return False
+    cell = child_named(numa, "cell")
+    while cell is not NULL:
+        dists = child_named(cell, "distances")
+        if dists is not NULL:
+            cid = attr(cell, "id")
+            if cid is NULL:
+                cid = "0"
+            if not plain_number(cid, 9, &cur):
+                return False
+            sib = child_named(dists, "sibling")
+            if sib is NULL:
+                return False
+            while sib is not NULL:
+                if (not plain_number(attr(sib, "id"), 9, &sid) or sid >= <unsigned long long>ncells
+                        or not plain_number(attr(sib, "value"), 3, &value)
+                        or value < LOCAL_DISTANCE or value > UNREACHABLE_DISTANCE
+                        or (sid == cur) != (value == LOCAL_DISTANCE)):
+                    return False
+                sib = next_named(sib, "sibling")
+        cell = next_named(cell, "cell")
+    return True
+
+
+cdef bint _iothread_count_plain(Node root) noexcept:
+    """One <iothreads>, a plain non-zero number: _iothread_count would change nothing."""
+    cdef Node count = child_named(root, "iothreads")
+    cdef const char* s
+    cdef unsigned long long v
+    return (count is not NULL and next_named(count, "iothreads") is NULL and text_of(count, &s) == TEXT_ONE
+            and count.children.next is NULL and plain_number(s, 9, &v) and v > 0)
+
+
 cdef int _tunables(_Element root_el, Walk* w) except -1:
     """What libvirt parses after the vCPUs and before <features>, for its errors (and plain
     numbers): the iothread count and ids, then <cputune>'s pins, then the NUMA cells' distances, then
     <numatune>'s memnodes."""
     cdef Node root = root_el._c_node
-    if w.first[<int>S_IOTHREADS] is not NULL:
+    if w.first[<int>S_IOTHREADS] is not NULL and not _iothread_count_plain(root):
         _iothread_count(root_el)
         w.first[<int>S_IOTHREADS] = child_named(root, "iothreads")  # (it may be gone)
     if w.first[<int>S_IOTHREADIDS] is not NULL:
@@ -1122,9 +1211,9 @@ cdef int _tunables(_Element root_el, Walk* w) except -1:
     if w.first[<int>S_CPUTUNE] is not NULL:
         _pin_checks(root_el)
         w.first[<int>S_CPUTUNE] = child_named(root, "cputune")
-    if w.first[<int>S_CPU_NUMA_DISTANCES] is not NULL:
+    if w.first[<int>S_CPU_NUMA_DISTANCES] is not NULL and not _distances_plain(root):
         _distance_checks(root_el)
-    if w.first[<int>S_NUMATUNE_MEMNODE] is not NULL:
+    if w.first[<int>S_NUMATUNE_MEMNODE] is not NULL and not _memnodes_plain(root):
         _memnode_checks(root_el)
     return 0
 
@@ -1392,7 +1481,10 @@ cdef int _features(_Document doc, Node root, bint repeated) except -1:
         _collapse_features(doc, feats)
     f = first_elem(feats)
     while f is not NULL:
-        if f.ns is NULL:
+        if f.ns is NULL and (f.properties is not NULL or f.children is not NULL
+                             or in_set(&STATE_FEATURES, <const char*>f.name)
+                             or in_set(&BARE_UNWRITTEN, <const char*>f.name)):
+            # (a bare <acpi/>, <apic/>, <pae/> ... needs nothing)
             if in_set(&STATE_FEATURES, <const char*>f.name):
                 if attr(f, "state") is NULL:
                     set_attr(f, "state", "on")
@@ -1670,9 +1762,6 @@ def _numa_order_slow(numa):
             numa.append(c)
 
 
-#: libvirt's distance of a NUMA node to itself, and the largest it takes
-LOCAL_DISTANCE = 10
-UNREACHABLE_DISTANCE = 255
 
 
 cdef int _numa_distances(_Document doc, Node root) except -1:
@@ -1960,7 +2049,7 @@ cdef StrSet FEATURE_NAMES, HYPERV_NAMES, STIMER_NAMES, KVM_NAMES, XEN_NAMES, CAP
 cdef StrSet PCR_BANK_NAMES
 cdef StrSet ON_OFF_VALUES, STATE_FEATURES, STATE_REQUIRED_FEATURES, MSRS_UNKNOWN_VALUES, HYPERV_MODES
 cdef StrSet CAPABILITY_POLICIES, XEN_PASSTHROUGH_MODES, MERGED_FEATURES
-cdef StrSet IOAPIC_DRIVERS, HPT_RESIZING, CPU_FIX_VALUES, IBS_VALUES, VALUED_FEATURES
+cdef StrSet IOAPIC_DRIVERS, HPT_RESIZING, CPU_FIX_VALUES, IBS_VALUES, VALUED_FEATURES, BARE_UNWRITTEN
 
 cdef enum RefusalKind:
     REFUSED_NONE = 0
@@ -2146,7 +2235,10 @@ cdef object _feature_fault(_Document doc, Node features, Refusal* out):
                 c.ns = NULL
                 out.plain_made = True
             fault = None
-            if in_set(&STATE_REQUIRED_FEATURES, name):
+            if (c.properties is NULL and c.children is NULL and not in_set(&STATE_REQUIRED_FEATURES, name)
+                    and strcmp(name, "msrs") != 0):
+                pass  # a bare <acpi/>, <apic/>, <pae/> ...: nothing to read
+            elif in_set(&STATE_REQUIRED_FEATURES, name):
                 fault = _attr_fault(c, "state", &ON_OFF_VALUES, True)
             elif in_set(&STATE_FEATURES, name):
                 fault = _attr_fault(c, "state", &ON_OFF_VALUES, False)
@@ -2342,7 +2434,7 @@ def post_parse(_Element root not None):
     _memory_totals(root, r, &w)
     if w.groups & G_SCALED:
         _scaled(doc, &w)
-    if w.first[<int>S_FEATURES] is not NULL:
+    if w.first[<int>S_FEATURES_TCG] is not NULL:
         _tcg(doc, child_named(r, "features"))  # (the walk's <features> may be gone)
     _os_details(root, r, &w)
     if w.first[<int>S_CPU_NUMA] is not NULL:
@@ -2432,6 +2524,8 @@ _set_fill(&CPU_FIX_VALUES, ("broken", "workaround", "fixed"))
 _set_fill(&IBS_VALUES, ("broken", "workaround", "fixed-ibs", "fixed-ccd", "fixed-na"))
 # features libvirt writes only with their one attribute
 _set_fill(&VALUED_FEATURES, "ioapic cfpc sbbc ibs".split())
+# features libvirt does not write when given bare
+_set_fill(&BARE_UNWRITTEN, "ioapic cfpc sbbc ibs capabilities hpt".split())
 # features libvirt reads children of across all their elements (the last one's attributes)
 _set_fill(&MERGED_FEATURES, "hyperv kvm xen capabilities smm tcg hpt".split())
 

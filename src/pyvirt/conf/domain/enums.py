@@ -57,6 +57,7 @@ CONTROLLER_MODELS = {
 }
 #: a controller without a type is an IDE one
 CONTROLLER_DEFAULT_TYPE = "ide"
+_COMMON_FIRST = ("pci", "usb", "sata", "ide", "virtio-serial", "scsi", "ccid", "fdc", "isa", "xenbus")
 TIMER_NAMES = _S("platform pit rtc hpet tsc kvmclock hypervclock armvtimer".split())
 YES_NO = _S(("yes", "no"))
 ON_OFF = _S(("on", "off"))
@@ -96,9 +97,11 @@ ENUMS = (
     ("devices/input", "type", INPUT_TYPES, _unsupported("unknown input device type '{}'")),
     ("devices/input", "bus", INPUT_BUSES, _unsupported("unknown input bus type '{}'")),
     ("devices/watchdog", "model", WATCHDOG_MODELS, _unsupported("unknown watchdog model '{}'")),
+    # one row per controller type (only one applies to a controller; the common types first,
+    # as the walk stops at the row that applies)
     *(("devices/controller", "model", CONTROLLER_MODELS.get(kind, _S()),
        _unsupported("Unknown model type '{}'"), ("type", CONTROLLER_DEFAULT_TYPE, kind))
-      for kind in sorted(CONTROLLER_TYPES)),
+      for kind in sorted(CONTROLLER_TYPES, key=_COMMON_FIRST.index)),
     ("devices/controller/target", "hotplug", ON_OFF, None),
     ("devices/hostdev", "type", HOSTDEV_TYPES,
      _unsupported("unknown host device source address type '{}'")),
