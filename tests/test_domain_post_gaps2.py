@@ -114,6 +114,24 @@ CASES: dict[str, tuple[str, str]] = {
                                      "</os><on_poweroff>x</on_poweroff></domain>", "refuses"),
     "loader-value-after-features": (NAME_MEMORY + "<os><type arch='x86_64'>hvm</type><loader secure=''>/a"
                                     "</loader></os><features><foo/></features></domain>", "refuses"),
+    "firmware-word": (os_doc(Q35, "x"), "refuses"),
+    "firmware-zero": (os_doc(Q35 + "<loader/>", "0"), "refuses"),
+    "firmware-before-nvram-type": (os_doc(Q35 + "<loader readonly='x'>/a</loader><nvram type='x'/>", "x"), "refuses"),
+    "firmware-after-lifecycle": (NAME_MEMORY + "<os firmware='x'>" + Q35 + "</os><on_poweroff>x</on_poweroff>"
+                                 "</domain>", "refuses"),
+    "firmware-bios": (os_doc(Q35, "bios"), "accepts"),
+    "loader-twice-with-firmware": (os_doc(Q35 + "<loader/><loader/>", "efi"), "accepts"),
+    "loader-twice": (os_doc("<type arch='x86_64'>hvm</type><loader>/a</loader><nvram>  </nvram><loader>/a</loader>"),
+                     "accepts"),
+    "nvram-twice-with-firmware": (os_doc(Q35 + "<nvram><!--x--></nvram><nvram><!--x--></nvram>", "efi"), "accepts"),
+    "iothreadids-twice": (doc("<iothreadids><iothread id='4'/></iothreadids><iothreadids><iothread id='5'/>"
+                              "</iothreadids>"), "accepts"),
+    "iothreadids-twice-duplicate": (doc("<iothreadids><iothread id='4'/></iothreadids><iothreadids>"
+                                        "<iothread id='4'/></iothreadids>"), "refuses"),
+    "cputune-twice-duplicate-pin": (doc("<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='0'/></cputune>"
+                                        "<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>"), "refuses"),
+    "cputune-twice-pins": (doc("<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='0'/></cputune>"
+                               "<cputune><vcpupin vcpu='1' cpuset='1'/></cputune>"), "accepts"),
     # -- iothread ids ------------------------------------------------------------------------
     **{
         f"iothread-id-{label}": (doc(body), want)
@@ -370,6 +388,8 @@ CASES: dict[str, tuple[str, str]] = {
             ("tseg-empty", "<smm state='on'><tseg/></smm>", "accepts"),
             ("tseg-word", "<smm state='on'><tseg>x</tseg></smm>", "refuses"),
             ("tseg-suffix", "<smm state='on'><tseg unit='x'>1</tseg></smm>", "refuses"),
+            ("tseg-twice", "<smm state='on'><tseg> 5</tseg><tseg> 5</tseg></smm>", "accepts"),
+            ("hpt-size-twice", "<hpt resizing='enabled'><maxpagesize/><maxpagesize/></hpt>", "accepts"),
             ("tseg-before-value", "<smm state='on'><tseg>x</tseg></smm><hap state='x'/>", "refuses"),
             ("value-before-tseg", "<hap state='x'/><smm state='on'><tseg>x</tseg></smm>", "refuses"),
         )

@@ -984,9 +984,14 @@ def _iothread_count(root):
 def _iothread_ids(root):
     """libvirt's parse of <iothreadids>: each id a required, non-zero, base-10 number
     (written back plainly), no id twice."""
-    ids_el = child(root, "iothreadids")
-    if ids_el is None:
+    lists = children(root, "iothreadids")
+    if not lists:
         return
+    ids_el = lists[0]
+    for extra in lists[1:]:  # libvirt reads ./iothreadids/iothread across all of them
+        for thread in children(extra, "iothread"):
+            ids_el.append(thread)
+        root.remove(extra)
     seen = set()
     for thread in children(ids_el, "iothread"):
         raw = aget(thread, "id")
@@ -1019,9 +1024,16 @@ def _pin_checks(root):
     """libvirt's parse of <vcpupin> and <iothreadpin> (in <cputune>, before the NUMA cells):
     the vCPU / iothread number (base 10, an iothread non-zero and existing), no number twice,
     a CPU set; a pin of a vCPU the guest does not have is ignored (dropped)."""
-    tune = child(root, "cputune")
-    if tune is None:
+    tunes = children(root, "cputune")
+    if not tunes:
         return
+    tune = tunes[0]
+    for extra in tunes[1:]:  # libvirt reads ./cputune/vcpupin (iothreadpin) across all of them
+        for pin in list(extra):
+            if pin.tag in ("vcpupin", "iothreadpin"):
+                tune.append(pin)
+        if len(extra) == 0 and not extra.attrib:
+            root.remove(extra)
     vcpu = child(root, "vcpu")
     text = "" if vcpu is None else (vcpu.text or "").strip()
     max_vcpus = int(text) if text.isdigit() else 1
@@ -1489,6 +1501,7 @@ cdef int _features(_Document doc, Node root, bint repeated) except -1:
                 if attr(f, "state") is NULL:
                     set_attr(f, "state", "on")
                 if strcmp(<const char*>f.name, "smm") == 0 and attr_is(f, "state", "on"):
+                    _drop_later(doc, child_named(f, "tseg"))  # libvirt reads the first
                     if child_named(f, "tseg") is not NULL:
                         _tseg(proxy(doc, f), True)
                 elif strcmp(<const char*>f.name, "smm") == 0:
@@ -1515,6 +1528,7 @@ cdef int _features(_Document doc, Node root, bint repeated) except -1:
                 continue
             elif strcmp(<const char*>f.name, "hpt") == 0:
                 c = child_named(f, "maxpagesize")
+                _drop_later(doc, c)  # libvirt reads the first
                 if c is not NULL and not _has_content(c):
                     drop_elem(doc, c)  # libvirt reads an empty size as none
                 if f.properties is NULL and first_elem(f) is NULL:
@@ -1677,6 +1691,19 @@ def _boot_loadparms(root):
                 aset(boot, "loadparm", lp.upper())
 
 
+cdef int _drop_later(_Document doc, Node first) except -1:
+    """Remove the siblings after ``first`` that have its name."""
+    cdef Node n, nxt
+    if first is NULL:
+        return 0
+    n = next_named(first, <const char*>first.name)
+    while n is not NULL:
+        nxt = next_named(n, <const char*>first.name)
+        drop_elem(doc, n)
+        n = nxt
+    return 0
+
+
 cdef bint _has_content(Node n) noexcept:
     """libvirt's virXMLNodeContentString is not empty: some text below ``n`` (blanks count,
     comments do not)."""
@@ -1710,6 +1737,8 @@ cdef int _firmware_files(_Document doc, Node root) except -1:
     auto_fw = firmware is not NULL
     loader = child_named(os_el, "loader")
     nvram = child_named(os_el, "nvram")
+    _drop_later(doc, loader)  # libvirt reads the first of each
+    _drop_later(doc, nvram)
     if loader is not NULL:
         if _has_content(loader):
             if attr(loader, "type") is NULL and not auto_fw:
@@ -2495,7 +2524,7 @@ _WATCHDOG_MODEL_ROW = next(i for i, row in enumerate(ENUMS) if row[:2] == ("devi
 _ENUMS_OF_VCPU = frozenset(i for i, row in enumerate(ENUMS) if row[0] == "vcpu")
 
 #: rows of ENUMS that libvirt checks after the lifecycle actions (the firmware files)
-_ENUMS_AFTER_LIFECYCLE = frozenset(i for i, row in enumerate(ENUMS) if row[0].startswith("os/"))
+_ENUMS_AFTER_LIFECYCLE = frozenset(i for i, row in enumerate(ENUMS) if row[0] == "os" or row[0].startswith("os/"))
 
 #: rows of ENUMS that libvirt checks before it parses <features> (<vcpu>, <cpu>)
 _ENUMS_BEFORE_FEATURES = frozenset(

@@ -62,6 +62,7 @@ TIMER_NAMES = _S("platform pit rtc hpet tsc kvmclock hypervclock armvtimer".spli
 YES_NO = _S(("yes", "no"))
 ON_OFF = _S(("on", "off"))
 LOADER_TYPES = _S(("rom", "pflash"))
+FIRMWARES = _S(("bios", "efi", ""))  # empty: none (libvirt reads an empty XPath string as none)
 NVRAM_TYPES = DISK_TYPES  # a storage source type (dir and volume are refused later, uncaused)
 
 
@@ -72,12 +73,20 @@ def _unsupported(template: str, domain: int = ErrorDomain.DOMAIN):  # type: igno
     return make
 
 
+def _xml_error(template: str):  # type: ignore[no-untyped-def]
+    def make(attr: str, tag: str, value: str) -> Exception:
+        return virt_error(ErrorNumber.XML_ERROR, template.format(value), domain=ErrorDomain.DOMAIN)
+
+    return make
+
+
 #: (path, attribute, allowed values, error maker or None for libvirt's generic wording[,
 #: condition]): a condition ``(attribute, default, value)`` limits the row to elements where
 #: that attribute (``default`` when absent) is ``value``
 ENUMS = (
     ("vcpu", "placement", PLACEMENT, None),
-    # the firmware files, read after the lifecycle actions (in this order)
+    # the firmware and its files, read after the lifecycle actions (in this order)
+    ("os", "firmware", FIRMWARES, _xml_error("unknown firmware value {}")),
     ("os/nvram", "type", NVRAM_TYPES, None),
     ("os/loader", "readonly", YES_NO, None),
     ("os/loader", "type", LOADER_TYPES, None),
