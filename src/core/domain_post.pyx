@@ -10,7 +10,14 @@ Before the unknown names are dropped, repeated <devices> and <features> elements
 (libvirt reads ``./devices/*`` across all of them and writes one), and the children libvirt
 refuses rather than ignores are found (an unknown feature, Hyper-V, stimer, KVM, Xen or
 capability name, an unknown PCR bank of an emulated TPM): their error is raised where
-libvirt's parse reaches them, so the errors it reports first still win.
+libvirt's parse reaches them, so the errors it reports first still win. The walk of
+<features> also reads their values in libvirt's order (required and on/off states, ``eoi``,
+``mode``, ``policy``, what an enabled Hyper-V, KVM or Xen feature or SMM reads); a feature
+named twice is collapsed afterwards (the last one's values, children read across all).
+
+What libvirt parses between the vCPUs and <features> (the iothread count and ids, the
+<cputune> pins, the NUMA cells' distances, the <numatune> memnodes) is checked at that point
+(``_tunables``): plain values in C, anything else through the Python helpers.
 
 The steps work on libxml2 nodes (nodeops.pxi): a typical document costs pointer walks and
 string compares, no lxml element object and no Python call per element. One walk at the
