@@ -327,6 +327,8 @@ CASES: dict[str, tuple[str, str]] = {
             ("spinlocks-no-retries", "<hyperv><spinlocks state='on'/></hyperv>", "refuses"),
             ("spinlocks-retries-word", "<hyperv><spinlocks state='on' retries='x'/></hyperv>", "refuses"),
             ("spinlocks-retries-low", "<hyperv><spinlocks state='on' retries='100'/></hyperv>", "refuses"),
+            ("spinlocks-retries-blank", "<hyperv><spinlocks state='on' retries=' 5000'/></hyperv>", "accepts"),
+            ("dirty-ring-size-plus", "<kvm><dirty-ring state='on' size='+4096'/></kvm>", "accepts"),
             ("spinlocks-retries-least", "<hyperv><spinlocks state='on' retries='4095'/></hyperv>", "accepts"),
             ("spinlocks-off-retries-unread", "<hyperv><spinlocks state='off' retries='x'/></hyperv>", "accepts"),
             ("vendor-id-no-state", "<hyperv><vendor_id/></hyperv>", "refuses"),

@@ -2232,6 +2232,8 @@ def _hyperv_value_fault(el):
             return exc
         if retries < 4095:
             return err(ErrorNumber.XML_ERROR, "HyperV spinlock retry count must be at least 4095")
+        if raw != str(retries):
+            aset(el, "retries", str(retries))  # written back plainly
         return None
     value = aget(el, "value")
     if value is None:
@@ -2251,6 +2253,8 @@ def _dirty_ring_fault(el):
         return exc
     if size & (size - 1) or not 1024 <= size <= 65536:
         return err(ErrorNumber.XML_ERROR, "dirty ring must be power of 2 and ranges [1024, 65536]")
+    if raw != str(size):
+        aset(el, "size", str(size))  # written back plainly
     return None
 
 
