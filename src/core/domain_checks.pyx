@@ -518,12 +518,6 @@ def _numa(root):
 # -- controllers -------------------------------------------------------------------------------
 
 
-cdef inline bint _usb_companion(Node c) noexcept:
-    """A USB companion controller: it shares its master's index."""
-    return (attr_is(c, "type", "usb")
-            and (child_named(c, "master") is not NULL or startswith(attr(c, "model"), "ich9-uhci")))
-
-
 #: controller types whose decimal indexes are deduplicated with a bitmap (others pairwise)
 cdef const char* _CONTROLLER_TYPES[10]
 _CONTROLLER_TYPES[:] = [b"pci", b"usb", b"ide", b"sata", b"scsi", b"virtio-serial", b"fdc", b"ccid",
@@ -531,26 +525,35 @@ _CONTROLLER_TYPES[:] = [b"pci", b"usb", b"ide", b"sata", b"scsi", b"virtio-seria
 cdef enum:
     _INDEX_SLOTS = 1024
     _SEEN_BYTES = 1280  # 10 types * _INDEX_SLOTS bits
+    _MAX_INDEX_SLOTS = 1 << 24  # larger indexes are compared pairwise
 
 
-cdef int _controller_slot(const char* ctype, const char* index) noexcept:
-    """``type * _INDEX_SLOTS + index`` for a known type and a canonical decimal index below
-    ``_INDEX_SLOTS``, else -1. Two such controllers clash exactly when their slots do."""
-    cdef int t, value = 0
+cdef int _controller_slot(const char* ctype, const char* index, int slots) noexcept:
+    """``type * slots + index`` for a known type and a canonical decimal index below
+    ``slots``, else -1. Two such controllers clash exactly when their slots do."""
+    cdef int t, value = _canonical_index(index)
+    if ctype is NULL or value < 0 or value >= slots:
+        return -1
+    for t in range(10):
+        if strcmp(ctype, _CONTROLLER_TYPES[t]) == 0:
+            return t * slots + value
+    return -1
+
+
+cdef int _canonical_index(const char* index) noexcept:
+    """A canonical decimal index ("0", "17"; below 2**24), else -1."""
+    cdef int value = 0
     cdef const char* p = index
-    if ctype is NULL or index is NULL or p[0] == 0 or (p[0] == b'0' and p[1] != 0):
+    if p is NULL or p[0] == 0 or (p[0] == b'0' and p[1] != 0):
         return -1
     while p[0] != 0:
         if not (b'0' <= p[0] <= b'9'):
             return -1
         value = value * 10 + (p[0] - 48)
-        if value >= _INDEX_SLOTS:
+        if value >= _MAX_INDEX_SLOTS:
             return -1
         p += 1
-    for t in range(10):
-        if strcmp(ctype, _CONTROLLER_TYPES[t]) == 0:
-            return t * _INDEX_SLOTS + value
-    return -1
+    return value
 
 
 cdef int _controllers(_Devices* devs) except -1:
@@ -562,29 +565,26 @@ cdef int _controllers(_Devices* devs) except -1:
     cdef const char* model
     cdef bint has_usb = False
     cdef bint mastered
-    cdef int slot
-    cdef unsigned char seen[_SEEN_BYTES]
-    memset(seen, 0, sizeof(seen))
-    # one controller per (type, index), companions aside: the usual (type, decimal index)
-    # pairs in a bitmap, any other spelling compared with the earlier controllers
+    cdef int slots = _INDEX_SLOTS, value
+    cdef unsigned char seen_local[_SEEN_BYTES]
+    cdef unsigned char* seen = seen_local
+    # one controller per (type, index), USB ones aside: the (type, decimal index) pairs in a
+    # bitmap (as large as the largest index: implicit controllers can be many), any other
+    # spelling compared with the earlier controllers
     for i in range(n):
-        c = _dev(devs, K_CONTROLLER, i)
-        ctype = attr(c, "type")
-        index = attr(c, "index")
-        if streq(ctype, "usb") and not attr_is(c, "model", "none"):
-            has_usb = True
-        if _usb_companion(c) or streq(ctype, "usb"):
-            continue  # libvirt 9.0 takes several USB controllers with one index
-        slot = _controller_slot(ctype, index)
-        if slot >= 0:
-            if seen[slot >> 3] & (1 << (slot & 7)):
-                raise _duplicate_controller(ctype, index)
-            seen[slot >> 3] |= 1 << (slot & 7)
-            continue
-        for j in range(i):
-            p = _dev(devs, K_CONTROLLER, j)
-            if _same(attr(p, "type"), ctype) and _same(attr(p, "index"), index):
-                raise _duplicate_controller(ctype, index)
+        value = _canonical_index(attr(_dev(devs, K_CONTROLLER, i), "index"))
+        if value >= slots:
+            slots = value + 1
+    if slots > _INDEX_SLOTS:
+        seen = <unsigned char*>PyMem_Malloc((10 * <size_t>slots + 7) // 8)
+        if seen is NULL:
+            raise MemoryError()
+    try:
+        memset(seen, 0, (10 * <size_t>slots + 7) // 8)
+        has_usb = _distinct_controllers(devs, seen, slots)
+    finally:
+        if seen is not seen_local:
+            PyMem_Free(seen)
     for i in range(n):
         c = _dev(devs, K_CONTROLLER, i)
         ctype = attr(c, "type")
@@ -611,6 +611,37 @@ cdef int _controllers(_Devices* devs) except -1:
                     "cannot add redirected USB device: USB is disabled for this domain",
                 )
     return 0
+
+
+cdef bint _distinct_controllers(_Devices* devs, unsigned char* seen, int slots) except -1:
+    """Refuse a second controller of one type and index (USB ones aside: libvirt 9.0 takes
+    several USB controllers with one index); True when USB is enabled by some controller."""
+    cdef Py_ssize_t i, j, n = devs.count[K_CONTROLLER]
+    cdef Node c
+    cdef Node p
+    cdef const char* ctype
+    cdef const char* index
+    cdef bint has_usb = False
+    cdef int slot
+    for i in range(n):
+        c = _dev(devs, K_CONTROLLER, i)
+        ctype = attr(c, "type")
+        index = attr(c, "index")
+        if streq(ctype, "usb"):
+            if not attr_is(c, "model", "none"):
+                has_usb = True
+            continue
+        slot = _controller_slot(ctype, index, slots)
+        if slot >= 0:
+            if seen[slot >> 3] & (1 << (slot & 7)):
+                raise _duplicate_controller(ctype, index)
+            seen[slot >> 3] |= 1 << (slot & 7)
+            continue
+        for j in range(i):
+            p = _dev(devs, K_CONTROLLER, j)
+            if _same(attr(p, "type"), ctype) and _same(attr(p, "index"), index):
+                raise _duplicate_controller(ctype, index)
+    return has_usb
 
 
 cdef object _duplicate_controller(const char* ctype, const char* index):

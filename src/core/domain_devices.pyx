@@ -32,7 +32,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.limits cimport LLONG_MAX
 from libc.stdio cimport snprintf
 from libc.stdlib cimport qsort
-from libc.string cimport memcpy, strchr, strncmp
+from libc.string cimport memcpy, memset, strchr, strncmp
 
 import uuid as _uuid
 
@@ -1130,10 +1130,15 @@ cdef bint cs_has(CtrlSet* s, int kind, long long index) noexcept:
 
 
 cdef int cs_add(CtrlSet* s, int kind, long long index) except -1:
-    cdef int* kinds
-    cdef long long* indexes
     if kind < 0 or cs_has(s, kind, index):
         return 0
+    return cs_push(s, kind, index)
+
+
+cdef int cs_push(CtrlSet* s, int kind, long long index) except -1:
+    """Add a pair known to be absent."""
+    cdef int* kinds
+    cdef long long* indexes
     if s.n == s.cap:
         kinds = <int*>PyMem_Malloc(2 * s.cap * sizeof(int))
         indexes = <long long*>PyMem_Malloc(2 * s.cap * sizeof(long long))
@@ -1797,11 +1802,17 @@ cdef int _cmp_group_index(const void* a, const void* b) noexcept nogil:
 cdef int _need(Node devs, CtrlSet* existing, const char* ctype, long long index) except -1:
     """Add controller (ctype, index) unless present (placed later by the canonical order)."""
     cdef int kind = _ctrl_kind(ctype)
-    cdef Node c
-    cdef char text[32]
     if cs_has(existing, kind, index):
         return 0
-    cs_add(existing, kind, index)
+    return _add_controller(devs, existing, ctype, kind, index)
+
+
+cdef int _add_controller(Node devs, CtrlSet* existing, const char* ctype, int kind, long long index) except -1:
+    """Add controller (ctype, index), known to be absent."""
+    cdef Node c
+    cdef char text[32]
+    if kind >= 0:
+        cs_push(existing, kind, index)
     c = add_elem(devs, "controller")
     set_attr(c, "type", ctype)
     _fmt(text, index)
@@ -1822,13 +1833,28 @@ cdef int _implicit_controllers(Node devs, unsigned present, long long* highest, 
     cdef long long* users = users_local
     cdef long long* grown
     cdef Py_ssize_t cap = 32
+    cdef int kind
+    cdef unsigned char* taken
     for r in range(_n_implicit):
-        if _implicit_layout[r] < 0:
+        if _implicit_layout[r] < 0 or highest[_implicit_layout[r]] < 0:
             continue
-        i = 0
-        while i <= highest[_implicit_layout[r]]:
-            _need(devs, existing, _implicit_ctype[r], i)
-            i += 1
+        # indexes 0 .. highest, those not present yet: marked in one pass over the present
+        # ones (a disk on controller 65536 makes that many; a lookup each would be quadratic)
+        kind = _ctrl_kind(_implicit_ctype[r])
+        v = highest[_implicit_layout[r]]
+        taken = <unsigned char*>PyMem_Malloc(v + 1)
+        if taken is NULL:
+            raise MemoryError()
+        try:
+            memset(taken, 0, v + 1)
+            for k in range(existing.n):
+                if existing.kind[k] == kind and 0 <= existing.index[k] <= v:
+                    taken[existing.index[k]] = 1
+            for i in range(v + 1):
+                if not taken[i]:
+                    _add_controller(devs, existing, _implicit_ctype[r], kind, i)
+        finally:
+            PyMem_Free(taken)
     if present & (K_CHANNEL | K_CONSOLE):
         try:
             for tag in (b"channel", b"console"):
