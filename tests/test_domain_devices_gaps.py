@@ -260,3 +260,36 @@ def test_watchdogs_in_two_device_lists(libvirt_oracle: object) -> None:
     with pytest.raises(VirtError) as info:
         DomainDef.from_xml(text)
     assert (int(info.value.code), info.value.message) == (code, message)
+
+
+# -- which refusal libvirt reports: its parse order of device kinds ----------------------------
+
+USB_USERS = {
+    "disk": "<disk type='file' device='disk'><source file='/a'/><target dev='sda' bus='usb'/>{a}</disk>",
+    "input": "<input type='tablet' bus='usb'>{a}</input>",
+    "hub": "<hub type='usb'>{a}</hub>",
+    "redirdev": "<redirdev bus='usb' type='spicevmc'>{a}</redirdev>",
+    "hostdev": "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/>"
+    "</source>{a}</hostdev>",
+    "interface": "<interface type='user'><model type='usb-net'/>{a}</interface>",
+    "serial": "<serial type='pty'><target type='usb-serial'/>{a}</serial>",
+    "parallel": "<parallel type='pty'>{a}</parallel>",
+    "sound": "<sound model='usb'>{a}</sound>",
+    "controller": "<controller type='usb' index='1' model='qemu-xhci'>{a}</controller>",
+    "watchdog": "<watchdog model='i6300esb'>{a}</watchdog>",
+    "rng": "<rng model='virtio'><backend model='random'>/dev/random</backend>{a}</rng>",
+    "memory": "<memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node></target>{a}</memory>",
+}
+
+
+@pytest.mark.parametrize("first", sorted(USB_USERS))
+def test_refusal_by_kind(libvirt_oracle: object, first: str) -> None:
+    """Every device with a USB bus libvirt cannot read, ``first`` first in the document."""
+    names = [first] + [n for n in sorted(USB_USERS, reverse=True) if n != first]
+    body = "<controller type='usb' index='0' model='piix3-uhci'/>" + "".join(
+        USB_USERS[n].format(a=f"<address type='usb' bus='x{n}' port='1'/>") for n in names
+    )
+    body += (
+        "<controller type='pci' index='1' model='pcie-root-port'><target chassis='x'/></controller>"
+    )
+    same(libvirt_oracle, body)

@@ -35,7 +35,7 @@ from lxml import etree
 from pyvirt._core.xmlcore import child, children, find_all
 from pyvirt._core.xmlcore import get as aget
 from pyvirt.conf.values import invalid_prop, parse_bitmap, parse_uuid, prop_int
-from pyvirt.errors import ErrorDomain, ErrorNumber, virt_error
+from pyvirt.errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 
 
 def _fail(code, str detail):
@@ -1052,20 +1052,57 @@ cdef int _other_devices(_Devices* devs) except -1:
 
 
 cdef int _device_values(_Document doc, Node devices) except -1:
-    """The numbers libvirt's device parser refuses, in document order (the post-parse merged
-    every ``<devices>`` into the first): a PCI controller's target options and a USB address
-    (a device's own ``<address>``, the first, is the one libvirt reads). The numbers read are
-    written back in libvirt's spelling, as its formatter writes them."""
+    """The numbers libvirt's device parser refuses: a PCI controller's target options and a
+    USB address (a device's own ``<address>``, the first, is the one libvirt reads), written
+    back in libvirt's spelling. libvirt parses the devices kind by kind: when one is refused,
+    the error of the kind it parses first is the one raised (the post-parse merged every
+    ``<devices>`` into the first)."""
     cdef Node d = first_elem(devices)
-    cdef Node addr
     while d is not NULL:
-        if d.ns is NULL:
-            if d.name[0] == b'c' and _is(d, "controller") and attr_is(d, "type", "pci"):
-                _pci_target_values(doc, d)
-            addr = child_named(d, "address")
-            if addr is not NULL and attr_is(addr, "type", "usb"):
-                _usb_address(addr)
+        try:
+            _device_value(doc, d)
+        except VirtError:
+            _first_refusal_by_kind(doc, devices)
+            raise
         d = next_elem(d)
+    return 0
+
+
+cdef int _device_value(_Document doc, Node d) except -1:
+    cdef Node addr
+    if d.ns is NULL:
+        if d.name[0] == b'c' and _is(d, "controller") and attr_is(d, "type", "pci"):
+            _pci_target_values(doc, d)
+        addr = child_named(d, "address")
+        if addr is not NULL and attr_is(addr, "type", "usb"):
+            _usb_address(addr)
+    return 0
+
+
+#: the device kinds in the order libvirt 9.0's parser reads them (checked live)
+_PARSE_ORDER = ("disk", "controller", "lease", "filesystem", "interface", "smartcard", "parallel", "serial",
+                "console", "channel", "input", "graphics", "sound", "audio", "video", "hostdev", "watchdog",
+                "memballoon", "rng", "tpm", "nvram", "hub", "redirdev", "redirfilter", "panic", "shmem", "memory",
+                "iommu", "vsock", "crypto")
+_PARSE_RANK = {name: rank for rank, name in enumerate(_PARSE_ORDER)}
+
+
+cdef int _first_refusal_by_kind(_Document doc, Node devices) except -1:
+    """Raise the refusal of the device libvirt parses first (several are refused: rare)."""
+    cdef Node d = first_elem(devices)
+    best = None
+    best_rank = len(_PARSE_ORDER)
+    while d is not NULL:
+        rank = _PARSE_RANK.get(ustr(<const char*>d.name), len(_PARSE_ORDER)) if d.ns is NULL else best_rank
+        if rank < best_rank or best is None:
+            try:
+                _device_value(doc, d)
+            except VirtError as exc:
+                if best is None or rank < best_rank:
+                    best, best_rank = exc, rank
+        d = next_elem(d)
+    if best is not None:
+        raise best
     return 0
 
 
