@@ -6,6 +6,11 @@ ADDRESS_FORMATS: dict[str, tuple[tuple[str, str, int | None, int | None], ...]]
 NETWORK_DISK_PORTS: dict[str, str]
 USB_COMPANION_PORTS: dict[str, str]
 NET_MODELS: dict[str, str]
+DECIMAL_ADDRESS_TYPES: frozenset[str]
+TPM_MODELS: tuple[str, ...]
+TPM_BACKEND_TYPES: tuple[str, ...]
+TPM_VERSIONS: tuple[str, ...]
+TPM_BACKEND_CHILDREN: dict[str, tuple[str, ...]]
 
 def normalize_all(devices: etree._Element) -> None: ...
 def post_parse_devices(
