@@ -39,7 +39,7 @@ import uuid as _uuid
 from lxml import etree
 
 from pyvirt.conf.units import parse_scaled
-from pyvirt.conf.values import generate_mac, invalid_prop, missing_prop, normalize_mac, uint_prop
+from pyvirt.conf.values import generate_mac, invalid_prop, missing_prop, normalize_mac, str_to_uint, uint_prop
 from pyvirt.errors import ErrorDomain, ErrorNumber, virt_error
 
 
@@ -533,18 +533,10 @@ cdef unsigned _kind(const char* name) noexcept:
 # addresses
 
 def c_uint(str text):
-    """strtoul with base 0 (hex with 0x, octal with a leading 0, else decimal); None if bad."""
-    s = text.strip()
-    if not s or s[0] in "+-":
-        return None
-    try:
-        if s[:2].lower() == "0x":
-            return int(s[2:], 16)
-        if len(s) > 1 and s[0] == "0":
-            return int(s[1:], 8)
-        return int(s, 10)
-    except ValueError:
-        return None
+    """libvirt's virStrToLong_uip in base 0 (hex with 0x, octal with a leading 0, else
+    decimal; leading blanks and '+' read, trailing ones, any '-' and values past a C
+    unsigned int not); None if refused."""
+    return str_to_uint(text, 0)
 
 
 #: per address type: attribute -> (printf format, default when absent or None to leave out,
@@ -855,7 +847,7 @@ def normalize_address_python(_Element addr not None, bint zero_empty=True):
             if limit is not None and value > limit and atype == "pci":
                 raise virt_error(
                     ErrorNumber.XML_ERROR,
-                    f"Invalid PCI address {name}='{raw}', must be <= 0x{limit:X}",
+                    f"Invalid PCI address {name}='0x{value:x}', must be <= 0x{limit:X}",
                     domain=ErrorDomain.DOMAIN,
                 )
             text = fmt % value
@@ -1163,6 +1155,292 @@ cdef int cs_push(CtrlSet* s, int kind, long long index) except -1:
 # ---------------------------------------------------------------------------------------------
 # the device step
 
+# -- device numbers: libvirt's C readers, one table ------------------------------------------
+# libvirt 9.0 reads these device numbers with its C readers (virXMLPropUInt/Int/ULongLong,
+# virStrToLong_uip, virXPathULongLong) and writes the value back in plain decimal, so the
+# input spelling (" 1", "+1", "010") never survives. One table row per attribute: where it
+# is, how it is read, and libvirt's wording when it is refused (each confirmed live against
+# libvirt 9.0's test driver, tests/test_domain_devices_numbers.py).
+
+cdef enum NumKind:
+    NUM_UINT = 0    # virStrToLong_uip: no '-' at all, <= UINT_MAX
+    NUM_INT = 1     # virStrToLong_i: a C int, sign allowed
+    NUM_ULL = 2     # virStrToLong_ullp: no '-' at all, <= ULLONG_MAX
+
+cdef enum NumWording:
+    WORD_PROP_UINT = 0  # "Invalid value for attribute ... Expected non-negative integer value"
+    WORD_PROP_INT = 1   # "... Expected integer value" / "Expected non-negative value"
+    WORD_FIXED = 2      # the row's own text
+    WORD_NAMED = 3      # the row's text with the attribute name then the value quoted
+    WORD_NAMED_INTERNAL = 4  # as NAMED, raised as an internal error
+    WORD_NAMED_FIELD = 5  # the row's text, the element's name, "' must be an integer"
+
+cdef enum ZeroAction:
+    ZERO_KEEP = 0         # written as "0"
+    ZERO_DROP_ATTR = 1    # not written (an element left with nothing goes too)
+    ZERO_DROP_HOLDER = 2  # the whole element holding it is not written
+    ZERO_DROP_NONPOS = 3  # C ints: not written unless > 0
+
+cdef struct NumRule:
+    const char* device      # the device element
+    const char* child       # its child holding the number (NULL: the device itself)
+    const char* name        # the attribute (NULL: the child's text)
+    int kind
+    int base
+    bint nonzero            # VIR_XML_PROP_NONZERO: "Zero is not permitted"
+    bint nonnegative        # VIR_XML_PROP_NONNEGATIVE (C ints)
+    bint empty_absent       # read through XPath string(): an empty value is no value (0)
+    bint pow2               # rounded up to a power of two (past 2**31: 0, unset)
+    int on_zero             # what libvirt writes for 0 ("unset"): ZERO_KEEP / _DROP_ATTR / _DROP_HOLDER
+    int wording
+    const char* text
+
+cdef NumRule _num_rules[40]
+cdef long long _scratch_value = 0
+cdef int _n_num_rules = 0
+
+
+cdef void _num_rule(const char* device, const char* child, const char* name, int kind, int base,
+                    bint nonzero, bint nonnegative, bint empty_absent, int on_zero,
+                    int wording, const char* text) noexcept:
+    global _n_num_rules
+    cdef NumRule* r = &_num_rules[_n_num_rules]
+    r.device = device
+    r.child = child
+    r.name = name
+    r.kind = kind
+    r.base = base
+    r.nonzero = nonzero
+    r.nonnegative = nonnegative
+    r.empty_absent = empty_absent
+    r.on_zero = on_zero
+    r.pow2 = False
+    r.wording = wording
+    r.text = text
+    _n_num_rules += 1
+
+
+cdef void _load_num_rules() noexcept:
+    # columns: device, child, attribute, kind, base, nonzero, nonnegative, empty is absent,
+    # what 0 writes, wording (and its text)
+    # disks
+    _num_rule("disk", "driver", "iothread", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _num_rule("disk", "driver", "queues", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR, WORD_PROP_UINT, NULL)
+    _num_rule("disk", "geometry", "cyls", NUM_UINT, 10, False, False, False, ZERO_DROP_HOLDER,
+              WORD_PROP_UINT, NULL)
+    _num_rule("disk", "geometry", "heads", NUM_UINT, 10, False, False, False, ZERO_DROP_HOLDER,
+              WORD_PROP_UINT, NULL)
+    _num_rule("disk", "geometry", "secs", NUM_UINT, 10, False, False, False, ZERO_DROP_HOLDER,
+              WORD_PROP_UINT, NULL)
+    _num_rule("disk", "blockio", "logical_block_size", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
+              WORD_PROP_UINT, NULL)
+    _num_rule("disk", "blockio", "physical_block_size", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
+              WORD_PROP_UINT, NULL)
+    # <iotune>: each child's text (but group_name), by virXPathULongLong
+    _num_rule("disk", "iotune", NULL, NUM_ULL, 10, False, False, True, ZERO_DROP_ATTR, WORD_NAMED_FIELD,
+              "disk iotune field '")
+    # controllers
+    _num_rule("controller", NULL, "ports", NUM_INT, 10, False, True, False, ZERO_KEEP, WORD_PROP_INT, NULL)
+    _num_rule("controller", NULL, "vectors", NUM_INT, 10, False, True, False, ZERO_KEEP, WORD_PROP_INT, NULL)
+    _num_rule("controller", "driver", "queues", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
+              WORD_PROP_UINT, NULL)
+    _num_rule("controller", "driver", "iothread", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
+              WORD_PROP_UINT, NULL)
+    # network interfaces
+    _num_rule("interface", "mtu", "size", NUM_UINT, 10, False, False, True, ZERO_DROP_HOLDER, WORD_FIXED,
+              "malformed mtu size")
+    _num_rule("interface", "driver", "rx_queue_size", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
+              WORD_PROP_UINT, NULL)
+    # video (a 0 is "unset": the type's default follows; heads 0 is kept for the video step)
+    _num_rule("video", "model", "vram", NUM_UINT, 10, False, False, True, ZERO_DROP_ATTR, WORD_NAMED,
+              "cannot parse video ")
+    _num_rule("video", "model", "ram", NUM_UINT, 10, False, False, True, ZERO_DROP_ATTR, WORD_NAMED,
+              "cannot parse video ")
+    _num_rules[_n_num_rules - 2].pow2 = _num_rules[_n_num_rules - 1].pow2 = True  # vram, ram
+    _num_rule("video", "model", "vgamem", NUM_UINT, 10, False, False, True, ZERO_DROP_ATTR, WORD_NAMED,
+              "cannot parse video ")
+    _num_rule("video", "model", "vram64", NUM_UINT, 10, False, False, True, ZERO_DROP_ATTR, WORD_NAMED,
+              "cannot parse video ")
+    _num_rule("video", "model", "heads", NUM_UINT, 10, False, False, True, ZERO_KEEP, WORD_NAMED_INTERNAL,
+              "cannot parse video ")
+    # the memory balloon, RNG, vsock
+    _num_rule("memballoon", "stats", "period", NUM_INT, 0, False, False, False, ZERO_DROP_NONPOS,
+              WORD_PROP_INT, NULL)
+    _num_rule("rng", "rate", "bytes", NUM_UINT, 10, False, False, True, ZERO_DROP_HOLDER, WORD_FIXED,
+              "invalid RNG rate bytes value")
+    _num_rule("rng", "rate", "period", NUM_UINT, 10, False, False, True, ZERO_DROP_ATTR, WORD_FIXED,
+              "invalid RNG rate period value")
+    _num_rule("vsock", "cid", "address", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    # boot order, on every device that takes one
+    _num_rule("disk", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _num_rule("interface", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _num_rule("hostdev", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _num_rule("redirdev", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+
+
+cdef bint _c_number(const char* s, int kind, int base, long long* out) noexcept:
+    """strtoul/strtol (``base`` 10 or 0) on the whole of ``s`` with libvirt's checks for
+    ``kind``; the value (an unsigned long long's bits for NUM_ULL) in ``out``."""
+    cdef unsigned long long v = 0, limit, d
+    cdef bint negative = False, digits = False, over = False
+    while s[0] == 32 or 9 <= s[0] <= 13:
+        s += 1
+    if s[0] == 43 or s[0] == 45:
+        negative = s[0] == 45
+        s += 1
+    if base == 0:
+        if s[0] == 48 and (s[1] == 120 or s[1] == 88) and _hexval(s[2]) >= 0:
+            base = 16
+            s += 2
+        elif s[0] == 48:
+            base = 8
+        else:
+            base = 10
+    while True:
+        d = <unsigned long long>_hexval(s[0]) if _hexval(s[0]) >= 0 else 99
+        if d >= <unsigned long long>base:
+            break
+        digits = True
+        if v > (0xFFFFFFFFFFFFFFFF - d) // base:
+            over = True
+        else:
+            v = v * base + d
+        s += 1
+    if not digits or s[0] != 0 or over:
+        return False
+    if kind == NUM_INT:
+        limit = 0x80000000 if negative else 0x7FFFFFFF
+        if v > limit:
+            return False
+        out[0] = -<long long>v if negative else <long long>v
+        return True
+    if negative:
+        return False
+    if kind == NUM_UINT and v > 0xFFFFFFFF:
+        return False
+    out[0] = <long long>v
+    return True
+
+
+cdef long long _round_pow2(long long value) noexcept:
+    """VIR_ROUND_UP_POWER_OF_TWO on a C unsigned int: past 2**31 it wraps to 0."""
+    cdef long long p = 1
+    while p < value:
+        p <<= 1
+    return 0 if p > 0x80000000 else p
+
+
+cdef inline int _hexval(char ch) noexcept:
+    if 48 <= ch <= 57:
+        return ch - 48
+    if 97 <= ch <= 102:
+        return ch - 87
+    if 65 <= ch <= 70:
+        return ch - 55
+    return -1
+
+
+cdef object _number_error(NumRule* r, Node holder, const char* raw, bint zero):
+    """libvirt's error for a refused number of rule ``r``."""
+    cdef str element = ustr(<const char*>holder.name)
+    cdef str name = ustr(r.name) if r.name is not NULL else ustr(<const char*>holder.name)
+    if r.wording == WORD_PROP_UINT or r.wording == WORD_PROP_INT:
+        if zero:
+            return virt_error(ErrorNumber.XML_ERROR,
+                              f"Invalid value for attribute '{name}' in element '{element}': Zero is not permitted",
+                              domain=ErrorDomain.XML)
+        if r.wording == WORD_PROP_UINT:
+            return invalid_prop(name, element, ustr(raw), "Expected non-negative integer value")
+        if r.nonnegative and _c_number(raw, NUM_INT, r.base, &_scratch_value):
+            return invalid_prop(name, element, ustr(raw), "Expected non-negative value")
+        return invalid_prop(name, element, ustr(raw), "Expected integer value")
+    if r.wording == WORD_FIXED:
+        return _err(ErrorNumber.XML_ERROR, ustr(r.text))
+    if r.wording == WORD_NAMED_FIELD:
+        return _err(ErrorNumber.XML_ERROR, f"{ustr(r.text)}{element}' must be an integer")
+    if r.wording == WORD_NAMED_INTERNAL:
+        return _err(ErrorNumber.INTERNAL_ERROR, f"{ustr(r.text)}{name} '{ustr(raw)}'")
+    return _err(ErrorNumber.XML_ERROR, f"{ustr(r.text)}{name} '{ustr(raw)}'")
+
+
+cdef int _device_numbers(_Document doc, Node devs) except -1:
+    """Every table number of every device read as libvirt reads it (refused with its error)
+    and written back in decimal (or left out, as libvirt leaves out an unset 0)."""
+    cdef Node dev = devs.children, holder, field, nxt
+    cdef NumRule* r
+    cdef int i
+    while dev is not NULL:
+        if dev.type == tree.XML_ELEMENT_NODE:
+            for i in range(_n_num_rules):
+                r = &_num_rules[i]
+                if strcmp(<const char*>dev.name, r.device) != 0:
+                    continue
+                holder = dev if r.child is NULL else child_named(dev, r.child)
+                if holder is NULL:
+                    continue
+                if r.name is not NULL:
+                    _number(doc, r, holder, holder)
+                    continue
+                field = first_elem(holder)  # each child's text
+                while field is not NULL:
+                    nxt = next_elem(field)
+                    if strcmp(<const char*>field.name, "group_name") != 0:
+                        _number(doc, r, holder, field)
+                    field = nxt
+                if first_elem(holder) is NULL:
+                    remove_node(doc, holder)
+        dev = dev.next
+    return 0
+
+
+cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
+    """One number of rule ``r``: attribute ``r.name`` of ``holder``, or the text of ``field``."""
+    cdef const char* raw = attr(holder, r.name) if r.name is not NULL else text(field)
+    cdef long long value = 0
+    cdef char spelled[32]
+    if raw is NULL:
+        if r.name is not NULL:
+            return 0
+        raw = ""
+    if r.empty_absent and raw[0] == 0:  # no value: as 0, but kept 0s are left out
+        if r.on_zero == ZERO_KEEP:
+            del_attr(holder, r.name)
+            return 0
+    else:
+        if not _c_number(raw, r.kind, r.base, &value) or (r.nonnegative and value < 0):
+            raise _number_error(r, field, raw, False)
+        if r.nonzero and value == 0:
+            raise _number_error(r, field, raw, True)
+        if r.pow2 and value > 0:
+            value = _round_pow2(value)
+    if value == 0 or (r.on_zero == ZERO_DROP_NONPOS and value < 0):
+        if r.on_zero == ZERO_DROP_HOLDER:
+            remove_node(doc, holder)
+            return 0
+        if r.on_zero != ZERO_KEEP:
+            if r.name is NULL:
+                remove_node(doc, field)
+                return 0
+            del_attr(holder, r.name)
+            if holder.properties is NULL and first_elem(holder) is NULL and holder.parent.type == tree.XML_ELEMENT_NODE \
+                    and strcmp(<const char*>holder.parent.name, "devices") != 0:
+                remove_node(doc, holder)
+            return 0
+    if r.kind == NUM_ULL:
+        snprintf(spelled, 32, "%llu", <unsigned long long>value)
+    else:
+        _fmt(spelled, value)
+    if strcmp(spelled, raw) != 0:
+        if r.name is NULL:
+            set_text(field, spelled)
+        else:
+            set_attr(holder, r.name, spelled)
+    return 0
+
+
+_load_num_rules()
+
+
 def post_parse_devices(_Element root not None, _Element devices not None, str os_type not None, str arch not None,
                        refused_tpm=None):
     """Run each device step whose device kind is present, in libvirt's order.
@@ -1198,6 +1476,7 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
     later = None
     cs_init(&existing)
     try:
+        _device_numbers(doc, devs)
         if present & K_DISK:
             later = _disks(doc, devs, highest)
             for k in range(_n_layout):
@@ -2512,21 +2791,6 @@ cdef inline bint _nonempty(const char* s) noexcept:
     return s is not NULL and s[0] != 0
 
 
-def _digits_after_strip(str raw):
-    return raw.strip().isdigit()
-
-
-cdef int _check_video_numbers(Node model) except -1:
-    cdef const char* raw
-    cdef long long v
-    for name in (b"vram", b"ram", b"vgamem", b"vram64", b"heads"):
-        raw = attr(model, name)
-        if raw is not NULL and not _ascii_digits(raw, 18, &v) and not _digits_after_strip(ustr(raw)):
-            raise _err(ErrorNumber.INTERNAL_ERROR if strcmp(name, "heads") == 0 else ErrorNumber.XML_ERROR,
-                       f"cannot parse video {name.decode()} '{ustr(raw)}'")
-    return 0
-
-
 cdef int _videos(Node devs, const char* default_type) except -1:
     cdef NodeList videos
     cdef Py_ssize_t i, k
@@ -2555,7 +2819,6 @@ cdef int _videos(Node devs, const char* default_type) except -1:
             model = child_named(videos.items[i], "model")
             if model is NULL:
                 model = add_elem(videos.items[i], "model")
-            _check_video_numbers(model)
             vtype = attr(model, "type")
             if vtype is NULL:
                 vtype = default_type
@@ -2568,6 +2831,8 @@ cdef int _videos(Node devs, const char* default_type) except -1:
                     break
             if strcmp(vtype, "none") != 0 and not has_attr(model, "heads"):
                 set_attr(model, "heads", "1")
+            elif attr_is(model, "heads", "0"):
+                del_attr(model, "heads")  # read as 0 (unset), left out as libvirt writes it
             if attr_is(model, "primary", "no"):
                 del_attr(model, "primary")
             if i == 0 and strcmp(vtype, "none") != 0 and not has_attr(model, "primary"):
