@@ -2099,6 +2099,8 @@ cdef struct Refusal:
     const char* where  # which of libvirt's messages (a key of _REFUSAL_MESSAGES)
     bint plain_made    # a namespaced known name was read as the plain one
     bint features_repeat  # a feature (or a feature's child) named twice
+    const char* once_error  # the first of <genid>, <numatune>, <resource> given twice, or NULL
+    const char* genid_twice  # "genid" when <genid> is given twice (raised after the UUID)
 
 
 _REFUSAL_MESSAGES = {
@@ -2354,31 +2356,175 @@ cdef bint _pcr_bank_refusal(Node devices, Refusal* out) noexcept:
     return False
 
 
-cdef object _containers(_Document doc, Node root, Refusal* out):
-    """Before the unknown names go: merge repeated <features> and <devices> (libvirt reads
-    them as one), then find the first child libvirt refuses where it reads every child
-    instead of only the names it knows: its error, or None (``out.kind`` says where libvirt
-    raises it)."""
+
+# -- repeated top-level elements ----------------------------------------------------------------
+# libvirt 9.0 reads most top-level elements with ``./x[1]`` (the first copy wins, the others are
+# not read at all, bad values included); the containers it reads children of across every copy
+# (``./cputune/shares[1]``, ``./clock/timer``, ``./os/boot`` ...) act as one element with all
+# the children, the first of each single child winning; three refuse a second copy.
+
+cdef enum RepeatKind:
+    REPEAT_FIRST = 1   # the first copy wins
+    REPEAT_MERGE = 2   # children read across all copies, single ones first-wins
+    REPEAT_ONCE = 3    # a second copy is an error
+    REPEAT_ALL = 4     # <features>, <devices>: every child of every copy (merged without dedupe)
+
+cdef StrSet REPEAT_NAMES
+cdef unsigned char* _repeat_kind = NULL  # by slot of REPEAT_NAMES
+
+#: the children of a merged container that libvirt reads as lists (every one kept); the other
+#: children are read with ``[1]``: the first wins, later ones are dropped
+_MERGED_LISTS = {
+    b"os": frozenset((b"boot", b"initarg", b"initenv")),
+    b"clock": frozenset((b"timer",)),
+    b"cputune": frozenset((b"vcpupin", b"iothreadpin", b"vcpusched", b"iothreadsched", b"cachetune",
+                           b"memorytune")),
+    b"memtune": frozenset(),
+    b"blkiotune": frozenset((b"device",)),
+    b"memoryBacking": frozenset(),
+    b"pm": frozenset(),
+    b"perf": frozenset((b"event",)),
+    b"keywrap": frozenset((b"cipher",)),
+    b"idmap": frozenset((b"uid", b"gid")),
+    b"vcpus": frozenset((b"vcpu",)),
+    b"iothreadids": frozenset((b"iothread",)),
+}
+#: children of a merged container whose own children are read across all their copies
+_MERGED_NESTED = {b"memoryBacking": frozenset((b"hugepages",))}
+
+_REPEAT_TABLE = {
+    REPEAT_FIRST: ("name uuid title description memory currentMemory maxMemory vcpu cpu on_poweroff "
+                   "on_reboot on_crash on_lockfailure bootloader bootloader_args metadata "
+                   "launchSecurity").split(),
+    REPEAT_MERGE: [k.decode() for k in _MERGED_LISTS],
+    REPEAT_ONCE: ["genid", "numatune", "resource"],
+    REPEAT_ALL: ["features", "devices"],
+}
+
+_ONCE_MESSAGES = {
+    b"genid": "element 'genid' can only appear once",
+    b"numatune": "only one numatune is supported",
+    b"resource": "only one resource element is supported",
+}
+
+
+cdef inline int slot_of(const StrSet* st, const char* s) noexcept:
+    """The slot of member ``s``, or -1."""
+    cdef unsigned int i = _hash(s) & st.mask
+    while st.slots[i] is not NULL:
+        if same_name(st.slots[i], s):
+            return <int>i
+        i = (i + 1) & st.mask
+    return -1
+
+
+cdef int _repeat_table() except -1:
+    global _repeat_kind
+    cdef int slot
+    _set_fill(&REPEAT_NAMES, [n for names in _REPEAT_TABLE.values() for n in names])
+    _repeat_kind = <unsigned char*>PyMem_Malloc(REPEAT_NAMES.mask + 1)
+    if _repeat_kind is NULL:
+        raise MemoryError()
+    memset(_repeat_kind, 0, REPEAT_NAMES.mask + 1)
+    for kind, names in _REPEAT_TABLE.items():
+        for n in names:
+            slot = slot_of(&REPEAT_NAMES, _cstr(n))
+            _repeat_kind[slot] = <unsigned char>kind
+    return 0
+
+
+cdef int _repeats(_Document doc, Node root, Refusal* out) except -1:
+    """One pass over the root's children: a later copy of a first-wins element is dropped, of
+    a container merged into the first (then deduplicated), of a once-only element noted in
+    ``out`` (raised where libvirt parses it). A 64-bit filter of (first letter, last letter,
+    length) keeps the typical document, which repeats nothing, to one test per child."""
     cdef Node c = root.children
-    cdef Node nxt
-    cdef Node features = NULL
-    cdef Node devices = NULL
+    cdef Node nxt, first
+    cdef Node merged[64]
+    cdef int n_merged = 0, slot, i
+    cdef size_t n
+    cdef const char* name
+    cdef unsigned long long seen = 0, bit
+    cdef unsigned char kind
     while c is not NULL:
         nxt = c.next
         if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
-            if c.name[0] == c'f' and strcmp(<const char*>c.name, "features") == 0:
-                if features is NULL:
-                    features = c
+            name = <const char*>c.name
+            n = strlen(name)
+            bit = 1ULL << ((<unsigned char>name[0] * 31u + <unsigned char>name[n - 1] + n * 7u) & 63u)
+            if seen & bit == 0:
+                seen |= bit
+                c = nxt
+                continue
+            first = child_named(root, name)  # the first copy (c itself when none is earlier)
+            slot = -1 if first == c else slot_of(&REPEAT_NAMES, name)
+            if slot >= 0:
+                kind = _repeat_kind[slot]
+                nxt = next_elem(c)  # the tail goes with the element
+                if kind == REPEAT_FIRST:
+                    drop_elem(doc, c)
+                elif kind == REPEAT_ONCE:
+                    if strcmp(name, "genid") == 0:
+                        out.genid_twice = "genid"
+                    elif out.once_error is NULL:
+                        out.once_error = <const char*>first.name
                 else:
-                    nxt = next_elem(c)  # the tail goes with the element
-                    _merge_into(doc, features, c)
-            elif c.name[0] == c'd' and strcmp(<const char*>c.name, "devices") == 0:
-                if devices is NULL:
-                    devices = c
+                    _merge_into(doc, first, c)
+                    if kind == REPEAT_MERGE:
+                        for i in range(n_merged):
+                            if merged[i] == first:
+                                break
+                        else:
+                            if n_merged < 64:
+                                merged[n_merged] = first
+                                n_merged += 1
+        c = nxt
+    for i in range(n_merged):
+        _dedupe(doc, merged[i])
+    return 0
+
+
+cdef int _dedupe(_Document doc, Node parent) except -1:
+    """A merged container as libvirt reads it: of each child read with ``[1]`` the first
+    copy; the nested containers merged in turn."""
+    cdef bytes pname = <bytes><const char*>parent.name
+    cdef frozenset lists = _MERGED_LISTS[pname]
+    cdef frozenset nested = _MERGED_NESTED.get(pname, frozenset())
+    cdef dict seen = {}
+    cdef Node c = parent.children
+    cdef Node nxt
+    cdef bytes name
+    while c is not NULL:
+        nxt = c.next
+        if c.type == tree.XML_ELEMENT_NODE:
+            name = <bytes><const char*>c.name
+            if name not in lists:
+                if name not in seen:
+                    seen[name] = <size_t>c
                 else:
                     nxt = next_elem(c)
-                    _merge_into(doc, devices, c)
+                    if name in nested:
+                        _merge_into(doc, <Node><size_t>seen[name], c)
+                    else:
+                        drop_elem(doc, c)
         c = nxt
+    return 0
+
+
+cdef object _once_error(const char* name):
+    return err(ErrorNumber.XML_ERROR, _ONCE_MESSAGES[<bytes>name])
+
+
+cdef object _containers(_Document doc, Node root, Refusal* out):
+    """Before the unknown names go: resolve repeated top-level elements as libvirt reads them
+    (``_repeats``), then find the first child libvirt refuses where it reads every child
+    instead of only the names it knows: its error, or None (``out.kind`` says where libvirt
+    raises it)."""
+    cdef Node features = NULL
+    cdef Node devices = NULL
+    _repeats(doc, root, out)
+    features = child_named(root, "features")
+    devices = child_named(root, "devices")
     if features is not NULL:
         fault = _feature_fault(doc, features, out)
         if fault is not None:
@@ -2431,6 +2577,8 @@ def post_parse(_Element root not None):
     _walk(doc, r, _TREE, &w)
     _domain_type(r)
     _identity(r, w.first[<int>S_NAME], w.first[<int>S_UUID])
+    if refusal.genid_twice is not NULL:
+        raise _once_error(refusal.genid_twice)
     _memory_one(doc, w.first[<int>S_MAXMEMORY], "maxMemory")
     _memory_one(doc, w.first[<int>S_MEMORY], "memory")
     _memory_one(doc, w.first[<int>S_CURRENTMEMORY], "currentMemory")
@@ -2446,6 +2594,8 @@ def post_parse(_Element root not None):
     if (w.bad_node is not NULL and w.bad_no not in _ENUMS_AFTER_LIFECYCLE
             and (refusal.kind != REFUSED_FEATURE or w.bad_no in _ENUMS_BEFORE_FEATURES)):
         raise _enum_failure(doc, &w)
+    if refusal.once_error is not NULL:  # libvirt reads <numatune>, <resource> before <features>
+        raise _once_error(refusal.once_error)
     if refusal.kind == REFUSED_FEATURE:
         _parsed_before_features(root, doc, r, &w)
         raise refused
@@ -2570,3 +2720,4 @@ _set_fill(&BARE_UNWRITTEN, "ioapic cfpc sbbc ibs capabilities hpt".split())
 _set_fill(&MERGED_FEATURES, "hyperv kvm xen capabilities smm tcg hpt".split())
 
 _compile(ENUM_RULES)
+_repeat_table()
