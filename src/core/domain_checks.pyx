@@ -176,6 +176,8 @@ cdef enum:
     K_IOMMU
     K_SHMEM
     K_MEMORY
+    K_VIDEO
+    K_VSOCK
     K_KINDS
     _STACK_NODES = 64
 
@@ -212,6 +214,8 @@ cdef int _kind(Node c) noexcept:
         return K_REDIRDEV if _is(c, "redirdev") else -1
     if c.name[0] == b's':
         return K_SHMEM if _is(c, "shmem") else -1
+    if c.name[0] == b'v':
+        return K_VIDEO if _is(c, "video") else K_VSOCK if _is(c, "vsock") else -1
     return -1
 
 
@@ -254,7 +258,7 @@ cdef void _device_gates(_Devices* devs, _Gates* gates) noexcept:
     gates.disks |= devs.count[K_DISK] > 0
     gates.hostdevs |= devs.count[K_HOSTDEV] > 0
     gates.iommu |= devs.count[K_IOMMU] > 0
-    gates.other |= devs.count[K_SHMEM] > 0
+    gates.other |= devs.count[K_SHMEM] > 0 or devs.count[K_VIDEO] > 0 or devs.count[K_VSOCK] > 0
 
 
 cdef inline bint _same(const char* a, const char* b) noexcept:
@@ -1036,15 +1040,37 @@ cdef int _iommu(Node features, _Devices* devs) except -1:
 # -- shared memory -------------------------------------------------------------------------------
 
 
+cdef const char* _QXL_ONLY_VIDEO_ATTRS[3]
+_QXL_ONLY_VIDEO_ATTRS[:] = [b"ram", b"vram64", b"vgamem"]
+
+
 cdef int _other_devices(_Devices* devs) except -1:
+    """libvirt's validation of the rarer devices, in its device order (videos, shmem, vsock):
+    the sizes only QXL video takes, shmem's msi, and the vsock's guest CID (0-2 reserved)."""
     cdef Py_ssize_t i
+    cdef int k
     cdef Node d
     cdef Node msi
+    cdef Node model
+    cdef const char* raw
+    for i in range(devs.count[K_VIDEO]):
+        model = child_named(_dev(devs, K_VIDEO, i), "model")
+        if model is NULL or attr_is(model, "type", "qxl") or attr_is(model, "type", "none"):
+            continue
+        for k in range(3):
+            if has_attr(model, _QXL_ONLY_VIDEO_ATTRS[k]):  # the device step left out the 0s
+                raise _fail(ErrorNumber.CONFIG_UNSUPPORTED,
+                            f"{ustr(_QXL_ONLY_VIDEO_ATTRS[k])} attribute only supported for video type qxl")
     for i in range(devs.count[K_SHMEM]):
         d = _dev(devs, K_SHMEM, i)
         msi = child_named(d, "msi")
         if msi is not NULL and streq(_or(attr(msi, "enabled"), "yes"), "yes") and child_named(d, "server") is NULL:
             raise _fail(ErrorNumber.XML_ERROR, "msi option is only supported with a server")
+    for i in range(devs.count[K_VSOCK]):
+        d = child_named(_dev(devs, K_VSOCK, i), "cid")
+        raw = attr(d, "address") if d is not NULL else NULL
+        if raw is not NULL and strlen(raw) == 1 and b'0' <= raw[0] <= b'2':  # respelled decimal
+            raise _fail(ErrorNumber.CONFIG_UNSUPPORTED, "guest CIDs must be >= 3")
     return 0
 
 

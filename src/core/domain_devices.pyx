@@ -1183,13 +1183,16 @@ cdef enum ZeroAction:
 
 cdef struct NumRule:
     const char* device      # the device element
+    const char* dev_type    # the device's type this row is for (NULL: any)
     const char* child       # its child holding the number (NULL: the device itself)
+    const char* grandchild  # and the child of that (NULL: none)
     const char* name        # the attribute (NULL: the child's text)
     int kind
     int base
     bint nonzero            # VIR_XML_PROP_NONZERO: "Zero is not permitted"
     bint nonnegative        # VIR_XML_PROP_NONNEGATIVE (C ints)
     bint empty_absent       # read through XPath string(): an empty value is no value (0)
+    bint as_int             # written as a C int ("%d": 4294967295 is -1)
     bint pow2               # rounded up to a power of two (past 2**31: 0, unset)
     int on_zero             # what libvirt writes for 0 ("unset"): ZERO_KEEP / _DROP_ATTR / _DROP_HOLDER
     int wording
@@ -1215,6 +1218,9 @@ cdef void _num_rule(const char* device, const char* child, const char* name, int
     r.empty_absent = empty_absent
     r.on_zero = on_zero
     r.pow2 = False
+    r.as_int = False
+    r.dev_type = NULL
+    r.grandchild = NULL
     r.wording = wording
     r.text = text
     _n_num_rules += 1
@@ -1236,6 +1242,7 @@ cdef void _load_num_rules() noexcept:
               WORD_PROP_UINT, NULL)
     _num_rule("disk", "blockio", "physical_block_size", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
               WORD_PROP_UINT, NULL)
+    _num_rule("disk", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
     # <iotune>: each child's text (but group_name), by virXPathULongLong
     _num_rule("disk", "iotune", NULL, NUM_ULL, 10, False, False, True, ZERO_DROP_ATTR, WORD_NAMED_FIELD,
               "disk iotune field '")
@@ -1251,6 +1258,7 @@ cdef void _load_num_rules() noexcept:
               "malformed mtu size")
     _num_rule("interface", "driver", "rx_queue_size", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
               WORD_PROP_UINT, NULL)
+    _num_rule("interface", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
     # video (a 0 is "unset": the type's default follows; heads 0 is kept for the video step)
     _num_rule("video", "model", "vram", NUM_UINT, 10, False, False, True, ZERO_DROP_ATTR, WORD_NAMED,
               "cannot parse video ")
@@ -1263,6 +1271,19 @@ cdef void _load_num_rules() noexcept:
               "cannot parse video ")
     _num_rule("video", "model", "heads", NUM_UINT, 10, False, False, True, ZERO_KEEP, WORD_NAMED_INTERNAL,
               "cannot parse video ")
+    # host devices' sources: SCSI in any C base (unit an unsigned long long), USB in any C
+    # base written as C ints
+    _num_rule("hostdev", "source", "bus", NUM_UINT, 0, False, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _under("scsi", "address", False)
+    _num_rule("hostdev", "source", "target", NUM_UINT, 0, False, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _under("scsi", "address", False)
+    _num_rule("hostdev", "source", "unit", NUM_ULL, 0, False, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _under("scsi", "address", False)
+    _num_rule("hostdev", "source", "bus", NUM_UINT, 0, False, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _under("usb", "address", True)
+    _num_rule("hostdev", "source", "device", NUM_UINT, 0, False, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _under("usb", "address", True)
+    _num_rule("hostdev", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
     # the memory balloon, RNG, vsock
     _num_rule("memballoon", "stats", "period", NUM_INT, 0, False, False, False, ZERO_DROP_NONPOS,
               WORD_PROP_INT, NULL)
@@ -1270,12 +1291,16 @@ cdef void _load_num_rules() noexcept:
               "invalid RNG rate bytes value")
     _num_rule("rng", "rate", "period", NUM_UINT, 10, False, False, True, ZERO_DROP_ATTR, WORD_FIXED,
               "invalid RNG rate period value")
-    _num_rule("vsock", "cid", "address", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
-    # boot order, on every device that takes one
-    _num_rule("disk", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
-    _num_rule("interface", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
-    _num_rule("hostdev", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
     _num_rule("redirdev", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _num_rule("vsock", "cid", "address", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+
+
+cdef void _under(const char* dev_type, const char* grandchild, bint as_int) noexcept:
+    """The last row is for devices of ``dev_type`` only, its number one level deeper."""
+    cdef NumRule* r = &_num_rules[_n_num_rules - 1]
+    r.dev_type = dev_type
+    r.grandchild = grandchild
+    r.as_int = as_int
 
 
 cdef bint _c_number(const char* s, int kind, int base, long long* out) noexcept:
@@ -1365,36 +1390,53 @@ cdef object _number_error(NumRule* r, Node holder, const char* raw, bint zero):
 
 cdef int _device_numbers(_Document doc, Node devs) except -1:
     """Every table number of every device read as libvirt reads it (refused with its error)
-    and written back in decimal (or left out, as libvirt leaves out an unset 0)."""
-    cdef Node dev = devs.children, holder, field, nxt
+    and written back in decimal (or left out, as libvirt leaves out an unset 0). The rows
+    are grouped by device kind in libvirt's parse order, so that of several refused numbers
+    the one libvirt meets first is raised."""
+    cdef Node dev, holder, field, nxt, drop
     cdef NumRule* r
-    cdef int i
-    while dev is not NULL:
-        if dev.type == tree.XML_ELEMENT_NODE:
-            for i in range(_n_num_rules):
-                r = &_num_rules[i]
-                if strcmp(<const char*>dev.name, r.device) != 0:
-                    continue
-                holder = dev if r.child is NULL else child_named(dev, r.child)
-                if holder is NULL:
-                    continue
-                if r.name is not NULL:
-                    _number(doc, r, holder, holder)
-                    continue
-                field = first_elem(holder)  # each child's text
-                while field is not NULL:
-                    nxt = next_elem(field)
-                    if strcmp(<const char*>field.name, "group_name") != 0:
-                        _number(doc, r, holder, field)
-                    field = nxt
-                if first_elem(holder) is NULL:
-                    remove_node(doc, holder)
-        dev = dev.next
+    cdef int first = 0, end, i
+    cdef const char* dtype
+    while first < _n_num_rules:
+        end = first + 1
+        while end < _n_num_rules and strcmp(_num_rules[end].device, _num_rules[first].device) == 0:
+            end += 1
+        dev = devs.children
+        while dev is not NULL:
+            if dev.type == tree.XML_ELEMENT_NODE and strcmp(<const char*>dev.name, _num_rules[first].device) == 0:
+                dtype = attr(dev, "type")
+                drop = NULL
+                for i in range(first, end):
+                    r = &_num_rules[i]
+                    if r.dev_type is not NULL and (dtype is NULL or strcmp(dtype, r.dev_type) != 0):
+                        continue
+                    holder = dev if r.child is NULL else child_named(dev, r.child)
+                    if holder is not NULL and r.grandchild is not NULL:
+                        holder = child_named(holder, r.grandchild)
+                    if holder is NULL:
+                        continue
+                    if r.name is not NULL:
+                        if _number(doc, r, holder, holder) == 1:
+                            drop = holder
+                        continue
+                    field = first_elem(holder)  # each child's text
+                    while field is not NULL:
+                        nxt = next_elem(field)
+                        if strcmp(<const char*>field.name, "group_name") != 0:
+                            _number(doc, r, holder, field)
+                        field = nxt
+                    if first_elem(holder) is NULL:
+                        remove_node(doc, holder)
+                if drop is not NULL:
+                    remove_node(doc, drop)
+            dev = dev.next
+        first = end
     return 0
 
 
 cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
-    """One number of rule ``r``: attribute ``r.name`` of ``holder``, or the text of ``field``."""
+    """One number of rule ``r``: attribute ``r.name`` of ``holder``, or the text of ``field``;
+    1 when ``holder`` is not written (libvirt reads the device's other numbers first)."""
     cdef const char* raw = attr(holder, r.name) if r.name is not NULL else text(field)
     cdef long long value = 0
     cdef char spelled[32]
@@ -1415,8 +1457,7 @@ cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
             value = _round_pow2(value)
     if value == 0 or (r.on_zero == ZERO_DROP_NONPOS and value < 0):
         if r.on_zero == ZERO_DROP_HOLDER:
-            remove_node(doc, holder)
-            return 0
+            return 1  # dropped once the device's other numbers are read
         if r.on_zero != ZERO_KEEP:
             if r.name is NULL:
                 remove_node(doc, field)
@@ -1428,6 +1469,8 @@ cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
             return 0
     if r.kind == NUM_ULL:
         snprintf(spelled, 32, "%llu", <unsigned long long>value)
+    elif r.as_int and value > 0x7FFFFFFF:
+        _fmt(spelled, value - 0x100000000)
     else:
         _fmt(spelled, value)
     if strcmp(spelled, raw) != 0:
@@ -1539,6 +1582,8 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
             raise _err(ErrorNumber.XML_ERROR, "only a single IOMMU device is supported")
         if repeated & K_VSOCK:
             raise _err(ErrorNumber.XML_ERROR, "only a single vsock device is supported")
+        if present & K_VSOCK:
+            _vsock(doc, child_named(devs, "vsock"))
         if any_highest or present & K_IMPLICIT_TRIGGERS:
             _implicit_controllers(devs, present, highest, &existing)
         if present & K_CONTROLLER:
@@ -1546,6 +1591,17 @@ def post_parse_devices(_Element root not None, _Element devices not None, str os
     finally:
         cs_free(&existing)
     return later
+
+
+cdef int _vsock(_Document doc, Node vsock) except -1:
+    """libvirt's vsock post-parse: an unset auto CID is 'no' when an address is given, else
+    'yes'; the <cid> is always written (auto first)."""
+    cdef Node cid = child_named(vsock, "cid")
+    if cid is NULL:
+        cid = add_elem(vsock, "cid")  # placed by the canonical order
+    if not has_attr(cid, "auto"):
+        set_attr_first(cid, "auto", "no" if has_attr(cid, "address") else "yes")
+    return 0
 
 
 # -- disks ------------------------------------------------------------------------------------
