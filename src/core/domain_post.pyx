@@ -859,15 +859,24 @@ cdef int _memory_one(_Document doc, Node el, str tag) except -1:
 
 
 def _vcpu_count(el):
-    """<vcpu> in a spelling the node check does not take (non-ASCII digits, long)."""
+    """<vcpu> in a spelling the node check does not take (blanks before, a sign, leading
+    zeros, non-ASCII digits, long). libvirt reads it with virStrToLong_ui (C's strtoul: "-N"
+    wraps to 2**32-N, "-0" is 0) and writes the number plainly; ``current`` is read with
+    virXMLPropUInt (blanks before and '+' allowed, any '-' not) and written plainly too."""
     text = el.text or ""
-    if not text.isdigit() or int(text) > 0xFFFFFFFF:
+    magnitude, end, negative = c_strtoul(text)
+    if magnitude is None or end != len(text) or magnitude > 0xFFFFFFFF:
         raise err(ErrorNumber.XML_ERROR, "maximum vcpus count must be an integer")
-    if int(text) == 0:
+    count = (-magnitude) & 0xFFFFFFFF if negative else magnitude
+    if count == 0:
         raise err(ErrorNumber.INTERNAL_ERROR, "CPU IDs in <numa> exceed the <vcpu> count")
+    el.text = str(count)
     current = aget(el, "current")
-    if current is not None and uint_prop(current, "current", "vcpu") > int(text):
-        raise err(ErrorNumber.CONFIG_UNSUPPORTED, "maximum vCPU count must not be less than current vCPU count")
+    if current is not None:
+        value = uint_prop(current, "current", "vcpu")
+        if value > count:
+            raise err(ErrorNumber.CONFIG_UNSUPPORTED, "maximum vCPU count must not be less than current vCPU count")
+        aset(el, "current", str(value))
 
 
 cdef Node _vcpus(_Document doc, Node root, Node el) except NULL:
@@ -876,7 +885,8 @@ cdef Node _vcpus(_Document doc, Node root, Node el) except NULL:
     cdef unsigned long long count, cur
     if el is NULL:
         el = add_elem(root, "vcpu", "1")
-    elif text_of(el, &s) == TEXT_ONE and all_digits(s) and strlen(s) <= 10:
+    elif (text_of(el, &s) == TEXT_ONE and all_digits(s) and strlen(s) <= 10
+          and (s[0] != c'0' or s[1] == 0)):
         count = 0
         while s[0]:
             count = count * 10 + <unsigned long long>(s[0] - c'0')
@@ -887,8 +897,9 @@ cdef Node _vcpus(_Document doc, Node root, Node el) except NULL:
             raise err(ErrorNumber.INTERNAL_ERROR, "CPU IDs in <numa> exceed the <vcpu> count")
         current = attr(el, "current")
         if current is not NULL:
-            if not small_uint(current, &cur):
+            if not small_uint(current, &cur) or (current[0] == c'0' and current[1] != 0):
                 cur = uint_prop(ustr(current), "current", "vcpu")
+                set_attr(el, "current", utf8(str(cur)))  # libvirt writes it plainly
             if cur > count:
                 raise err(ErrorNumber.CONFIG_UNSUPPORTED,
                           "maximum vCPU count must not be less than current vCPU count")
@@ -2668,6 +2679,7 @@ from pyvirt.conf.domain.enums import RULES as ENUM_RULES
 from pyvirt.conf.domain.tables import KNOWN_BY_PATH, canonical_order, drop_unknown
 from pyvirt.conf.units import LLONG_MAX, parse_scaled, to_kib
 from pyvirt.conf.values import (
+    c_strtoul,
     canonical_uuid,
     format_bitmap,
     generate_uuid,
