@@ -1166,6 +1166,7 @@ cdef enum NumKind:
     NUM_UINT = 0    # virStrToLong_uip: no '-' at all, <= UINT_MAX
     NUM_INT = 1     # virStrToLong_i: a C int, sign allowed
     NUM_ULL = 2     # virStrToLong_ullp: no '-' at all, <= ULLONG_MAX
+    NUM_UINT_WRAP = 3  # virStrToLong_ui: '-N' read as the unsigned int 2**32 - N
 
 cdef enum NumWording:
     WORD_PROP_UINT = 0  # "Invalid value for attribute ... Expected non-negative integer value"
@@ -1174,6 +1175,7 @@ cdef enum NumWording:
     WORD_NAMED = 3      # the row's text with the attribute name then the value quoted
     WORD_NAMED_INTERNAL = 4  # as NAMED, raised as an internal error
     WORD_NAMED_FIELD = 5  # the row's text, the element's name, "' must be an integer"
+    WORD_TEXT_VALUE = 6  # the row's text then the value
 
 cdef enum ZeroAction:
     ZERO_KEEP = 0         # written as "0"
@@ -1186,6 +1188,8 @@ cdef struct NumRule:
     const char* dev_type    # the device's type this row is for (NULL: any)
     const char* child       # its child holding the number (NULL: the device itself)
     const char* grandchild  # and the child of that (NULL: none)
+    const char* holder_type # the type the element holding the number must have (NULL: any)
+    bint u16                # kept as a C unsigned short (65536 is 0)
     const char* name        # the attribute (NULL: the child's text)
     int kind
     int base
@@ -1221,6 +1225,8 @@ cdef void _num_rule(const char* device, const char* child, const char* name, int
     r.as_int = False
     r.dev_type = NULL
     r.grandchild = NULL
+    r.holder_type = NULL
+    r.u16 = False
     r.wording = wording
     r.text = text
     _n_num_rules += 1
@@ -1259,6 +1265,20 @@ cdef void _load_num_rules() noexcept:
     _num_rule("interface", "driver", "rx_queue_size", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
               WORD_PROP_UINT, NULL)
     _num_rule("interface", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    # character devices' target ports: -1 (4294967295) is "unset", a free port is assigned
+    _num_rule("parallel", "target", "port", NUM_UINT_WRAP, 10, False, False, False, ZERO_KEEP, WORD_TEXT_VALUE,
+              "Invalid port number: ")
+    _under(NULL, NULL, True)
+    _num_rule("serial", "target", "port", NUM_UINT_WRAP, 10, False, False, False, ZERO_KEEP, WORD_TEXT_VALUE,
+              "Invalid port number: ")
+    _under(NULL, NULL, True)
+    _num_rule("console", "target", "port", NUM_UINT_WRAP, 10, False, False, False, ZERO_KEEP, WORD_TEXT_VALUE,
+              "Invalid port number: ")
+    _under(NULL, NULL, True)
+    # a guestfwd channel's port: virXMLPropUInt, then an unsigned short
+    _num_rule("channel", "target", "port", NUM_UINT, 10, False, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
+    _num_rules[_n_num_rules - 1].holder_type = "guestfwd"
+    _num_rules[_n_num_rules - 1].u16 = True
     # video (a 0 is "unset": the type's default follows; heads 0 is kept for the video step)
     _num_rule("video", "model", "vram", NUM_UINT, 10, False, False, True, ZERO_DROP_ATTR, WORD_NAMED,
               "cannot parse video ")
@@ -1339,6 +1359,11 @@ cdef bint _c_number(const char* s, int kind, int base, long long* out) noexcept:
             return False
         out[0] = -<long long>v if negative else <long long>v
         return True
+    if kind == NUM_UINT_WRAP:
+        if v > 0xFFFFFFFF:
+            return False
+        out[0] = <long long>((0x100000000 - v) & 0xFFFFFFFF) if negative else <long long>v
+        return True
     if negative:
         return False
     if kind == NUM_UINT and v > 0xFFFFFFFF:
@@ -1381,6 +1406,8 @@ cdef object _number_error(NumRule* r, Node holder, const char* raw, bint zero):
         return invalid_prop(name, element, ustr(raw), "Expected integer value")
     if r.wording == WORD_FIXED:
         return _err(ErrorNumber.XML_ERROR, ustr(r.text))
+    if r.wording == WORD_TEXT_VALUE:
+        return _err(ErrorNumber.XML_ERROR, ustr(r.text) + ustr(raw))
     if r.wording == WORD_NAMED_FIELD:
         return _err(ErrorNumber.XML_ERROR, f"{ustr(r.text)}{element}' must be an integer")
     if r.wording == WORD_NAMED_INTERNAL:
@@ -1413,7 +1440,7 @@ cdef int _device_numbers(_Document doc, Node devs) except -1:
                     holder = dev if r.child is NULL else child_named(dev, r.child)
                     if holder is not NULL and r.grandchild is not NULL:
                         holder = child_named(holder, r.grandchild)
-                    if holder is NULL:
+                    if holder is NULL or (r.holder_type is not NULL and not attr_is(holder, "type", r.holder_type)):
                         continue
                     if r.name is not NULL:
                         if _number(doc, r, holder, holder) == 1:
@@ -1455,6 +1482,11 @@ cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
             raise _number_error(r, field, raw, True)
         if r.pow2 and value > 0:
             value = _round_pow2(value)
+        if r.u16:
+            value &= 0xFFFF
+        if r.kind == NUM_UINT_WRAP and value == 0xFFFFFFFF:  # the C int -1: unset
+            del_attr(holder, r.name)
+            return 0
     if value == 0 or (r.on_zero == ZERO_DROP_NONPOS and value < 0):
         if r.on_zero == ZERO_DROP_HOLDER:
             return 1  # dropped once the device's other numbers are read
@@ -2445,14 +2477,9 @@ cdef inline const char* _target_type(Node chr_) noexcept:
     return NULL if t is NULL else attr(t, "type")
 
 
-def _chr_port_number(str raw):
-    if raw.strip().isdigit():
-        return int(raw)
-    raise _err(ErrorNumber.XML_ERROR, f"Invalid port number: {raw}")
-
-
 cdef int _assign_ports(NodeList* items) except -1:
-    """Serial/parallel ports as written; the missing ones numbered after the highest."""
+    """Serial/parallel ports as written (C ints: the device numbers step read them); the
+    missing ones numbered after the highest."""
     cdef long long local[16]
     cdef long long* ports = local
     cdef Py_ssize_t k, j
@@ -2472,11 +2499,8 @@ cdef int _assign_ports(NodeList* items) except -1:
             raw = NULL if t is NULL else attr(t, "port")
             if raw is NULL:
                 v = -1
-            elif not _ascii_digits(raw, 18, &v):
-                value = _chr_port_number(ustr(raw))
-                if value > LLONG_MAX // 2:
-                    return _assign_ports_py(items)
-                v = value
+            elif not _c_decimal(raw, False, &v):  # the device numbers step wrote it as a C int
+                raise _err(ErrorNumber.XML_ERROR, f"Invalid port number: {ustr(raw)}")
             ports[k] = v
         for k in range(items.n):
             if ports[k] == -1:
@@ -2490,22 +2514,6 @@ cdef int _assign_ports(NodeList* items) except -1:
     finally:
         if ports != local:
             PyMem_Free(ports)
-    return 0
-
-
-cdef int _assign_ports_py(NodeList* items) except -1:
-    """:func:`_assign_ports` with Python numbers, for a port beyond 62 bits."""
-    cdef Py_ssize_t k
-    cdef Node t
-    ports = []
-    for k in range(items.n):
-        t = child_named(items.items[k], "target")
-        raw = None if t is NULL else attr_str(t, "port")
-        ports.append(-1 if raw is None else _chr_port_number(raw))
-    for k in range(items.n):
-        if ports[k] == -1:
-            ports[k] = max(ports) + 1
-            set_attr_s(_target(items.items[k]), "port", str(ports[k]))
     return 0
 
 
