@@ -2477,8 +2477,8 @@ cdef int _repeats(_Document doc, Node root, Refusal* out) except -1:
                 elif kind == REPEAT_ONCE:
                     if strcmp(name, "genid") == 0:
                         out.genid_twice = "genid"
-                    elif out.once_error is NULL:
-                        out.once_error = <const char*>first.name
+                    elif out.once_error is NULL or strcmp(name, "numatune") == 0:
+                        out.once_error = <const char*>first.name  # (numatune is read first)
                 else:
                     _merge_into(doc, first, c)
                     if kind == REPEAT_MERGE:
@@ -2602,11 +2602,13 @@ def post_parse(_Element root not None):
     if w.bad_node is not NULL and w.bad_no in _ENUMS_OF_VCPU:
         raise _enum_failure(doc, &w)
     _tunables(root, &w)
+    if refusal.once_error is not NULL:  # libvirt reads <numatune>, <resource> after <cpu>
+        if w.bad_node is not NULL and w.bad_no in _ENUMS_BEFORE_FEATURES:
+            raise _enum_failure(doc, &w)
+        raise _once_error(refusal.once_error)
     if (w.bad_node is not NULL and w.bad_no not in _ENUMS_AFTER_LIFECYCLE
             and (refusal.kind != REFUSED_FEATURE or w.bad_no in _ENUMS_BEFORE_FEATURES)):
         raise _enum_failure(doc, &w)
-    if refusal.once_error is not NULL:  # libvirt reads <numatune>, <resource> before <features>
-        raise _once_error(refusal.once_error)
     if refusal.kind == REFUSED_FEATURE:
         _parsed_before_features(root, doc, r, &w)
         raise refused
