@@ -493,9 +493,7 @@ def _numa(root):
         )
     tune = child(root, "numatune")
     if tune is not None:
-        memnodes = children(tune, "memnode")
-        if memnodes and not cells:
-            raise _fail(ErrorNumber.XML_ERROR, "Element 'memnode' is invalid without any guest NUMA cells")
+        memnodes = children(tune, "memnode")  # (with no NUMA cells the post-parse refused them)
         mem = child(tune, "memory")
         if memnodes and mem is not None and aget(mem, "placement") == "auto":
             raise _fail(
@@ -836,6 +834,7 @@ cdef int _disks(_Devices* devs) except -1:
     cdef const char* device
     cdef const char* bus
     cdef const char* atype
+    cdef const char* policy
     for i in range(n):
         disk = _dev(devs, K_DISK, i)
         target = child_named(disk, "target")
@@ -843,6 +842,13 @@ cdef int _disks(_Devices* devs) except -1:
         src = child_named(disk, "source")
         if src is not NULL and has_attr(src, "fdgroup"):
             raise _fail(ErrorNumber.CONFIG_UNSUPPORTED, f"driver does not support FD passing for disk '{ustr(dev)}'")
+        policy = attr(src, "startupPolicy") if src is not NULL else NULL
+        if policy is not NULL:  # libvirt's disk validation (the device step checked the name)
+            if attr_is(disk, "type", "network"):
+                raise _fail(ErrorNumber.XML_ERROR,
+                            f"disk startupPolicy '{ustr(policy)}' is not allowed for disk of 'network' type")
+            if streq(policy, "requisite") and not (attr_is(disk, "device", "cdrom") or attr_is(disk, "device", "floppy")):
+                raise _fail(ErrorNumber.XML_ERROR, "disk startupPolicy 'requisite' is allowed only for cdrom or floppy")
         for j in range(i):
             p = _dev(devs, K_DISK, j)
             if strcmp(_target_dev(p), dev) == 0:

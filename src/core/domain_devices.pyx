@@ -1783,6 +1783,7 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
     cdef const char* device = attr(disk, "device")
     cdef const char* dev
     cdef const char* bus
+    cdef const char* policy
     cdef Node target
     cdef Node src
     cdef Node c
@@ -1817,6 +1818,10 @@ cdef int _disk(_Document doc, Node disk, long long* ctrl_out) except -2:
     if src is NULL and (streq(device, "cdrom") or streq(device, "floppy")) and attr_is(disk, "type", "block"):
         set_attr(disk, "type", "file")  # an empty removable drive is a file drive to libvirt
     if src is not NULL:
+        policy = attr(src, "startupPolicy")
+        if policy is not NULL and not (streq(policy, "mandatory") or streq(policy, "requisite")
+                                       or streq(policy, "optional")):
+            raise invalid_prop("startupPolicy", "source", ustr(policy))  # "default" too
         _local_source(doc, disk, src)
         _default_ports(src)
     if attr_is(target, "tray", "closed"):
@@ -2077,6 +2082,8 @@ cdef int _controllers(_Document doc, Node devs, CtrlSet* existing) except -1:
         scratch_init(&s, n)
         for k in range(n):
             c = ctrls.items[k]
+            if not has_attr(c, "type"):
+                set_attr_first(c, "type", "ide")  # libvirt's type enum starts at 'ide'
             s.keys[k].group = attr(c, "type")
             raw = attr(c, "index")
             if raw is NULL:
