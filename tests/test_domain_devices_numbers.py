@@ -95,7 +95,7 @@ def test_device_numbers(libvirt_oracle: object, case: str, value: str) -> None:
     same(libvirt_oracle, body.format(v=value), *tags)
 
 
-def test_the_first_refused_number_is_of_the_kind_libvirt_parses_first(libvirt_oracle: object) -> None:
+def test_first_refused_number_is_of_the_kind_parsed_first(libvirt_oracle: object) -> None:
     # a video listed before a disk: libvirt parses the disks first
     same(libvirt_oracle, "<video><model type='qxl' vram='x'/></video>" + DISK.format("", "<boot order='0'/>"),
          "disk", "video")  # fmt: skip
