@@ -2698,8 +2698,11 @@ _WATCHDOG_MODEL_ROW = next(i for i, row in enumerate(ENUMS) if row[:2] == ("devi
 #: rows of ENUMS that libvirt checks with the vCPUs (before iothreads and tunables)
 _ENUMS_OF_VCPU = frozenset(i for i, row in enumerate(ENUMS) if row[0] == "vcpu")
 
-#: rows of ENUMS that libvirt checks after the lifecycle actions (the firmware files)
-_ENUMS_AFTER_LIFECYCLE = frozenset(i for i, row in enumerate(ENUMS) if row[0] == "os" or row[0].startswith("os/"))
+#: rows of ENUMS that libvirt checks after the lifecycle actions (all but <vcpu> and <cpu>)
+_ENUMS_AFTER_LIFECYCLE = frozenset(
+    i for i, row in enumerate(ENUMS)
+    if row[0].partition("/")[0] not in ("vcpu", "cpu")
+)
 
 #: rows of ENUMS that libvirt checks before it parses <features> (<vcpu>, <cpu>)
 _ENUMS_BEFORE_FEATURES = frozenset(

@@ -63,6 +63,17 @@ YES_NO = _S(("yes", "no"))
 ON_OFF = _S(("on", "off"))
 LOADER_TYPES = _S(("rom", "pflash"))
 FIRMWARES = _S(("bios", "efi", ""))  # empty: none (libvirt reads an empty XPath string as none)
+BOOT_DEVICES = _S("fd hd cdrom network".split())
+CPU_MATCHES = _S("minimum exact strict".split())
+SYSINFO_TYPES = _S(("smbios", "fwcfg"))
+KEYWRAP_CIPHERS = _S(("aes", "dea"))
+LAUNCH_SECURITY_TYPES = _S(("sev", "s390-pv"))  # sev-snp came later
+PERF_EVENTS = _S(
+    "cmt mbmt mbml cpu_cycles instructions cache_references cache_misses branch_instructions "
+    "branch_misses bus_cycles stalled_cycles_frontend stalled_cycles_backend ref_cpu_cycles cpu_clock "
+    "task_clock page_faults context_switches cpu_migrations page_faults_min page_faults_maj "
+    "alignment_faults emulation_faults".split()
+)
 NVRAM_TYPES = DISK_TYPES  # a storage source type (dir and volume are refused later, uncaused)
 
 
@@ -85,13 +96,24 @@ def _xml_error(template: str):  # type: ignore[no-untyped-def]
 #: that attribute (``default`` when absent) is ``value``
 ENUMS = (
     ("vcpu", "placement", PLACEMENT, None),
-    # the firmware and its files, read after the lifecycle actions (in this order)
+    # <cpu>, read with the vCPUs (before <features>)
+    ("cpu", "mode", CPU_MODES, _unsupported("Invalid mode attribute '{}'", ErrorDomain.CPU)),
+    ("cpu", "match", CPU_MATCHES, None),
+    # read after the lifecycle actions, in libvirt's order: power management, perf events,
+    # the clock, the firmware and its files, boot devices, the devices, launch security,
+    # sysinfo, key wrap ciphers
+    ("pm/suspend-to-mem", "enabled", YES_NO, None),
+    ("pm/suspend-to-disk", "enabled", YES_NO, None),
+    ("perf/event", "name", PERF_EVENTS, None),
+    ("clock", "offset", CLOCK_OFFSETS, _unsupported("unknown clock offset '{}'")),
+    ("clock/timer", "name", TIMER_NAMES, None),
     ("os", "firmware", FIRMWARES, _xml_error("unknown firmware value {}")),
     ("os/nvram", "type", NVRAM_TYPES, None),
     ("os/loader", "readonly", YES_NO, None),
     ("os/loader", "type", LOADER_TYPES, None),
     ("os/loader", "secure", YES_NO, None),
     ("os/loader", "stateless", YES_NO, None),
+    ("os/boot", "dev", BOOT_DEVICES, None),
     ("devices/disk", "type", DISK_TYPES, None),
     ("devices/disk", "device", DISK_DEVICES, None),
     ("devices/disk", "snapshot", SNAPSHOT, None),
@@ -114,11 +136,9 @@ ENUMS = (
     ("devices/controller/target", "hotplug", ON_OFF, None),
     ("devices/hostdev", "type", HOSTDEV_TYPES,
      _unsupported("unknown host device source address type '{}'")),
-    ("clock", "offset", CLOCK_OFFSETS, _unsupported("unknown clock offset '{}'")),
-    ("clock/timer", "name", TIMER_NAMES, None),
-    ("pm/suspend-to-mem", "enabled", YES_NO, None),
-    ("pm/suspend-to-disk", "enabled", YES_NO, None),
-    ("cpu", "mode", CPU_MODES, _unsupported("Invalid mode attribute '{}'", ErrorDomain.CPU)),
+    ("launchSecurity", "type", LAUNCH_SECURITY_TYPES, None),
+    ("sysinfo", "type", SYSINFO_TYPES, None),
+    ("keywrap/cipher", "name", KEYWRAP_CIPHERS, None),
 )  # fmt: skip
 
 
