@@ -16,6 +16,12 @@ it with the same code *and message*, or both accept it and write the same inacti
 * a second <genid>, <numatune> or <resource> is an error, raised where libvirt parses that
   element (after the UUID; after <cpu>, before <features>).
 
+The enumerated values of these elements (boot devices, <cpu match>, perf events, sysinfo
+types, key wrap ciphers, launch security types) are refused, and of several bad ones the
+first in libvirt's parse is reported: <vcpu>, <cpu>, the tunables, <features>, the lifecycle
+actions, <pm>, <perf>, <clock>, the firmware, boot devices, the devices, <launchSecurity>,
+<sysinfo>, <keywrap>.
+
 The number spellings: <vcpu> is read by virStrToLong_ui (blanks before, a sign, leading
 zeros; "-N" wraps to 2**32-N) and ``current``, the iothread ``id`` and <iothreads> by
 virXMLPropUInt / virStrToLong_ui (blanks before and '+', never '-' nor a trailing blank);
@@ -186,6 +192,40 @@ for key, (text, verdict) in list(CASES.items()):
         reading = key[: -len(label) - 1]
         CASES[key] = (text, "accepts" if label in SPELLINGS_ACCEPTED[reading] else "refuses")
 
+
+# -- enumerated values of the sweep's elements, and which one libvirt reports first ---------------
+#: one bad value each, named by where libvirt reads it (``FIRMWARE`` and ``BOOT`` go in <os>)
+BAD = {
+    "placement": "<vcpu placement='zz'>1</vcpu>", "memtune": "<memtune><hard_limit>zz</hard_limit></memtune>",
+    "iothreads": "<iothreads>zz</iothreads>", "cpu-mode": "<cpu mode='zz'/>",
+    "cpu-match": "<cpu match='zz'><model>x</model></cpu>", "feature": "<features><zz/></features>",
+    "crash": "<on_crash>zz</on_crash>", "pm": "<pm><suspend-to-mem enabled='zz'/></pm>",
+    "perf": "<perf><event name='zz' enabled='no'/></perf>", "clock": "<clock offset='zz'/>",
+    "timer": "<clock offset='utc'><timer name='zz'/></clock>", "firmware": "FIRMWARE", "boot": "BOOT",
+    "disk": "<devices><disk type='zz'/></devices>", "launch": "<launchSecurity type='zz'/>",
+    "sysinfo": "<sysinfo type='zz'/>", "keywrap": "<keywrap><cipher name='zz' state='on'/></keywrap>",
+}
+
+
+def bad_doc(*names: str) -> str:
+    os = "<os" + (" firmware='zz'" if "firmware" in names else "") + "><type arch='x86_64'>hvm</type>"
+    os += ("<boot dev='zz'/>" if "boot" in names else "") + "</os>"
+    return doc("".join(BAD[n] for n in names if n not in ("firmware", "boot")), os=os)
+
+
+for one in ("cpu-match", "perf", "boot", "launch", "sysinfo", "keywrap"):
+    CASES[f"bad-{one}"] = (bad_doc(one), "refuses")
+LATE = ("crash", "pm", "perf", "clock", "timer", "firmware", "boot", "disk", "launch", "sysinfo", "keywrap")
+for i, one in enumerate(LATE):
+    for other in LATE[i + 1:]:
+        if {one, other} != {"clock", "timer"}:
+            CASES[f"bad-{one}-and-{other}"] = (bad_doc(one, other), "refuses")
+for one in ("cpu-match", "perf", "boot", "sysinfo"):
+    for other in ("placement", "memtune", "iothreads", "feature"):
+        CASES[f"bad-{one}-and-{other}"] = (bad_doc(one, other), "refuses")
+CASES["bad-memtune-and-placement"] = (bad_doc("placement", "memtune"), "refuses")  # <memtune> first
+CASES["bad-current-memory-before-memtune"] = (doc(BAD["memtune"] + "<currentMemory>zz</currentMemory>"),
+                                              "refuses")
 
 def _pyvirt_message(text: str) -> str:
     try:

@@ -2548,15 +2548,22 @@ cdef object _containers(_Document doc, Node root, Refusal* out):
     return None
 
 
-cdef int _parsed_before_features(_Element root_el, _Document doc, Node root, Walk* w) except -1:
-    """A document with a refused feature: the steps whose errors libvirt reports first (it
-    parses these before <features>), for their errors only (the document is refused)."""
+cdef int _memory_tunables(_Document doc, Walk* w) except -1:
+    """The huge page sizes and <memtune> limits, read (and written in KiB) where libvirt
+    parses them: after the memory sizes, before the vCPUs (``_scaled`` meets them again,
+    already in KiB)."""
     cdef Py_ssize_t i
     each_under(doc, w.first[<int>S_MEMORYBACKING], "hugepages/page", _page_visit, NULL)
     for i in range(_n_scaled):
         if _scaled_rows[i].slot == <int>S_MEMTUNE:
             each_under(doc, w.first[<int>S_MEMTUNE], _scaled_rows[i].rest, _scaled_kib_visit,
                        _scaled_rows[i].full)
+    return 0
+
+
+cdef int _parsed_before_features(_Element root_el, _Document doc, Node root, Walk* w) except -1:
+    """A document with a refused feature: the steps whose errors libvirt reports first (it
+    parses these before <features>), for their errors only (the document is refused)."""
     if w.groups & G_BITMAP or (w.first[<int>S_VCPU] is not NULL and has_attr(w.first[<int>S_VCPU], "cpuset")):
         _bitmaps(doc, w)
     if w.first[<int>S_CPUTUNE] is not NULL:
@@ -2593,6 +2600,8 @@ def post_parse(_Element root not None):
     _memory_one(doc, w.first[<int>S_MAXMEMORY], "maxMemory")
     _memory_one(doc, w.first[<int>S_MEMORY], "memory")
     _memory_one(doc, w.first[<int>S_CURRENTMEMORY], "currentMemory")
+    if w.first[<int>S_MEMTUNE] is not NULL or w.first[<int>S_MEMORYBACKING] is not NULL:
+        _memory_tunables(doc, &w)
     vcpu = _vcpus(doc, r, w.first[<int>S_VCPU])
     type_el = w.first[<int>S_OS_TYPE]
     os_type = _os(type_el)
