@@ -594,6 +594,7 @@ cdef struct _PathTable:
     bint prune              # a child element whose name is not listed is removed
     bint attrs_known        # an attribute whose name is not listed is removed
     bint ranks_below        # this path or one below it has ranks (the ordering walk's guide)
+    bint text_free          # the element holds no character data: its text nodes are removed
 
 
 cdef struct _NameSlot:
@@ -633,6 +634,7 @@ class _PathSpec:
         self.attrs = None       # attribute names (a list), or None: any attribute is kept
         self.has_ranks = False
         self.prune = False
+        self.text_free = False
 
     def entry(self, name):
         got = self.names.get(name)
@@ -725,6 +727,7 @@ cdef class OrderTable:
             t = <_PathTable*>(<size_t>address[id(spec)])
             t.has_ranks = spec.has_ranks
             t.prune = spec.prune
+            t.text_free = spec.text_free
             t.attrs_known = spec.attrs is not None
             t.ranks_below = id(spec) in ranks_below
             t.elements = self._slots(
@@ -753,14 +756,16 @@ def _ranks_below(list specs):
     return found
 
 
-def compile_order(dict ranks not None, frozenset pruned not None, dict known=None, dict aliases=None):
+def compile_order(dict ranks not None, frozenset pruned not None, dict known=None, dict aliases=None,
+                  text_free=None):
     """The tables for :func:`drop_unknown` and :func:`canonical_order_table`.
 
     ``ranks``: path (``'.'``, ``'devices/disk'``, ...) -> {tag: position in libvirt's output}.
     ``pruned``: paths whose unknown children are removed even without a ``known`` entry.
     ``known``: path -> (child element names, attribute names), either None when any name is
     kept there; other names at those paths are unknown. ``aliases``: path -> an ancestor
-    path whose table it shares (recursive elements). Walking the tables needs no path
+    path whose table it shares (recursive elements). ``text_free``: paths whose element
+    holds no character data (its text is removed). Walking the tables needs no path
     strings: a child's table is found by its tag, and subtrees no table mentions are not
     visited.
     """
@@ -804,6 +809,8 @@ def compile_order(dict ranks not None, frozenset pruned not None, dict known=Non
                 s.entry(name)
         if attributes is not None:
             s.attrs = list(attributes)
+    for path in text_free or ():
+        spec(resolve(path)).text_free = True
     for path in sorted(ranks, key=lambda p: p.count("/")):
         s = spec(resolve(path))
         if s.has_ranks and resolve(path) != path:
@@ -838,6 +845,25 @@ cdef int _drop_element(_Document doc, tree.xmlNode* c) except -1:
     return 0
 
 
+cdef int _drop_text_lxml(_Document doc, tree.xmlNode* node) except -1:
+    """Remove the text (and CDATA) children of ``node`` through lxml (the element's text and
+    its children's tails): the way without libxml2's own entry points."""
+    cdef tree.xmlNode* c = node.children
+    cdef tree.xmlNode* nxt
+    cdef tree.xmlNode* prev_elem = NULL
+    while c is not NULL:
+        nxt = c.next
+        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
+            if prev_elem is NULL:
+                elementFactory(doc, node).text = None
+            else:
+                elementFactory(doc, prev_elem).tail = None
+        elif c.type == tree.XML_ELEMENT_NODE:
+            prev_elem = c
+        c = nxt
+    return 0
+
+
 cdef object _attr_key(tree.xmlAttr* a):
     """lxml's key for an attribute: ``{namespace}name`` or ``name``."""
     name = PyUnicode_DecodeUTF8(<const char*>a.name, strlen(<const char*>a.name), NULL)
@@ -855,6 +881,7 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
     cdef tree.xmlNode* nxt
     cdef tree.xmlAttr* a
     cdef tree.xmlAttr* anxt
+    cdef bint text_left = False
     if table.attrs_known:
         a = node.properties
         while a is not NULL:
@@ -870,7 +897,15 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
     c = node.children
     while c is not NULL:
         nxt = c.next
-        if c.type == tree.XML_ELEMENT_NODE:
+        if c.type != tree.XML_ELEMENT_NODE:
+            if table.text_free and (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE):
+                # no text in libvirt's output here; text nodes never have lxml proxies
+                if _order_free_node is not NULL:
+                    _order_unlink_node(c)
+                    _order_free_node(c)
+                else:
+                    text_left = True
+        else:
             slot = NULL
             if c.ns is NULL:
                 slot = _lookup(table.elements, table.elements_mask, <const char*>c.name)
@@ -886,12 +921,15 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
             if c.nsDef is not NULL:
                 ns_seen = 1
         c = nxt
+    if text_left:
+        _drop_text_lxml(doc, node)
     return ns_seen
 
 
 def drop_unknown(_Element root not None, OrderTable table not None):
     """Remove every element and attribute whose name the tables from :func:`compile_order`
-    do not know at its path, in one C walk (no Python call per element or attribute).
+    do not know at its path, and the text of elements that hold none there, in one C walk
+    (no Python call per element, attribute or text node).
 
     Elements are freed at once unless an lxml proxy points into them, in which case lxml
     removes them (the proxy stays valid). Attributes never have proxies. Returns True when

@@ -13,6 +13,11 @@ At a few paths libvirt *refuses* an unknown child instead (it reads every child 
 ``<features>``, ``<hyperv>``, ... and rejects names it does not know): ``REFUSED_BY_LIBVIRT``.
 pyvirt refuses there too; those variants are compared like the others (same code and message)
 and must be refused at those paths only.
+
+Text is handled the same way: libvirt reads character data only in elements whose schema has
+some, so text put in any other element (``<controller type='usb'>-0</controller>``) is
+missing from its output. ``test_text_in_elements_is_handled_as_libvirt_does`` puts a text
+into each element of the sampled documents that has none, in turn, and compares.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from .domain_oracle import compare_text, domain_inputs, oracle_result
 
 UNKNOWN_ELEMENT = "pyvirtUnknownElement"
 UNKNOWN_ATTRIBUTE = "pyvirtUnknownAttribute"
+INJECTED_TEXT = "pyvirtText"
 STEP = 10
 
 #: element paths where libvirt rejects an unknown child element (and pyvirt with it)
@@ -68,6 +74,10 @@ def _variants(text: bytes, kinds: tuple[str, ...]) -> list[tuple[str, str, str]]
                 etree.SubElement(target, UNKNOWN_ELEMENT)
             elif kind == "attribute":
                 target.set(UNKNOWN_ATTRIBUTE, "1")
+            elif kind == "text":
+                if (target.text or "").strip():
+                    continue  # its own text is data: replacing it is another test
+                target.text = INJECTED_TEXT
             else:  # declared on the element itself, so its declaration must go too
                 target.set(f"{{urn:pyvirt-test}}{UNKNOWN_ATTRIBUTE}", "1")
             path = re.sub(r"\[\d+\]", "", root.getroottree().getpath(target))
@@ -184,3 +194,30 @@ def test_refusals_agree_with_libvirt(libvirt_oracle: object) -> None:
         assert outcome.agree, f"{path}: {outcome.reason}"
         assert _pyvirt_message(text) == message, path
     assert codes == Counter({67: len(docs)})
+
+
+def test_text_in_elements_is_handled_as_libvirt_does(corpus: Path, libvirt_oracle: object) -> None:
+    """A text in an element that has none: libvirt drops it where its schema has no text
+    (so does pyvirt, ``tables.TEXT_FREE_PATHS``), elsewhere it is read as the value."""
+    sample = _accepted(libvirt_oracle, corpus)[::STEP]
+    problems: list[str] = []
+    dropped = kept = refused = 0
+    seen_paths: set[str] = set()
+    for doc in sample:
+        for _, path, text in _variants(doc.read_bytes(), ("text",)):
+            seen_paths.add(path)
+            outcome = compare_text(libvirt_oracle, text, doc.name)
+            want_xml = oracle_result(libvirt_oracle, text)[0]
+            if not outcome.agree:
+                problems.append(f"{doc.name}: text in {path}: {outcome.reason}")
+            elif want_xml is None:
+                refused += 1
+            elif INJECTED_TEXT in want_xml:
+                kept += 1
+            else:
+                dropped += 1
+    report = "\n".join(problems[:40])
+    assert not problems, f"{len(problems)} disagreements:\n{report}"
+    assert dropped > 800 and kept > 0 and len(seen_paths) > 100, (dropped, len(seen_paths))
+    print(f"\ntext in elements: {dropped} dropped, {kept} kept, {refused} refused by libvirt, "
+          f"{len(seen_paths)} element paths")

@@ -2,7 +2,8 @@
 
 Regenerate with ``python3 -m pyvirt.conf.domain.known_gen CORPUS >
 src/pyvirt/conf/domain/known_data.py``. One line per element path: ``path|child element
-names|attribute names``, ``*`` where any name is allowed; a path with no line is open.
+names|attribute names|T``, ``*`` where any name is allowed, ``T`` where the element may
+hold character data (``-``: libvirt drops its text); a path with no line is open.
 ``KNOWN_ALIASES`` maps a recursive path to the ancestor whose entry it shares. (Text, not
 Python literals: a module of ~8000 string literals takes ~10 ms to compile at start-up.)
 """
@@ -13,794 +14,799 @@ KNOWN_ALIASES: dict[str, str] = {
 }
 
 _TEXT = """\
-.|blkiotune bootloader bootloader_args clock cpu cputune currentMemory defaultiothread description devices features genid idmap iothreadids iothreads keywrap launchSecurity maxMemory memory memoryBacking memtune metadata name numatune on_crash on_lockfailure on_poweroff on_reboot os perf pm resource seclabel sysinfo title uuid vcpu vcpus|id type
-blkiotune|device weight|
-blkiotune/device|path read_bytes_sec read_iops_sec weight write_bytes_sec write_iops_sec|
-blkiotune/device/path||
-blkiotune/device/read_bytes_sec||
-blkiotune/device/read_iops_sec||
-blkiotune/device/weight||
-blkiotune/device/write_bytes_sec||
-blkiotune/device/write_iops_sec||
-blkiotune/weight||
-bootloader||
-bootloader_args||
-clock|timer|adjustment basis offset start timezone
-clock/timer|catchup|frequency mode name present tickpolicy track
-clock/timer/catchup||limit slew threshold
-cpu|cache feature maxphysaddr model numa topology vendor|check match migratable mode
-cpu/cache||level mode
-cpu/feature||name policy
-cpu/maxphysaddr||bits mode
-cpu/model||fallback vendor_id
-cpu/numa|cell interconnects|
-cpu/numa/cell|cache distances|cpus discard id memAccess memory unit
-cpu/numa/cell/cache|line size|associativity level policy
-cpu/numa/cell/cache/line||unit value
-cpu/numa/cell/cache/size||unit value
-cpu/numa/cell/distances|sibling|
-cpu/numa/cell/distances/sibling||id value
-cpu/numa/interconnects|bandwidth latency|
-cpu/numa/interconnects/bandwidth||cache initiator target type unit value
-cpu/numa/interconnects/latency||cache initiator target type value
-cpu/topology||cores dies sockets threads
-cpu/vendor||
-cputune|cachetune emulator_period emulator_quota emulatorpin emulatorsched global_period global_quota iothread_period iothread_quota iothreadpin iothreadsched memorytune period quota shares vcpupin vcpusched|
-cputune/cachetune|cache monitor|id vcpus
-cputune/cachetune/cache||id level size type unit
-cputune/cachetune/monitor||level vcpus
-cputune/emulator_period||
-cputune/emulator_quota||
-cputune/emulatorpin||cpuset
-cputune/emulatorsched||priority scheduler
-cputune/global_period||
-cputune/global_quota||
-cputune/iothread_period||
-cputune/iothread_quota||
-cputune/iothreadpin||cpuset iothread
-cputune/iothreadsched||iothreads priority scheduler
-cputune/memorytune|monitor node|vcpus
-cputune/memorytune/monitor||vcpus
-cputune/memorytune/node||bandwidth id
-cputune/period||
-cputune/quota||
-cputune/shares||
-cputune/vcpupin||cpuset vcpu
-cputune/vcpusched||priority scheduler vcpus
-currentMemory||unit
-defaultiothread||thread_pool_max thread_pool_min
-description||
-devices|audio channel console controller disk emulator filesystem graphics hostdev hub input interface iommu lease memballoon memory nvram panic parallel redirdev redirfilter rng serial shmem smartcard sound tpm video vsock watchdog|
-devices/audio|input output|driver dspPolicy exclusive id path serverName timerPeriod tryMMap type
-devices/audio/input|settings|bufferCount bufferLength clientName connectPorts dev exactName fixedSettings latency mixingEngine name serverName streamName tryPoll voices
-devices/audio/input/settings||channels format frequency
-devices/audio/output|settings|bufferCount bufferLength clientName connectPorts dev exactName fixedSettings latency mixingEngine name serverName streamName tryPoll voices
-devices/audio/output/settings||channels format frequency
-devices/channel|address alias log protocol source target|type
-devices/channel/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/channel/address/zpci||fid uid
-devices/channel/alias||name
-devices/channel/log||append file
-devices/channel/protocol||type
-devices/channel/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls
-devices/channel/source/clipboard||copypaste
-devices/channel/source/mouse||mode
-devices/channel/source/reconnect||enabled timeout
-devices/channel/source/seclabel|label|labelskip model relabel
-devices/channel/source/seclabel/label||
-devices/channel/target||address name port state type
-devices/console|acpi address alias log protocol source target|tty type
-devices/console/acpi||index
-devices/console/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/console/address/zpci||fid uid
-devices/console/alias||name
-devices/console/log||append file
-devices/console/protocol||type
-devices/console/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls
-devices/console/source/clipboard||copypaste
-devices/console/source/mouse||mode
-devices/console/source/reconnect||enabled timeout
-devices/console/source/seclabel|label|labelskip model relabel
-devices/console/source/seclabel/label||
-devices/console/target|model|port type
-devices/console/target/model||name
-devices/controller|acpi address alias driver master model pcihole64 target|index maxEventChannels maxGrantFrames model ports type vectors
-devices/controller/acpi||index
-devices/controller/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/controller/address/zpci||fid uid
-devices/controller/alias||name
-devices/controller/driver||ats cmd_per_lun ioeventfd iommu iothread max_sectors packed page_per_vq queues
-devices/controller/master||startport
-devices/controller/model||name
-devices/controller/pcihole64||unit
-devices/controller/target|node|busNr chassis chassisNr hotplug index port
-devices/controller/target/node||
-devices/disk|acpi address alias auth backenddomain backingStore blockio boot driver encryption geometry iotune mirror privateData product readonly serial shareable source target transient vendor wwn|device model rawio sgio snapshot type
-devices/disk/acpi||index
-devices/disk/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/disk/address/zpci||fid uid
-devices/disk/alias||name
-devices/disk/auth|secret|username
-devices/disk/auth/secret||type usage uuid
-devices/disk/backenddomain||name
-devices/disk/backingStore|backingStore format source|index type
-devices/disk/backingStore/format|metadata_cache|type
-devices/disk/backingStore/format/metadata_cache|max_size|
-devices/disk/backingStore/format/metadata_cache/max_size||unit
-devices/disk/backingStore/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume
-devices/disk/backingStore/source/address||bus domain function multifunction slot
-devices/disk/backingStore/source/auth|secret|username
-devices/disk/backingStore/source/auth/secret||type usage uuid
-devices/disk/backingStore/source/config||file
-devices/disk/backingStore/source/cookies|cookie|
-devices/disk/backingStore/source/cookies/cookie||name
-devices/disk/backingStore/source/encryption|cipher ivgen secret|engine format
-devices/disk/backingStore/source/encryption/cipher||hash mode name size
-devices/disk/backingStore/source/encryption/ivgen||hash name
-devices/disk/backingStore/source/encryption/secret||type usage uuid
-devices/disk/backingStore/source/host||name port socket transport
-devices/disk/backingStore/source/identity||group user
-devices/disk/backingStore/source/initiator|iqn|
-devices/disk/backingStore/source/initiator/iqn||name
-devices/disk/backingStore/source/privateData||
-devices/disk/backingStore/source/readahead||size
-devices/disk/backingStore/source/reconnect||enabled timeout
-devices/disk/backingStore/source/reservations|source|managed
-devices/disk/backingStore/source/reservations/source|reconnect|mode path type
-devices/disk/backingStore/source/reservations/source/reconnect||enabled timeout
-devices/disk/backingStore/source/seclabel|label|labelskip model relabel
-devices/disk/backingStore/source/seclabel/label||
-devices/disk/backingStore/source/slices|slice|
-devices/disk/backingStore/source/slices/slice||offset size type
-devices/disk/backingStore/source/snapshot||name
-devices/disk/backingStore/source/ssl||verify
-devices/disk/backingStore/source/timeout||seconds
-devices/disk/blockio||logical_block_size physical_block_size
-devices/disk/boot||loadparm order
-devices/disk/driver|metadata_cache|ats cache copy_on_read detect_zeroes discard error_policy event_idx io ioeventfd iommu iothread name packed page_per_vq queue_size queues rerror_policy type
-devices/disk/driver/metadata_cache|max_size|
-devices/disk/driver/metadata_cache/max_size||unit
-devices/disk/encryption|cipher ivgen secret|engine format
-devices/disk/encryption/cipher||hash mode name size
-devices/disk/encryption/ivgen||hash name
-devices/disk/encryption/secret||type usage uuid
-devices/disk/geometry||cyls heads secs trans
-devices/disk/iotune|group_name read_bytes_sec read_bytes_sec_max read_bytes_sec_max_length read_iops_sec read_iops_sec_max read_iops_sec_max_length size_iops_sec total_bytes_sec total_bytes_sec_max total_bytes_sec_max_length total_iops_sec total_iops_sec_max total_iops_sec_max_length write_bytes_sec write_bytes_sec_max write_bytes_sec_max_length write_iops_sec write_iops_sec_max write_iops_sec_max_length|
-devices/disk/iotune/group_name||
-devices/disk/iotune/read_bytes_sec||
-devices/disk/iotune/read_bytes_sec_max||
-devices/disk/iotune/read_bytes_sec_max_length||
-devices/disk/iotune/read_iops_sec||
-devices/disk/iotune/read_iops_sec_max||
-devices/disk/iotune/read_iops_sec_max_length||
-devices/disk/iotune/size_iops_sec||
-devices/disk/iotune/total_bytes_sec||
-devices/disk/iotune/total_bytes_sec_max||
-devices/disk/iotune/total_bytes_sec_max_length||
-devices/disk/iotune/total_iops_sec||
-devices/disk/iotune/total_iops_sec_max||
-devices/disk/iotune/total_iops_sec_max_length||
-devices/disk/iotune/write_bytes_sec||
-devices/disk/iotune/write_bytes_sec_max||
-devices/disk/iotune/write_bytes_sec_max_length||
-devices/disk/iotune/write_iops_sec||
-devices/disk/iotune/write_iops_sec_max||
-devices/disk/iotune/write_iops_sec_max_length||
-devices/disk/mirror|backingStore format source|file format job ready type
-devices/disk/mirror/backingStore|backingStore format source|index type
-devices/disk/mirror/backingStore/format|metadata_cache|type
-devices/disk/mirror/backingStore/format/metadata_cache|max_size|
-devices/disk/mirror/backingStore/format/metadata_cache/max_size||unit
-devices/disk/mirror/backingStore/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume
-devices/disk/mirror/backingStore/source/address||bus domain function multifunction slot
-devices/disk/mirror/backingStore/source/auth|secret|username
-devices/disk/mirror/backingStore/source/auth/secret||type usage uuid
-devices/disk/mirror/backingStore/source/config||file
-devices/disk/mirror/backingStore/source/cookies|cookie|
-devices/disk/mirror/backingStore/source/cookies/cookie||name
-devices/disk/mirror/backingStore/source/encryption|cipher ivgen secret|engine format
-devices/disk/mirror/backingStore/source/encryption/cipher||hash mode name size
-devices/disk/mirror/backingStore/source/encryption/ivgen||hash name
-devices/disk/mirror/backingStore/source/encryption/secret||type usage uuid
-devices/disk/mirror/backingStore/source/host||name port socket transport
-devices/disk/mirror/backingStore/source/identity||group user
-devices/disk/mirror/backingStore/source/initiator|iqn|
-devices/disk/mirror/backingStore/source/initiator/iqn||name
-devices/disk/mirror/backingStore/source/privateData||
-devices/disk/mirror/backingStore/source/readahead||size
-devices/disk/mirror/backingStore/source/reconnect||enabled timeout
-devices/disk/mirror/backingStore/source/reservations|source|managed
-devices/disk/mirror/backingStore/source/reservations/source|reconnect|mode path type
-devices/disk/mirror/backingStore/source/reservations/source/reconnect||enabled timeout
-devices/disk/mirror/backingStore/source/seclabel|label|labelskip model relabel
-devices/disk/mirror/backingStore/source/seclabel/label||
-devices/disk/mirror/backingStore/source/slices|slice|
-devices/disk/mirror/backingStore/source/slices/slice||offset size type
-devices/disk/mirror/backingStore/source/snapshot||name
-devices/disk/mirror/backingStore/source/ssl||verify
-devices/disk/mirror/backingStore/source/timeout||seconds
-devices/disk/mirror/format|metadata_cache|type
-devices/disk/mirror/format/metadata_cache|max_size|
-devices/disk/mirror/format/metadata_cache/max_size||unit
-devices/disk/mirror/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume
-devices/disk/mirror/source/address||bus domain function multifunction slot
-devices/disk/mirror/source/auth|secret|username
-devices/disk/mirror/source/auth/secret||type usage uuid
-devices/disk/mirror/source/config||file
-devices/disk/mirror/source/cookies|cookie|
-devices/disk/mirror/source/cookies/cookie||name
-devices/disk/mirror/source/encryption|cipher ivgen secret|engine format
-devices/disk/mirror/source/encryption/cipher||hash mode name size
-devices/disk/mirror/source/encryption/ivgen||hash name
-devices/disk/mirror/source/encryption/secret||type usage uuid
-devices/disk/mirror/source/host||name port socket transport
-devices/disk/mirror/source/identity||group user
-devices/disk/mirror/source/initiator|iqn|
-devices/disk/mirror/source/initiator/iqn||name
-devices/disk/mirror/source/privateData||
-devices/disk/mirror/source/readahead||size
-devices/disk/mirror/source/reconnect||enabled timeout
-devices/disk/mirror/source/reservations|source|managed
-devices/disk/mirror/source/reservations/source|reconnect|mode path type
-devices/disk/mirror/source/reservations/source/reconnect||enabled timeout
-devices/disk/mirror/source/seclabel|label|labelskip model relabel
-devices/disk/mirror/source/seclabel/label||
-devices/disk/mirror/source/slices|slice|
-devices/disk/mirror/source/slices/slice||offset size type
-devices/disk/mirror/source/snapshot||name
-devices/disk/mirror/source/ssl||verify
-devices/disk/mirror/source/timeout||seconds
-devices/disk/privateData||
-devices/disk/product||
-devices/disk/readonly||
-devices/disk/serial||
-devices/disk/shareable||
-devices/disk/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume
-devices/disk/source/address||bus domain function multifunction slot
-devices/disk/source/auth|secret|username
-devices/disk/source/auth/secret||type usage uuid
-devices/disk/source/config||file
-devices/disk/source/cookies|cookie|
-devices/disk/source/cookies/cookie||name
-devices/disk/source/encryption|cipher ivgen secret|engine format
-devices/disk/source/encryption/cipher||hash mode name size
-devices/disk/source/encryption/ivgen||hash name
-devices/disk/source/encryption/secret||type usage uuid
-devices/disk/source/host||name port socket transport
-devices/disk/source/identity||group user
-devices/disk/source/initiator|iqn|
-devices/disk/source/initiator/iqn||name
-devices/disk/source/privateData||
-devices/disk/source/readahead||size
-devices/disk/source/reconnect||enabled timeout
-devices/disk/source/reservations|source|managed
-devices/disk/source/reservations/source|reconnect|mode path type
-devices/disk/source/reservations/source/reconnect||enabled timeout
-devices/disk/source/seclabel|label|labelskip model relabel
-devices/disk/source/seclabel/label||
-devices/disk/source/slices|slice|
-devices/disk/source/slices/slice||offset size type
-devices/disk/source/snapshot||name
-devices/disk/source/ssl||verify
-devices/disk/source/timeout||seconds
-devices/disk/target||bus dev removable rotation_rate tray
-devices/disk/transient||shareBacking
-devices/disk/vendor||
-devices/disk/wwn||
-devices/emulator||
-devices/filesystem|acpi address alias binary boot driver readonly source space_hard_limit space_soft_limit target|accessmode dmode fmode model multidevs type
-devices/filesystem/acpi||index
-devices/filesystem/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/filesystem/address/zpci||fid uid
-devices/filesystem/alias||name
-devices/filesystem/binary|cache lock sandbox thread_pool|path xattr
-devices/filesystem/binary/cache||mode
-devices/filesystem/binary/lock||flock posix
-devices/filesystem/binary/sandbox||mode
-devices/filesystem/binary/thread_pool||size
-devices/filesystem/boot||loadparm order
-devices/filesystem/driver||ats format iommu packed page_per_vq queue type wrpolicy
-devices/filesystem/readonly||
-devices/filesystem/source||dev dir file name socket units usage
-devices/filesystem/space_hard_limit||unit
-devices/filesystem/space_soft_limit||unit
-devices/filesystem/target||dir
-devices/graphics|audio channel clipboard filetransfer gl image jpeg listen mouse playback streaming zlib|address autoport connected defaultMode display fullscreen keymap listen multiUser p2p passwd passwdValidTo port powerControl replaceUser sharePolicy socket tlsPort type websocket xauth
-devices/graphics/audio||id
-devices/graphics/channel||mode name
-devices/graphics/clipboard||copypaste
-devices/graphics/filetransfer||enable
-devices/graphics/gl||enable rendernode
-devices/graphics/image||compression
-devices/graphics/jpeg||compression
-devices/graphics/listen||address network socket type
-devices/graphics/mouse||mode
-devices/graphics/playback||compression
-devices/graphics/streaming||mode
-devices/graphics/zlib||compression
-devices/hostdev|acpi address alias boot driver ip readonly rom route shareable source teaming|display managed mode model ramfb rawio sgio type
-devices/hostdev/acpi||index
-devices/hostdev/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/hostdev/address/zpci||fid uid
-devices/hostdev/alias||name
-devices/hostdev/boot||loadparm order
-devices/hostdev/driver||name
-devices/hostdev/ip||address family peer prefix
-devices/hostdev/readonly||
-devices/hostdev/rom||bar enabled file
-devices/hostdev/route||address family gateway metric netmask prefix
-devices/hostdev/shareable||
-devices/hostdev/source|adapter address auth block char host initiator interface product vendor|guestReset name protocol startupPolicy writeFiltering wwpn
-devices/hostdev/source/adapter|parentaddr|managed name parent parent_fabric_wwn parent_wwnn parent_wwpn type wwnn wwpn
-devices/hostdev/source/adapter/parentaddr|address|unique_id
-devices/hostdev/source/adapter/parentaddr/address||bus domain function multifunction slot
-devices/hostdev/source/address||bus device domain function multifunction slot target unit uuid
-devices/hostdev/source/auth|secret|username
-devices/hostdev/source/auth/secret||type usage uuid
-devices/hostdev/source/block||
-devices/hostdev/source/char||
-devices/hostdev/source/host||name port
-devices/hostdev/source/initiator|iqn|
-devices/hostdev/source/initiator/iqn||name
-devices/hostdev/source/interface||
-devices/hostdev/source/product||id
-devices/hostdev/source/vendor||id
-devices/hostdev/teaming||persistent type
-devices/hub|address alias|type
-devices/hub/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/hub/address/zpci||fid uid
-devices/hub/alias||name
-devices/input|acpi address alias driver source|bus model type
-devices/input/acpi||index
-devices/input/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/input/address/zpci||fid uid
-devices/input/alias||name
-devices/input/driver||ats iommu packed page_per_vq
-devices/input/source||dev evdev grab grabToggle repeat
-devices/interface|acpi address alias backend backenddomain bandwidth boot coalesce downscript driver filterref guest ip link mac model mtu port portForward rom route script source target teaming tune virtualport vlan|managed trustGuestRxFilters type
-devices/interface/acpi||index
-devices/interface/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/interface/address/zpci||fid uid
-devices/interface/alias||name
-devices/interface/backend||logFile tap type vhost
-devices/interface/backenddomain||name
-devices/interface/bandwidth|inbound outbound|classID
-devices/interface/bandwidth/inbound||average burst floor peak
-devices/interface/bandwidth/outbound||average burst floor peak
-devices/interface/boot||loadparm order
-devices/interface/coalesce|rx|
-devices/interface/coalesce/rx|frames|
-devices/interface/coalesce/rx/frames||max
-devices/interface/downscript||path
-devices/interface/driver|guest host|ats event_idx ioeventfd iommu name packed page_per_vq queues rss rss_hash_report rx_queue_size tx_queue_size txmode
-devices/interface/driver/guest||csum ecn tso4 tso6 ufo
-devices/interface/driver/host||csum ecn gso mrg_rxbuf tso4 tso6 ufo
-devices/interface/filterref|parameter|filter
-devices/interface/filterref/parameter||name value
-devices/interface/guest||actual dev
-devices/interface/ip||address family peer prefix
-devices/interface/link||state
-devices/interface/mac||address check type
-devices/interface/model||type
-devices/interface/mtu||size
-devices/interface/port||isolated
-devices/interface/portForward|range|address dev proto
-devices/interface/portForward/range||end exclude start to
-devices/interface/rom||bar enabled file
-devices/interface/route||address family gateway metric netmask prefix
-devices/interface/script||path
-devices/interface/source|address ip local product reconnect route vendor|address bridge connectionid dev macTableManager missing mode name network path port portgroup portgroupid portid switchid type
-devices/interface/source/address||bus device domain function multifunction slot type
-devices/interface/source/ip||address family peer prefix
-devices/interface/source/local||address port
-devices/interface/source/product||id
-devices/interface/source/reconnect||enabled timeout
-devices/interface/source/route||address family gateway metric netmask prefix
-devices/interface/source/vendor||id
-devices/interface/target||dev managed
-devices/interface/teaming||persistent type
-devices/interface/tune|sndbuf|
-devices/interface/tune/sndbuf||
-devices/interface/virtualport|parameters|type
-devices/interface/virtualport/parameters||instanceid interfaceid managerid profileid typeid typeidversion
-devices/interface/vlan|tag|trunk
-devices/interface/vlan/tag||id nativeMode
-devices/iommu|acpi address alias driver|model
-devices/iommu/acpi||index
-devices/iommu/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/iommu/address/zpci||fid uid
-devices/iommu/alias||name
-devices/iommu/driver||aw_bits caching_mode eim intremap iotlb
-devices/lease|key lockspace target|
-devices/lease/key||
-devices/lease/lockspace||
-devices/lease/target||offset path
-devices/memballoon|acpi address alias driver stats|autodeflate freePageReporting model
-devices/memballoon/acpi||index
-devices/memballoon/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/memballoon/address/zpci||fid uid
-devices/memballoon/alias||name
-devices/memballoon/driver||ats iommu packed page_per_vq
-devices/memballoon/stats||period
-devices/memory|acpi address alias source target uuid|access discard model
-devices/memory/acpi||index
-devices/memory/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/memory/address/zpci||fid uid
-devices/memory/alias||name
-devices/memory/source|alignsize nodemask pagesize path pmem|
-devices/memory/source/alignsize||unit
-devices/memory/source/nodemask||
-devices/memory/source/pagesize||unit
-devices/memory/source/path||
-devices/memory/source/pmem||
-devices/memory/target|block current label node readonly requested size|
-devices/memory/target/block||unit
-devices/memory/target/current||unit
-devices/memory/target/label|size|
-devices/memory/target/label/size||unit
-devices/memory/target/node||
-devices/memory/target/readonly||
-devices/memory/target/requested||unit
-devices/memory/target/size||unit
-devices/memory/uuid||
-devices/nvram|address|
-devices/nvram/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/nvram/address/zpci||fid uid
-devices/panic|address alias|model
-devices/panic/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/panic/address/zpci||fid uid
-devices/panic/alias||name
-devices/parallel|acpi address alias log protocol source target|tty type
-devices/parallel/acpi||index
-devices/parallel/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/parallel/address/zpci||fid uid
-devices/parallel/alias||name
-devices/parallel/log||append file
-devices/parallel/protocol||type
-devices/parallel/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls
-devices/parallel/source/clipboard||copypaste
-devices/parallel/source/mouse||mode
-devices/parallel/source/reconnect||enabled timeout
-devices/parallel/source/seclabel|label|labelskip model relabel
-devices/parallel/source/seclabel/label||
-devices/parallel/target|model|port type
-devices/parallel/target/model||name
-devices/redirdev|address alias boot log protocol source|bus type
-devices/redirdev/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/redirdev/address/zpci||fid uid
-devices/redirdev/alias||name
-devices/redirdev/boot||loadparm order
-devices/redirdev/log||append file
-devices/redirdev/protocol||type
-devices/redirdev/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls
-devices/redirdev/source/clipboard||copypaste
-devices/redirdev/source/mouse||mode
-devices/redirdev/source/reconnect||enabled timeout
-devices/redirdev/source/seclabel|label|labelskip model relabel
-devices/redirdev/source/seclabel/label||
-devices/redirfilter|usbdev|
-devices/redirfilter/usbdev||allow class product vendor version
-devices/rng|acpi address alias backend driver rate|model
-devices/rng/acpi||index
-devices/rng/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/rng/address/zpci||fid uid
-devices/rng/alias||name
-devices/rng/backend|log protocol source|model type
-devices/rng/backend/log||append file
-devices/rng/backend/protocol||type
-devices/rng/backend/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls
-devices/rng/backend/source/clipboard||copypaste
-devices/rng/backend/source/mouse||mode
-devices/rng/backend/source/reconnect||enabled timeout
-devices/rng/backend/source/seclabel|label|labelskip model relabel
-devices/rng/backend/source/seclabel/label||
-devices/rng/driver||ats iommu packed page_per_vq
-devices/rng/rate||bytes period
-devices/serial|acpi address alias log protocol source target|tty type
-devices/serial/acpi||index
-devices/serial/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/serial/address/zpci||fid uid
-devices/serial/alias||name
-devices/serial/log||append file
-devices/serial/protocol||type
-devices/serial/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls
-devices/serial/source/clipboard||copypaste
-devices/serial/source/mouse||mode
-devices/serial/source/reconnect||enabled timeout
-devices/serial/source/seclabel|label|labelskip model relabel
-devices/serial/source/seclabel/label||
-devices/serial/target|model|port type
-devices/serial/target/model||name
-devices/shmem|acpi address alias model msi server size|name role
-devices/shmem/acpi||index
-devices/shmem/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/shmem/address/zpci||fid uid
-devices/shmem/alias||name
-devices/shmem/model||type
-devices/shmem/msi||ioeventfd vectors
-devices/shmem/server||path
-devices/shmem/size||unit
-devices/smartcard|acpi address certificate database log protocol source target|mode type
-devices/smartcard/acpi||index
-devices/smartcard/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/smartcard/address/zpci||fid uid
-devices/smartcard/certificate||
-devices/smartcard/database||
-devices/smartcard/log||append file
-devices/smartcard/protocol||type
-devices/smartcard/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls
-devices/smartcard/source/clipboard||copypaste
-devices/smartcard/source/mouse||mode
-devices/smartcard/source/reconnect||enabled timeout
-devices/smartcard/source/seclabel|label|labelskip model relabel
-devices/smartcard/source/seclabel/label||
-devices/smartcard/target|model|port type
-devices/smartcard/target/model||name
-devices/sound|acpi address alias audio codec|model
-devices/sound/acpi||index
-devices/sound/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/sound/address/zpci||fid uid
-devices/sound/alias||name
-devices/sound/audio||id
-devices/sound/codec||type
-devices/tpm|address alias backend|model
-devices/tpm/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/tpm/address/zpci||fid uid
-devices/tpm/alias||name
-devices/tpm/backend|active_pcr_banks device encryption source|persistent_state type version
-devices/tpm/backend/active_pcr_banks|sha1 sha256 sha384 sha512|
-devices/tpm/backend/active_pcr_banks/sha1||
-devices/tpm/backend/active_pcr_banks/sha256||
-devices/tpm/backend/active_pcr_banks/sha384||
-devices/tpm/backend/active_pcr_banks/sha512||
-devices/tpm/backend/device||path
-devices/tpm/backend/encryption||secret
-devices/tpm/backend/source||mode path type
-devices/video|acpi address alias driver model|
-devices/video/acpi||index
-devices/video/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/video/address/zpci||fid uid
-devices/video/alias||name
-devices/video/driver||ats iommu name packed page_per_vq vgaconf
-devices/video/model|acceleration resolution|heads primary ram type vgamem vram vram64
-devices/video/model/acceleration||accel2d accel3d rendernode
-devices/video/model/resolution||x y
-devices/vsock|acpi address alias cid driver|model
-devices/vsock/acpi||index
-devices/vsock/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/vsock/address/zpci||fid uid
-devices/vsock/alias||name
-devices/vsock/cid||address auto
-devices/vsock/driver||ats iommu packed page_per_vq
-devices/watchdog|acpi address alias|action model
-devices/watchdog/acpi||index
-devices/watchdog/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit
-devices/watchdog/address/zpci||fid uid
-devices/watchdog/alias||name
-features|acpi apic capabilities ccf-assist cfpc gic hap hpt htm hyperv ibs ioapic kvm msrs nested-hv pae pmu privnet pvspinlock sbbc smm tcg viridian vmcoreinfo vmport xen|
-features/acpi||
-features/apic||eoi
-features/capabilities|audit_control audit_write block_suspend chown dac_override dac_read_search fowner fsetid ipc_lock ipc_owner kill lease linux_immutable mac_admin mac_override mknod net_admin net_bind_service net_broadcast net_raw setfcap setgid setpcap setuid sys_admin sys_boot sys_chroot sys_module sys_nice sys_pacct sys_ptrace sys_rawio sys_resource sys_time sys_tty_config syslog wake_alarm|policy
-features/capabilities/audit_control||state
-features/capabilities/audit_write||state
-features/capabilities/block_suspend||state
-features/capabilities/chown||state
-features/capabilities/dac_override||state
-features/capabilities/dac_read_search||state
-features/capabilities/fowner||state
-features/capabilities/fsetid||state
-features/capabilities/ipc_lock||state
-features/capabilities/ipc_owner||state
-features/capabilities/kill||state
-features/capabilities/lease||state
-features/capabilities/linux_immutable||state
-features/capabilities/mac_admin||state
-features/capabilities/mac_override||state
-features/capabilities/mknod||state
-features/capabilities/net_admin||state
-features/capabilities/net_bind_service||state
-features/capabilities/net_broadcast||state
-features/capabilities/net_raw||state
-features/capabilities/setfcap||state
-features/capabilities/setgid||state
-features/capabilities/setpcap||state
-features/capabilities/setuid||state
-features/capabilities/sys_admin||state
-features/capabilities/sys_boot||state
-features/capabilities/sys_chroot||state
-features/capabilities/sys_module||state
-features/capabilities/sys_nice||state
-features/capabilities/sys_pacct||state
-features/capabilities/sys_ptrace||state
-features/capabilities/sys_rawio||state
-features/capabilities/sys_resource||state
-features/capabilities/sys_time||state
-features/capabilities/sys_tty_config||state
-features/capabilities/syslog||state
-features/capabilities/wake_alarm||state
-features/ccf-assist||state
-features/cfpc||value
-features/gic||version
-features/hap||state
-features/hpt|maxpagesize|resizing
-features/hpt/maxpagesize||unit
-features/htm||state
-features/hyperv|avic evmcs frequencies ipi reenlightenment relaxed reset runtime spinlocks stimer synic tlbflush vapic vendor_id vpindex|mode
-features/hyperv/avic||state
-features/hyperv/evmcs||state
-features/hyperv/frequencies||state
-features/hyperv/ipi||state
-features/hyperv/reenlightenment||state
-features/hyperv/relaxed||state
-features/hyperv/reset||state
-features/hyperv/runtime||state
-features/hyperv/spinlocks||retries state
-features/hyperv/stimer|direct|state
-features/hyperv/stimer/direct||state
-features/hyperv/synic||state
-features/hyperv/tlbflush||state
-features/hyperv/vapic||state
-features/hyperv/vendor_id||state value
-features/hyperv/vpindex||state
-features/ibs||value
-features/ioapic||driver
-features/kvm|dirty-ring hidden hint-dedicated poll-control pv-ipi|
-features/kvm/dirty-ring||size state
-features/kvm/hidden||state
-features/kvm/hint-dedicated||state
-features/kvm/poll-control||state
-features/kvm/pv-ipi||state
-features/msrs||unknown
-features/nested-hv||state
-features/pae||
-features/pmu||state
-features/privnet||
-features/pvspinlock||state
-features/sbbc||value
-features/smm|tseg|state
-features/smm/tseg||unit
-features/tcg|tb-cache|
-features/tcg/tb-cache||unit
-features/viridian||
-features/vmcoreinfo||state
-features/vmport||state
-features/xen|e820_host passthrough|
-features/xen/e820_host||state
-features/xen/passthrough||mode state
-genid||
-idmap|gid uid|
-idmap/gid||count start target
-idmap/uid||count start target
-iothreadids|iothread|
-iothreadids/iothread||id thread_pool_max thread_pool_min
-iothreads||
-keywrap|cipher|
-keywrap/cipher||name state
-launchSecurity|cbitpos dhCert handle policy reducedPhysBits session|kernelHashes type
-launchSecurity/cbitpos||
-launchSecurity/dhCert||
-launchSecurity/handle||
-launchSecurity/policy||
-launchSecurity/reducedPhysBits||
-launchSecurity/session||
-maxMemory||slots unit
-memory||dumpCore unit
-memoryBacking|access allocation discard hugepages locked nosharepages source|
-memoryBacking/access||mode
-memoryBacking/allocation||mode threads
-memoryBacking/discard||
-memoryBacking/hugepages|page|
-memoryBacking/hugepages/page||nodeset size unit
-memoryBacking/locked||
-memoryBacking/nosharepages||
-memoryBacking/source||type
-memtune|hard_limit min_guarantee soft_limit swap_hard_limit|
-memtune/hard_limit||unit
-memtune/min_guarantee||unit
-memtune/soft_limit||unit
-memtune/swap_hard_limit||unit
-metadata|*|
-name||
-numatune|memnode memory|
-numatune/memnode||cellid mode nodeset
-numatune/memory||mode nodeset placement
-on_crash||
-on_lockfailure||
-on_poweroff||
-on_reboot||
-os|acpi bios boot bootmenu cmdline dtb firmware init initarg initdir initenv initgroup initrd inituser kernel loader nvram root smbios type|firmware
-os/acpi|table|
-os/acpi/table||type
-os/bios||rebootTimeout useserial
-os/boot||dev
-os/bootmenu||enable timeout
-os/cmdline||
-os/dtb||
-os/firmware|feature|
-os/firmware/feature||enabled name
-os/init||
-os/initarg||
-os/initdir||
-os/initenv||name
-os/initgroup||
-os/initrd||
-os/inituser||
-os/kernel||
-os/loader||readonly secure stateless type
-os/nvram|source|template type
-os/nvram/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume
-os/nvram/source/address||bus domain function multifunction slot
-os/nvram/source/auth|secret|username
-os/nvram/source/auth/secret||type usage uuid
-os/nvram/source/config||file
-os/nvram/source/cookies|cookie|
-os/nvram/source/cookies/cookie||name
-os/nvram/source/encryption|cipher ivgen secret|engine format
-os/nvram/source/encryption/cipher||hash mode name size
-os/nvram/source/encryption/ivgen||hash name
-os/nvram/source/encryption/secret||type usage uuid
-os/nvram/source/host||name port socket transport
-os/nvram/source/identity||group user
-os/nvram/source/initiator|iqn|
-os/nvram/source/initiator/iqn||name
-os/nvram/source/privateData||
-os/nvram/source/readahead||size
-os/nvram/source/reconnect||enabled timeout
-os/nvram/source/reservations|source|managed
-os/nvram/source/reservations/source|reconnect|mode path type
-os/nvram/source/reservations/source/reconnect||enabled timeout
-os/nvram/source/seclabel|label|labelskip model relabel
-os/nvram/source/seclabel/label||
-os/nvram/source/slices|slice|
-os/nvram/source/slices/slice||offset size type
-os/nvram/source/snapshot||name
-os/nvram/source/ssl||verify
-os/nvram/source/timeout||seconds
-os/root||
-os/smbios||mode
-os/type||arch machine
-perf|event|
-perf/event||enabled name
-pm|suspend-to-disk suspend-to-mem|
-pm/suspend-to-disk||enabled
-pm/suspend-to-mem||enabled
-resource|fibrechannel partition|
-resource/fibrechannel||appid
-resource/partition||
-seclabel|baselabel imagelabel label|model relabel type
-seclabel/baselabel||
-seclabel/imagelabel||
-seclabel/label||
-sysinfo|baseBoard bios chassis entry oemStrings system|type
-sysinfo/baseBoard|entry|
-sysinfo/baseBoard/entry||name
-sysinfo/bios|entry|
-sysinfo/bios/entry||name
-sysinfo/chassis|entry|
-sysinfo/chassis/entry||name
-sysinfo/entry||file name
-sysinfo/oemStrings|entry|
-sysinfo/oemStrings/entry||
-sysinfo/system|entry|
-sysinfo/system/entry||name
-title||
-uuid||
-vcpu||cpuset current placement
-vcpus|vcpu|
-vcpus/vcpu||enabled hotpluggable id order
+.|blkiotune bootloader bootloader_args clock cpu cputune currentMemory defaultiothread description devices features genid idmap iothreadids iothreads keywrap launchSecurity maxMemory memory memoryBacking memtune metadata name numatune on_crash on_lockfailure on_poweroff on_reboot os perf pm resource seclabel sysinfo title uuid vcpu vcpus|id type|-
+blkiotune|device weight||-
+blkiotune/device|path read_bytes_sec read_iops_sec weight write_bytes_sec write_iops_sec||-
+blkiotune/device/path|||T
+blkiotune/device/read_bytes_sec|||T
+blkiotune/device/read_iops_sec|||T
+blkiotune/device/weight|||T
+blkiotune/device/write_bytes_sec|||T
+blkiotune/device/write_iops_sec|||T
+blkiotune/weight|||T
+bootloader|||T
+bootloader_args|||T
+clock|timer|adjustment basis offset start timezone|-
+clock/timer|catchup|frequency mode name present tickpolicy track|-
+clock/timer/catchup||limit slew threshold|-
+cpu|cache feature maxphysaddr model numa topology vendor|check match migratable mode|-
+cpu/cache||level mode|-
+cpu/feature||name policy|-
+cpu/maxphysaddr||bits mode|-
+cpu/model||fallback vendor_id|T
+cpu/numa|cell interconnects||-
+cpu/numa/cell|cache distances|cpus discard id memAccess memory unit|-
+cpu/numa/cell/cache|line size|associativity level policy|-
+cpu/numa/cell/cache/line||unit value|-
+cpu/numa/cell/cache/size||unit value|-
+cpu/numa/cell/distances|sibling||-
+cpu/numa/cell/distances/sibling||id value|-
+cpu/numa/interconnects|bandwidth latency||-
+cpu/numa/interconnects/bandwidth||cache initiator target type unit value|-
+cpu/numa/interconnects/latency||cache initiator target type value|-
+cpu/topology||cores dies sockets threads|-
+cpu/vendor|||T
+cputune|cachetune emulator_period emulator_quota emulatorpin emulatorsched global_period global_quota iothread_period iothread_quota iothreadpin iothreadsched memorytune period quota shares vcpupin vcpusched||-
+cputune/cachetune|cache monitor|id vcpus|-
+cputune/cachetune/cache||id level size type unit|-
+cputune/cachetune/monitor||level vcpus|-
+cputune/emulator_period|||T
+cputune/emulator_quota|||T
+cputune/emulatorpin||cpuset|-
+cputune/emulatorsched||priority scheduler|-
+cputune/global_period|||T
+cputune/global_quota|||T
+cputune/iothread_period|||T
+cputune/iothread_quota|||T
+cputune/iothreadpin||cpuset iothread|-
+cputune/iothreadsched||iothreads priority scheduler|-
+cputune/memorytune|monitor node|vcpus|-
+cputune/memorytune/monitor||vcpus|-
+cputune/memorytune/node||bandwidth id|-
+cputune/period|||T
+cputune/quota|||T
+cputune/shares|||T
+cputune/vcpupin||cpuset vcpu|-
+cputune/vcpusched||priority scheduler vcpus|-
+currentMemory||unit|T
+defaultiothread||thread_pool_max thread_pool_min|-
+description|||T
+devices|audio channel console controller disk emulator filesystem graphics hostdev hub input interface iommu lease memballoon memory nvram panic parallel redirdev redirfilter rng serial shmem smartcard sound tpm video vsock watchdog||-
+devices/audio|input output|driver dspPolicy exclusive id path serverName timerPeriod tryMMap type|-
+devices/audio/input|settings|bufferCount bufferLength clientName connectPorts dev exactName fixedSettings latency mixingEngine name serverName streamName tryPoll voices|-
+devices/audio/input/settings||channels format frequency|-
+devices/audio/output|settings|bufferCount bufferLength clientName connectPorts dev exactName fixedSettings latency mixingEngine name serverName streamName tryPoll voices|-
+devices/audio/output/settings||channels format frequency|-
+devices/channel|address alias log protocol source target|type|-
+devices/channel/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/channel/address/zpci||fid uid|-
+devices/channel/alias||name|-
+devices/channel/log||append file|-
+devices/channel/protocol||type|-
+devices/channel/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls|-
+devices/channel/source/clipboard||copypaste|-
+devices/channel/source/mouse||mode|-
+devices/channel/source/reconnect||enabled timeout|-
+devices/channel/source/seclabel|label|labelskip model relabel|-
+devices/channel/source/seclabel/label|||T
+devices/channel/target||address name port state type|-
+devices/console|acpi address alias log protocol source target|tty type|-
+devices/console/acpi||index|-
+devices/console/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/console/address/zpci||fid uid|-
+devices/console/alias||name|-
+devices/console/log||append file|-
+devices/console/protocol||type|-
+devices/console/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls|-
+devices/console/source/clipboard||copypaste|-
+devices/console/source/mouse||mode|-
+devices/console/source/reconnect||enabled timeout|-
+devices/console/source/seclabel|label|labelskip model relabel|-
+devices/console/source/seclabel/label|||T
+devices/console/target|model|port type|-
+devices/console/target/model||name|-
+devices/controller|acpi address alias driver master model pcihole64 target|index maxEventChannels maxGrantFrames model ports type vectors|-
+devices/controller/acpi||index|-
+devices/controller/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/controller/address/zpci||fid uid|-
+devices/controller/alias||name|-
+devices/controller/driver||ats cmd_per_lun ioeventfd iommu iothread max_sectors packed page_per_vq queues|-
+devices/controller/master||startport|-
+devices/controller/model||name|-
+devices/controller/pcihole64||unit|T
+devices/controller/target|node|busNr chassis chassisNr hotplug index port|-
+devices/controller/target/node|||T
+devices/disk|acpi address alias auth backenddomain backingStore blockio boot driver encryption geometry iotune mirror privateData product readonly serial shareable source target transient vendor wwn|device model rawio sgio snapshot type|-
+devices/disk/acpi||index|-
+devices/disk/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/disk/address/zpci||fid uid|-
+devices/disk/alias||name|-
+devices/disk/auth|secret|username|-
+devices/disk/auth/secret||type usage uuid|-
+devices/disk/backenddomain||name|-
+devices/disk/backingStore|backingStore format source|index type|-
+devices/disk/backingStore/format|metadata_cache|type|-
+devices/disk/backingStore/format/metadata_cache|max_size||-
+devices/disk/backingStore/format/metadata_cache/max_size||unit|T
+devices/disk/backingStore/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume|-
+devices/disk/backingStore/source/address||bus domain function multifunction slot|-
+devices/disk/backingStore/source/auth|secret|username|-
+devices/disk/backingStore/source/auth/secret||type usage uuid|-
+devices/disk/backingStore/source/config||file|-
+devices/disk/backingStore/source/cookies|cookie||-
+devices/disk/backingStore/source/cookies/cookie||name|T
+devices/disk/backingStore/source/encryption|cipher ivgen secret|engine format|-
+devices/disk/backingStore/source/encryption/cipher||hash mode name size|-
+devices/disk/backingStore/source/encryption/ivgen||hash name|-
+devices/disk/backingStore/source/encryption/secret||type usage uuid|-
+devices/disk/backingStore/source/host||name port socket transport|-
+devices/disk/backingStore/source/identity||group user|-
+devices/disk/backingStore/source/initiator|iqn||-
+devices/disk/backingStore/source/initiator/iqn||name|-
+devices/disk/backingStore/source/privateData|||-
+devices/disk/backingStore/source/readahead||size|-
+devices/disk/backingStore/source/reconnect||enabled timeout|-
+devices/disk/backingStore/source/reservations|source|managed|-
+devices/disk/backingStore/source/reservations/source|reconnect|mode path type|-
+devices/disk/backingStore/source/reservations/source/reconnect||enabled timeout|-
+devices/disk/backingStore/source/seclabel|label|labelskip model relabel|-
+devices/disk/backingStore/source/seclabel/label|||T
+devices/disk/backingStore/source/slices|slice||-
+devices/disk/backingStore/source/slices/slice||offset size type|-
+devices/disk/backingStore/source/snapshot||name|-
+devices/disk/backingStore/source/ssl||verify|-
+devices/disk/backingStore/source/timeout||seconds|-
+devices/disk/blockio||logical_block_size physical_block_size|-
+devices/disk/boot||loadparm order|-
+devices/disk/driver|metadata_cache|ats cache copy_on_read detect_zeroes discard error_policy event_idx io ioeventfd iommu iothread name packed page_per_vq queue_size queues rerror_policy type|-
+devices/disk/driver/metadata_cache|max_size||-
+devices/disk/driver/metadata_cache/max_size||unit|T
+devices/disk/encryption|cipher ivgen secret|engine format|-
+devices/disk/encryption/cipher||hash mode name size|-
+devices/disk/encryption/ivgen||hash name|-
+devices/disk/encryption/secret||type usage uuid|-
+devices/disk/geometry||cyls heads secs trans|-
+devices/disk/iotune|group_name read_bytes_sec read_bytes_sec_max read_bytes_sec_max_length read_iops_sec read_iops_sec_max read_iops_sec_max_length size_iops_sec total_bytes_sec total_bytes_sec_max total_bytes_sec_max_length total_iops_sec total_iops_sec_max total_iops_sec_max_length write_bytes_sec write_bytes_sec_max write_bytes_sec_max_length write_iops_sec write_iops_sec_max write_iops_sec_max_length||-
+devices/disk/iotune/group_name|||T
+devices/disk/iotune/read_bytes_sec|||T
+devices/disk/iotune/read_bytes_sec_max|||T
+devices/disk/iotune/read_bytes_sec_max_length|||T
+devices/disk/iotune/read_iops_sec|||T
+devices/disk/iotune/read_iops_sec_max|||T
+devices/disk/iotune/read_iops_sec_max_length|||T
+devices/disk/iotune/size_iops_sec|||T
+devices/disk/iotune/total_bytes_sec|||T
+devices/disk/iotune/total_bytes_sec_max|||T
+devices/disk/iotune/total_bytes_sec_max_length|||T
+devices/disk/iotune/total_iops_sec|||T
+devices/disk/iotune/total_iops_sec_max|||T
+devices/disk/iotune/total_iops_sec_max_length|||T
+devices/disk/iotune/write_bytes_sec|||T
+devices/disk/iotune/write_bytes_sec_max|||T
+devices/disk/iotune/write_bytes_sec_max_length|||T
+devices/disk/iotune/write_iops_sec|||T
+devices/disk/iotune/write_iops_sec_max|||T
+devices/disk/iotune/write_iops_sec_max_length|||T
+devices/disk/mirror|backingStore format source|file format job ready type|-
+devices/disk/mirror/backingStore|backingStore format source|index type|-
+devices/disk/mirror/backingStore/format|metadata_cache|type|-
+devices/disk/mirror/backingStore/format/metadata_cache|max_size||-
+devices/disk/mirror/backingStore/format/metadata_cache/max_size||unit|T
+devices/disk/mirror/backingStore/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume|-
+devices/disk/mirror/backingStore/source/address||bus domain function multifunction slot|-
+devices/disk/mirror/backingStore/source/auth|secret|username|-
+devices/disk/mirror/backingStore/source/auth/secret||type usage uuid|-
+devices/disk/mirror/backingStore/source/config||file|-
+devices/disk/mirror/backingStore/source/cookies|cookie||-
+devices/disk/mirror/backingStore/source/cookies/cookie||name|T
+devices/disk/mirror/backingStore/source/encryption|cipher ivgen secret|engine format|-
+devices/disk/mirror/backingStore/source/encryption/cipher||hash mode name size|-
+devices/disk/mirror/backingStore/source/encryption/ivgen||hash name|-
+devices/disk/mirror/backingStore/source/encryption/secret||type usage uuid|-
+devices/disk/mirror/backingStore/source/host||name port socket transport|-
+devices/disk/mirror/backingStore/source/identity||group user|-
+devices/disk/mirror/backingStore/source/initiator|iqn||-
+devices/disk/mirror/backingStore/source/initiator/iqn||name|-
+devices/disk/mirror/backingStore/source/privateData|||-
+devices/disk/mirror/backingStore/source/readahead||size|-
+devices/disk/mirror/backingStore/source/reconnect||enabled timeout|-
+devices/disk/mirror/backingStore/source/reservations|source|managed|-
+devices/disk/mirror/backingStore/source/reservations/source|reconnect|mode path type|-
+devices/disk/mirror/backingStore/source/reservations/source/reconnect||enabled timeout|-
+devices/disk/mirror/backingStore/source/seclabel|label|labelskip model relabel|-
+devices/disk/mirror/backingStore/source/seclabel/label|||T
+devices/disk/mirror/backingStore/source/slices|slice||-
+devices/disk/mirror/backingStore/source/slices/slice||offset size type|-
+devices/disk/mirror/backingStore/source/snapshot||name|-
+devices/disk/mirror/backingStore/source/ssl||verify|-
+devices/disk/mirror/backingStore/source/timeout||seconds|-
+devices/disk/mirror/format|metadata_cache|type|-
+devices/disk/mirror/format/metadata_cache|max_size||-
+devices/disk/mirror/format/metadata_cache/max_size||unit|T
+devices/disk/mirror/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume|-
+devices/disk/mirror/source/address||bus domain function multifunction slot|-
+devices/disk/mirror/source/auth|secret|username|-
+devices/disk/mirror/source/auth/secret||type usage uuid|-
+devices/disk/mirror/source/config||file|-
+devices/disk/mirror/source/cookies|cookie||-
+devices/disk/mirror/source/cookies/cookie||name|T
+devices/disk/mirror/source/encryption|cipher ivgen secret|engine format|-
+devices/disk/mirror/source/encryption/cipher||hash mode name size|-
+devices/disk/mirror/source/encryption/ivgen||hash name|-
+devices/disk/mirror/source/encryption/secret||type usage uuid|-
+devices/disk/mirror/source/host||name port socket transport|-
+devices/disk/mirror/source/identity||group user|-
+devices/disk/mirror/source/initiator|iqn||-
+devices/disk/mirror/source/initiator/iqn||name|-
+devices/disk/mirror/source/privateData|||-
+devices/disk/mirror/source/readahead||size|-
+devices/disk/mirror/source/reconnect||enabled timeout|-
+devices/disk/mirror/source/reservations|source|managed|-
+devices/disk/mirror/source/reservations/source|reconnect|mode path type|-
+devices/disk/mirror/source/reservations/source/reconnect||enabled timeout|-
+devices/disk/mirror/source/seclabel|label|labelskip model relabel|-
+devices/disk/mirror/source/seclabel/label|||T
+devices/disk/mirror/source/slices|slice||-
+devices/disk/mirror/source/slices/slice||offset size type|-
+devices/disk/mirror/source/snapshot||name|-
+devices/disk/mirror/source/ssl||verify|-
+devices/disk/mirror/source/timeout||seconds|-
+devices/disk/privateData|||-
+devices/disk/product|||T
+devices/disk/readonly|||-
+devices/disk/serial|||T
+devices/disk/shareable|||-
+devices/disk/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume|-
+devices/disk/source/address||bus domain function multifunction slot|-
+devices/disk/source/auth|secret|username|-
+devices/disk/source/auth/secret||type usage uuid|-
+devices/disk/source/config||file|-
+devices/disk/source/cookies|cookie||-
+devices/disk/source/cookies/cookie||name|T
+devices/disk/source/encryption|cipher ivgen secret|engine format|-
+devices/disk/source/encryption/cipher||hash mode name size|-
+devices/disk/source/encryption/ivgen||hash name|-
+devices/disk/source/encryption/secret||type usage uuid|-
+devices/disk/source/host||name port socket transport|-
+devices/disk/source/identity||group user|-
+devices/disk/source/initiator|iqn||-
+devices/disk/source/initiator/iqn||name|-
+devices/disk/source/privateData|||-
+devices/disk/source/readahead||size|-
+devices/disk/source/reconnect||enabled timeout|-
+devices/disk/source/reservations|source|managed|-
+devices/disk/source/reservations/source|reconnect|mode path type|-
+devices/disk/source/reservations/source/reconnect||enabled timeout|-
+devices/disk/source/seclabel|label|labelskip model relabel|-
+devices/disk/source/seclabel/label|||T
+devices/disk/source/slices|slice||-
+devices/disk/source/slices/slice||offset size type|-
+devices/disk/source/snapshot||name|-
+devices/disk/source/ssl||verify|-
+devices/disk/source/timeout||seconds|-
+devices/disk/target||bus dev removable rotation_rate tray|-
+devices/disk/transient||shareBacking|-
+devices/disk/vendor|||T
+devices/disk/wwn|||T
+devices/emulator|||T
+devices/filesystem|acpi address alias binary boot driver readonly source space_hard_limit space_soft_limit target|accessmode dmode fmode model multidevs type|-
+devices/filesystem/acpi||index|-
+devices/filesystem/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/filesystem/address/zpci||fid uid|-
+devices/filesystem/alias||name|-
+devices/filesystem/binary|cache lock sandbox thread_pool|path xattr|-
+devices/filesystem/binary/cache||mode|-
+devices/filesystem/binary/lock||flock posix|-
+devices/filesystem/binary/sandbox||mode|-
+devices/filesystem/binary/thread_pool||size|-
+devices/filesystem/boot||loadparm order|-
+devices/filesystem/driver||ats format iommu packed page_per_vq queue type wrpolicy|-
+devices/filesystem/readonly|||-
+devices/filesystem/source||dev dir file name socket units usage|-
+devices/filesystem/space_hard_limit||unit|T
+devices/filesystem/space_soft_limit||unit|T
+devices/filesystem/target||dir|-
+devices/graphics|audio channel clipboard filetransfer gl image jpeg listen mouse playback streaming zlib|address autoport connected defaultMode display fullscreen keymap listen multiUser p2p passwd passwdValidTo port powerControl replaceUser sharePolicy socket tlsPort type websocket xauth|-
+devices/graphics/audio||id|-
+devices/graphics/channel||mode name|-
+devices/graphics/clipboard||copypaste|-
+devices/graphics/filetransfer||enable|-
+devices/graphics/gl||enable rendernode|-
+devices/graphics/image||compression|-
+devices/graphics/jpeg||compression|-
+devices/graphics/listen||address network socket type|-
+devices/graphics/mouse||mode|-
+devices/graphics/playback||compression|-
+devices/graphics/streaming||mode|-
+devices/graphics/zlib||compression|-
+devices/hostdev|acpi address alias boot driver ip readonly rom route shareable source teaming|display managed mode model ramfb rawio sgio type|-
+devices/hostdev/acpi||index|-
+devices/hostdev/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/hostdev/address/zpci||fid uid|-
+devices/hostdev/alias||name|-
+devices/hostdev/boot||loadparm order|-
+devices/hostdev/driver||name|-
+devices/hostdev/ip||address family peer prefix|-
+devices/hostdev/readonly|||-
+devices/hostdev/rom||bar enabled file|-
+devices/hostdev/route||address family gateway metric netmask prefix|-
+devices/hostdev/shareable|||-
+devices/hostdev/source|adapter address auth block char host initiator interface product vendor|guestReset name protocol startupPolicy writeFiltering wwpn|-
+devices/hostdev/source/adapter|parentaddr|managed name parent parent_fabric_wwn parent_wwnn parent_wwpn type wwnn wwpn|-
+devices/hostdev/source/adapter/parentaddr|address|unique_id|-
+devices/hostdev/source/adapter/parentaddr/address||bus domain function multifunction slot|-
+devices/hostdev/source/address||bus device domain function multifunction slot target unit uuid|-
+devices/hostdev/source/auth|secret|username|-
+devices/hostdev/source/auth/secret||type usage uuid|-
+devices/hostdev/source/block|||T
+devices/hostdev/source/char|||T
+devices/hostdev/source/host||name port|-
+devices/hostdev/source/initiator|iqn||-
+devices/hostdev/source/initiator/iqn||name|-
+devices/hostdev/source/interface|||T
+devices/hostdev/source/product||id|-
+devices/hostdev/source/vendor||id|-
+devices/hostdev/teaming||persistent type|-
+devices/hub|address alias|type|-
+devices/hub/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/hub/address/zpci||fid uid|-
+devices/hub/alias||name|-
+devices/input|acpi address alias driver source|bus model type|-
+devices/input/acpi||index|-
+devices/input/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/input/address/zpci||fid uid|-
+devices/input/alias||name|-
+devices/input/driver||ats iommu packed page_per_vq|-
+devices/input/source||dev evdev grab grabToggle repeat|-
+devices/interface|acpi address alias backend backenddomain bandwidth boot coalesce downscript driver filterref guest ip link mac model mtu port portForward rom route script source target teaming tune virtualport vlan|managed trustGuestRxFilters type|-
+devices/interface/acpi||index|-
+devices/interface/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/interface/address/zpci||fid uid|-
+devices/interface/alias||name|-
+devices/interface/backend||logFile tap type vhost|-
+devices/interface/backenddomain||name|-
+devices/interface/bandwidth|inbound outbound|classID|-
+devices/interface/bandwidth/inbound||average burst floor peak|-
+devices/interface/bandwidth/outbound||average burst floor peak|-
+devices/interface/boot||loadparm order|-
+devices/interface/coalesce|rx||-
+devices/interface/coalesce/rx|frames||-
+devices/interface/coalesce/rx/frames||max|-
+devices/interface/downscript||path|-
+devices/interface/driver|guest host|ats event_idx ioeventfd iommu name packed page_per_vq queues rss rss_hash_report rx_queue_size tx_queue_size txmode|-
+devices/interface/driver/guest||csum ecn tso4 tso6 ufo|-
+devices/interface/driver/host||csum ecn gso mrg_rxbuf tso4 tso6 ufo|-
+devices/interface/filterref|parameter|filter|-
+devices/interface/filterref/parameter||name value|-
+devices/interface/guest||actual dev|-
+devices/interface/ip||address family peer prefix|-
+devices/interface/link||state|-
+devices/interface/mac||address check type|-
+devices/interface/model||type|-
+devices/interface/mtu||size|-
+devices/interface/port||isolated|-
+devices/interface/portForward|range|address dev proto|-
+devices/interface/portForward/range||end exclude start to|-
+devices/interface/rom||bar enabled file|-
+devices/interface/route||address family gateway metric netmask prefix|-
+devices/interface/script||path|-
+devices/interface/source|address ip local product reconnect route vendor|address bridge connectionid dev macTableManager missing mode name network path port portgroup portgroupid portid switchid type|-
+devices/interface/source/address||bus device domain function multifunction slot type|-
+devices/interface/source/ip||address family peer prefix|-
+devices/interface/source/local||address port|-
+devices/interface/source/product||id|-
+devices/interface/source/reconnect||enabled timeout|-
+devices/interface/source/route||address family gateway metric netmask prefix|-
+devices/interface/source/vendor||id|-
+devices/interface/target||dev managed|-
+devices/interface/teaming||persistent type|-
+devices/interface/tune|sndbuf||-
+devices/interface/tune/sndbuf|||T
+devices/interface/virtualport|parameters|type|-
+devices/interface/virtualport/parameters||instanceid interfaceid managerid profileid typeid typeidversion|-
+devices/interface/vlan|tag|trunk|-
+devices/interface/vlan/tag||id nativeMode|-
+devices/iommu|acpi address alias driver|model|-
+devices/iommu/acpi||index|-
+devices/iommu/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/iommu/address/zpci||fid uid|-
+devices/iommu/alias||name|-
+devices/iommu/driver||aw_bits caching_mode eim intremap iotlb|-
+devices/lease|key lockspace target||-
+devices/lease/key|||T
+devices/lease/lockspace|||T
+devices/lease/target||offset path|-
+devices/memballoon|acpi address alias driver stats|autodeflate freePageReporting model|-
+devices/memballoon/acpi||index|-
+devices/memballoon/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/memballoon/address/zpci||fid uid|-
+devices/memballoon/alias||name|-
+devices/memballoon/driver||ats iommu packed page_per_vq|-
+devices/memballoon/stats||period|-
+devices/memory|acpi address alias source target uuid|access discard model|-
+devices/memory/acpi||index|-
+devices/memory/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/memory/address/zpci||fid uid|-
+devices/memory/alias||name|-
+devices/memory/source|alignsize nodemask pagesize path pmem||-
+devices/memory/source/alignsize||unit|T
+devices/memory/source/nodemask|||T
+devices/memory/source/pagesize||unit|T
+devices/memory/source/path|||T
+devices/memory/source/pmem|||-
+devices/memory/target|block current label node readonly requested size||-
+devices/memory/target/block||unit|T
+devices/memory/target/current||unit|T
+devices/memory/target/label|size||-
+devices/memory/target/label/size||unit|T
+devices/memory/target/node|||T
+devices/memory/target/readonly|||-
+devices/memory/target/requested||unit|T
+devices/memory/target/size||unit|T
+devices/memory/uuid|||T
+devices/nvram|address||-
+devices/nvram/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/nvram/address/zpci||fid uid|-
+devices/panic|address alias|model|-
+devices/panic/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/panic/address/zpci||fid uid|-
+devices/panic/alias||name|-
+devices/parallel|acpi address alias log protocol source target|tty type|-
+devices/parallel/acpi||index|-
+devices/parallel/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/parallel/address/zpci||fid uid|-
+devices/parallel/alias||name|-
+devices/parallel/log||append file|-
+devices/parallel/protocol||type|-
+devices/parallel/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls|-
+devices/parallel/source/clipboard||copypaste|-
+devices/parallel/source/mouse||mode|-
+devices/parallel/source/reconnect||enabled timeout|-
+devices/parallel/source/seclabel|label|labelskip model relabel|-
+devices/parallel/source/seclabel/label|||T
+devices/parallel/target|model|port type|-
+devices/parallel/target/model||name|-
+devices/redirdev|address alias boot log protocol source|bus type|-
+devices/redirdev/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/redirdev/address/zpci||fid uid|-
+devices/redirdev/alias||name|-
+devices/redirdev/boot||loadparm order|-
+devices/redirdev/log||append file|-
+devices/redirdev/protocol||type|-
+devices/redirdev/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls|-
+devices/redirdev/source/clipboard||copypaste|-
+devices/redirdev/source/mouse||mode|-
+devices/redirdev/source/reconnect||enabled timeout|-
+devices/redirdev/source/seclabel|label|labelskip model relabel|-
+devices/redirdev/source/seclabel/label|||T
+devices/redirfilter|usbdev||-
+devices/redirfilter/usbdev||allow class product vendor version|-
+devices/rng|acpi address alias backend driver rate|model|-
+devices/rng/acpi||index|-
+devices/rng/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/rng/address/zpci||fid uid|-
+devices/rng/alias||name|-
+devices/rng/backend|log protocol source|model type|T
+devices/rng/backend/log||append file|-
+devices/rng/backend/protocol||type|-
+devices/rng/backend/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls|-
+devices/rng/backend/source/clipboard||copypaste|-
+devices/rng/backend/source/mouse||mode|-
+devices/rng/backend/source/reconnect||enabled timeout|-
+devices/rng/backend/source/seclabel|label|labelskip model relabel|-
+devices/rng/backend/source/seclabel/label|||T
+devices/rng/driver||ats iommu packed page_per_vq|-
+devices/rng/rate||bytes period|-
+devices/serial|acpi address alias log protocol source target|tty type|-
+devices/serial/acpi||index|-
+devices/serial/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/serial/address/zpci||fid uid|-
+devices/serial/alias||name|-
+devices/serial/log||append file|-
+devices/serial/protocol||type|-
+devices/serial/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls|-
+devices/serial/source/clipboard||copypaste|-
+devices/serial/source/mouse||mode|-
+devices/serial/source/reconnect||enabled timeout|-
+devices/serial/source/seclabel|label|labelskip model relabel|-
+devices/serial/source/seclabel/label|||T
+devices/serial/target|model|port type|-
+devices/serial/target/model||name|-
+devices/shmem|acpi address alias model msi server size|name role|-
+devices/shmem/acpi||index|-
+devices/shmem/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/shmem/address/zpci||fid uid|-
+devices/shmem/alias||name|-
+devices/shmem/model||type|-
+devices/shmem/msi||ioeventfd vectors|-
+devices/shmem/server||path|-
+devices/shmem/size||unit|T
+devices/smartcard|acpi address certificate database log protocol source target|mode type|-
+devices/smartcard/acpi||index|-
+devices/smartcard/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/smartcard/address/zpci||fid uid|-
+devices/smartcard/certificate|||T
+devices/smartcard/database|||T
+devices/smartcard/log||append file|-
+devices/smartcard/protocol||type|-
+devices/smartcard/source|clipboard mouse reconnect seclabel|append channel host master mode path service slave tls|-
+devices/smartcard/source/clipboard||copypaste|-
+devices/smartcard/source/mouse||mode|-
+devices/smartcard/source/reconnect||enabled timeout|-
+devices/smartcard/source/seclabel|label|labelskip model relabel|-
+devices/smartcard/source/seclabel/label|||T
+devices/smartcard/target|model|port type|-
+devices/smartcard/target/model||name|-
+devices/sound|acpi address alias audio codec|model|-
+devices/sound/acpi||index|-
+devices/sound/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/sound/address/zpci||fid uid|-
+devices/sound/alias||name|-
+devices/sound/audio||id|-
+devices/sound/codec||type|-
+devices/tpm|address alias backend|model|-
+devices/tpm/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/tpm/address/zpci||fid uid|-
+devices/tpm/alias||name|-
+devices/tpm/backend|active_pcr_banks device encryption source|persistent_state type version|-
+devices/tpm/backend/active_pcr_banks|sha1 sha256 sha384 sha512||-
+devices/tpm/backend/active_pcr_banks/sha1|||-
+devices/tpm/backend/active_pcr_banks/sha256|||-
+devices/tpm/backend/active_pcr_banks/sha384|||-
+devices/tpm/backend/active_pcr_banks/sha512|||-
+devices/tpm/backend/device||path|-
+devices/tpm/backend/encryption||secret|-
+devices/tpm/backend/source||mode path type|-
+devices/video|acpi address alias driver model||-
+devices/video/acpi||index|-
+devices/video/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/video/address/zpci||fid uid|-
+devices/video/alias||name|-
+devices/video/driver||ats iommu name packed page_per_vq vgaconf|-
+devices/video/model|acceleration resolution|heads primary ram type vgamem vram vram64|-
+devices/video/model/acceleration||accel2d accel3d rendernode|-
+devices/video/model/resolution||x y|-
+devices/vsock|acpi address alias cid driver|model|-
+devices/vsock/acpi||index|-
+devices/vsock/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/vsock/address/zpci||fid uid|-
+devices/vsock/alias||name|-
+devices/vsock/cid||address auto|-
+devices/vsock/driver||ats iommu packed page_per_vq|-
+devices/watchdog|acpi address alias|action model|-
+devices/watchdog/acpi||index|-
+devices/watchdog/address|zpci|base bus controller cssid devno domain function iobase irq multifunction port reg slot ssid target type unit|-
+devices/watchdog/address/zpci||fid uid|-
+devices/watchdog/alias||name|-
+features|acpi apic capabilities ccf-assist cfpc gic hap hpt htm hyperv ibs ioapic kvm msrs nested-hv pae pmu privnet pvspinlock sbbc smm tcg viridian vmcoreinfo vmport xen||-
+features/acpi|||-
+features/apic||eoi|-
+features/capabilities|audit_control audit_write block_suspend chown dac_override dac_read_search fowner fsetid ipc_lock ipc_owner kill lease linux_immutable mac_admin mac_override mknod net_admin net_bind_service net_broadcast net_raw setfcap setgid setpcap setuid sys_admin sys_boot sys_chroot sys_module sys_nice sys_pacct sys_ptrace sys_rawio sys_resource sys_time sys_tty_config syslog wake_alarm|policy|-
+features/capabilities/audit_control||state|-
+features/capabilities/audit_write||state|-
+features/capabilities/block_suspend||state|-
+features/capabilities/chown||state|-
+features/capabilities/dac_override||state|-
+features/capabilities/dac_read_search||state|-
+features/capabilities/fowner||state|-
+features/capabilities/fsetid||state|-
+features/capabilities/ipc_lock||state|-
+features/capabilities/ipc_owner||state|-
+features/capabilities/kill||state|-
+features/capabilities/lease||state|-
+features/capabilities/linux_immutable||state|-
+features/capabilities/mac_admin||state|-
+features/capabilities/mac_override||state|-
+features/capabilities/mknod||state|-
+features/capabilities/net_admin||state|-
+features/capabilities/net_bind_service||state|-
+features/capabilities/net_broadcast||state|-
+features/capabilities/net_raw||state|-
+features/capabilities/setfcap||state|-
+features/capabilities/setgid||state|-
+features/capabilities/setpcap||state|-
+features/capabilities/setuid||state|-
+features/capabilities/sys_admin||state|-
+features/capabilities/sys_boot||state|-
+features/capabilities/sys_chroot||state|-
+features/capabilities/sys_module||state|-
+features/capabilities/sys_nice||state|-
+features/capabilities/sys_pacct||state|-
+features/capabilities/sys_ptrace||state|-
+features/capabilities/sys_rawio||state|-
+features/capabilities/sys_resource||state|-
+features/capabilities/sys_time||state|-
+features/capabilities/sys_tty_config||state|-
+features/capabilities/syslog||state|-
+features/capabilities/wake_alarm||state|-
+features/ccf-assist||state|-
+features/cfpc||value|-
+features/gic||version|-
+features/hap||state|-
+features/hpt|maxpagesize|resizing|-
+features/hpt/maxpagesize||unit|T
+features/htm||state|-
+features/hyperv|avic evmcs frequencies ipi reenlightenment relaxed reset runtime spinlocks stimer synic tlbflush vapic vendor_id vpindex|mode|-
+features/hyperv/avic||state|-
+features/hyperv/evmcs||state|-
+features/hyperv/frequencies||state|-
+features/hyperv/ipi||state|-
+features/hyperv/reenlightenment||state|-
+features/hyperv/relaxed||state|-
+features/hyperv/reset||state|-
+features/hyperv/runtime||state|-
+features/hyperv/spinlocks||retries state|-
+features/hyperv/stimer|direct|state|-
+features/hyperv/stimer/direct||state|-
+features/hyperv/synic||state|-
+features/hyperv/tlbflush||state|-
+features/hyperv/vapic||state|-
+features/hyperv/vendor_id||state value|-
+features/hyperv/vpindex||state|-
+features/ibs||value|-
+features/ioapic||driver|-
+features/kvm|dirty-ring hidden hint-dedicated poll-control pv-ipi||-
+features/kvm/dirty-ring||size state|-
+features/kvm/hidden||state|-
+features/kvm/hint-dedicated||state|-
+features/kvm/poll-control||state|-
+features/kvm/pv-ipi||state|-
+features/msrs||unknown|-
+features/nested-hv||state|-
+features/pae|||-
+features/pmu||state|-
+features/privnet|||-
+features/pvspinlock||state|-
+features/sbbc||value|-
+features/smm|tseg|state|-
+features/smm/tseg||unit|T
+features/tcg|tb-cache||-
+features/tcg/tb-cache||unit|T
+features/viridian|||-
+features/vmcoreinfo||state|-
+features/vmport||state|-
+features/xen|e820_host passthrough||-
+features/xen/e820_host||state|-
+features/xen/passthrough||mode state|-
+genid|||T
+idmap|gid uid||-
+idmap/gid||count start target|-
+idmap/uid||count start target|-
+iothreadids|iothread||-
+iothreadids/iothread||id thread_pool_max thread_pool_min|-
+iothreads|||T
+keywrap|cipher||-
+keywrap/cipher||name state|-
+launchSecurity|cbitpos dhCert handle policy reducedPhysBits session|kernelHashes type|-
+launchSecurity/cbitpos|||T
+launchSecurity/dhCert|||T
+launchSecurity/handle|||T
+launchSecurity/policy|||T
+launchSecurity/reducedPhysBits|||T
+launchSecurity/session|||T
+maxMemory||slots unit|T
+memory||dumpCore unit|T
+memoryBacking|access allocation discard hugepages locked nosharepages source||-
+memoryBacking/access||mode|-
+memoryBacking/allocation||mode threads|-
+memoryBacking/discard|||-
+memoryBacking/hugepages|page||-
+memoryBacking/hugepages/page||nodeset size unit|-
+memoryBacking/locked|||-
+memoryBacking/nosharepages|||-
+memoryBacking/source||type|-
+memtune|hard_limit min_guarantee soft_limit swap_hard_limit||-
+memtune/hard_limit||unit|T
+memtune/min_guarantee||unit|T
+memtune/soft_limit||unit|T
+memtune/swap_hard_limit||unit|T
+metadata|*||-
+name|||T
+numatune|memnode memory||-
+numatune/memnode||cellid mode nodeset|-
+numatune/memory||mode nodeset placement|-
+on_crash|||T
+on_lockfailure|||T
+on_poweroff|||T
+on_reboot|||T
+os|acpi bios boot bootmenu cmdline dtb firmware init initarg initdir initenv initgroup initrd inituser kernel loader nvram root smbios type|firmware|-
+os/acpi|table||-
+os/acpi/table||type|T
+os/bios||rebootTimeout useserial|-
+os/boot||dev|-
+os/bootmenu||enable timeout|-
+os/cmdline|||T
+os/dtb|||T
+os/firmware|feature||-
+os/firmware/feature||enabled name|-
+os/init|||T
+os/initarg|||T
+os/initdir|||T
+os/initenv||name|T
+os/initgroup|||T
+os/initrd|||T
+os/inituser|||T
+os/kernel|||T
+os/loader||readonly secure stateless type|T
+os/nvram|source|template type|T
+os/nvram/source|address auth config cookies encryption host identity initiator privateData readahead reconnect reservations seclabel slices snapshot ssl timeout|dev dir fdgroup file index managed mode name namespace path pool protocol query startupPolicy tls tlsHostname type volume|-
+os/nvram/source/address||bus domain function multifunction slot|-
+os/nvram/source/auth|secret|username|-
+os/nvram/source/auth/secret||type usage uuid|-
+os/nvram/source/config||file|-
+os/nvram/source/cookies|cookie||-
+os/nvram/source/cookies/cookie||name|T
+os/nvram/source/encryption|cipher ivgen secret|engine format|-
+os/nvram/source/encryption/cipher||hash mode name size|-
+os/nvram/source/encryption/ivgen||hash name|-
+os/nvram/source/encryption/secret||type usage uuid|-
+os/nvram/source/host||name port socket transport|-
+os/nvram/source/identity||group user|-
+os/nvram/source/initiator|iqn||-
+os/nvram/source/initiator/iqn||name|-
+os/nvram/source/privateData|||-
+os/nvram/source/readahead||size|-
+os/nvram/source/reconnect||enabled timeout|-
+os/nvram/source/reservations|source|managed|-
+os/nvram/source/reservations/source|reconnect|mode path type|-
+os/nvram/source/reservations/source/reconnect||enabled timeout|-
+os/nvram/source/seclabel|label|labelskip model relabel|-
+os/nvram/source/seclabel/label|||T
+os/nvram/source/slices|slice||-
+os/nvram/source/slices/slice||offset size type|-
+os/nvram/source/snapshot||name|-
+os/nvram/source/ssl||verify|-
+os/nvram/source/timeout||seconds|-
+os/root|||T
+os/smbios||mode|-
+os/type||arch machine|T
+perf|event||-
+perf/event||enabled name|-
+pm|suspend-to-disk suspend-to-mem||-
+pm/suspend-to-disk||enabled|-
+pm/suspend-to-mem||enabled|-
+resource|fibrechannel partition||-
+resource/fibrechannel||appid|-
+resource/partition|||T
+seclabel|baselabel imagelabel label|model relabel type|-
+seclabel/baselabel|||T
+seclabel/imagelabel|||T
+seclabel/label|||T
+sysinfo|baseBoard bios chassis entry oemStrings system|type|-
+sysinfo/baseBoard|entry||-
+sysinfo/baseBoard/entry||name|T
+sysinfo/bios|entry||-
+sysinfo/bios/entry||name|T
+sysinfo/chassis|entry||-
+sysinfo/chassis/entry||name|T
+sysinfo/entry||file name|T
+sysinfo/oemStrings|entry||-
+sysinfo/oemStrings/entry|||T
+sysinfo/system|entry||-
+sysinfo/system/entry||name|T
+title|||T
+uuid|||T
+vcpu||cpuset current placement|T
+vcpus|vcpu||-
+vcpus/vcpu||enabled hotpluggable id order|-
 """
 
 
 def _parse() -> dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None]]:
     out = {}
     for line in _TEXT.splitlines():
-        path, elements, attributes = line.split("|")
+        path, elements, attributes, text = line.split("|")
+        if text == "-":
+            TEXT_FREE_PATHS.add(path)
         out[path] = (
             None if elements == "*" else tuple(elements.split()),
             None if attributes == "*" else tuple(attributes.split()),
         )
     return out
 
+
+#: paths whose element holds no character data in any variant of libvirt's schema
+TEXT_FREE_PATHS: set[str] = set()
 
 #: path -> (child element names, attribute names), None where any name is allowed
 KNOWN_BY_PATH = _parse()

@@ -10,7 +10,10 @@ Run::
 
     python3 -m pyvirt.conf.domain.known_gen CORPUS > src/pyvirt/conf/domain/known_data.py
 
-Only names are taken from the schema. A path is *open* (nothing is dropped there) for
+Only names, and whether an element may hold character data at all, are taken from the
+schema: libvirt reads text only where its schema has some (``<text/>``, ``<data>``,
+``<value>``, ``<list>``, ``<mixed>`` in the element's own content, refs followed), so text in
+any other element is dropped. A path is *open* (nothing is dropped there) for
 elements or attributes when the schema allows any name there (``anyName``/``nsName``, e.g.
 inside ``<metadata>``); a path the walk does not reach (below an open path) has no entry and
 is open too. Recursive patterns (nested ``<backingStore>``) become aliases: a path whose
@@ -105,10 +108,12 @@ class Content:
     attrs: set[str] = field(default_factory=set)
     attrs_open: bool = False
     elements: list[int] = field(default_factory=list)  # ids of <element> patterns
+    text: bool = False  # character data allowed directly inside (text, data, value, list)
 
     def merge(self, other: Content) -> None:
         self.attrs |= other.attrs
         self.attrs_open |= other.attrs_open
+        self.text |= other.text
         for e in other.elements:
             if e not in self.elements:
                 self.elements.append(e)
@@ -181,9 +186,12 @@ class Schema:
         elif kind in ("parentRef", "externalRef"):
             raise ValueError(f"{kind} is not supported by this generator")
         elif kind in ("choice", "group", "interleave", "optional", "zeroOrMore", "oneOrMore", "mixed"):
+            out.text |= kind == "mixed"
             for c in _children(p):
                 self._collect(c, out)
-        # text, empty, notAllowed, data, value, list: no names
+        elif kind in ("text", "data", "value", "list"):
+            out.text = True  # no names; an attribute's own data never gets here
+        # empty, notAllowed: nothing
 
     def define_content(self, name: str) -> Content:
         got = self._define_content.get(name)
@@ -209,6 +217,7 @@ class Schema:
 class Entry:
     elements: tuple[str, ...] | None  # None: any name is kept
     attributes: tuple[str, ...] | None
+    text: bool  # some variant of the element at this path has character data
 
 
 def known_paths(schema: Schema, root_name: str = "domain") -> tuple[dict[str, Entry], dict[str, str]]:
@@ -236,6 +245,7 @@ def known_paths(schema: Schema, root_name: str = "domain") -> tuple[dict[str, En
         entries[path] = Entry(
             None if wild else tuple(sorted(by_name)),
             None if content.attrs_open else tuple(sorted(content.attrs)),
+            content.text,
         )
         for name in sorted(by_name):
             child = name if path == "." else f"{path}/{name}"
@@ -271,7 +281,8 @@ def main(argv: list[str]) -> int:
     print()
     print("Regenerate with ``python3 -m pyvirt.conf.domain.known_gen CORPUS >")
     print("src/pyvirt/conf/domain/known_data.py``. One line per element path: ``path|child element")
-    print("names|attribute names``, ``*`` where any name is allowed; a path with no line is open.")
+    print("names|attribute names|T``, ``*`` where any name is allowed, ``T`` where the element may")
+    print("hold character data (``-``: libvirt drops its text); a path with no line is open.")
     print("``KNOWN_ALIASES`` maps a recursive path to the ancestor whose entry it shares. (Text, not")
     print("Python literals: a module of ~8000 string literals takes ~10 ms to compile at start-up.)")
     print('"""')
@@ -284,20 +295,25 @@ def main(argv: list[str]) -> int:
     print('_TEXT = """\\')
     for path in sorted(entries):
         e = entries[path]
-        print(f"{path}|{_names(e.elements)}|{_names(e.attributes)}")
+        print(f"{path}|{_names(e.elements)}|{_names(e.attributes)}|{'T' if e.text else '-'}")
     print('"""')
     print()
     print()
     print("def _parse() -> dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None]]:")
     print("    out = {}")
     print("    for line in _TEXT.splitlines():")
-    print('        path, elements, attributes = line.split("|")')
+    print('        path, elements, attributes, text = line.split("|")')
+    print('        if text == "-":')
+    print("            TEXT_FREE_PATHS.add(path)")
     print("        out[path] = (")
     print('            None if elements == "*" else tuple(elements.split()),')
     print('            None if attributes == "*" else tuple(attributes.split()),')
     print("        )")
     print("    return out")
     print()
+    print()
+    print("#: paths whose element holds no character data in any variant of libvirt's schema")
+    print("TEXT_FREE_PATHS: set[str] = set()")
     print()
     print("#: path -> (child element names, attribute names), None where any name is allowed")
     print("KNOWN_BY_PATH = _parse()")

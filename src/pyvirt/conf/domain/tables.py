@@ -185,13 +185,30 @@ def _known_tables() -> dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] |
 #: from libvirt's schema (:mod:`.known_gen`), amended by KNOWN_EXTRA and OPEN_PATHS
 KNOWN_BY_PATH = _known_tables()
 
+#: paths where libvirt keeps an element's text although its schema declares none there
+TEXT_KEPT_PATHS: frozenset[str] = frozenset()
+
+
+def _text_free_paths() -> frozenset[str]:
+    from .known_data import TEXT_FREE_PATHS
+
+    return frozenset(p for p in TEXT_FREE_PATHS if p not in TEXT_KEPT_PATHS and not _is_open(p))
+
+
+#: paths whose element libvirt writes without text (its schema has none there): any text
+#: a document puts there goes, as libvirt never reads it
+TEXT_FREE_PATHS = _text_free_paths()
+
 #: the order tables, known names and pruned paths compiled once into the core's tree of
 #: per-path tables (C hash tables of names)
-ORDER_TABLE = xmlcore.compile_order(RANK_BY_PATH, PRUNED_PATHS, KNOWN_BY_PATH, _known_aliases())
+ORDER_TABLE = xmlcore.compile_order(
+    RANK_BY_PATH, PRUNED_PATHS, KNOWN_BY_PATH, _known_aliases(), TEXT_FREE_PATHS
+)
 
 
 def drop_unknown(root: etree._Element) -> None:
-    """Remove every element and attribute libvirt does not know at its place.
+    """Remove every element and attribute libvirt does not know at its place, and
+    the text of elements libvirt holds none in.
 
     libvirt's parser reads only the names it knows, so anything else is invisible to its
     rules and missing from its output; this runs first, so pyvirt's rules do not see them
