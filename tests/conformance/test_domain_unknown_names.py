@@ -147,6 +147,12 @@ HAND_WRITTEN = {
     "text-only elements": """<domain type='test'><name>n<x/></name><memory unit='KiB' q='1'>1024<y/></memory>
       <vcpu placement='static' z='1'>2<a/></vcpu><os><type>hvm<b/></type></os>
       <on_crash>destroy<c/></on_crash></domain>""",
+    "text in elements without text": """<domain type='test'>  x <name>n</name><memory>1024</memory>
+      <os><type>hvm</type></os><features><apic> </apic><pae>
+      </pae><gic version='2'>0x10</gic></features><devices>1.2<controller type='usb' index='0'>-0</controller>tail
+      <input type='mouse' bus='ps2'><![CDATA[abc]]></input><disk type='block' device='disk'>
+      <source dev='/dev/x'>010</source><target dev='vda' bus='virtio'>t<!-- c --></target>
+      <driver name='qemu' type='raw'>4294967296</driver></disk></devices>text at end</domain>""",
     "emptied elements": """<domain type='test'><name>n</name><memory>1024</memory>
       <os><type>hvm</type></os><cpu x='1'/><devices><panic y='1'/>
       <channel type='unix'><source z='1'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
