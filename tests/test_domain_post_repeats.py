@@ -227,6 +227,33 @@ CASES["bad-memtune-and-placement"] = (bad_doc("placement", "memtune"), "refuses"
 CASES["bad-current-memory-before-memtune"] = (doc(BAD["memtune"] + "<currentMemory>zz</currentMemory>"),
                                               "refuses")
 
+# -- the <seclabel> list -------------------------------------------------------------------------
+SECLABELS = {
+    "dynamic": ("<seclabel type='dynamic' model='selinux'/>", "accepts"),
+    "dynamic-without-model": ("<seclabel type='dynamic'/>", "accepts"),
+    "dynamic-not-relabelled": ("<seclabel type='dynamic' model='selinux' relabel='no'/>", "refuses"),
+    "without-type": ("<seclabel model='selinux'/>", "accepts"),
+    "bare": ("<seclabel/>", "accepts"),
+    "static": ("<seclabel type='static' model='selinux'><label>a</label></seclabel>", "accepts"),
+    "none-relabelled": ("<seclabel type='none' model='none' relabel='yes'/>", "refuses"),
+    "two-models": ("<seclabel type='none' model='none'/><seclabel type='dynamic' model='dac'/>", "accepts"),
+    "model-twice": ("<seclabel type='dynamic' model='dac'/><seclabel type='none' model='dac'/>", "refuses"),
+    "same-twice": ("<seclabel type='none' model='none'/>" * 2, "refuses"),
+    "first-without-model": ("<seclabel type='none'/><seclabel type='dynamic' model='dac'/>", "refuses"),
+    "two-without-model": ("<seclabel type='none'/><seclabel type='none'/>", "refuses"),
+    "bad-type": ("<seclabel type='zz'/>", "refuses"),
+    "empty-type": ("<seclabel type=''/>", "refuses"),
+    "bad-type-second": ("<seclabel type='none' model='none'/><seclabel type='zz' model='dac'/>", "refuses"),
+    "twice-then-bad-type": ("<seclabel type='none' model='none'/>" * 2 + "<seclabel type='zz'/>", "refuses"),
+    # read before the memory sizes and tunables
+    "bad-type-and-memtune": ("<seclabel type='zz'/>" + BAD["memtune"], "refuses"),
+    "twice-and-placement": ("<seclabel type='none' model='none'/>" * 2 + BAD["placement"], "refuses"),
+    "twice-and-current-memory": ("<seclabel type='none' model='none'/>" * 2 + "<currentMemory>zz</currentMemory>",
+                                 "refuses"),
+}
+for label, (body, verdict) in SECLABELS.items():
+    CASES[f"seclabel-{label}"] = (doc(body), verdict)
+
 def _pyvirt_message(text: str) -> str:
     try:
         DomainDef.from_xml(text).to_xml(inactive=True)

@@ -1984,6 +1984,40 @@ def _metadata(root):
             last[ns] = kid
 
 
+cdef int _seclabel_checks(Node root) except -1:
+    """libvirt's parse of the <seclabel> list (before the memory sizes): each label's type,
+    one label per model, and a model on every label when there are several."""
+    cdef Node label = child_named(root, "seclabel")
+    cdef const char* ltype
+    cdef const char* model
+    cdef const char* relabel
+    cdef list models = []
+    cdef Py_ssize_t count = 0
+    cdef bint unnamed = False
+    while label is not NULL:
+        count += 1
+        ltype = attr(label, "type")
+        if ltype is not NULL and not (streq(ltype, "dynamic") or streq(ltype, "static") or streq(ltype, "none")):
+            raise invalid_prop("type", "seclabel", ustr(ltype))
+        relabel = attr(label, "relabel")
+        if ltype is not NULL and relabel is not NULL:
+            if streq(ltype, "dynamic") and streq(relabel, "no"):
+                raise err(ErrorNumber.CONFIG_UNSUPPORTED, "dynamic label type must use resource relabeling")
+            if streq(ltype, "none") and streq(relabel, "yes"):
+                raise err(ErrorNumber.CONFIG_UNSUPPORTED,
+                          "resource relabeling is not compatible with 'none' label type")
+        model = attr(label, "model")
+        name = None if model is NULL else ustr(model)
+        if name in models:  # (two labels without a model are one model too: "(null)")
+            raise err(ErrorNumber.XML_DETAIL, f"seclabel for model {name or '(null)'} is already provided")
+        models.append(name)
+        unnamed = unnamed or model is NULL
+        label = next_named(label, "seclabel")
+    if count > 1 and unnamed:
+        raise err(ErrorNumber.XML_ERROR, "missing security model when using multiple labels")
+    return 0
+
+
 cdef int _seclabels(_Document doc, Node root) except -1:
     """An inactive definition keeps no runtime labels: no imagelabel, no dynamic label."""
     cdef Node label = child_named(root, "seclabel")
@@ -1991,6 +2025,16 @@ cdef int _seclabels(_Document doc, Node root) except -1:
     cdef const char* ltype
     while label is not NULL:
         ltype = attr(label, "type")
+        if ltype is NULL:  # libvirt's "default" label: kept for the drivers, never written
+            nxt = next_named(label, "seclabel")
+            drop_elem(doc, label)
+            label = nxt
+            continue
+        if attr(label, "relabel") is NULL:  # written: yes for a dynamic label, no for a static one
+            if streq(ltype, "dynamic"):
+                set_attr(label, "relabel", "yes")
+            elif streq(ltype, "static"):
+                set_attr(label, "relabel", "no")
         c = label.children
         while c is not NULL:
             nxt = c.next
@@ -2597,6 +2641,8 @@ def post_parse(_Element root not None):
     _identity(r, w.first[<int>S_NAME], w.first[<int>S_UUID])
     if refusal.genid_twice is not NULL:
         raise _once_error(refusal.genid_twice)
+    if w.first[<int>S_SECLABEL] is not NULL:
+        _seclabel_checks(r)
     _memory_one(doc, w.first[<int>S_MAXMEMORY], "maxMemory")
     _memory_one(doc, w.first[<int>S_MEMORY], "memory")
     _memory_one(doc, w.first[<int>S_CURRENTMEMORY], "currentMemory")
