@@ -152,3 +152,24 @@ def test_controller_without_type_is_ide(libvirt_oracle: object, devices: str) ->
 )
 def test_vsock_cid_and_qxl_only_video_sizes(libvirt_oracle: object, devices: str) -> None:
     same(libvirt_oracle, devices, "vsock", "video")
+
+
+@pytest.mark.parametrize(
+    "devices",
+    [
+        DISK.format("", "<blockio logical_block_size='0' physical_block_size='0'/>"),
+        DISK.format(
+            "<driver queues='0'/>", "<iotune><total_bytes_sec>0</total_bytes_sec></iotune>"
+        ),
+        DISK.format(
+            "", "<iotune><total_bytes_sec>0</total_bytes_sec><group_name>g</group_name></iotune>"
+        ),
+        DISK.format(
+            "",
+            "<iotune><total_bytes_sec> 5</total_bytes_sec><read_bytes_sec>x</read_bytes_sec></iotune>",
+        ),
+        "<interface type='user'><model type='virtio'/><mtu size='0'/><driver rx_queue_size='0'/></interface>",
+    ],
+)
+def test_zeros_left_out_and_the_elements_they_empty(libvirt_oracle: object, devices: str) -> None:
+    same(libvirt_oracle, devices, "disk", "interface")

@@ -40,7 +40,7 @@ from lxml import etree
 
 from pyvirt.conf.units import parse_scaled
 from pyvirt.conf.values import generate_mac, invalid_prop, missing_prop, normalize_mac, str_to_uint, uint_prop
-from pyvirt.errors import ErrorDomain, ErrorNumber, virt_error
+from pyvirt.errors import ErrorDomain, ErrorNumber, VirtError, virt_error
 
 
 cdef object _err(object code, object detail):
@@ -1415,55 +1415,151 @@ cdef object _number_error(NumRule* r, Node holder, const char* raw, bint zero):
     return _err(ErrorNumber.XML_ERROR, f"{ustr(r.text)}{name} '{ustr(raw)}'")
 
 
+cdef int _group_first[16]   # per device kind of the table (in its order): its first row
+cdef int _group_end[16]
+cdef int _n_groups = 0
+
+
+cdef int _group_of(const char* name) noexcept:
+    """The table's device kind named ``name``, or -1."""
+    cdef int g
+    for g in range(_n_groups):
+        if name[0] == _num_rules[_group_first[g]].device[0] and strcmp(name, _num_rules[_group_first[g]].device) == 0:
+            return g
+    return -1
+
+
 cdef int _device_numbers(_Document doc, Node devs) except -1:
     """Every table number of every device read as libvirt reads it (refused with its error)
-    and written back in decimal (or left out, as libvirt leaves out an unset 0). The rows
-    are grouped by device kind in libvirt's parse order, so that of several refused numbers
-    the one libvirt meets first is raised."""
-    cdef Node dev, holder, field, nxt, drop
+    and written back in decimal (or left out, as libvirt leaves out an unset 0).
+
+    One pass in document order; when a number is refused, the pass by kind in libvirt's
+    parse order (the table's order) finds the refusal libvirt meets first (what the first
+    pass wrote is read back the same)."""
+    cdef Node dev = devs.children
+    cdef int g
+    try:
+        while dev is not NULL:
+            if dev.type == tree.XML_ELEMENT_NODE:
+                g = _group_of(<const char*>dev.name)
+                if g >= 0:
+                    _device_rows_fast(doc, dev, g)
+            dev = dev.next
+    except VirtError:
+        for g in range(_n_groups):
+            dev = devs.children
+            while dev is not NULL:
+                if dev.type == tree.XML_ELEMENT_NODE and _group_of(<const char*>dev.name) == g:
+                    _device_rows(doc, dev, g)
+                dev = dev.next
+        raise
+    return 0
+
+
+cdef int _device_rows(_Document doc, Node dev, int g) except -1:
+    """The table rows of kind ``g`` on one device."""
+    cdef Node holder, field, nxt, drop = NULL
     cdef NumRule* r
-    cdef int first = 0, end, i
-    cdef const char* dtype
+    cdef int i
+    cdef const char* dtype = attr(dev, "type")
+    for i in range(_group_first[g], _group_end[g]):
+        r = &_num_rules[i]
+        if r.dev_type is not NULL and (dtype is NULL or strcmp(dtype, r.dev_type) != 0):
+            continue
+        holder = dev if r.child is NULL else child_named(dev, r.child)
+        if holder is not NULL and r.grandchild is not NULL:
+            holder = child_named(holder, r.grandchild)
+        if holder is NULL or (r.holder_type is not NULL and not attr_is(holder, "type", r.holder_type)):
+            continue
+        if r.name is not NULL:
+            if _number(doc, r, holder, holder) == 1:
+                drop = holder
+            continue
+        field = first_elem(holder)  # each child's text
+        while field is not NULL:
+            nxt = next_elem(field)
+            if strcmp(<const char*>field.name, "group_name") != 0:
+                _number(doc, r, holder, field)
+            field = nxt
+        if first_elem(holder) is NULL:
+            remove_node(doc, holder)
+    if drop is not NULL:
+        remove_node(doc, drop)
+    return 0
+
+
+cdef int _device_rows_fast(_Document doc, Node dev, int g) except -1:
+    """:func:`_device_rows` visiting the device's children once (each row on the first
+    child of its name, as libvirt reads it): most devices hold none of the numbers."""
+    cdef Node c = dev.children, holder, field, nxt, after, drop = NULL
+    cdef NumRule* r
+    cdef int i, status, first = _group_first[g], end = _group_end[g]
+    cdef unsigned done = 0  # the rows met (bit i - first)
+    cdef const char* dtype = NULL
+    cdef bint typed = False
+    for i in range(first, end):
+        r = &_num_rules[i]
+        if r.child is NULL and r.name is not NULL and has_attr(dev, r.name):
+            _number(doc, r, dev, dev)
+    while c is not NULL:
+        nxt = c.next
+        if c.type == tree.XML_ELEMENT_NODE:
+            for i in range(first, end):
+                r = &_num_rules[i]
+                if r.child is NULL or done & (1u << (i - first)) or r.child[0] != c.name[0] \
+                        or strcmp(r.child, <const char*>c.name) != 0:
+                    continue
+                done |= 1u << (i - first)
+                if r.dev_type is not NULL:
+                    if not typed:
+                        dtype = attr(dev, "type")
+                        typed = True
+                    if dtype is NULL or strcmp(dtype, r.dev_type) != 0:
+                        continue
+                holder = c if r.grandchild is NULL else child_named(c, r.grandchild)
+                if holder is NULL or (r.holder_type is not NULL and not attr_is(holder, "type", r.holder_type)):
+                    continue
+                if r.name is not NULL:
+                    status = _number(doc, r, holder, holder)
+                    if status == 1:
+                        drop = holder
+                    elif status == 2 and holder is c:
+                        break  # the child is gone
+                    continue
+                field = first_elem(holder)  # each child's text
+                while field is not NULL:
+                    after = next_elem(field)
+                    if strcmp(<const char*>field.name, "group_name") != 0:
+                        _number(doc, r, holder, field)
+                    field = after
+                if first_elem(holder) is NULL:
+                    remove_node(doc, holder)
+                    if holder is c:
+                        break
+        c = nxt
+    if drop is not NULL:
+        remove_node(doc, drop)
+    return 0
+
+
+cdef void _load_groups() noexcept:
+    """The table's device kinds: consecutive rows of one device."""
+    global _n_groups
+    cdef int first = 0, end
     while first < _n_num_rules:
         end = first + 1
         while end < _n_num_rules and strcmp(_num_rules[end].device, _num_rules[first].device) == 0:
             end += 1
-        dev = devs.children
-        while dev is not NULL:
-            if dev.type == tree.XML_ELEMENT_NODE and strcmp(<const char*>dev.name, _num_rules[first].device) == 0:
-                dtype = attr(dev, "type")
-                drop = NULL
-                for i in range(first, end):
-                    r = &_num_rules[i]
-                    if r.dev_type is not NULL and (dtype is NULL or strcmp(dtype, r.dev_type) != 0):
-                        continue
-                    holder = dev if r.child is NULL else child_named(dev, r.child)
-                    if holder is not NULL and r.grandchild is not NULL:
-                        holder = child_named(holder, r.grandchild)
-                    if holder is NULL or (r.holder_type is not NULL and not attr_is(holder, "type", r.holder_type)):
-                        continue
-                    if r.name is not NULL:
-                        if _number(doc, r, holder, holder) == 1:
-                            drop = holder
-                        continue
-                    field = first_elem(holder)  # each child's text
-                    while field is not NULL:
-                        nxt = next_elem(field)
-                        if strcmp(<const char*>field.name, "group_name") != 0:
-                            _number(doc, r, holder, field)
-                        field = nxt
-                    if first_elem(holder) is NULL:
-                        remove_node(doc, holder)
-                if drop is not NULL:
-                    remove_node(doc, drop)
-            dev = dev.next
+        _group_first[_n_groups] = first
+        _group_end[_n_groups] = end
+        _n_groups += 1
         first = end
-    return 0
 
 
 cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
     """One number of rule ``r``: attribute ``r.name`` of ``holder``, or the text of ``field``;
-    1 when ``holder`` is not written (libvirt reads the device's other numbers first)."""
+    1 when ``holder`` is not written (libvirt reads the device's other numbers first), 2 when
+    it was removed (an element left with nothing)."""
     cdef const char* raw = attr(holder, r.name) if r.name is not NULL else text(field)
     cdef long long value = 0
     cdef char spelled[32]
@@ -1498,6 +1594,7 @@ cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
             if holder.properties is NULL and first_elem(holder) is NULL and holder.parent.type == tree.XML_ELEMENT_NODE \
                     and strcmp(<const char*>holder.parent.name, "devices") != 0:
                 remove_node(doc, holder)
+                return 2
             return 0
     if r.kind == NUM_ULL:
         snprintf(spelled, 32, "%llu", <unsigned long long>value)
@@ -1514,6 +1611,7 @@ cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
 
 
 _load_num_rules()
+_load_groups()
 
 
 def post_parse_devices(_Element root not None, _Element devices not None, str os_type not None, str arch not None,
@@ -3164,3 +3262,4 @@ cdef int _redirfilters(Node devs) except -1:
 # be imported first.
 
 _load_tables()
+
