@@ -54,6 +54,9 @@ NUMBER_CASES = {
     "nic-mtu": ("<interface type='user'><model type='virtio'/><mtu size='{v}'/></interface>", ("interface",)),
     "nic-rx-queue-size": ("<interface type='user'><model type='virtio'/><driver rx_queue_size='{v}'/></interface>",
                           ("interface",)),
+    "nic-tx-queue-size": ("<interface type='vhostuser'><mac address='52:54:00:00:00:01'/>"
+                          "<source type='unix' path='/tmp/s' mode='client'/><model type='virtio'/>"
+                          "<driver tx_queue_size='{v}'/></interface>", ("interface",)),
     "nic-boot-order": ("<interface type='user'><model type='virtio'/><boot order='{v}'/></interface>",
                        ("interface",)),
     # video

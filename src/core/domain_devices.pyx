@@ -1264,6 +1264,8 @@ cdef void _load_num_rules() noexcept:
               "malformed mtu size")
     _num_rule("interface", "driver", "rx_queue_size", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
               WORD_PROP_UINT, NULL)
+    _num_rule("interface", "driver", "tx_queue_size", NUM_UINT, 10, False, False, False, ZERO_DROP_ATTR,
+              WORD_PROP_UINT, NULL)
     _num_rule("interface", "boot", "order", NUM_UINT, 10, True, False, False, ZERO_KEEP, WORD_PROP_UINT, NULL)
     # character devices' target ports: -1 (4294967295) is "unset", a free port is assigned
     _num_rule("parallel", "target", "port", NUM_UINT_WRAP, 10, False, False, False, ZERO_KEEP, WORD_TEXT_VALUE,
