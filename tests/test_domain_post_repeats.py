@@ -16,6 +16,9 @@ it with the same code *and message*, or both accept it and write the same inacti
 * a second <genid>, <numatune> or <resource> is an error, raised where libvirt parses that
   element (after the UUID; after <cpu>, before <features>).
 
+An empty first <title>, <description>, <bootloader> or <bootloader_args> is read as none
+(virXPathString gives NULL for an empty string): not written, the later copies ignored.
+
 The enumerated values of these elements (boot devices, <cpu match>, perf events, sysinfo
 types, key wrap ciphers, launch security types) are refused, and of several bad ones the
 first in libvirt's parse is reported: <vcpu>, <cpu>, the tunables, <features>, the lifecycle
@@ -253,6 +256,13 @@ SECLABELS = {
 }
 for label, (body, verdict) in SECLABELS.items():
     CASES[f"seclabel-{label}"] = (doc(body), verdict)
+
+# -- an empty first copy of a text element is as if none were given ------------------------------
+for tag in ("title", "description", "bootloader", "bootloader_args"):
+    for label, body in (("empty", f"<{tag}></{tag}>"), ("empty-then-text", f"<{tag}/><{tag}>a</{tag}>"),
+                        ("text-then-empty", f"<{tag}>a</{tag}><{tag}/>"), ("blank", f"<{tag}> </{tag}>")):
+        CASES[f"{tag}-{label}"] = (doc(("<bootloader>/a</bootloader>" if tag == "bootloader_args" else "") + body),
+                                   "accepts")
 
 def _pyvirt_message(text: str) -> str:
     try:

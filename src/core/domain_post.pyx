@@ -2501,10 +2501,16 @@ cdef int _repeats(_Document doc, Node root, Refusal* out) except -1:
     cdef const char* name
     cdef unsigned long long seen = 0, bit
     cdef unsigned char kind
+    cdef Node empties[4]
+    cdef int n_empty = 0
     while c is not NULL:
         nxt = c.next
         if c.type == tree.XML_ELEMENT_NODE and c.ns is NULL:
             name = <const char*>c.name
+            if (c.children is NULL and n_empty < 4 and (name[0] == c't' or name[0] == c'd' or name[0] == c'b')
+                    and _empty_is_absent(name) and child_named(root, name) == c):
+                empties[n_empty] = c  # a first copy: dropped after the pass (the later ones with it)
+                n_empty += 1
             n = strlen(name)
             bit = 1ULL << ((<unsigned char>name[0] * 31u + <unsigned char>name[n - 1] + n * 7u) & 63u)
             if seen & bit == 0:
@@ -2536,7 +2542,16 @@ cdef int _repeats(_Document doc, Node root, Refusal* out) except -1:
         c = nxt
     for i in range(n_merged):
         _dedupe(doc, merged[i])
+    for i in range(n_empty):
+        drop_elem(doc, empties[i])
     return 0
+
+
+cdef inline bint _empty_is_absent(const char* name) noexcept:
+    """libvirt reads these with virXPathString, which gives NULL for an empty string: an
+    empty first copy is as if none were given (and is not written)."""
+    return (strcmp(name, "title") == 0 or strcmp(name, "description") == 0
+            or strcmp(name, "bootloader") == 0 or strcmp(name, "bootloader_args") == 0)
 
 
 cdef int _dedupe(_Document doc, Node parent) except -1:
