@@ -264,6 +264,28 @@ for tag in ("title", "description", "bootloader", "bootloader_args"):
         CASES[f"{tag}-{label}"] = (doc(("<bootloader>/a</bootloader>" if tag == "bootloader_args" else "") + body),
                                    "accepts")
 
+# -- <memoryBacking>'s modes, read after the memory sizes (before its huge pages) ----------------
+BACKINGS = {
+    "source": ("<memoryBacking><source type='zz'/></memoryBacking>", "refuses"),
+    "access": ("<memoryBacking><access mode='zz'/></memoryBacking>", "refuses"),
+    "allocation": ("<memoryBacking><allocation mode='zz'/></memoryBacking>", "refuses"),
+    "all-three": ("<memoryBacking><allocation mode='zz'/><access mode='zz'/><source type='zz'/></memoryBacking>",
+                  "refuses"),
+    "access-and-allocation": ("<memoryBacking><allocation mode='zz'/><access mode='zz'/></memoryBacking>", "refuses"),
+    "after-current-memory": ("<currentMemory>zz</currentMemory><memoryBacking><source type='zz'/></memoryBacking>",
+                             "refuses"),
+    "before-huge-pages": ("<memoryBacking><hugepages><page size='zz'/></hugepages><source type='zz'/>"
+                          "</memoryBacking>", "refuses"),
+    "before-memtune": ("<memoryBacking><source type='zz'/></memoryBacking>" + BAD["memtune"], "refuses"),
+    "before-placement": ("<memoryBacking><source type='zz'/></memoryBacking>" + BAD["placement"], "refuses"),
+    "valid": ("<memoryBacking><source type='memfd'/><access mode='shared'/><allocation mode='immediate'/>"
+              "</memoryBacking>", "accepts"),
+    "second-copy-unread": ("<memoryBacking><source type='memfd'/></memoryBacking>"
+                           "<memoryBacking><source type='zz'/></memoryBacking>", "accepts"),
+}
+for label, (body, verdict) in BACKINGS.items():
+    CASES[f"memory-backing-{label}"] = (doc(body), verdict)
+
 def _pyvirt_message(text: str) -> str:
     try:
         DomainDef.from_xml(text).to_xml(inactive=True)

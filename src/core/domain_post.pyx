@@ -6,8 +6,12 @@ reports: top-level values (type, name, uuid, memory, vcpus, os) are checked and 
 then enumerated values, defaults filled in, implicit devices added, and children put in
 canonical order.
 
-Before the unknown names are dropped, repeated <devices> and <features> elements are merged
-(libvirt reads ``./devices/*`` across all of them and writes one), and the children libvirt
+Before the unknown names are dropped, repeated top-level elements are resolved as libvirt
+reads them (``_repeats``): most with ``./x[1]`` (the first copy wins, the others are not read),
+the containers read through paths (<os>, <clock>, <cputune>, <memtune> ...) merged into one
+whose single children are first-wins, <devices> and <features> merged whole (libvirt reads
+``./devices/*`` across all of them and writes one), a second <genid>, <numatune> or
+<resource> refused where libvirt parses it; and the children libvirt
 refuses rather than ignores are found (an unknown feature, Hyper-V, stimer, KVM, Xen or
 capability name, an unknown PCR bank of an emulated TPM): their error is raised where
 libvirt's parse reaches them, so the errors it reports first still win. The walk of
@@ -2607,12 +2611,29 @@ cdef object _containers(_Document doc, Node root, Refusal* out):
     return None
 
 
+#: <memoryBacking>'s modes libvirt 9.0 reads, in its order (an empty value is none)
+_MEMORY_BACKING_MODES = (
+    (b"source", b"type", frozenset(("anonymous", "file", "memfd"))),
+    (b"access", b"mode", frozenset(("shared", "private"))),
+    (b"allocation", b"mode", frozenset(("immediate", "ondemand"))),
+)
+
+
 cdef int _memory_tunables(_Document doc, Walk* w) except -1:
     """The huge page sizes and <memtune> limits, read (and written in KiB) where libvirt
     parses them: after the memory sizes, before the vCPUs (``_scaled`` meets them again,
     already in KiB)."""
     cdef Py_ssize_t i
-    each_under(doc, w.first[<int>S_MEMORYBACKING], "hugepages/page", _page_visit, NULL)
+    cdef Node backing = w.first[<int>S_MEMORYBACKING]
+    cdef Node el
+    cdef const char* value
+    if backing is not NULL:
+        for path, name, allowed in _MEMORY_BACKING_MODES:
+            el = child_named(backing, path)
+            value = NULL if el is NULL else attr(el, name)
+            if value is not NULL and value[0] and ustr(value) not in allowed:
+                raise err(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown memoryBacking/{ustr(path)}/{ustr(name)} '{ustr(value)}'")
+    each_under(doc, backing, "hugepages/page", _page_visit, NULL)
     for i in range(_n_scaled):
         if _scaled_rows[i].slot == <int>S_MEMTUNE:
             each_under(doc, w.first[<int>S_MEMTUNE], _scaled_rows[i].rest, _scaled_kib_visit,
