@@ -1420,15 +1420,25 @@ cdef object _number_error(NumRule* r, Node holder, const char* raw, bint zero):
 cdef int _group_first[16]   # per device kind of the table (in its order): its first row
 cdef int _group_end[16]
 cdef int _n_groups = 0
+cdef int _group_by_char[128]        # a device name's first letter: its first kind, or -1
+cdef int _group_same_char[16]       # the next kind with the same first letter, or -1
+cdef unsigned long long _group_child_chars[16][2]  # the first letters of the kind's rows' children
 
 
 cdef int _group_of(const char* name) noexcept:
     """The table's device kind named ``name``, or -1."""
-    cdef int g
-    for g in range(_n_groups):
-        if name[0] == _num_rules[_group_first[g]].device[0] and strcmp(name, _num_rules[_group_first[g]].device) == 0:
+    cdef int g = _group_by_char[<unsigned char>name[0] & 127]
+    while g >= 0:
+        if strcmp(name, _num_rules[_group_first[g]].device) == 0:
             return g
+        g = _group_same_char[g]
     return -1
+
+
+cdef inline bint _may_hold(int g, const char* name) noexcept:
+    """Whether a child named ``name`` may be one of kind ``g``'s rows (by its first letter)."""
+    cdef unsigned char ch = <unsigned char>name[0] & 127
+    return (_group_child_chars[g][ch >> 6] >> (ch & 63)) & 1
 
 
 cdef int _device_numbers(_Document doc, Node devs) except -1:
@@ -1505,7 +1515,7 @@ cdef int _device_rows_fast(_Document doc, Node dev, int g) except -1:
             _number(doc, r, dev, dev)
     while c is not NULL:
         nxt = c.next
-        if c.type == tree.XML_ELEMENT_NODE:
+        if c.type == tree.XML_ELEMENT_NODE and _may_hold(g, <const char*>c.name):
             for i in range(first, end):
                 r = &_num_rules[i]
                 if r.child is NULL or done & (1u << (i - first)) or r.child[0] != c.name[0] \
@@ -1547,7 +1557,7 @@ cdef int _device_rows_fast(_Document doc, Node dev, int g) except -1:
 cdef void _load_groups() noexcept:
     """The table's device kinds: consecutive rows of one device."""
     global _n_groups
-    cdef int first = 0, end
+    cdef int first = 0, end, g, i, ch
     while first < _n_num_rules:
         end = first + 1
         while end < _n_num_rules and strcmp(_num_rules[end].device, _num_rules[first].device) == 0:
@@ -1556,6 +1566,17 @@ cdef void _load_groups() noexcept:
         _group_end[_n_groups] = end
         _n_groups += 1
         first = end
+    for ch in range(128):
+        _group_by_char[ch] = -1
+    for g in range(_n_groups - 1, -1, -1):
+        ch = <unsigned char>_num_rules[_group_first[g]].device[0] & 127
+        _group_same_char[g] = _group_by_char[ch]
+        _group_by_char[ch] = g
+        _group_child_chars[g][0] = _group_child_chars[g][1] = 0
+        for i in range(_group_first[g], _group_end[g]):
+            if _num_rules[i].child is not NULL:
+                ch = <unsigned char>_num_rules[i].child[0] & 127
+                _group_child_chars[g][ch >> 6] |= 1ULL << (ch & 63)
 
 
 cdef int _number(_Document doc, NumRule* r, Node holder, Node field) except -1:
