@@ -533,10 +533,10 @@ cdef unsigned _kind(const char* name) noexcept:
 # addresses
 
 def c_uint(str text):
-    """libvirt's virStrToLong_uip in base 0 (hex with 0x, octal with a leading 0, else
-    decimal; leading blanks and '+' read, trailing ones, any '-' and values past a C
-    unsigned int not); None if refused."""
-    return str_to_uint(text, 0)
+    """strtoul in base 0 as libvirt's virStrToLong_uip/ullp read it (hex with 0x, octal with
+    a leading 0, else decimal; leading blanks and '+' read, trailing ones and any '-' not),
+    up to 64 bits as the C path reads them; None if refused."""
+    return str_to_uint(text, 0, bits=64)
 
 
 #: per address type: attribute -> (printf format, default when absent or None to leave out,
@@ -842,7 +842,7 @@ def normalize_address_python(_Element addr not None, bint zero_empty=True):
             text = fmt % (value - (1 << 32) if value >> 31 else value)  # written as a C int
         else:
             value = c_uint(raw)
-            if value is None:
+            if value is None or (atype == "pci" and value > 0xFFFFFFFF):  # PCI: virXMLPropUInt
                 raise _bad_number(name, raw)
             if limit is not None and value > limit and atype == "pci":
                 raise virt_error(
