@@ -74,6 +74,35 @@ PERF_EVENTS = _S(
     "task_clock page_faults context_switches cpu_migrations page_faults_min page_faults_maj "
     "alignment_faults emulation_faults".split()
 )
+#: disk image formats libvirt 9.0 reads from <driver type> ("aio": Xen's old spelling of raw;
+#: "none" and "luks" are storage formats it refuses there)
+DISK_FORMATS = _S("aio raw dir bochs cloop dmg iso vpc vdi fat vhd ploop cow qcow qcow2 qed vmdk".split())
+#: device address types (virDomainDeviceAddressType without "none"; dimm, virtio-s390 and
+#: unassigned are refused later, with their own errors)
+ADDRESS_TYPES = _S(
+    "pci drive virtio-serial ccid usb spapr-vio virtio-s390 ccw virtio-mmio isa dimm unassigned".split()
+)
+#: the devices whose <address> libvirt reads as the device's address (virDomainDeviceInfoParseXML)
+ADDRESSED_DEVICES = (
+    "disk controller filesystem interface input sound video hostdev watchdog memballoon rng "
+    "redirdev smartcard serial parallel console channel hub panic shmem memory iommu vsock tpm "
+    "nvram".split()
+)
+#: how a character device is presented to the host (<serial type> etc.)
+CHARDEV_TYPES = _S(
+    "null vc pty dev file pipe stdio udp tcp unix spicevmc spiceport nmdm qemu-vdagent dbus".split()
+)
+#: character device target types by device (parallel ports take any)
+CHARDEV_TARGET_TYPES = {
+    "serial": _S("none isa-serial usb-serial pci-serial spapr-vio-serial system-serial sclp-serial "
+                 "isa-debug".split()),
+    "console": _S("none serial virtio xen lxc openvz sclp sclplm".split()),
+    "channel": _S("none guestfwd virtio xen".split()),
+}
+GRAPHICS_LISTEN_TYPES = _S("address network socket none".split())
+HOSTDEV_MODES = _S(("subsystem", "capabilities"))
+#: <cpu><model fallback>; libvirt reads an empty value as absent
+CPU_FALLBACKS = _S(("allow", "forbid", ""))
 NVRAM_TYPES = DISK_TYPES  # a storage source type (dir and volume are refused later, uncaused)
 
 
@@ -99,6 +128,9 @@ ENUMS = (
     # <cpu>, read with the vCPUs (before <features>)
     ("cpu", "mode", CPU_MODES, _unsupported("Invalid mode attribute '{}'", ErrorDomain.CPU)),
     ("cpu", "match", CPU_MATCHES, None),
+    # libvirt reads it only in custom (the default) and host-model mode: a bad value in the
+    # other modes is refused here and not by libvirt (the rows cannot test the parent's mode)
+    ("cpu/model", "fallback", CPU_FALLBACKS, _unsupported("Invalid fallback attribute", ErrorDomain.CPU)),
     # read after the lifecycle actions, in libvirt's order: power management, perf events,
     # the clock, the firmware and its files, boot devices, the devices, launch security,
     # sysinfo, key wrap ciphers
@@ -119,8 +151,13 @@ ENUMS = (
     ("devices/disk", "snapshot", SNAPSHOT, None),
     ("devices/disk/target", "bus", DISK_BUSES, None),
     ("devices/disk/driver", "cache", CACHE, None),
+    # read after the driver's other attributes (virDomainDiskDefDriverSourceParseXML)
+    ("devices/disk/driver", "type", DISK_FORMATS, _unsupported("unknown driver format value '{}'")),
     ("devices/interface", "type", NET_TYPES, None),
     ("devices/graphics", "type", GRAPHICS_TYPES, None),
+    # libvirt reads listens for vnc, spice and rdp only: a bad value under the other types is
+    # refused here and not by libvirt (the rows cannot test the parent's type)
+    ("devices/graphics/listen", "type", GRAPHICS_LISTEN_TYPES, None),
     ("devices/controller", "type", CONTROLLER_TYPES, None),
     ("devices/sound", "model", SOUND_MODELS, None),
     ("devices/memballoon", "model", BALLOON_MODELS, None),
@@ -134,8 +171,18 @@ ENUMS = (
        _unsupported("Unknown model type '{}'"), ("type", CONTROLLER_DEFAULT_TYPE, kind))
       for kind in sorted(CONTROLLER_TYPES, key=_COMMON_FIRST.index)),
     ("devices/controller/target", "hotplug", ON_OFF, None),
+    ("devices/hostdev", "mode", HOSTDEV_MODES, _unsupported("unknown hostdev mode '{}'"), None),
     ("devices/hostdev", "type", HOSTDEV_TYPES,
      _unsupported("unknown host device source address type '{}'")),
+    *((f"devices/{kind}", "type", CHARDEV_TYPES,
+       _unsupported("unknown type presented to host for character device: {}"))
+      for kind in ("serial", "parallel", "console", "channel")),
+    *((f"devices/{kind}/target", "type", allowed,
+       _unsupported("unknown target type '{}' specified for character device"))
+      for kind, allowed in CHARDEV_TARGET_TYPES.items()),
+    # read with each device's info (after the device's own attributes)
+    *((f"devices/{kind}/address", "type", ADDRESS_TYPES, _unsupported("unknown address type '{}'"))
+      for kind in ADDRESSED_DEVICES),
     ("launchSecurity", "type", LAUNCH_SECURITY_TYPES, None),
     ("sysinfo", "type", SYSINFO_TYPES, None),
     ("keywrap/cipher", "name", KEYWRAP_CIPHERS, None),
