@@ -79,6 +79,15 @@ CASES: dict[str, tuple[str, str]] = {
     "hostdev-mode-unknown": (devices("<hostdev mode='bogus' type='usb'/>"), "refuses"),
     "hostdev-mode-empty": (devices("<hostdev mode='' type='usb'/>"), "refuses"),
     "hostdev-mode-before-type": (devices("<hostdev mode='bogus' type='bogus'/>"), "refuses"),
+    # -- random number generators ------------------------------------------------------------
+    "rng-transitional": (devices("<rng model='virtio-transitional'><backend model='random'/></rng>"), "accepts"),
+    "rng-builtin": (devices("<rng model='virtio'><backend model='builtin'/></rng>"), "accepts"),
+    "rng-model-unknown": (devices("<rng model='bogus'><backend model='random'/></rng>"), "refuses"),
+    "rng-model-empty": (devices("<rng model=''><backend model='random'/></rng>"), "refuses"),
+    "rng-backend-unknown": (devices("<rng model='virtio'><backend model='bogus'/></rng>"), "refuses"),
+    "rng-model-before-backend": (devices("<rng model='bogus'><backend model='bogus'/></rng>"), "refuses"),
+    "rng-model-before-address": (devices("<rng model='bogus'><backend model='random'/>"
+                                         "<address type='bogus'/></rng>"), "refuses"),
     # -- CPU model fallback ------------------------------------------------------------------
     "fallback-forbid": (cpu("", "fallback='forbid'"), "accepts"),
     "fallback-unknown": (cpu("", "fallback='bogus'"), "refuses"),

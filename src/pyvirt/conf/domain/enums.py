@@ -100,6 +100,8 @@ CHARDEV_TARGET_TYPES = {
     "channel": _S("none guestfwd virtio xen".split()),
 }
 GRAPHICS_LISTEN_TYPES = _S("address network socket none".split())
+RNG_MODELS = _S("virtio virtio-transitional virtio-non-transitional".split())
+RNG_BACKENDS = _S("random egd builtin".split())
 HOSTDEV_MODES = _S(("subsystem", "capabilities"))
 #: <cpu><model fallback>; libvirt reads an empty value as absent
 CPU_FALLBACKS = _S(("allow", "forbid", ""))
@@ -165,6 +167,9 @@ ENUMS = (
     ("devices/input", "type", INPUT_TYPES, _unsupported("unknown input device type '{}'")),
     ("devices/input", "bus", INPUT_BUSES, _unsupported("unknown input bus type '{}'")),
     ("devices/watchdog", "model", WATCHDOG_MODELS, _unsupported("unknown watchdog model '{}'")),
+    # libvirt counts the backends between the two (a second backend is refused before its model)
+    ("devices/rng", "model", RNG_MODELS, _unsupported("unknown RNG model '{}'")),
+    ("devices/rng/backend", "model", RNG_BACKENDS, _unsupported("unknown RNG backend model '{}'")),
     # one row per controller type (only one applies to a controller; the common types first,
     # as the walk stops at the row that applies)
     *(("devices/controller", "model", CONTROLLER_MODELS.get(kind, _S()),
