@@ -1,7 +1,7 @@
 """Enumerated values libvirt 9.0 refuses that the rows of ``conf.domain.enums`` now cover.
 
 Found by the mutation differential (``python3 -m tests.conformance.mutation_fuzz 7 600``):
-disk <driver type> formats, graphics <listen type>, device <address type>, character device
+disk <driver type> formats, <master startport> numbers, RNG models, graphics <listen type>, device <address type>, character device
 types (presented to the host, and of the target), hostdev ``mode`` and CPU <model fallback>.
 Each document is defined in live libvirt 9.0 (the oracle, ``test:///<empty node>``) and read
 by pyvirt: both must accept it, or both refuse it with the same code and message (also when
@@ -28,6 +28,11 @@ def devices(inner: str) -> str:
 def disk_driver(attrs: str, target: str = "") -> str:
     return devices(f"<disk type='file'><driver name='qemu' {attrs}/><source file='/a'/>"
                    f"<target dev='vda' bus='virtio' {target}/></disk>")
+
+
+def uhci(master: str, more: str = "") -> str:
+    return devices(f"<controller type='usb' index='0' model='ich9-ehci1'/><controller type='usb' index='0' "
+                   f"model='ich9-uhci1'><master {master}/>{more}</controller>")
 
 
 def cpu(attrs: str, model: str) -> str:
@@ -79,6 +84,15 @@ CASES: dict[str, tuple[str, str]] = {
     "hostdev-mode-unknown": (devices("<hostdev mode='bogus' type='usb'/>"), "refuses"),
     "hostdev-mode-empty": (devices("<hostdev mode='' type='usb'/>"), "refuses"),
     "hostdev-mode-before-type": (devices("<hostdev mode='bogus' type='bogus'/>"), "refuses"),
+    # -- USB companions' start ports (a C unsigned int) -------------------------------------
+    "startport-zero": (uhci("startport='0'"), "accepts"),
+    "startport-letters": (uhci("startport='x'"), "refuses"),
+    "startport-empty": (uhci("startport=''"), "refuses"),
+    "startport-too-large": (uhci("startport='4294967296'"), "refuses"),
+    "startport-minus-zero": (uhci("startport='-0'"), "refuses"),
+    "startport-hex": (uhci("startport='0x1'"), "refuses"),
+    "startport-before-address": (uhci("startport='x'", "<address type='bogus'/>"), "refuses"),
+    "startport-any-device": (devices("<interface type='user'><master startport='x'/></interface>"), "refuses"),
     # -- random number generators ------------------------------------------------------------
     "rng-transitional": (devices("<rng model='virtio-transitional'><backend model='random'/></rng>"), "accepts"),
     "rng-builtin": (devices("<rng model='virtio'><backend model='builtin'/></rng>"), "accepts"),
@@ -97,11 +111,13 @@ CASES: dict[str, tuple[str, str]] = {
 
 #: documents both accept, where pyvirt's output still differs from libvirt's (a serial
 #: isa-debug target adds no console, a parallel port's target type is not dropped, an empty
-#: fallback is not written as "allow"): only the acceptance is compared
+#: fallback is not written as "allow", a start port " +2" is not written as "2"): only the
+#: acceptance is compared
 ACCEPTED: dict[str, str] = {
     "chardev-target-isa-debug": devices("<serial type='pty'><target type='isa-debug'/></serial>"),
     "chardev-target-parallel-any": devices("<parallel type='pty'><target type='bogus'/></parallel>"),
     "fallback-empty": cpu("", "fallback=''"),
+    "startport-plus": uhci("startport=' +2'"),
 }
 
 

@@ -491,6 +491,7 @@ cdef struct Rule:
     # condition, only where attribute cond_attr (cond_default when absent) is cond_value
     const char* attr
     StrSet allowed
+    bint unsigned_values  # instead of ``allowed``: a C unsigned int (enums.UnsignedValues)
     long no
     const char* cond_attr
     const char* cond_default
@@ -553,7 +554,8 @@ cdef int _fill(PathNode* pn, object name, dict spec) except -1:
     for i, (attr_name, allowed, no, cond) in enumerate(rules):
         r = &pn.rules[i]
         r.attr = _cstr(attr_name)
-        _set_fill(&r.allowed, allowed)
+        r.unsigned_values = not isinstance(allowed, frozenset)
+        _set_fill(&r.allowed, () if r.unsigned_values else allowed)
         r.no = no
         r.cond_attr = r.cond_default = r.cond_value = NULL
         if cond is not None:
@@ -652,7 +654,8 @@ cdef int _check_node(_Document doc, Node c, PathNode* pn, Walk* w) except -1:
         else:  # several text nodes (a tree built through the API): lxml joins them
             value = proxy(doc, c).get(ustr(r.attr))
             v = utf8(value)  # valid while ``value`` lives (until the next row)
-        if not in_set(&r.allowed, v):
+        if (not in_set(&r.allowed, v) if not r.unsigned_values
+                else str_to_uint(v.decode("utf-8", "replace"), 10) is None):
             w.bad_no = r.no
             w.bad_node = c
             w.bad_rule = r

@@ -12,9 +12,22 @@ from collections.abc import Iterable
 from lxml import etree
 
 from ...errors import ErrorDomain, ErrorNumber, virt_error
-from ..values import invalid_prop
+from ..values import invalid_prop, str_to_uint
 
 _S = frozenset
+
+
+class UnsignedValues:
+    """The values a C unsigned int attribute takes (virXMLPropUInt, base 10), as a row's
+    allowed values: the rows check a few numbers libvirt reads with the enumerations."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and str_to_uint(value, 10) is not None
+
+
+def _not_unsigned(attr: str, tag: str, value: str) -> Exception:
+    return invalid_prop(attr, tag, value, "Expected non-negative integer value")
+
 
 DISK_TYPES = _S("file block dir network volume nvme vhostuser".split())
 DISK_DEVICES = _S("disk cdrom floppy lun".split())
@@ -186,6 +199,8 @@ ENUMS = (
        _unsupported("unknown target type '{}' specified for character device"))
       for kind, allowed in CHARDEV_TARGET_TYPES.items()),
     # read with each device's info (after the device's own attributes)
+    # a USB companion's port on its master (the first <master> only), read before the address
+    *((f"devices/{kind}/master", "startport", UnsignedValues(), _not_unsigned) for kind in ADDRESSED_DEVICES),
     *((f"devices/{kind}/address", "type", ADDRESS_TYPES, _unsupported("unknown address type '{}'"))
       for kind in ADDRESSED_DEVICES),
     ("launchSecurity", "type", LAUNCH_SECURITY_TYPES, None),
@@ -195,7 +210,7 @@ ENUMS = (
 
 
 #: one compiled row: (attribute, allowed values, row number, condition or None)
-ValueRule = tuple[bytes, frozenset[str], int, tuple[bytes, str, str] | None]
+ValueRule = tuple[bytes, "frozenset[str] | UnsignedValues", int, tuple[bytes, str, str] | None]
 
 
 def _value_rules(
@@ -208,7 +223,8 @@ def _value_rules(
     table: dict[str, list[ValueRule]] = {}
     for no, (path, attr, allowed, cond) in enumerate(rows):
         when = None if cond is None else (cond[0].encode(), cond[1], cond[2])
-        table.setdefault(path, []).append((attr.encode(), frozenset(allowed), no, when))
+        values = allowed if isinstance(allowed, UnsignedValues) else frozenset(allowed)
+        table.setdefault(path, []).append((attr.encode(), values, no, when))
     return {path: tuple(found) for path, found in table.items()}
 
 
