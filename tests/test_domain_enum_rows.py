@@ -1,7 +1,7 @@
 """Enumerated values libvirt 9.0 refuses that the rows of ``conf.domain.enums`` now cover.
 
 Found by the mutation differential (``python3 -m tests.conformance.mutation_fuzz 7 600``):
-disk <driver type> formats, <master startport> numbers, RNG models, graphics <listen type>, device <address type>, character device
+disk <driver type> formats, <master startport> numbers, RNG models and backend counts, graphics <listen type>, device <address type>, character device
 types (presented to the host, and of the target), hostdev ``mode`` and CPU <model fallback>.
 Each document is defined in live libvirt 9.0 (the oracle, ``test:///<empty node>``) and read
 by pyvirt: both must accept it, or both refuse it with the same code and message (also when
@@ -19,6 +19,9 @@ from pyvirt.errors import VirtError
 pytest.importorskip("libvirt", reason="libvirt-python (the oracle) is not installed")
 
 HEAD = "<domain type='kvm'><name>enum</name><memory>1048576</memory><os><type arch='x86_64'>hvm</type></os>"
+
+
+RNG_TWO = "<rng model='virtio'><backend model='random'/><backend model='random'/></rng>"
 
 
 def devices(inner: str) -> str:
@@ -102,6 +105,24 @@ CASES: dict[str, tuple[str, str]] = {
     "rng-model-before-backend": (devices("<rng model='bogus'><backend model='bogus'/></rng>"), "refuses"),
     "rng-model-before-address": (devices("<rng model='bogus'><backend model='random'/>"
                                          "<address type='bogus'/></rng>"), "refuses"),
+    "rng-two-backends": (devices(RNG_TWO), "refuses"),
+    "rng-no-backend": (devices("<rng model='virtio'/>"), "refuses"),
+    "rng-model-before-count": (devices("<rng model='bogus'><backend model='random'/><backend model='random'/></rng>"),
+                               "refuses"),
+    "rng-count-before-backend-model": (devices("<rng model='virtio'><backend model='bogus'/>"
+                                               "<backend model='random'/></rng>"), "refuses"),
+    "rng-count-before-address": (devices("<rng model='virtio'><backend model='random'/><backend model='random'/>"
+                                         "<address type='bogus'/></rng>"), "refuses"),
+    "rng-count-after-memballoon": (devices(RNG_TWO + "<memballoon model='bogus'/>"), "refuses"),
+    "rng-count-after-chardev": (devices("<serial type='bogus'/>" + RNG_TWO), "refuses"),
+    "rng-count-after-earlier-rng": (devices("<rng model='virtio'><backend model='bogus'/></rng>" + RNG_TWO),
+                                    "refuses"),
+    "rng-count-before-later-rng": (devices(RNG_TWO + "<rng model='bogus'><backend model='random'/></rng>"),
+                                   "refuses"),
+    "rng-count-before-panic": (devices(RNG_TWO + "<panic model='isa'><address type='bogus'/></panic>"),
+                               "refuses"),
+    "rng-count-before-sysinfo": (HEAD + "<devices>" + RNG_TWO + "</devices><sysinfo type='bogus'/></domain>",
+                                 "refuses"),
     # -- CPU model fallback ------------------------------------------------------------------
     "fallback-forbid": (cpu("", "fallback='forbid'"), "accepts"),
     "fallback-unknown": (cpu("", "fallback='bogus'"), "refuses"),

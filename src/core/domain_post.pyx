@@ -375,6 +375,7 @@ cdef enum Group:
     G_SCALED = 2   # a scaled size libvirt writes back in one unit
     G_BOOT = 4     # a per-device <boot order>
     G_HOSTDEV_NIC = 8  # an <interface type='hostdev'>
+    G_RNG = 16     # an <rng> device
 
 #: attributes holding a CPU or NUMA node set, as (element path, attribute)
 BITMAP_ATTRS = (
@@ -608,6 +609,7 @@ cdef int _compile(dict enum_rules) except -1:
     for path in BOOT_PATHS:
         _spec_at(top, path)["groups"] |= G_BOOT
     _spec_at(top, "devices/interface")["watch"] = ("type", "hostdev", G_HOSTDEV_NIC)
+    _spec_at(top, "devices/rng")["groups"] |= G_RNG
     tree_root = <PathNode*>PyMem_Malloc(sizeof(PathNode))
     if tree_root is NULL:
         raise MemoryError()
@@ -703,6 +705,34 @@ cdef object _enum_failure(_Document doc, Walk* w):
     else:
         value = el.get(ustr(w.bad_rule.attr))
     return enum_error((w.bad_no, el, value))
+
+
+#: device kinds libvirt reads after the <rng> devices, and the top-level elements after <devices>
+_READ_AFTER_RNG = frozenset("nvram panic shmem memory iommu vsock crypto launchSecurity sysinfo keywrap".split())
+
+
+cdef int _rng_backends(_Document doc, Walk* w) except -1:
+    """libvirt refuses an <rng> without exactly one <backend> (XML_ERROR), after the RNG model
+    and before the backend's model and the device's info: that error wins over a broken row
+    read later (in this <rng>, a later one, or the elements libvirt reads after the RNGs)."""
+    devices = proxy(doc, w.first[<int>S_DEVICES])
+    broken = None  # the device or top-level element holding the broken row
+    if w.bad_node is not NULL:
+        broken = proxy(doc, w.bad_node)
+        while (broken.getparent() is not None and broken.getparent() is not devices
+               and broken.getparent().getparent() is not None):
+            broken = broken.getparent()
+    for el in devices.iterfind("rng"):
+        one = len(el.findall("backend")) == 1
+        if broken is el:
+            if one or w.bad_no == _RNG_MODEL_ROW:
+                return 0  # its model is read before the backends, the rest after
+        elif one:
+            continue
+        elif broken is not None and broken.tag != "rng" and broken.tag not in _READ_AFTER_RNG:
+            return 0  # a later <rng> is read after this one; these elements before it
+        raise virt_error(ErrorNumber.XML_ERROR, "only one RNG backend is supported", domain=ErrorDomain.DOMAIN)
+    return 0
 
 
 # -- paths below the root, on nodes --------------------------------------------------------------
@@ -2707,6 +2737,8 @@ def post_parse(_Element root not None):
         _parsed_before_features(root, doc, r, &w)
         raise refused
     _lifecycle(r, &w)
+    if w.groups & G_RNG:
+        _rng_backends(doc, &w)
     if w.bad_node is not NULL:
         raise _enum_failure(doc, &w)
     if w.first[<int>S_CLOCK] is NULL:
@@ -2786,6 +2818,8 @@ from pyvirt.conf.values import (
     uint_prop,
 )
 
+#: the row of the RNG model
+_RNG_MODEL_ROW = next(i for i, row in enumerate(ENUMS) if row[:2] == ("devices/rng", "model"))
 #: the row of the watchdog model
 _WATCHDOG_MODEL_ROW = next(i for i, row in enumerate(ENUMS) if row[:2] == ("devices/watchdog", "model"))
 
