@@ -33,6 +33,14 @@ def disk_driver(attrs: str, target: str = "") -> str:
                    f"<target dev='vda' bus='virtio' {target}/></disk>")
 
 
+def cpu_topology(attrs: str) -> str:
+    return HEAD + f"<cpu><topology {attrs}/></cpu></domain>"
+
+
+def cpu_feature(policy: str) -> str:
+    return HEAD + f"<cpu><model>qemu64</model><feature policy='{policy}' name='vmx'/></cpu></domain>"
+
+
 def uhci(master: str, more: str = "") -> str:
     return devices(f"<controller type='usb' index='0' model='ich9-ehci1'/><controller type='usb' index='0' "
                    f"model='ich9-uhci1'><master {master}/>{more}</controller>")
@@ -128,6 +136,26 @@ CASES: dict[str, tuple[str, str]] = {
     "fallback-unknown": (cpu("", "fallback='bogus'"), "refuses"),
     "fallback-host-model": (cpu("mode='host-model'", "fallback='bogus'"), "refuses"),
     "fallback-after-match": (cpu("match='bogus'", "fallback='bogus'"), "refuses"),
+    # -- CPU topology numbers and feature policies ---------------------------------------------
+    "topology-cores-letters": (cpu_topology("sockets='1' cores='x' threads='1'"), "refuses"),
+    "topology-threads-negative": (cpu_topology("sockets='1' cores='1' threads='-1'"), "refuses"),
+    "topology-cores-too-large": (cpu_topology("sockets='1' cores='4294967296' threads='1'"), "refuses"),
+    "topology-dies-before-cores": (cpu_topology("sockets='1' dies='w' cores='z' threads='x'"), "refuses"),
+    "topology-sockets-first": (cpu_topology("threads='x' sockets='y' cores='z' dies='w'"), "refuses"),
+    "topology-after-fallback": (cpu("", "fallback='bogus'").replace("</model>", "</model><topology sockets='1' "
+                                                                   "cores='x' threads='1'/>"), "refuses"),
+    "feature-policy-optional": (cpu_feature("optional"), "accepts"),
+    "feature-policy-unknown": (cpu_feature("bogus"), "refuses"),
+    "feature-policy-empty": (cpu_feature(""), "refuses"),
+    "feature-policy-host-passthrough": (HEAD + "<cpu mode='host-passthrough'><feature policy='bogus' name='vmx'/>"
+                                        "</cpu></domain>", "refuses"),
+    "feature-policy-after-topology": (HEAD + "<cpu><model>qemu64</model><topology sockets='1' cores='x' "
+                                      "threads='1'/><feature policy='bogus' name='vmx'/></cpu></domain>", "refuses"),
+    # -- vsock models --------------------------------------------------------------------------
+    "vsock-transitional": (devices("<vsock model='virtio-transitional'/>"), "accepts"),
+    "vsock-model-signed": (devices("<vsock model='+1'/>"), "refuses"),
+    "vsock-model-empty": (devices("<vsock model=''/>"), "refuses"),
+    "vsock-model-before-address": (devices("<vsock model='bogus'><address type='bogus'/></vsock>"), "refuses"),
 }
 
 #: documents both accept, where pyvirt's output still differs from libvirt's (a serial

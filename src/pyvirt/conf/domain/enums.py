@@ -118,6 +118,8 @@ RNG_BACKENDS = _S("random egd builtin".split())
 HOSTDEV_MODES = _S(("subsystem", "capabilities"))
 #: <cpu><model fallback>; libvirt reads an empty value as absent
 CPU_FALLBACKS = _S(("allow", "forbid", ""))
+CPU_FEATURE_POLICIES = _S("force require optional disable forbid".split())
+VSOCK_MODELS = _S("virtio virtio-transitional virtio-non-transitional".split())
 NVRAM_TYPES = DISK_TYPES  # a storage source type (dir and volume are refused later, uncaused)
 
 
@@ -146,6 +148,9 @@ ENUMS = (
     # libvirt reads it only in custom (the default) and host-model mode: a bad value in the
     # other modes is refused here and not by libvirt (the rows cannot test the parent's mode)
     ("cpu/model", "fallback", CPU_FALLBACKS, _unsupported("Invalid fallback attribute", ErrorDomain.CPU)),
+    # then the topology (a zero or a missing count is refused elsewhere) and the features
+    *(("cpu/topology", name, UnsignedValues(), _not_unsigned) for name in ("sockets", "dies", "cores", "threads")),
+    ("cpu/feature", "policy", CPU_FEATURE_POLICIES, _unsupported("Invalid CPU feature policy", ErrorDomain.CPU)),
     # read after the lifecycle actions, in libvirt's order: power management, perf events,
     # the clock, the firmware and its files, boot devices, the devices, launch security,
     # sysinfo, key wrap ciphers
@@ -180,6 +185,7 @@ ENUMS = (
     ("devices/input", "type", INPUT_TYPES, _unsupported("unknown input device type '{}'")),
     ("devices/input", "bus", INPUT_BUSES, _unsupported("unknown input bus type '{}'")),
     ("devices/watchdog", "model", WATCHDOG_MODELS, _unsupported("unknown watchdog model '{}'")),
+    ("devices/vsock", "model", VSOCK_MODELS, None),
     # libvirt counts the backends between the two (a second backend is refused before its model)
     ("devices/rng", "model", RNG_MODELS, _unsupported("unknown RNG model '{}'")),
     ("devices/rng/backend", "model", RNG_BACKENDS, _unsupported("unknown RNG backend model '{}'")),
