@@ -1,6 +1,6 @@
 """Enumerated values libvirt 9.0 refuses that the rows of ``conf.domain.enums`` now cover.
 
-Found by the mutation differential (``python3 -m tests.conformance.mutation_fuzz 7 600``):
+<bootmenu enable> is among them too. Found by the mutation differential (``python3 -m tests.conformance.mutation_fuzz 7 600``):
 disk <driver type> formats, <master startport> numbers, RNG models and backend counts, graphics <listen type>, device <address type>, character device
 types (presented to the host, and of the target), hostdev ``mode`` and CPU <model fallback>.
 Each document is defined in live libvirt 9.0 (the oracle, ``test:///<empty node>``) and read
@@ -22,6 +22,10 @@ HEAD = "<domain type='kvm'><name>enum</name><memory>1048576</memory><os><type ar
 
 
 RNG_TWO = "<rng model='virtio'><backend model='random'/><backend model='random'/></rng>"
+
+
+def os_body(inner: str) -> str:
+    return HEAD.replace("</os>", inner + "</os>") + "</domain>"
 
 
 def devices(inner: str) -> str:
@@ -52,6 +56,12 @@ def cpu(attrs: str, model: str) -> str:
 
 #: name -> (document, what libvirt does: "refuses" or "accepts")
 CASES: dict[str, tuple[str, str]] = {
+    # -- the boot menu -----------------------------------------------------------------------
+    "bootmenu-yes": (os_body("<bootmenu enable='yes'/>"), "accepts"),
+    "bootmenu-empty": (os_body("<bootmenu enable=''/>"), "refuses"),
+    "bootmenu-on": (os_body("<bootmenu enable='on'/>"), "refuses"),
+    "bootmenu-after-boot-dev": (os_body("<boot dev='bogus'/><bootmenu enable='x'/>"), "refuses"),
+    "bootmenu-after-loader": (os_body("<loader type='bogus'/><bootmenu enable='x'/>"), "refuses"),
     # -- disk image formats ------------------------------------------------------------------
     "disk-format-qcow2": (disk_driver("type='qcow2'"), "accepts"),
     "disk-format-vmdk": (disk_driver("type='vmdk'"), "accepts"),

@@ -166,6 +166,8 @@ ENUMS = (
     ("os/loader", "secure", YES_NO, None),
     ("os/loader", "stateless", YES_NO, None),
     ("os/boot", "dev", BOOT_DEVICES, None),
+    # (libvirt reads the first <bootmenu> only: a later repeat's bad value is refused here alone)
+    ("os/bootmenu", "enable", YES_NO, None),
     ("devices/disk", "type", DISK_TYPES, None),
     ("devices/disk", "device", DISK_DEVICES, None),
     ("devices/disk", "snapshot", SNAPSHOT, None),
