@@ -161,6 +161,12 @@ CASES: dict[str, tuple[str, str]] = {
                                         "</cpu></domain>", "refuses"),
     "feature-policy-after-topology": (HEAD + "<cpu><model>qemu64</model><topology sockets='1' cores='x' "
                                       "threads='1'/><feature policy='bogus' name='vmx'/></cpu></domain>", "refuses"),
+    # -- audio backends ------------------------------------------------------------------------
+    "audio-dbus": (devices("<audio id='1' type='dbus'/>"), "accepts"),
+    "audio-type-unknown": (devices("<audio id='1' type='pipewire'/>"), "refuses"),
+    "audio-id-letters": (devices("<audio id='x' type='none'/>"), "refuses"),
+    "audio-id-empty": (devices("<audio id='' type='none'/>"), "refuses"),
+    "audio-type-before-id": (devices("<audio id='x' type='bogus'/>"), "refuses"),
     # -- vsock models --------------------------------------------------------------------------
     "vsock-transitional": (devices("<vsock model='virtio-transitional'/>"), "accepts"),
     "vsock-model-signed": (devices("<vsock model='+1'/>"), "refuses"),

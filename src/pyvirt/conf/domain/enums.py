@@ -119,6 +119,7 @@ HOSTDEV_MODES = _S(("subsystem", "capabilities"))
 #: <cpu><model fallback>; libvirt reads an empty value as absent
 CPU_FALLBACKS = _S(("allow", "forbid", ""))
 CPU_FEATURE_POLICIES = _S("force require optional disable forbid".split())
+AUDIO_TYPES = _S("none alsa coreaudio jack oss pulseaudio sdl spice file dbus".split())
 VSOCK_MODELS = _S("virtio virtio-transitional virtio-non-transitional".split())
 NVRAM_TYPES = DISK_TYPES  # a storage source type (dir and volume are refused later, uncaused)
 
@@ -188,6 +189,9 @@ ENUMS = (
     ("devices/input", "bus", INPUT_BUSES, _unsupported("unknown input bus type '{}'")),
     ("devices/watchdog", "model", WATCHDOG_MODELS, _unsupported("unknown watchdog model '{}'")),
     ("devices/vsock", "model", VSOCK_MODELS, None),
+    # the audio backend, then its id (a zero or missing id is refused elsewhere)
+    ("devices/audio", "type", AUDIO_TYPES, None),
+    ("devices/audio", "id", UnsignedValues(), _not_unsigned),
     # libvirt counts the backends between the two (a second backend is refused before its model)
     ("devices/rng", "model", RNG_MODELS, _unsupported("unknown RNG model '{}'")),
     ("devices/rng/backend", "model", RNG_BACKENDS, _unsupported("unknown RNG backend model '{}'")),
