@@ -211,3 +211,52 @@ def test_accepted_like_libvirt(libvirt_oracle: object, name: str) -> None:
     want_xml, _, want_message = oracle_result(libvirt_oracle, text)
     assert want_xml is not None, f"libvirt {want_message}: the case is stale"
     assert _pyvirt_message(text) == ""
+
+
+#: one broken value per device kind (a kind without a row of its own: a bad address type)
+BROKEN_DEVICE = {
+    "disk": "<disk type='bogus'><target dev='vda'/></disk>",
+    "controller": "<controller type='bogus'/>",
+    "filesystem": "<filesystem type='mount'><source dir='/a'/><target dir='b'/><address type='bogus'/></filesystem>",
+    "interface": "<interface type='bogus'/>",
+    "smartcard": "<smartcard mode='host'><address type='bogus'/></smartcard>",
+    "serial": "<serial type='bogus1'/>",
+    "parallel": "<parallel type='bogus2'/>",
+    "console": "<console type='bogus3'/>",
+    "channel": "<channel type='bogus4'/>",
+    "input": "<input type='bogus' bus='usb'/>",
+    "tpm": "<tpm model='tpm-tis'><backend type='emulator'/><address type='bogus'/></tpm>",
+    "graphics": "<graphics type='bogus'/>",
+    "sound": "<sound model='bogus'/>",
+    "audio": "<audio id='1' type='bogus'/>",
+    "video": "<video><model type='bogus'/></video>",
+    "hostdev": "<hostdev mode='bogus'/>",
+    "redirdev": "<redirdev bus='usb' type='spicevmc'><address type='bogus'/></redirdev>",
+    "hub": "<hub type='usb'><address type='bogus'/></hub>",
+    "watchdog": "<watchdog model='bogus'/>",
+    "memballoon": "<memballoon model='bogus'/>",
+    "rng": "<rng model='bogus'><backend model='random'/></rng>",
+    "rng-backends": RNG_TWO,
+    "nvram": "<nvram><address type='bogus'/></nvram>",
+    "panic": "<panic model='isa'><address type='bogus'/></panic>",
+    "shmem": "<shmem name='a'><address type='bogus'/></shmem>",
+    "memory": "<memory model='dimm'><target><size unit='KiB'>1024</size></target><address type='bogus'/></memory>",
+    "iommu": "<iommu model='intel'><address type='bogus'/></iommu>",
+    "vsock": "<vsock model='bogus'/>",
+}
+
+
+def test_device_kinds_in_libvirts_read_order(libvirt_oracle: object) -> None:
+    """Two devices of different kinds, each broken, in either document order: the error is
+    the one of the kind libvirt reads first (enums.DEVICE_READ_ORDER), as libvirt reports."""
+    wrong = []
+    for first, one in BROKEN_DEVICE.items():
+        for second, other in BROKEN_DEVICE.items():
+            if first == second:
+                continue
+            text = devices(one + other)
+            _, _, want = oracle_result(libvirt_oracle, text)
+            got = _pyvirt_message(text)
+            if got != want:
+                wrong.append(f"{first} then {second}: libvirt {want!r}, pyvirt {got!r}")
+    assert not wrong, "\n".join(wrong[:20])

@@ -707,10 +707,6 @@ cdef object _enum_failure(_Document doc, Walk* w):
     return enum_error((w.bad_no, el, value))
 
 
-#: device kinds libvirt reads after the <rng> devices, and the top-level elements after <devices>
-_READ_AFTER_RNG = frozenset("nvram panic shmem memory iommu vsock crypto launchSecurity sysinfo keywrap".split())
-
-
 cdef int _rng_backends(_Document doc, Walk* w) except -1:
     """libvirt refuses an <rng> without exactly one <backend> (XML_ERROR), after the RNG model
     and before the backend's model and the device's info: that error wins over a broken row
@@ -2802,7 +2798,7 @@ def post_parse(_Element root not None):
 # imports post_parse from this module (a cycle when this module is imported first).
 
 from pyvirt._core.domain_devices import normalize_all, post_parse_devices
-from pyvirt.conf.domain.enums import ENUMS, enum_error
+from pyvirt.conf.domain.enums import DEVICE_READ_ORDER, ENUMS, enum_error
 from pyvirt.conf.domain.enums import RULES as ENUM_RULES
 from pyvirt.conf.domain.tables import KNOWN_BY_PATH, canonical_order, drop_unknown
 from pyvirt.conf.units import LLONG_MAX, parse_scaled, to_kib
@@ -2817,6 +2813,10 @@ from pyvirt.conf.values import (
     str_to_uint,
     uint_prop,
 )
+
+#: device kinds libvirt reads after the <rng> devices, and the top-level elements after <devices>
+_READ_AFTER_RNG = frozenset((*DEVICE_READ_ORDER[DEVICE_READ_ORDER.index("rng") + 1:],
+                             "crypto", "launchSecurity", "sysinfo", "keywrap"))
 
 #: the row of the RNG model
 _RNG_MODEL_ROW = next(i for i, row in enumerate(ENUMS) if row[:2] == ("devices/rng", "model"))

@@ -141,7 +141,7 @@ def _xml_error(template: str):  # type: ignore[no-untyped-def]
 #: (path, attribute, allowed values, error maker or None for libvirt's generic wording[,
 #: condition]): a condition ``(attribute, default, value)`` limits the row to elements where
 #: that attribute (``default`` when absent) is ``value``
-ENUMS = (
+_ROWS_IN_DOCUMENT_ORDER = (
     ("vcpu", "placement", PLACEMENT, None),
     # <cpu>, read with the vCPUs (before <features>)
     ("cpu", "mode", CPU_MODES, _unsupported("Invalid mode attribute '{}'", ErrorDomain.CPU)),
@@ -219,6 +219,27 @@ ENUMS = (
     ("sysinfo", "type", SYSINFO_TYPES, None),
     ("keywrap/cipher", "name", KEYWRAP_CIPHERS, None),
 )  # fmt: skip
+
+
+#: the order libvirt 9.0 reads the device kinds in (virDomainDefParseXML), found live: a
+#: broken row of a kind read earlier wins over one of a kind read later
+DEVICE_READ_ORDER = (
+    "disk controller filesystem interface smartcard parallel serial console channel input graphics "
+    "sound audio video hostdev watchdog memballoon rng iommu memory shmem panic nvram hub redirdev tpm "
+    "vsock".split()
+)
+
+
+def _in_read_order(rows: tuple[tuple, ...]) -> tuple[tuple, ...]:  # type: ignore[type-arg]
+    """The device rows (consecutive in ``rows``) sorted by DEVICE_READ_ORDER, each kind's rows
+    kept in their order (the device's own attributes, then its info: master, address)."""
+    first = next(i for i, row in enumerate(rows) if row[0].startswith("devices/"))
+    end = max(i for i, row in enumerate(rows) if row[0].startswith("devices/")) + 1
+    kinds = sorted(rows[first:end], key=lambda row: DEVICE_READ_ORDER.index(row[0].split("/")[1]))
+    return (*rows[:first], *kinds, *rows[end:])
+
+
+ENUMS = _in_read_order(_ROWS_IN_DOCUMENT_ORDER)
 
 
 #: one compiled row: (attribute, allowed values, row number, condition or None)
