@@ -167,6 +167,11 @@ CASES: dict[str, tuple[str, str]] = {
     "audio-id-letters": (devices("<audio id='x' type='none'/>"), "refuses"),
     "audio-id-empty": (devices("<audio id='' type='none'/>"), "refuses"),
     "audio-type-before-id": (devices("<audio id='x' type='bogus'/>"), "refuses"),
+    # -- panic devices -------------------------------------------------------------------------
+    "panic-s390": (devices("<panic model='s390'/>"), "accepts"),
+    "panic-model-unknown": (devices("<panic model='pvpanic'/>"), "refuses"),
+    "panic-model-empty": (devices("<panic model=''/>"), "refuses"),
+    "panic-address-before-model": (devices("<panic model='abc'><address type='bogus'/></panic>"), "refuses"),
     # -- vsock models --------------------------------------------------------------------------
     "vsock-transitional": (devices("<vsock model='virtio-transitional'/>"), "accepts"),
     "vsock-model-signed": (devices("<vsock model='+1'/>"), "refuses"),

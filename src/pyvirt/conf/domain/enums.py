@@ -120,6 +120,7 @@ HOSTDEV_MODES = _S(("subsystem", "capabilities"))
 CPU_FALLBACKS = _S(("allow", "forbid", ""))
 CPU_FEATURE_POLICIES = _S("force require optional disable forbid".split())
 AUDIO_TYPES = _S("none alsa coreaudio jack oss pulseaudio sdl spice file dbus".split())
+PANIC_MODELS = _S("default isa pseries hyperv s390".split())
 VSOCK_MODELS = _S("virtio virtio-transitional virtio-non-transitional".split())
 NVRAM_TYPES = DISK_TYPES  # a storage source type (dir and volume are refused later, uncaused)
 
@@ -215,6 +216,8 @@ _ROWS_IN_DOCUMENT_ORDER = (
     *((f"devices/{kind}/master", "startport", UnsignedValues(), _not_unsigned) for kind in ADDRESSED_DEVICES),
     *((f"devices/{kind}/address", "type", ADDRESS_TYPES, _unsupported("unknown address type '{}'"))
       for kind in ADDRESSED_DEVICES),
+    # a panic device's model is read after its info
+    ("devices/panic", "model", PANIC_MODELS, _unsupported("unknown panic model '{}'")),
     ("launchSecurity", "type", LAUNCH_SECURITY_TYPES, None),
     ("sysinfo", "type", SYSINFO_TYPES, None),
     ("keywrap/cipher", "name", KEYWRAP_CIPHERS, None),
