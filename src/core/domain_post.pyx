@@ -513,6 +513,8 @@ cdef struct PathNode:
     unsigned short* start
     int n_rules
     Rule* rules
+    # only the first element of this name among its siblings is checked (enums.FIRST_ONLY_PATHS)
+    bint first_only
     # sets watch_group when attribute watch_attr equals watch_value
     const char* watch_attr
     const char* watch_value
@@ -538,6 +540,7 @@ cdef int _fill(PathNode* pn, object name, dict spec) except -1:
     cdef Rule* r
     pn.name = NULL if name is None else _cstr(name)
     pn.slot = spec["slot"]
+    pn.first_only = spec.get("first_only", False)
     pn.groups = spec["groups"]
     pn.watch_attr = pn.watch_value = NULL
     pn.watch_group = 0
@@ -598,6 +601,8 @@ cdef int _compile(dict enum_rules) except -1:
             _spec_at(top, path)["rules"].append((attr_name, allowed, no, cond))
     for path in enum_rules:
         _spec_at(top, path)["rules"].sort(key=lambda row: row[2])
+    for path in FIRST_ONLY_PATHS:
+        _spec_at(top, path)["first_only"] = True
     for i, path in enumerate(_SLOT_PATHS):
         _spec_at(top, path)["slot"] = i
     for path, _ in BITMAP_ATTRS:
@@ -664,6 +669,16 @@ cdef int _check_node(_Document doc, Node c, PathNode* pn, Walk* w) except -1:
     return 0
 
 
+cdef bint _first_of_name(Node c) noexcept:
+    """No earlier sibling of ``c`` is a plain element of its name."""
+    cdef Node p = c.prev
+    while p is not NULL:
+        if p.type == tree.XML_ELEMENT_NODE and p.ns is NULL and same_name(<const char*>p.name, <const char*>c.name):
+            return False
+        p = p.prev
+    return True
+
+
 cdef int _walk(_Document doc, Node parent, PathNode* pn, Walk* w) except -1:
     cdef Node c = parent.children
     cdef PathNode* k
@@ -684,7 +699,7 @@ cdef int _walk(_Document doc, Node parent, PathNode* pn, Walk* w) except -1:
                 if k.slot >= 0 and w.first[k.slot] is NULL:
                     w.first[k.slot] = c
                 w.groups |= k.groups
-                if k.n_rules and c.properties is not NULL:
+                if k.n_rules and c.properties is not NULL and (not k.first_only or _first_of_name(c)):
                     _check_node(doc, c, k, w)
                 if k.watch_attr is not NULL and streq(attr(c, k.watch_attr), k.watch_value):
                     w.groups |= k.watch_group
@@ -2798,7 +2813,7 @@ def post_parse(_Element root not None):
 # imports post_parse from this module (a cycle when this module is imported first).
 
 from pyvirt._core.domain_devices import normalize_all, post_parse_devices
-from pyvirt.conf.domain.enums import DEVICE_READ_ORDER, ENUMS, enum_error
+from pyvirt.conf.domain.enums import DEVICE_READ_ORDER, ENUMS, FIRST_ONLY_PATHS, enum_error
 from pyvirt.conf.domain.enums import RULES as ENUM_RULES
 from pyvirt.conf.domain.tables import KNOWN_BY_PATH, canonical_order, drop_unknown
 from pyvirt.conf.units import LLONG_MAX, parse_scaled, to_kib

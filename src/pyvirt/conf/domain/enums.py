@@ -244,6 +244,14 @@ def _in_read_order(rows: tuple[tuple, ...]) -> tuple[tuple, ...]:  # type: ignor
 
 ENUMS = _in_read_order(_ROWS_IN_DOCUMENT_ORDER)
 
+#: paths of which libvirt reads only the first element among its siblings (a repeat is
+#: ignored, whatever its values)
+FIRST_ONLY_PATHS = frozenset(
+    path for path, *_ in ENUMS
+    if path.rsplit("/", 1)[-1] in ("address", "master", "bootmenu", "topology")
+    or path in ("cpu/model", *(f"devices/{kind}/target" for kind in ("serial", "parallel", "console", "channel")))
+)
+
 
 #: one compiled row: (attribute, allowed values, row number, condition or None)
 ValueRule = tuple[bytes, "frozenset[str] | UnsignedValues", int, tuple[bytes, str, str] | None]
