@@ -190,6 +190,11 @@ REPEATS_IGNORED: dict[str, str] = {
                               "threads='1'/></cpu></domain>",
     "second-cpu-model": HEAD + "<cpu><model>qemu64</model><model fallback='bogus'>x</model></cpu></domain>",
     "second-master": uhci("startport='1'", "<master startport='x'/>"),
+    "second-video-model": devices("<video><model type='vga'/><model type='bogus'/></video>"),
+    "second-disk-driver": devices("<disk type='file'><driver name='qemu' type='raw'/><driver type='bogus'/>"
+                                  "<source file='/a'/><target dev='vda'/></disk>"),
+    "second-disk-target": devices("<disk type='file'><source file='/a'/><target dev='vda'/>"
+                                  "<target dev='vdb' bus='bogus'/></disk>"),
     "second-bootmenu": os_body("<bootmenu enable='yes'/><bootmenu enable='x'/>"),
 }
 

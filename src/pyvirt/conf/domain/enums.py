@@ -248,9 +248,10 @@ ENUMS = _in_read_order(_ROWS_IN_DOCUMENT_ORDER)
 #: ignored, whatever its values)
 FIRST_ONLY_PATHS = frozenset(
     path for path, *_ in ENUMS
-    if path.rsplit("/", 1)[-1] in ("address", "master", "bootmenu", "topology")
-    or path in ("cpu/model", *(f"devices/{kind}/target" for kind in ("serial", "parallel", "console", "channel")))
-)
+    if path.rsplit("/", 1)[-1] in ("address", "master", "bootmenu", "topology", "driver")
+    or path in ("cpu/model", "devices/video/model", "devices/disk/target",
+                *(f"devices/{kind}/target" for kind in ("serial", "parallel", "console", "channel")))
+)  # (a controller's repeated <target> is refused as such)
 
 
 #: one compiled row: (attribute, allowed values, row number, condition or None)
