@@ -17,17 +17,15 @@ from libc.string cimport memcpy, strcmp, strlen
 from lxml.includes cimport tree
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
-cdef extern from "Python.h":
-    const char* PyUnicode_AsUTF8(object unicode) except NULL
-
-include "strcache.pxi"
 from lxml.includes.etreepublic cimport _Document, _Element, elementFactory, import_lxml__etree
-
-from posix.dlfcn cimport RTLD_NOW, dlopen, dlsym
 
 from lxml import etree
 
 import_lxml__etree()
+
+# libxml2's constructors and removal functions, bound from the copy lxml carries, and the
+# shared cache of short decoded strings (strcache.pxi, included by nodeops.pxi)
+include "nodeops.pxi"
 
 #: libvirt refuses XML documents larger than this (VIR_XML_MAX_SIZE... 10 MiB).
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -556,35 +554,6 @@ cdef void _relink(tree.xmlNode* parent, tree.xmlNode** nodes, int count) noexcep
 # order libvirt writes the children. Names are looked up in per-path open-addressing hash
 # tables of C strings: a lookup is one FNV-1a hash of the name and (almost always) one strcmp.
 
-ctypedef void (*_UnlinkNode)(tree.xmlNode*) noexcept nogil
-ctypedef void (*_FreeNode)(tree.xmlNode*) noexcept nogil
-ctypedef int (*_RemoveProp)(tree.xmlAttr*) noexcept nogil
-
-cdef _UnlinkNode _order_unlink_node = NULL
-cdef _FreeNode _order_free_node = NULL
-cdef _RemoveProp _order_remove_prop = NULL
-
-
-cdef int _order_bind() except -1:
-    """libvirt's own removal functions, from the libxml2 instance lxml carries (see
-    ``_bind_libxml2``); unbound, removal goes through lxml's API instead."""
-    global _order_unlink_node, _order_free_node, _order_remove_prop
-    cdef bytes path = etree.__file__.encode()
-    cdef void* handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD)
-    if handle is NULL:
-        return 0
-    _order_unlink_node = <_UnlinkNode>dlsym(handle, "xmlUnlinkNode")
-    _order_free_node = <_FreeNode>dlsym(handle, "xmlFreeNode")
-    _order_remove_prop = <_RemoveProp>dlsym(handle, "xmlRemoveProp")
-    if _order_unlink_node is NULL or _order_free_node is NULL:
-        _order_unlink_node = NULL
-        _order_free_node = NULL
-    return 0
-
-
-_order_bind()
-
-
 cdef struct _PathTable:
     _NameSlot* elements     # child element names (open addressing, at most half full)
     uint32_t elements_mask
@@ -822,56 +791,6 @@ def compile_order(dict ranks not None, frozenset pruned not None, dict known=Non
     return out
 
 
-cdef bint _has_proxy(tree.xmlNode* n) noexcept:
-    cdef tree.xmlNode* c
-    if n._private is not NULL:
-        return True
-    c = n.children
-    while c is not NULL:
-        if c.type == tree.XML_ELEMENT_NODE and _has_proxy(c):
-            return True
-        c = c.next
-    return False
-
-
-cdef int _drop_element(_Document doc, tree.xmlNode* c) except -1:
-    """Remove element ``c``: freed at once unless an lxml proxy points into its subtree, in
-    which case lxml removes it (so that proxy stays valid)."""
-    if _order_free_node is not NULL and not _has_proxy(c):
-        _order_unlink_node(c)
-        _order_free_node(c)
-    else:
-        elementFactory(doc, c.parent).remove(elementFactory(doc, c))
-    return 0
-
-
-cdef int _drop_text_lxml(_Document doc, tree.xmlNode* node) except -1:
-    """Remove the text (and CDATA) children of ``node`` through lxml (the element's text and
-    its children's tails): the way without libxml2's own entry points."""
-    cdef tree.xmlNode* c = node.children
-    cdef tree.xmlNode* nxt
-    cdef tree.xmlNode* prev_elem = NULL
-    while c is not NULL:
-        nxt = c.next
-        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
-            if prev_elem is NULL:
-                elementFactory(doc, node).text = None
-            else:
-                elementFactory(doc, prev_elem).tail = None
-        elif c.type == tree.XML_ELEMENT_NODE:
-            prev_elem = c
-        c = nxt
-    return 0
-
-
-cdef object _attr_key(tree.xmlAttr* a):
-    """lxml's key for an attribute: ``{namespace}name`` or ``name``."""
-    name = PyUnicode_DecodeUTF8(<const char*>a.name, strlen(<const char*>a.name), NULL)
-    if a.ns is NULL or a.ns.href is NULL:
-        return name
-    return "{%s}%s" % (PyUnicode_DecodeUTF8(<const char*>a.ns.href, strlen(<const char*>a.ns.href), NULL), name)
-
-
 cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except -1:
     """Returns 1 when a namespace is declared below the root or a namespaced name went (the
     caller then drops declarations nothing uses any more), else 0."""
@@ -881,7 +800,6 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
     cdef tree.xmlNode* nxt
     cdef tree.xmlAttr* a
     cdef tree.xmlAttr* anxt
-    cdef bint text_left = False
     if table.attrs_known:
         a = node.properties
         while a is not NULL:
@@ -889,10 +807,7 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
             if a.ns is not NULL or _lookup(table.attrs, table.attrs_mask, <const char*>a.name) is NULL:
                 if a.ns is not NULL:
                     ns_seen = 1
-                if _order_remove_prop is not NULL:
-                    _order_remove_prop(a)
-                else:
-                    del elementFactory(doc, node).attrib[_attr_key(a)]
+                nx_remove_prop(a)
             a = anxt
     c = node.children
     while c is not NULL:
@@ -900,11 +815,8 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
         if c.type != tree.XML_ELEMENT_NODE:
             if table.text_free and (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE):
                 # no text in libvirt's output here; text nodes never have lxml proxies
-                if _order_free_node is not NULL:
-                    _order_unlink_node(c)
-                    _order_free_node(c)
-                else:
-                    text_left = True
+                nx_unlink_node(c)
+                nx_free_node(c)
         else:
             slot = NULL
             if c.ns is NULL:
@@ -913,7 +825,7 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
                 if table.prune:
                     if c.ns is not NULL:
                         ns_seen = 1
-                    _drop_element(doc, c)
+                    remove_node(doc, c)
                     c = nxt
                     continue
             elif slot.sub is not NULL and (c.children is not NULL or c.properties is not NULL):
@@ -921,8 +833,6 @@ cdef int _drop_walk(_Document doc, tree.xmlNode* node, _PathTable* table) except
             if c.nsDef is not NULL:
                 ns_seen = 1
         c = nxt
-    if text_left:
-        _drop_text_lxml(doc, node)
     return ns_seen
 
 
@@ -959,7 +869,7 @@ cdef int _order_walk_t(_Document doc, tree.xmlNode* node, _PathTable* table) exc
             if c.ns is NULL:
                 slot = _lookup(table.elements, table.elements_mask, <const char*>c.name)
             if slot is NULL and table.prune:
-                _drop_element(doc, c)
+                remove_node(doc, c)
                 c = nxt
                 continue
             if ranked:
@@ -1098,56 +1008,12 @@ def get(_Element element not None, str name not None, default=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# building: libxml2's own constructors, bound from the copy lxml carries
-#
-# lxml links libxml2 statically and does not re-export it to other extensions, but its module
-# does export the symbols dynamically; binding them by name from that already-loaded module
-# gives the exact library instance that owns the trees, so nodes made here are ordinary
-# nodes to lxml. When binding fails, the same functions fall back to lxml's Python API.
-
-cdef extern from "<dlfcn.h>":
-    enum:
-        RTLD_NOLOAD
-
-ctypedef tree.xmlNode* (*_NewDocNode)(tree.xmlDoc*, tree.xmlNs*, tree.const_xmlChar*, tree.const_xmlChar*) noexcept nogil
-ctypedef tree.xmlNode* (*_NewDocText)(tree.xmlDoc*, tree.const_xmlChar*) noexcept nogil
-ctypedef tree.xmlNode* (*_AddChild)(tree.xmlNode*, tree.xmlNode*) noexcept nogil
-ctypedef tree.xmlAttr* (*_SetProp)(tree.xmlNode*, tree.const_xmlChar*, tree.const_xmlChar*) noexcept nogil
-
-cdef _NewDocNode c_new_doc_node = NULL
-cdef _NewDocText c_new_doc_text = NULL
-cdef _AddChild c_add_child = NULL
-cdef _SetProp c_set_prop = NULL
-
-
-cdef int _bind_libxml2() except -1:
-    global c_new_doc_node, c_new_doc_text, c_add_child, c_set_prop
-    cdef bytes path = etree.__file__.encode()
-    cdef void* handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD)
-    if handle is NULL:
-        return 0
-    c_new_doc_node = <_NewDocNode>dlsym(handle, "xmlNewDocNode")
-    c_new_doc_text = <_NewDocText>dlsym(handle, "xmlNewDocText")
-    c_add_child = <_AddChild>dlsym(handle, "xmlAddChild")
-    c_set_prop = <_SetProp>dlsym(handle, "xmlSetProp")
-    if (c_new_doc_node is NULL or c_new_doc_text is NULL or c_add_child is NULL
-            or c_set_prop is NULL):
-        c_new_doc_node = NULL
-        c_set_prop = NULL
-    return 0
-
-
-_bind_libxml2()
-
+# building: through libxml2's own constructors (bound in nodeops.pxi), so nodes made here
+# are ordinary nodes to lxml
 
 def set(_Element element not None, str name not None, str value not None):
     """``element.set(name, value)`` for a plain attribute, through libxml2 directly."""
-    if c_set_prop is NULL:
-        element.set(name, value)
-        return
-    if c_set_prop(element._c_node, <tree.const_xmlChar*>PyUnicode_AsUTF8(name),
-                  <tree.const_xmlChar*>PyUnicode_AsUTF8(value)) is NULL:
-        raise MemoryError()
+    set_attr(element._c_node, PyUnicode_AsUTF8(name), PyUnicode_AsUTF8(value))
 
 
 def add(_Element parent not None, str tag not None, str text=None, attrs=None):
@@ -1156,31 +1022,11 @@ def add(_Element parent not None, str tag not None, str text=None, attrs=None):
     ``attrs`` is a sequence of (name, value) pairs, written in that order. One C call
     instead of lxml's Element(...) + append (which builds a throw-away document first).
     """
-    cdef tree.xmlNode* node
-    cdef tree.xmlNode* txt
-    cdef tree.xmlDoc* doc = parent._doc._c_doc
-    if c_new_doc_node is NULL:
-        el = etree.SubElement(parent, tag)
-        if attrs:
-            for k, v in attrs:
-                el.set(k, v)
-        if text is not None:
-            el.text = text
-        return el
-    node = c_new_doc_node(doc, NULL, <tree.const_xmlChar*>PyUnicode_AsUTF8(tag), NULL)
-    if node is NULL:
-        raise MemoryError()
-    c_add_child(parent._c_node, node)
+    cdef tree.xmlNode* node = add_elem(parent._c_node, PyUnicode_AsUTF8(tag),
+                                       NULL if text is None else PyUnicode_AsUTF8(text))
     if attrs:
         for k, v in attrs:
-            if c_set_prop(node, <tree.const_xmlChar*>PyUnicode_AsUTF8(k),
-                          <tree.const_xmlChar*>PyUnicode_AsUTF8(v)) is NULL:
-                raise MemoryError()
-    if text is not None:
-        txt = c_new_doc_text(doc, <tree.const_xmlChar*>PyUnicode_AsUTF8(text))
-        if txt is NULL:
-            raise MemoryError()
-        c_add_child(node, txt)
+            set_attr(node, PyUnicode_AsUTF8(k), PyUnicode_AsUTF8(v))
     return elementFactory(parent._doc, node)
 
 
